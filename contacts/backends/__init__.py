@@ -1,0 +1,1 @@
+"""SMS gateway backends; each module exposes `create(config) -> SmsGateway`."""

@@ -1,0 +1,46 @@
+"""Console backend: logs each SMS and never reaches a phone (the embedded default)."""
+
+import logging
+import threading
+import uuid
+
+from contacts.gateway import SendResult, check_config
+from contacts.webhooks import parse_inbound_form, parse_status_form
+
+logger = logging.getLogger("contacts.sms.console")
+
+
+class ConsoleGateway:
+    """Logs messages at INFO; `lookup` knows only what this process sent."""
+
+    name = "console"
+
+    def __init__(self):
+        self._sent = {}
+        self._lock = threading.Lock()
+
+    def send(self, sms):
+        result = SendResult(f"console-{uuid.uuid4().hex}", "sent")
+        with self._lock:
+            self._sent[sms.reference] = result
+        logger.info("SMS to %s [%s] id=%s: %s", sms.to, sms.reference, result.provider_id, sms.body)
+        return result
+
+    def lookup(self, sms, *, since, provider_id=None):
+        with self._lock:
+            return self._sent.get(sms.reference)
+
+    def verify_webhook(self, url, params, headers):
+        # Nothing signs console webhooks; only used on a developer's machine.
+        return True
+
+    def parse_inbound(self, params, *, now=None):
+        return parse_inbound_form(params, now=now)
+
+    def parse_status(self, params):
+        return parse_status_form(params)
+
+
+def create(config):
+    check_config("console", config)
+    return ConsoleGateway()

@@ -1,0 +1,130 @@
+"""The SmsGateway protocol, its value types and the registry of backends.
+
+Adding a provider (Aliyun, Tencent, Huawei …) is one module in `contacts/backends/` with a
+`create(config) -> SmsGateway` function, registered here or with `register_backend()`.
+"""
+
+import importlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Mapping, Protocol, runtime_checkable
+
+from contacts.errors import GatewayConfigError
+
+# Provider statuses are mapped to these; anything else is kept as the provider spelt it.
+DELIVERY_STATUSES = ("queued", "sent", "delivered", "undelivered", "failed")
+
+
+@dataclass(frozen=True)
+class OutgoingSms:
+    """One SMS to send; `reference` is the caller's id (the outbox row), unique per message."""
+
+    to: str
+    body: str
+    reference: str
+    status_callback: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the provider said: its message id and status ("queued", "sent", …)."""
+
+    provider_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """A reply as received; `from_` and `to` in E.164, `received_at` aware UTC."""
+
+    from_: str
+    to: str
+    body: str
+    provider_id: str | None
+    received_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """A status report for a message sent earlier; `status` one of DELIVERY_STATUSES."""
+
+    provider_id: str
+    status: str
+    error_code: str | None = None
+
+
+@runtime_checkable
+class SmsGateway(Protocol):
+    """How the application sends SMS and reads provider webhooks.
+
+    - `send(sms)` returns a `SendResult` once the provider has accepted the message, or
+      raises `TransientSendError` (try again later; look it up first if `maybe_sent`) or
+      `PermanentSendError(code, message)` (never retry this message).
+    - `lookup(sms, since=…, provider_id=None)` asks the provider whether `sms` was already
+      accepted since `since` (e.g. the sender crashed between sending and recording);
+      returns its `SendResult` or None. Raises `TransientSendError` when it cannot tell.
+    - `verify_webhook(url, params, headers)` says whether a webhook really comes from the
+      provider; `url` is the public URL the provider called.
+    - `parse_inbound(params)` / `parse_status(params)` read the provider's webhook form into
+      an `InboundSms` / `DeliveryReceipt`.
+    """
+
+    name: str
+
+    def send(self, sms: OutgoingSms) -> SendResult: ...
+
+    def lookup(self, sms: OutgoingSms, *, since: datetime,
+               provider_id: str | None = None) -> SendResult | None: ...
+
+    def verify_webhook(self, url: str, params: Mapping[str, str],
+                       headers: Mapping[str, str]) -> bool: ...
+
+    def parse_inbound(self, params: Mapping[str, str]) -> InboundSms: ...
+
+    def parse_status(self, params: Mapping[str, str]) -> DeliveryReceipt: ...
+
+
+Factory = Callable[[dict], SmsGateway]
+
+# Built-in backends are imported on first use, so a console-only setup never imports twilio.
+_BUILTIN = {
+    "console": "contacts.backends.console",
+    "fake": "contacts.backends.fake",
+    "twilio": "contacts.backends.twilio",
+}
+_registry: dict[str, Factory] = {}
+
+
+def register_backend(name, factory):
+    """Make `create_gateway(name, config)` call `factory(config)`; replaces a backend of that name."""
+    _registry[name] = factory
+
+
+def available_backends():
+    """Names `create_gateway` accepts."""
+    return sorted(set(_BUILTIN) | set(_registry))
+
+
+def create_gateway(name, config=None):
+    """Create the gateway called `name` from `config`, or raise `GatewayConfigError`."""
+    factory = _registry.get(name)
+    if factory is None and name in _BUILTIN:
+        factory = importlib.import_module(_BUILTIN[name]).create
+    if factory is None:
+        msg = f"unknown SMS backend {name!r}; available: {', '.join(available_backends())}"
+        raise GatewayConfigError(msg)
+    return factory(dict(config or {}))
+
+
+def check_config(backend, config, *, required=(), optional=()):
+    """Fail fast on missing or unknown keys (a typo must not silently fall back to defaults)."""
+    missing = [key for key in required if not config.get(key)]
+    unknown = sorted(set(config) - set(required) - set(optional))
+    problems = []
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    if unknown:
+        problems.append(f"unknown {', '.join(unknown)}")
+    if problems:
+        msg = f"SMS backend {backend!r}: {'; '.join(problems)}"
+        raise GatewayConfigError(msg)
