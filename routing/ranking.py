@@ -1,0 +1,336 @@
+"""Rank sources (resources) by arrival time at a target with one reverse shortest-path search."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from routing.network import RoadNetwork, haversine_m
+from routing.snap import DEFAULT_OFFROAD_KMH, Snap
+
+INF = float("inf")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A drive between two snapped points: on-road seconds/metres plus the off-road legs."""
+
+    travel_s: float
+    distance_m: float
+    offroad_s: float
+    offroad_m: float
+    coordinates: list[tuple[float, float]]  # (lon, lat), from the source's road point to the target's
+
+    @property
+    def total_s(self) -> float:
+        return self.travel_s + self.offroad_s
+
+    def geojson(self) -> dict:
+        """The route as a GeoJSON LineString geometry."""
+        return {"type": "LineString", "coordinates": [list(c) for c in self.coordinates]}
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One ranked source: ``arrival_s = extra_s + offroad_s + travel_s`` (seconds)."""
+
+    source: Hashable
+    arrival_s: float
+    extra_s: float
+    travel_s: float
+    offroad_s: float
+    distance_m: float  # on-road metres
+    offroad_m: float  # both off-road legs, metres
+    route: list[tuple[float, float]] | None  # (lon, lat) for a GeoJSON LineString
+
+    def geojson(self) -> dict | None:
+        if self.route is None:
+            return None
+        return {"type": "LineString", "coordinates": [list(c) for c in self.route]}
+
+
+def blocked_mask(net: RoadNetwork, blocked) -> np.ndarray | None:
+    """Normalise closures (bool mask or iterable of edge indices) to a mask, None if nothing closed."""
+    if blocked is None:
+        return None
+    if isinstance(blocked, np.ndarray) and blocked.dtype == bool:
+        if blocked.shape != (net.n_edges,):
+            msg = f"blocked mask has shape {blocked.shape}, expected ({net.n_edges},)"
+            raise ValueError(msg)
+        return blocked if blocked.any() else None
+    idx = np.fromiter((int(e) for e in blocked), dtype=np.int64)
+    if idx.size == 0:
+        return None
+    mask = np.zeros(net.n_edges, dtype=bool)
+    mask[idx] = True
+    return mask
+
+
+class _Search:
+    """One Dijkstra from a snapped point over the reversed (or forward) graph, grown on demand."""
+
+    def __init__(self, net: RoadNetwork, snap: Snap, *, reverse: bool, blocked: np.ndarray | None) -> None:
+        self.net, self.snap, self.reverse = net, snap, reverse
+        self.blocked = blocked
+        self.w = net._weights(blocked)
+        matrix, self.lock, order = net._search_matrix(reverse=reverse)
+        if blocked is not None:
+            data = matrix.data.copy()
+            data[: net.n_edges] = self.w if order is None else self.w[order]
+            matrix = csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
+        self.matrix = matrix
+        e, t = snap.edge, snap.fraction
+        tw = int(net.twin[e])
+        # a point on edge e=u->v is reached from u along t of e, or from v along 1-t of its twin;
+        # leaving it, one drives on to v, or back to u on the twin. Closures block through traffic
+        # only: a point on a closed road can still be reached from (or left by) its ends.
+        base_w = net.travel_time_s
+        if reverse:
+            self.seeds = [(int(net.tail[e]), t * base_w[e])]
+            if tw >= 0:
+                self.seeds.append((int(net.head[e]), (1.0 - t) * base_w[tw]))
+        else:
+            self.seeds = [(int(net.head[e]), (1.0 - t) * base_w[e])]
+            if tw >= 0:
+                self.seeds.append((int(net.tail[e]), t * base_w[tw]))
+        self.limit = 0.0
+        self.dist: np.ndarray | None = None
+        self.pred: np.ndarray | None = None
+
+    def run(self, limit: float) -> None:
+        n, m = self.net.n_nodes, self.net.n_edges
+        with self.lock:
+            ind, dat = self.matrix.indices, self.matrix.data
+            for slot, (node, cost) in enumerate(self.seeds):
+                ind[m + slot], dat[m + slot] = node, cost
+            for slot in range(len(self.seeds), 2):
+                ind[m + slot], dat[m + slot] = n, np.inf
+            self.dist, self.pred = dijkstra(
+                self.matrix, directed=True, indices=n, limit=limit, return_predecessors=True
+            )
+            for slot in range(2):  # leave the shared spare slots inert
+                ind[m + slot], dat[m + slot] = n, np.inf
+        self.limit = limit
+
+    def exhausted(self) -> bool:
+        """True when every node reachable from the start has been settled."""
+        if self.limit == INF:
+            return True
+        net = self.net
+        reached = np.isfinite(self.dist[: net.n_nodes])
+        near, far = (net.head, net.tail) if self.reverse else (net.tail, net.head)
+        frontier = reached[near] & ~reached[far] & np.isfinite(self.w)
+        return not frontier.any()
+
+    def path_nodes(self, node: int) -> list[int]:
+        """Nodes from ``node`` to the seed it was reached from (search order reversed)."""
+        n = self.net.n_nodes
+        out = [node]
+        while True:
+            p = int(self.pred[out[-1]])
+            if p == n or p < 0:
+                return out
+            out.append(p)
+
+
+def _edge_between(net: RoadNetwork, w: np.ndarray, a: int, b: int) -> int:
+    """The fastest open edge a->b (parallel roads: take the one the search used)."""
+    lo, hi = int(net.fwd_ptr[a]), int(net.fwd_ptr[a + 1])
+    cand = np.flatnonzero(net.head[lo:hi] == b) + lo
+    return int(cand[np.argmin(w[cand])])
+
+
+def _access(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray):
+    """For points leaving along their edge: (node, seconds) via head, and via tail on the twin."""
+    w = net.travel_time_s
+    n1 = net.head[edges].astype(np.int64)
+    c1 = (1.0 - frac) * w[edges]
+    tw = net.twin[edges]
+    has = tw >= 0
+    n2 = net.tail[edges].astype(np.int64)
+    c2 = np.where(has, frac * w[np.where(has, tw, 0)], np.inf)
+    return n1, c1, n2, c2
+
+
+def _direct(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, target: Snap) -> np.ndarray:
+    """Seconds to drive straight along a shared road to the target (inf if not on its road)."""
+    out = np.full(edges.shape[0], np.inf)
+    e, t = target.edge, target.fraction
+    te = int(net.twin[e])
+    w = net.travel_time_s
+    for g, pos_t in ((e, t), (te, 1.0 - t)):
+        if g < 0:
+            continue
+        # source position along g: same edge -> its fraction, twin edge -> 1 - fraction
+        pos_s = np.where(edges == g, frac, np.where((net.twin[edges] == g) & (edges != g), 1.0 - frac, np.nan))
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(pos_s) & (pos_t >= pos_s)
+        out = np.where(ok, np.minimum(out, (pos_t - np.nan_to_num(pos_s)) * w[g]), out)
+    return out
+
+
+def rank_sources(
+    net: RoadNetwork,
+    target: Snap,
+    sources: Mapping[Hashable, Snap],
+    *,
+    k: int = 10,
+    extra_s: Mapping[Hashable, float] | None = None,
+    blocked=None,
+    offroad_kmh: float = DEFAULT_OFFROAD_KMH,
+    with_routes: bool = True,
+) -> list[Ranked]:
+    """Return the ``k`` sources that can arrive first at ``target``, best first.
+
+    Arrival (s) = ``extra_s[source]`` (turnout) + off-road leg at the source + road travel
+    + off-road leg at the target, driving from each source TO the target (one-ways respected).
+    Unreachable sources are left out, so fewer than ``k`` may come back. ``blocked`` closes edges
+    (bool mask or edge indices). Ties keep the order of ``sources``.
+    """
+    if k <= 0 or not sources:
+        return []
+    mask = blocked_mask(net, blocked)
+    ids = list(sources)
+    snaps = [sources[i] for i in ids]
+    edges = np.fromiter((s.edge for s in snaps), dtype=np.int64, count=len(ids))
+    frac = np.fromiter((s.fraction for s in snaps), dtype=np.float64, count=len(ids))
+    off_m = np.fromiter((s.offroad_m for s in snaps), dtype=np.float64, count=len(ids))
+    extra = np.zeros(len(ids)) if extra_s is None else np.fromiter(
+        (float(extra_s.get(i, 0.0)) for i in ids), dtype=np.float64, count=len(ids)
+    )
+    v_off = offroad_kmh / 3.6
+    off_target_s = target.offroad_m / v_off
+    base = extra + off_m / v_off + off_target_s
+    n1, c1, n2, c2 = _access(net, edges, frac)
+    direct = _direct(net, edges, frac, target)
+
+    search = _Search(net, target, reverse=True, blocked=mask)
+    k = min(k, len(ids))
+    # first radius: the straight-line time to the k-th nearest source at the network's mean speed
+    slat = np.fromiter((s.lat for s in snaps), dtype=np.float64, count=len(ids))
+    slon = np.fromiter((s.lon for s in snaps), dtype=np.float64, count=len(ids))
+    crow_s = haversine_m(slat, slon, target.lat, target.lon) / _mean_speed_mps(net)
+    limit = max(float(np.partition(crow_s, k - 1)[k - 1]) * 1.5, 60.0)
+    while True:
+        search.run(limit)
+        d = search.dist
+        d1, d2 = d[n1], d[n2]
+        val = base + np.minimum(np.minimum(c1 + d1, c2 + d2), direct)
+        order = np.argsort(val, kind="stable")
+        kth = float(val[order[k - 1]])
+        # an unsettled access node is at least `limit` away; that bounds what any source could
+        # still achieve, and extra_s differs per source, so the bound is per source
+        unknown = np.minimum(np.where(np.isinf(d1), c1, np.inf), np.where(np.isinf(d2), c2, np.inf))
+        lower = base + unknown + limit
+        if np.isfinite(kth):
+            if kth <= float(lower.min()) or search.limit == INF:
+                break
+            limit = max(kth - float((base + unknown).min()), limit * 1.01)
+        else:
+            if search.exhausted():
+                break
+            limit *= 4.0
+            if limit > 1e7:  # beyond ~4 months of driving nothing is "reachable"; finish in one go
+                limit = INF
+    top = [int(i) for i in order[:k] if np.isfinite(val[i])]
+    out = []
+    for i in top:
+        route = _assemble(search, snaps[i], int(edges[i]), float(frac[i]), (n1[i], c1[i]), (n2[i], c2[i]), float(direct[i]), with_routes)
+        out.append(
+            Ranked(
+                source=ids[i], arrival_s=float(val[i]), extra_s=float(extra[i]),
+                travel_s=float(val[i] - base[i]), offroad_s=float(base[i] - extra[i]),
+                distance_m=route[0], offroad_m=float(off_m[i] + target.offroad_m), route=route[1],
+            )
+        )
+    return out
+
+
+def _mean_speed_mps(net: RoadNetwork) -> float:
+    v = net._cache.get("mean_speed_mps")
+    if v is None:
+        t = net.travel_time_s
+        v = float(net.length_m.sum() / t.sum()) if t.sum() > 0 else 10.0
+        net._cache["mean_speed_mps"] = v
+    return v
+
+
+def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct: float, with_routes: bool):
+    """(distance_m, coordinates or None) of the best way from ``src`` to the search's target."""
+    net, tgt = search.net, search.snap
+    d = search.dist
+    via1 = a1[1] + d[a1[0]]
+    via2 = a2[1] + d[a2[0]]
+    L = net.length_m
+    if direct <= min(via1, via2):
+        dist = 0.0
+        for g, pos_t in ((tgt.edge, tgt.fraction), (int(net.twin[tgt.edge]), 1.0 - tgt.fraction)):
+            if g < 0:
+                continue
+            pos_s = frac if g == edge else (1.0 - frac if net.twin[edge] == g else None)
+            if pos_s is not None and pos_t >= pos_s and abs((pos_t - pos_s) * net.travel_time_s[g] - direct) < 1e-9:
+                dist = (pos_t - pos_s) * float(L[g])
+                break
+        return dist, ([(src.lon, src.lat), (tgt.lon, tgt.lat)] if with_routes else None)
+    if via1 <= via2:
+        start, first_m = int(a1[0]), (1.0 - frac) * float(L[edge])
+    else:
+        start, first_m = int(a2[0]), frac * float(L[int(net.twin[edge])])
+    nodes = search.path_nodes(start)  # forward driving order: source side -> target side
+    dist = first_m
+    for a, b in zip(nodes, nodes[1:]):
+        dist += float(L[_edge_between(net, search.w, a, b)])
+    last = nodes[-1]
+    e, t = tgt.edge, tgt.fraction
+    tw = int(net.twin[e])
+    # the search tree's root child tells which seed (tail along e, or head along the twin) was used
+    if last == int(net.tail[e]):
+        dist += t * float(L[e])
+    else:
+        dist += (1.0 - t) * float(L[tw])
+    if not with_routes:
+        return dist, None
+    coords = [(src.lon, src.lat)]
+    coords += [(float(net.lon[x]), float(net.lat[x])) for x in nodes]
+    coords.append((tgt.lon, tgt.lat))
+    return dist, coords
+
+
+def route(
+    net: RoadNetwork,
+    origin: Snap,
+    destination: Snap,
+    *,
+    blocked=None,
+    offroad_kmh: float = DEFAULT_OFFROAD_KMH,
+) -> Route | None:
+    """Return the fastest Route from ``origin`` to ``destination``, or None when unreachable."""
+    ranked = rank_sources(net, destination, {0: origin}, k=1, blocked=blocked, offroad_kmh=offroad_kmh)
+    if not ranked:
+        return None
+    r = ranked[0]
+    return Route(r.travel_s, r.distance_m, r.offroad_s, r.offroad_m, r.route)
+
+
+def arrival_times(
+    net: RoadNetwork,
+    target: Snap,
+    sources: Mapping[Hashable, Snap],
+    *,
+    extra_s: Mapping[Hashable, float] | None = None,
+    blocked=None,
+    offroad_kmh: float = DEFAULT_OFFROAD_KMH,
+) -> dict[Hashable, float]:
+    """Arrival seconds at ``target`` of every source (inf when unreachable), from one full search."""
+    ranked = rank_sources(
+        net, target, sources, k=len(sources), extra_s=extra_s, blocked=blocked,
+        offroad_kmh=offroad_kmh, with_routes=False,
+    )
+    out = dict.fromkeys(sources, INF)
+    out.update({r.source: r.arrival_s for r in ranked})
+    return out
+
