@@ -1,0 +1,188 @@
+"""Twilio backend: the only module that imports `twilio`."""
+
+import threading
+from datetime import timedelta
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from contacts.errors import GatewayConfigError, PermanentSendError, TransientSendError
+from contacts.gateway import SendResult, check_config
+from contacts.webhooks import parse_inbound_form, parse_status_form
+
+TWILIO_API = "https://api.twilio.com"
+DEFAULT_TIMEOUT_S = 10.0
+# Clock skew between us and Twilio tolerated by `lookup`.
+LOOKUP_SKEW = timedelta(minutes=5)
+LOOKUP_MAX_MESSAGES = 200
+
+_PERMANENT_MESSAGES = {
+    21211: "号码无效",
+    21610: "对方已退订",
+    21614: "不是手机号码",
+    21408: "未开通该地区发送权限",
+}
+
+
+def verify_signature(url, params, signature, auth_token):
+    """True if `signature` (X-Twilio-Signature) signs `url` + form `params` with `auth_token`.
+
+    `url` must be the public URL Twilio called (RESCUE_PUBLIC_URL + path + query), not the
+    one a proxy forwarded to us.
+    """
+    if not signature:
+        return False
+    return RequestValidator(auth_token).validate(url, dict(params), signature)
+
+
+class RebasingHttpClient(TwilioHttpClient):
+    """Sends requests meant for api.twilio.com to `base_url` (a local fake) and remembers
+    the last response per thread, because `TwilioRestException` drops its headers
+    (Retry-After)."""
+
+    def __init__(self, *, base_url=None, timeout=DEFAULT_TIMEOUT_S):
+        super().__init__(timeout=timeout)
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self._local = threading.local()
+
+    def request(self, method, url, *args, **kwargs):
+        if self.base_url and url.startswith(TWILIO_API):
+            url = self.base_url + url[len(TWILIO_API):]
+        self._local.response = None
+        response = super().request(method, url, *args, **kwargs)
+        self._local.response = response
+        return response
+
+    def last_headers(self):
+        response = getattr(self._local, "response", None)
+        return dict(response.headers or {}) if response is not None else {}
+
+
+def _retry_after(headers):
+    value = {k.lower(): v for k, v in headers.items()}.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date; callers fall back to their own back-off
+
+
+class TwilioGateway:
+    """Sends through Twilio's Messages API with `from_` or a `messaging_service_sid`."""
+
+    name = "twilio"
+
+    def __init__(self, *, account_sid, auth_token, from_=None, messaging_service_sid=None,
+                 base_url=None, timeout_s=DEFAULT_TIMEOUT_S, status_callback=None):
+        self.from_ = from_
+        self.messaging_service_sid = messaging_service_sid
+        self.status_callback = status_callback
+        self._auth_token = auth_token
+        self.http_client = RebasingHttpClient(base_url=base_url, timeout=timeout_s)
+        self.client = Client(account_sid, auth_token, http_client=self.http_client)
+
+    def _sender(self):
+        if self.messaging_service_sid:
+            return {"messaging_service_sid": self.messaging_service_sid}
+        return {"from_": self.from_}
+
+    def _translate(self, exc):
+        """Map a twilio/requests exception to TransientSendError or PermanentSendError."""
+        if isinstance(exc, TwilioRestException):
+            status, code = exc.status, exc.code
+            if status == 429:
+                return TransientSendError(f"Twilio rate limit ({code})",
+                                          retry_after=_retry_after(self.http_client.last_headers()))
+            if status >= 500:
+                return TransientSendError(f"Twilio {status} ({code})", maybe_sent=True)
+            if status in (401, 403):
+                # Credentials are account-wide: every message would fail the same way, so keep
+                # them queued (and visible) until an operator fixes the configuration.
+                return TransientSendError(f"Twilio rejected our credentials ({status}, {code})")
+            return PermanentSendError(code or status,
+                                      _PERMANENT_MESSAGES.get(code) or str(exc.msg))
+        if isinstance(exc, (requests.ConnectTimeout)):
+            return TransientSendError(f"Twilio unreachable: {exc}")
+        if isinstance(exc, requests.RequestException):
+            # A read time-out or a dropped connection: Twilio may have taken the message.
+            return TransientSendError(f"Twilio request failed: {exc}", maybe_sent=True)
+        return TransientSendError(f"Twilio client error: {exc}", maybe_sent=True)
+
+    def send(self, sms):
+        try:
+            message = self.client.messages.create(
+                to=sms.to, body=sms.body,
+                status_callback=sms.status_callback or self.status_callback,
+                **self._sender(),
+            )
+        except (TwilioException, requests.RequestException) as exc:
+            raise self._translate(exc) from exc
+        return SendResult(message.sid, message.status)
+
+    def lookup(self, sms, *, since, provider_id=None):
+        """Find `sms` among the messages Twilio took since `since`.
+
+        Twilio stores no client reference, so with no `provider_id` this lists messages to
+        `sms.to`, newest first, and matches the body (each body carries its own reply code,
+        so bodies are unique; Twilio may add a sender tag, hence "contains"). Date filters
+        are not used: a message still queued has no date_sent yet.
+        """
+        try:
+            if provider_id:
+                try:
+                    message = self.client.messages(provider_id).fetch()
+                except TwilioRestException as exc:
+                    if exc.status == 404:
+                        return None
+                    raise
+                return SendResult(message.sid, message.status)
+            oldest = since - LOOKUP_SKEW
+            for message in self.client.messages.stream(to=sms.to, page_size=50,
+                                                       limit=LOOKUP_MAX_MESSAGES):
+                if message.date_created and message.date_created < oldest:
+                    break
+                if message.direction.startswith("outbound") and sms.body in (message.body or ""):
+                    return SendResult(message.sid, message.status)
+        except (TwilioException, requests.RequestException) as exc:
+            raise self._translate(exc) from exc
+        return None
+
+    def verify_webhook(self, url, params, headers):
+        signature = {k.lower(): v for k, v in headers.items()}.get("x-twilio-signature")
+        return verify_signature(url, params, signature, self._auth_token)
+
+    def parse_inbound(self, params, *, now=None):
+        return parse_inbound_form(params, now=now)
+
+    def parse_status(self, params):
+        return parse_status_form(params)
+
+
+def create(config):
+    """Create a TwilioGateway from account_sid, auth_token, from (or messaging_service_sid)
+    and optionally base_url, timeout_s and status_callback."""
+    check_config("twilio", config, required=("account_sid", "auth_token"),
+                 optional=("from", "messaging_service_sid", "base_url", "timeout_s",
+                           "status_callback"))
+    if not (config.get("from") or config.get("messaging_service_sid")):
+        msg = "SMS backend 'twilio': set 'from' (a Twilio number) or 'messaging_service_sid'"
+        raise GatewayConfigError(msg)
+    if not config["account_sid"].startswith("AC"):
+        msg = "SMS backend 'twilio': account_sid must start with 'AC'"
+        raise GatewayConfigError(msg)
+    try:
+        timeout_s = float(config.get("timeout_s") or DEFAULT_TIMEOUT_S)
+    except (TypeError, ValueError):
+        timeout_s = 0
+    if timeout_s <= 0:
+        msg = f"SMS backend 'twilio': timeout_s must be a positive number, not {config['timeout_s']!r}"
+        raise GatewayConfigError(msg)
+    return TwilioGateway(
+        account_sid=config["account_sid"], auth_token=config["auth_token"],
+        from_=config.get("from") or None,
+        messaging_service_sid=config.get("messaging_service_sid") or None,
+        base_url=config.get("base_url") or None, timeout_s=timeout_s,
+        status_callback=config.get("status_callback") or None,
+    )
