@@ -1,0 +1,40 @@
+"""Composition root: create_app() builds the service; `python app.py` serves the embedded default."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from rescue import cli, web
+from rescue.config import load_config
+from rescue.db import Database
+
+ROOT = Path(__file__).resolve().parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app from defaults, RESCUE_* environment variables and `test_config`."""
+    instance_path = os.environ.get("RESCUE_INSTANCE_PATH") or (test_config or {}).get("INSTANCE_PATH")
+    app = Flask("rescue", instance_path=str(Path(instance_path).resolve()) if instance_path else str(ROOT / "instance"))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    load_config(app, test_config)
+    app.secret_key = app.config["SECRET_KEY"]
+    Database(app.config["DATABASE_URL"]).init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+    cli.prepare_database(app)
+    return app
+
+
+def main() -> None:
+    """The embedded default: SQLite in instance/, seeded data, demo accounts, console SMS, scheduler thread."""
+    for name, value in {"DEMO": "1", "AUTO_MIGRATE": "1", "SEED_ON_START": "1", "RUN_SCHEDULER": "1"}.items():
+        os.environ.setdefault(f"RESCUE_{name}", value)
+    app = create_app()
+    port = app.config["PORT"]
+    app.logger.info("宁夏应急资源协同服务: http://127.0.0.1:%s", port)
+    app.run(host="127.0.0.1", port=port, use_reloader=False, threaded=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Command-line commands (`flask --app app …`) and start-up preparation of the database."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from rescue import migrations
+from rescue.config import ConfigError
+from rescue.db import get_db
+
+db_cli = AppGroup("db", help="数据库结构迁移")
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="heads", show_default=True)
+def db_upgrade(revision):
+    """Bring the database to the latest schema."""
+    migrations.upgrade(get_db().engine, revision)
+    click.echo(f"数据库已升级: {', '.join(sorted(migrations.current(get_db().engine)))}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision):
+    """Step the schema back to REVISION (e.g. base)."""
+    migrations.downgrade(get_db().engine, revision)
+    click.echo("已降级")
+
+
+@click.command("seed")
+def seed_command():
+    """Load the Ningxia seed data (once) and, in demo mode, the demo accounts."""
+    from seed import loader
+
+    with get_db().session_factory() as session:
+        result = loader.seed(session, area=current_app.config["SERVICE_AREA"], demo=current_app.config["DEMO"])
+        session.commit()
+    click.echo(result.summary())
+
+
+def init_app(app) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(seed_command)
+
+
+def prepare_database(app) -> None:
+    """Migrate and seed when configured to; refuse demo accounts outside demo mode."""
+    from rescue.services import accounts
+
+    db = app.extensions["db"]
+    if app.config["AUTO_MIGRATE"]:
+        migrations.upgrade(db.engine)
+    if app.config["SEED_ON_START"]:
+        from seed import loader
+
+        with db.session_factory() as session:
+            loader.seed(session, area=app.config["SERVICE_AREA"], demo=app.config["DEMO"])
+            session.commit()
+    if not app.config["DEMO"] and migrations.current(db.engine):
+        with db.session_factory() as session:
+            if names := accounts.demo_users_present(session):
+                msg = f"非演示模式下数据库中存在演示账号 {', '.join(names)}: 请删除后再启动, 或设置 RESCUE_DEMO=1"
+                raise ConfigError(msg)

@@ -1,0 +1,92 @@
+"""Settings: defaults, then RESCUE_* environment variables, then test overrides; validated at start-up."""
+
+import os
+from pathlib import Path
+
+DEFAULTS = {
+    "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "SECRET_KEY": None,
+    "DEMO": False,
+    "PORT": 5000,
+    # Ningxia with a margin (the OSM backbone clip): south, west, north, east
+    "SERVICE_AREA": (34.8, 103.6, 39.9, 108.2),
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "TOKEN_TTL_HOURS": 12,
+    "FRESHNESS_DAYS": 90,
+    "AUTO_MIGRATE": False,
+    "SEED_ON_START": False,
+    "RUN_SCHEDULER": False,
+    "SMS_BACKEND": "console",
+    "SMS_SIGNATURE": "【宁夏应急】",
+    "TWILIO_ACCOUNT_SID": None,
+    "TWILIO_AUTH_TOKEN": None,
+    "TWILIO_FROM": None,
+    "TWILIO_MESSAGING_SERVICE_SID": None,
+    "TWILIO_BASE_URL": None,
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    "ROADS_FILE": None,  # None: the active network in the instance folder, else the seeded Ningxia one
+    "OFFROAD_KMH": 15.0,
+    "MAX_OFFROAD_M": 5000.0,
+}
+
+DEMO_SECRET = "embedded-demo-only-not-secret"
+
+
+class ConfigError(Exception):
+    """The service cannot start with these settings."""
+
+
+def _coerce(default, raw: str):
+    """Read an environment string as the type of its default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, tuple):
+        return tuple(float(x) for x in raw.split(","))
+    return raw
+
+
+def load_config(app, test_config: dict | None = None) -> None:
+    """Fill app.config in layers: defaults → RESCUE_* environment → test overrides."""
+    for key, default in DEFAULTS.items():
+        app.config.setdefault(key, default)
+    for key, raw in os.environ.items():
+        if not key.startswith("RESCUE_"):
+            continue
+        name = key.removeprefix("RESCUE_")
+        if name == "INSTANCE_PATH":
+            continue
+        try:
+            app.config[name] = _coerce(DEFAULTS.get(name), raw) if name in DEFAULTS else raw
+        except ValueError as exc:
+            msg = f"环境变量 {key} 的值无效: {raw!r}"
+            raise ConfigError(msg) from exc
+    if test_config:
+        app.config.update(test_config)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "rescue.sqlite")
+    if app.config["DEMO"] and not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = DEMO_SECRET
+    validate_config(app.config)
+
+
+def validate_config(config) -> None:
+    """Fail fast, with every problem named, when settings cannot work together."""
+    problems = []
+    if not config.get("SECRET_KEY"):
+        problems.append("RESCUE_SECRET_KEY 未设置 (非演示模式必须设置随机密钥)")
+    elif not config["DEMO"] and config["SECRET_KEY"] == DEMO_SECRET:
+        problems.append("RESCUE_SECRET_KEY 不能使用演示密钥")
+    south, west, north, east = config["SERVICE_AREA"]
+    if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
+        problems.append("RESCUE_SERVICE_AREA 应为 南,西,北,东 (纬度/经度)")
+    if config["SMS_BACKEND"] == "twilio":
+        if not (config["TWILIO_ACCOUNT_SID"] and config["TWILIO_AUTH_TOKEN"]):
+            problems.append("短信后端 twilio 需要 RESCUE_TWILIO_ACCOUNT_SID 和 RESCUE_TWILIO_AUTH_TOKEN")
+        if not (config["TWILIO_FROM"] or config["TWILIO_MESSAGING_SERVICE_SID"]):
+            problems.append("短信后端 twilio 需要 RESCUE_TWILIO_FROM 或 RESCUE_TWILIO_MESSAGING_SERVICE_SID")
+    if problems:
+        raise ConfigError("配置错误: " + "; ".join(problems))

@@ -1,0 +1,32 @@
+"""The ORM models; importing this package registers every table on Base.metadata."""
+
+from rescue.models.accounts import ApiToken, AppState, AuditEntry, User
+from rescue.models.enums import Role
+from rescue.models.registry import (
+    Capability,
+    ContactPerson,
+    Depot,
+    Enterprise,
+    Equipment,
+    Expert,
+    IncidentType,
+    SupplyLot,
+    Team,
+)
+
+__all__ = [
+    "ApiToken",
+    "AppState",
+    "AuditEntry",
+    "Capability",
+    "ContactPerson",
+    "Depot",
+    "Enterprise",
+    "Equipment",
+    "Expert",
+    "IncidentType",
+    "Role",
+    "SupplyLot",
+    "Team",
+    "User",
+]

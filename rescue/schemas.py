@@ -1,0 +1,311 @@
+"""Request and response schemas of the registry; they validate input and generate the OpenAPI document."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from contacts.errors import InvalidPhoneError
+from contacts.phones import normalize_phone
+from rescue.codes import credit_code_error, supply_code_error
+from rescue.models.enums import (
+    Availability,
+    ContactRole,
+    EquipmentStatus,
+    Industry,
+    Level,
+    MineRescueGrade,
+    TeamStatus,
+)
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Short = Annotated[str, Field(max_length=50)]
+Count = Annotated[int, Field(ge=0, le=100_000)]
+Quantity = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, from_attributes=True)
+
+
+def _ctx(info: ValidationInfo, key: str):
+    return (info.context or {}).get(key)
+
+
+class Located(Schema):
+    lat: float = Field(description="纬度 (WGS-84)", allow_inf_nan=False)
+    lon: float = Field(description="经度 (WGS-84)", allow_inf_nan=False)
+
+    @field_validator("lat")
+    @classmethod
+    def _lat_in_area(cls, v, info: ValidationInfo):
+        area = _ctx(info, "area")
+        if v is not None and area and not area[0] <= v <= area[2]:
+            msg = f"超出服务区域 (纬度应在 {area[0]}–{area[2]} 之间)"
+            raise ValueError(msg)
+        return v
+
+    @field_validator("lon")
+    @classmethod
+    def _lon_in_area(cls, v, info: ValidationInfo):
+        area = _ctx(info, "area")
+        if v is not None and area and not area[1] <= v <= area[3]:
+            msg = f"超出服务区域 (经度应在 {area[1]}–{area[3]} 之间)"
+            raise ValueError(msg)
+        return v
+
+
+def _known_codes(codes, info: ValidationInfo):
+    known = _ctx(info, "capabilities")
+    if codes is None or known is None:
+        return codes
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        msg = "未知的能力代码: " + ", ".join(unknown)
+        raise ValueError(msg)
+    return list(dict.fromkeys(codes))
+
+
+def _phone(v, *, required: bool):
+    if v is None or (v == "" and not required):
+        return v
+    try:
+        return normalize_phone(v)
+    except InvalidPhoneError as exc:
+        raise ValueError(exc.reason) from None
+
+
+class Record(Schema):
+    """Fields every registry record answers with."""
+
+    id: int
+    enterprise_id: int | None = None
+    demo: bool
+    created_dt: datetime
+    updated_dt: datetime
+    last_confirmed_dt: datetime
+
+
+class EnterpriseIn(Located):
+    name: Name
+    credit_code: str = Field(description="统一社会信用代码 (18位, GB 32100-2015)")
+    industry: Industry
+    drill_every_6_months: bool | None = Field(None, description="默认按行业 (应急条例第八条)")
+    city: Short
+    county: Short
+    address: Annotated[str, Field(max_length=300)] = ""
+    demo: bool = False
+
+    @field_validator("credit_code")
+    @classmethod
+    def _credit(cls, v):
+        if v is not None:
+            v = v.upper()
+            if err := credit_code_error(v):
+                raise ValueError(err)
+        return v
+
+
+class EnterpriseOut(EnterpriseIn, Record):
+    drill_every_6_months: bool
+
+
+class DepotIn(Located):
+    name: Name
+    level: Level
+    enterprise_id: int | None = None
+    city: Short = ""
+    county: Short = ""
+    address: Annotated[str, Field(max_length=300)] = ""
+    contact_name: Short = ""
+    contact_phone: str = ""
+    demo: bool = False
+
+    @field_validator("contact_phone")
+    @classmethod
+    def _phone(cls, v):
+        return _phone(v, required=False)
+
+
+class DepotOut(DepotIn, Record):
+    pass
+
+
+class TeamIn(Located):
+    name: Name
+    level: Level
+    team_type: Short
+    capabilities: list[str] = Field(min_length=1, description="能力代码, 见 /capabilities")
+    enterprise_id: int | None = None
+    city: Short = ""
+    county: Short = ""
+    place: Annotated[str, Field(max_length=200)] = ""
+    headcount: Count = 0
+    vehicles: Count = 0
+    mine_rescue_grade: MineRescueGrade | None = None
+    turnout_min: Annotated[float, Field(ge=0, le=24 * 60, allow_inf_nan=False)] = 10
+    duty_24h: bool = False
+    status: TeamStatus = TeamStatus.available
+    backbone: bool = False
+    verified: bool = False
+    duty_phone: str = ""
+    commander_name: Short = ""
+    commander_phone: str = ""
+    demo: bool = False
+
+    _codes = field_validator("capabilities")(_known_codes)
+
+    @field_validator("duty_phone", "commander_phone")
+    @classmethod
+    def _phones(cls, v):
+        return _phone(v, required=False)
+
+
+class TeamOut(TeamIn, Record):
+    pass
+
+
+class ExpertIn(Located):
+    name: Short = Field(min_length=1)
+    fields: list[str] = Field(min_length=1, description="专业领域 (能力代码)")
+    title: Annotated[str, Field(max_length=100)] = ""
+    employer: Annotated[str, Field(max_length=200)] = ""
+    enterprise_id: int | None = None
+    phone: str
+    city: Short = ""
+    county: Short = ""
+    availability: Availability = Availability.available
+    remote_ok: bool = True
+    demo: bool = False
+
+    _codes = field_validator("fields")(_known_codes)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v):
+        return _phone(v, required=True)
+
+
+class ExpertOut(ExpertIn, Record):
+    pass
+
+
+class EquipmentIn(Schema):
+    name: Name
+    equipment_type: Annotated[str, Field(max_length=100)] = ""
+    capabilities: list[str] = Field(default_factory=list)
+    model: Annotated[str, Field(max_length=100)] = ""
+    quantity: Count = 1
+    status: EquipmentStatus = EquipmentStatus.operational
+    enterprise_id: int | None = None
+    team_id: int | None = Field(None, description="保管队伍 (与 depot_id 二选一)")
+    depot_id: int | None = Field(None, description="存放仓库 (与 team_id 二选一)")
+    next_inspection: date | None = None
+    demo: bool = False
+
+    _codes = field_validator("capabilities")(_known_codes)
+
+
+class EquipmentOut(EquipmentIn, Record):
+    lat: float
+    lon: float
+
+
+class SupplyLotIn(Schema):
+    code: str = Field(description="GB/T 38565-2020 物资编码 (7位)")
+    name: Name
+    spec: Annotated[str, Field(max_length=200)] = ""
+    unit: Annotated[str, Field(min_length=1, max_length=20)]
+    quantity: Quantity
+    enterprise_id: int | None = None
+    depot_id: int
+    expiry_date: date | None = None
+    demo: bool = False
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v):
+        if v is not None and (err := supply_code_error(v)):
+            raise ValueError(err)
+        return v
+
+
+class SupplyLotOut(SupplyLotIn, Record):
+    lat: float
+    lon: float
+
+
+class ContactIn(Schema):
+    name: Short = Field(min_length=1)
+    phone: str
+    role: ContactRole = ContactRole.member
+    organisation: Annotated[str, Field(max_length=200)] = ""
+    enterprise_id: int | None = None
+    team_id: int | None = None
+    demo: bool = False
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v):
+        return _phone(v, required=True)
+
+
+class ContactOut(ContactIn, Record):
+    pass
+
+
+class CapabilityIn(Schema):
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    category: Annotated[str, Field(max_length=32)] = "rescue"
+
+
+class CapabilityOut(CapabilityIn):
+    pass
+
+
+class Requirement(Schema):
+    capability: str
+    quantity: Annotated[int, Field(ge=1, le=1000)] = 1
+    unit: str = "team"
+
+
+class SupplyRequirement(Schema):
+    code: str
+    quantity: Quantity
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, v):
+        if err := supply_code_error(v):
+            raise ValueError(err)
+        return v
+
+
+class IncidentTypeIn(Schema):
+    code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    industry: Industry
+    requirements: list[Requirement] = Field(default_factory=list)
+    supplies: list[SupplyRequirement] = Field(default_factory=list)
+
+    @field_validator("requirements")
+    @classmethod
+    def _codes(cls, v, info: ValidationInfo):
+        if v is not None:
+            _known_codes([r.capability for r in v], info)
+        return v
+
+
+class IncidentTypeOut(IncidentTypeIn):
+    pass
+
+
+class TokenIn(Schema):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class TokenOut(Schema):
+    token: str
+    expires_at: datetime

@@ -1,0 +1,88 @@
+"""Accounts: passwords, bearer tokens and the demo users of the embedded default."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from rescue.db import utcnow
+from rescue.errors import AuthError, ConflictError
+from rescue.models import ApiToken, Enterprise, Role, User
+
+DEMO_PASSWORD = "ningxia-demo"
+# username, role, display name, seeded enterprise name (for enterprise admins)
+DEMO_USERS = (
+    ("dispatcher", Role.command_center, "指挥中心值班员", None),
+    ("regulator", Role.regulator, "应急管理厅监管员", None),
+    ("enterprise-a", Role.enterprise_admin, "宁夏石化应急管理员", "中国石油宁夏石化公司"),
+    ("enterprise-b", Role.enterprise_admin, "宁夏煤业应急管理员", "国家能源集团宁夏煤业有限责任公司"),
+)
+# a real hash to compare against when the user does not exist, so timing does not reveal usernames
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(session: Session, username: str, password: str, role: Role, *, enterprise_id=None, display_name="", demo=False) -> User:
+    if session.scalar(select(User).where(User.username == username)):
+        raise ConflictError("用户名已存在", {"username": "已存在"})
+    user = User(
+        username=username, password_hash=generate_password_hash(password), role=role,
+        enterprise_id=enterprise_id, display_name=display_name or username, demo=demo,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The active user with these credentials, or AuthError."""
+    user = session.scalar(select(User).where(User.username == username))
+    if not check_password_hash(user.password_hash if user else _DUMMY_HASH, password) or not user or not user.active:
+        raise AuthError("用户名或密码错误")
+    return user
+
+
+def issue_token(session: Session, user: User, *, ttl_hours: float, now=None) -> tuple[str, ApiToken]:
+    """A new bearer token for `user`; only its hash is stored."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), created_dt=now, expires_dt=now + timedelta(hours=ttl_hours))
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def user_for_token(session: Session, token: str, *, now=None) -> User:
+    """The user a bearer token belongs to, if it is valid, unexpired and unrevoked."""
+    now = now or utcnow()
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked or row.expires_dt <= now or not row.user.active:
+        raise AuthError("令牌无效或已过期")
+    return row.user
+
+
+def ensure_demo_users(session: Session) -> list[User]:
+    """Create the four demo accounts if missing (embedded default only)."""
+    users = []
+    for username, role, display, enterprise_name in DEMO_USERS:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            enterprise_id = None
+            if enterprise_name:
+                enterprise_id = session.scalar(select(Enterprise.id).where(Enterprise.name == enterprise_name))
+                if enterprise_id is None:
+                    continue
+            user = create_user(session, username, DEMO_PASSWORD, role, enterprise_id=enterprise_id, display_name=display, demo=True)
+        users.append(user)
+    return users
+
+
+def demo_users_present(session: Session) -> list[str]:
+    """Usernames of demo accounts in this database (refused outside demo mode)."""
+    return list(session.scalars(select(User.username).where(User.demo.is_(True))))

@@ -1,0 +1,86 @@
+"""Running pydantic schemas at the boundary and reporting every bad field at once, in Chinese."""
+
+from typing import Any, Optional
+
+from pydantic import BaseModel, create_model
+from pydantic import ValidationError as PydanticError
+
+from rescue.errors import ValidationError
+
+_MESSAGES = {
+    "missing": "必填",
+    "extra_forbidden": "未知字段",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "bool_parsing": "应为是/否 (true/false)",
+    "bool_type": "应为是/否 (true/false)",
+    "string_type": "应为文本",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_type": "日期格式应为 YYYY-MM-DD",
+    "datetime_parsing": "时间格式应为 ISO 8601",
+    "datetime_type": "时间格式应为 ISO 8601",
+    "enum": "取值应为: {expected}",
+    "literal_error": "取值应为: {expected}",
+    "greater_than_equal": "不能小于 {ge}",
+    "greater_than": "应大于 {gt}",
+    "less_than_equal": "不能大于 {le}",
+    "less_than": "应小于 {lt}",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "string_pattern_mismatch": "格式不正确",
+    "finite_number": "应为有限数字",
+}
+
+
+def error_fields(exc: PydanticError) -> dict[str, str]:
+    """Map a pydantic error to {dotted.field: Chinese reason}, first reason per field."""
+    fields: dict[str, str] = {}
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "_body"
+        if loc in fields:
+            continue
+        if err["type"] == "value_error":
+            # our own validators raise ValueError with a Chinese reason already
+            fields[loc] = str(err.get("ctx", {}).get("error", err["msg"]))
+            continue
+        template = _MESSAGES.get(err["type"])
+        try:
+            fields[loc] = template.format(**err.get("ctx", {})) if template else err["msg"]
+        except (KeyError, IndexError):
+            fields[loc] = template
+    return fields
+
+
+def parse(schema: type[BaseModel], data: Any, *, context: dict | None = None) -> BaseModel:
+    """Validate `data` against `schema`, raising our ValidationError with every bad field."""
+    if not isinstance(data, dict):
+        raise ValidationError({"_body": "请求体应为 JSON 对象"})
+    # a patch may omit a required field but may not blank it out
+    required = getattr(schema, "__required_fields__", frozenset())
+    fields = {k: "不能为空" for k, v in data.items() if v is None and k in required}
+    try:
+        obj = schema.model_validate(data, context=context or {})
+    except PydanticError as exc:
+        fields = error_fields(exc) | fields
+    if fields:
+        raise ValidationError(fields)
+    return obj
+
+
+def partial(schema: type[BaseModel]) -> type[BaseModel]:
+    """A copy of `schema` for PATCH: every field optional, validators kept."""
+    fields = {}
+    for name, f in schema.model_fields.items():
+        fields[name] = (Optional[f.rebuild_annotation()], None)  # noqa: UP045 - runtime typing object
+    model = create_model(f"{schema.__name__}Patch", __base__=schema, **fields)
+    model.__required_fields__ = frozenset(n for n, f in schema.model_fields.items() if f.is_required())
+    return model

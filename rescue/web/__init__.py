@@ -1,0 +1,35 @@
+"""The HTTP surfaces: API, health, pages and webhooks, registered on the app."""
+
+from flask import current_app
+from sqlalchemy import text
+
+from rescue import migrations
+from rescue.db import get_db
+
+
+def init_app(app) -> None:
+    from rescue.web import errors
+    from rescue.web.api import bp as api_bp
+
+    errors.init_app(app)
+    app.register_blueprint(api_bp)
+    app.add_url_rule("/health", "health", health)
+
+
+def health():
+    """Service, database and schema version; 503 when the database is unreachable or behind."""
+    db = get_db()
+    body = {"service": "rescue", "status": "ok", "demo": current_app.config["DEMO"]}
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        current = migrations.current(db.engine)
+        head = migrations.heads()
+        body["database"] = {"ok": True, "dialect": db.engine.dialect.name}
+        body["schema"] = {"revision": sorted(current), "head": sorted(head), "up_to_date": current == head}
+        if current != head:
+            body["status"] = "degraded"
+    except Exception as exc:  # noqa: BLE001 - health reports any database failure
+        body["status"] = "error"
+        body["database"] = {"ok": False, "error": type(exc).__name__}
+    return body, 200 if body["status"] == "ok" else 503

@@ -1,0 +1,28 @@
+"""The JSON API under /api/v1: one blueprint, its views in modules by concept."""
+
+from flask import Blueprint, current_app, request
+
+from rescue.errors import ValidationError
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 422 naming the problem."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ValidationError({"_body": "请求体应为 JSON (Content-Type: application/json)"})
+    if not isinstance(data, dict):
+        raise ValidationError({"_body": "请求体应为 JSON 对象"})
+    return data
+
+
+def service_area():
+    return current_app.config["SERVICE_AREA"]
+
+
+def page(items: list, total: int, limit: int, offset: int) -> dict:
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+from rescue.web.api import registry, tokens  # noqa: E402,F401  (views register on bp)

@@ -1,0 +1,152 @@
+"""CRUD views for every registry kind, plus freshness and confirmation."""
+
+from flask import current_app, request
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticError
+
+from rescue.db import get_session
+from rescue.errors import ValidationError
+from rescue.models import Role
+from rescue.services import registry
+from rescue.services.kinds import KINDS
+from rescue.web.api import bp, json_body, page, service_area
+from rescue.web.auth import current_user, roles_required
+
+KIND_PATH = "<any(" + ", ".join(f'"{k}"' for k in KINDS) + "):kind_name>"
+_LIST_PARAMS = {"capability", "q", "near", "radius_km", "sort", "limit", "offset"}
+
+
+def parse_query(kind, args) -> registry.Query:
+    """Read list parameters, reporting every bad one at once."""
+    errors: dict[str, str] = {}
+    filters = {}
+    fields = kind.schema_out.model_fields
+    for name, raw in args.items():
+        if name in _LIST_PARAMS:
+            continue
+        if name not in kind.filters:
+            errors[name] = "未知的查询参数"
+            continue
+        try:
+            filters[name] = TypeAdapter(fields[name].annotation).validate_python(raw)
+        except PydanticError:
+            errors[name] = "取值无效"
+    query = registry.Query(filters=filters, capability=args.get("capability"), q=args.get("q") or None,
+                           sort=args.get("sort"))
+    query.limit = _int(args, "limit", 50, 1, registry.MAX_LIMIT, errors)
+    query.offset = _int(args, "offset", 0, 0, 10**9, errors)
+    if "near" in args:
+        try:
+            lat, lon = (float(x) for x in args["near"].split(","))
+            query.near = (lat, lon)
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise ValueError
+        except ValueError:
+            errors["near"] = "应为 纬度,经度"
+        query.radius_km = _float(args, "radius_km", 50.0, errors)
+    elif "radius_km" in args:
+        errors["radius_km"] = "需要同时提供 near"
+    if query.sort == "distance" and "near" not in args:
+        errors["sort"] = "按距离排序需要 near"
+    if errors:
+        raise ValidationError(errors, "查询参数有误")
+    return query
+
+
+def _int(args, name, default, lo, hi, errors) -> int:
+    try:
+        value = int(args.get(name, default))
+    except ValueError:
+        errors[name] = "应为整数"
+        return default
+    if not lo <= value <= hi:
+        errors[name] = f"应在 {lo}–{hi} 之间"
+    return value
+
+
+def _float(args, name, default, errors) -> float:
+    try:
+        value = float(args.get(name, default))
+        if not 0 < value <= 2000:
+            raise ValueError
+    except ValueError:
+        errors[name] = "应为 0–2000 之间的数字"
+        return default
+    return value
+
+
+def _key(kind, key: str):
+    if kind.key == "id":
+        try:
+            return int(key)
+        except ValueError:
+            raise ValidationError({"id": "应为整数"}) from None
+    return key
+
+
+@bp.get(f"/{KIND_PATH}")
+@roles_required()
+def list_records(kind_name):
+    kind = registry.get_kind(kind_name)
+    query = parse_query(kind, request.args)
+    rows, total = registry.list_records(get_session(), kind, current_user(), query)
+    return page([registry.serialize(kind, r) for r in rows], total, query.limit, query.offset)
+
+
+@bp.get(f"/{KIND_PATH}/<key>")
+@roles_required()
+def get_record(kind_name, key):
+    kind = registry.get_kind(kind_name)
+    record = registry.get_record(get_session(), kind, current_user(), _key(kind, key))
+    return registry.serialize(kind, record)
+
+
+@bp.post(f"/{KIND_PATH}")
+@roles_required(Role.command_center, Role.enterprise_admin)
+def create_record(kind_name):
+    kind = registry.get_kind(kind_name)
+    session = get_session()
+    record = registry.create_record(session, kind, current_user(), json_body(), area=service_area())
+    session.commit()
+    return registry.serialize(kind, record), 201
+
+
+@bp.patch(f"/{KIND_PATH}/<key>")
+@bp.put(f"/{KIND_PATH}/<key>")
+@roles_required(Role.command_center, Role.enterprise_admin)
+def update_record(kind_name, key):
+    kind = registry.get_kind(kind_name)
+    session = get_session()
+    record = registry.update_record(session, kind, current_user(), _key(kind, key), json_body(), area=service_area())
+    session.commit()
+    return registry.serialize(kind, record)
+
+
+@bp.delete(f"/{KIND_PATH}/<key>")
+@roles_required(Role.command_center, Role.enterprise_admin)
+def delete_record(kind_name, key):
+    kind = registry.get_kind(kind_name)
+    session = get_session()
+    registry.delete_record(session, kind, current_user(), _key(kind, key))
+    session.commit()
+    return "", 204
+
+
+@bp.post("/enterprises/<int:enterprise_id>/confirm")
+@roles_required(Role.command_center, Role.enterprise_admin)
+def confirm_enterprise(enterprise_id):
+    session = get_session()
+    count = registry.confirm_enterprise(session, current_user(), enterprise_id)
+    session.commit()
+    return {"confirmed": count}
+
+
+@bp.get("/freshness")
+@roles_required()
+def list_stale_records():
+    errors: dict[str, str] = {}
+    days = _int(request.args, "days", current_app.config["FRESHNESS_DAYS"], 1, 3650, errors)
+    if errors:
+        raise ValidationError(errors, "查询参数有误")
+    groups = registry.stale_records(get_session(), current_user(), days=days)
+    return {"days": days, "items": groups, "total": sum(g["count"] for g in groups)}

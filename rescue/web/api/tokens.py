@@ -1,0 +1,20 @@
+"""Exchanging a username and password for a bearer token."""
+
+from flask import current_app
+
+from rescue.db import get_session
+from rescue.schemas import TokenIn
+from rescue.services import accounts
+from rescue.validation import parse
+from rescue.web.api import bp, json_body
+
+
+@bp.post("/tokens")
+def create_token():
+    creds = parse(TokenIn, json_body())
+    session = get_session()
+    user = accounts.authenticate(session, creds.username, creds.password)
+    token, row = accounts.issue_token(session, user, ttl_hours=current_app.config["TOKEN_TTL_HOURS"])
+    session.commit()
+    return {"token": token, "expires_at": row.expires_dt.isoformat(), "role": user.role.value,
+            "enterprise_id": user.enterprise_id}, 201

@@ -1,0 +1,52 @@
+"""Who is calling: bearer tokens for the API, sessions for pages; role checks for every endpoint."""
+
+from functools import wraps
+
+from flask import g, request, session
+
+from rescue.db import get_session
+from rescue.errors import AuthError, ForbiddenError
+from rescue.models import Role, User
+from rescue.services import accounts
+
+SESSION_USER_KEY = "user_id"
+
+
+def current_user(*, required: bool = True) -> User | None:
+    """The caller: a bearer token wins over a signed-in session."""
+    if "actor" in g:
+        return g.actor
+    user = None
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthError("Authorization 头应为 Bearer 令牌")
+        user = accounts.user_for_token(get_session(), token.strip())
+        g.auth_by = "token"
+    elif (user_id := session.get(SESSION_USER_KEY)) is not None:
+        user = get_session().get(User, user_id)
+        if user is not None and not user.active:
+            user = None
+        g.auth_by = "session"
+    if user is None and required:
+        raise AuthError("请先登录")
+    g.actor = user
+    return user
+
+
+def roles_required(*roles: Role):
+    """Allow the view only to signed-in users with one of `roles` (all roles when none is given)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_user()
+            if roles and user.role not in roles:
+                raise ForbiddenError("当前角色无权访问")
+            return view(*args, **kwargs)
+
+        wrapped.roles = roles or tuple(Role)
+        return wrapped
+
+    return decorator

@@ -1,0 +1,84 @@
+"""Load the Ningxia seed data into a database once, through the same services and checks as the API."""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from rescue.db import utcnow
+from rescue.models import AppState, Depot, Team
+from rescue.services import accounts, registry
+from rescue.services.kinds import KINDS
+
+DATA = Path(__file__).parent / "data"
+SEEDED_KEY = "seeded_at"
+# file, kind, {field in the file: kind whose key it names}
+ORDER = (
+    ("capabilities.json", "capabilities", {}),
+    ("incident_types.json", "incident-types", {}),
+    ("enterprises.json", "enterprises", {}),
+    ("depots.json", "depots", {"enterprise": "enterprises"}),
+    ("teams.json", "teams", {"enterprise": "enterprises"}),
+    ("experts.json", "experts", {"enterprise": "enterprises"}),
+    ("equipment.json", "equipment", {"team": "teams", "depot": "depots"}),
+    ("supplies.json", "supplies", {"depot": "depots"}),
+    ("contacts.json", "contacts", {"team": "teams", "enterprise": "enterprises"}),
+)
+# fields of the files that are not record fields
+_FILE_ONLY = {"key", "verified_note", "source"}
+
+
+@dataclass
+class SeedResult:
+    seeded: bool
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        if not self.seeded:
+            return "种子数据此前已加载, 未重复加载"
+        return "已加载种子数据: " + ", ".join(f"{KINDS[k].label} {n}" for k, n in self.counts.items())
+
+
+def load_file(name: str) -> list[dict]:
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) -> SeedResult:
+    """Load every seed file in one transaction unless this database was seeded before (never twice)."""
+    if session.get(AppState, SEEDED_KEY) is not None:
+        if demo:
+            accounts.ensure_demo_users(session)
+        return SeedResult(seeded=False)
+    now = utcnow()
+    ids: dict[str, dict[str, int]] = {}
+    result = SeedResult(seeded=True)
+    for filename, kind_name, refs in ORDER:
+        kind = KINDS[kind_name]
+        rows = json.loads(((data_dir or DATA) / filename).read_text(encoding="utf-8"))
+        keys = ids.setdefault(kind_name, {})
+        for row in rows:
+            values = {k: v for k, v in row.items() if k not in _FILE_ONLY and k not in refs}
+            for ref_field, ref_kind in refs.items():
+                if row.get(ref_field) is not None:
+                    values[f"{ref_field}_id"] = ids[ref_kind][row[ref_field]]
+            if kind_name in {"equipment", "supplies"} and values.get("enterprise_id") is None:
+                values["enterprise_id"] = _custodian_enterprise(session, values)
+            record = registry.create_record(session, kind, None, values, area=area, now=now)
+            if "key" in row:
+                keys[row["key"]] = record.id
+        result.counts[kind_name] = len(rows)
+    session.add(AppState(key=SEEDED_KEY, value=now.isoformat()))
+    if demo:
+        accounts.ensure_demo_users(session)
+    session.flush()
+    return result
+
+
+def _custodian_enterprise(session: Session, values: dict) -> int | None:
+    """Equipment and supplies belong to the enterprise of the team or depot that keeps them."""
+    if values.get("team_id"):
+        return session.get(Team, values["team_id"]).enterprise_id
+    if values.get("depot_id"):
+        return session.get(Depot, values["depot_id"]).enterprise_id
+    return None
