@@ -1,0 +1,1 @@
+"""The rescue coordination application: models, services, web surfaces, jobs and CLI."""

@@ -1,0 +1,1 @@
+"""Domain operations called by views, CLI commands and jobs alike (no Flask here)."""
