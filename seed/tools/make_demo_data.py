@@ -485,6 +485,16 @@ ENTERPRISES = [
     ("haiyuan_mall", "海原县民和商贸综合体有限公司", "fire", "海原县", "海城镇", None, None),
 ]
 
+# Well-known real organisations (name real; credit code, address, people invented).
+REAL_ENTERPRISES = {
+    "ningxia_petrochem", "ningxia_coal", "baofeng_energy", "yinglite_chem", "tianyuan_petrochem", "huayu_chem",
+    "ziguang_chem", "yuguang_energy", "wangwa_coal", "qtx_cement", "chalco_qingtongxia", "tianyuan_manganese",
+    "ningxia_steel", "sgcc_ningxia", "huaneng_daba", "huadian_lingwu", "wepec_yinchuan", "jieneng_elevator",
+    "tianji_elevator", "ningxia_construction", "ningxia_transport_invest", "xinhua_department",
+}
+ENTERPRISE_NOTE_REAL = "企业名称为公开信息 (verified: false, 位置未核实); 信用代码、地址、联系人为演示数据"
+ENTERPRISE_NOTE_DEMO = "虚构企业, 全部字段为演示数据"
+
 # --------------------------------------------------------------------------------------
 # 4. Depots (key, name, level, enterprise, county, place, lat, lon | None)
 # --------------------------------------------------------------------------------------
@@ -570,7 +580,7 @@ team("nx_expressway_rescue", "宁夏交通(高速公路)应急抢险救援队", 
 # --- County fire and rescue brigades (one per county-level unit) — state teams, names follow
 #     the usual pattern but are not individually confirmed.
 for cty, (pref, slug, _la, _lo, _t) in COUNTIES.items():
-    prefix = "" if cty.endswith("市") else pref  # county-level cities are named on their own
+    prefix = "" if cty.endswith(("市", "县")) else pref  # counties and county-level cities stand alone
     caps = list(FIRE_CAPS)
     if cty in ("沙坡头区", "中宁县", "青铜峡市", "利通区", "兴庆区", "平罗县", "惠农区", "灵武市", "永宁县", "贺兰县"):
         caps.append("water_rescue")  # along the Yellow River
@@ -951,8 +961,7 @@ def build() -> dict[str, list]:
                "requirements": [{"capability": c, "quantity": q, "unit": u} for c, q, u in reqs]}
         if sups:
             rec["supplies"] = [{"code": sc, "quantity": q} for sc, q in sups]
-        rec["demo"] = True
-        out["incident_types"].append(rec)
+        out["incident_types"].append(rec)  # reference data: the schema has no demo flag
 
     contacts: list[dict] = []
 
@@ -964,7 +973,8 @@ def build() -> dict[str, list]:
         enterprises.append({
             "key": key, "name": name, "credit_code": credit_code(county), "industry": industry,
             "city": city_of(county), "county": county, "address": address(county, place),
-            "lat": la, "lon": lo, "verified": False, "demo": True,
+            "lat": la, "lon": lo, "demo": True,
+            "verified_note": ENTERPRISE_NOTE_REAL if key in REAL_ENTERPRISES else ENTERPRISE_NOTE_DEMO,
         })
         mgr = person_name()
         contacts.append({"key": f"c_{key}_safety", "name": mgr, "phone": next_mobile(), "role": "manager",
@@ -986,7 +996,8 @@ def build() -> dict[str, list]:
         depots.append({
             "key": key, "name": name, "level": level, "enterprise": ent, "city": city_of(county), "county": county,
             "address": address(county, place), "lat": la, "lon": lo, "contact_name": cname,
-            "contact_phone": cphone, "verified": False, "demo": True,
+            "contact_phone": cphone, "demo": True,
+            "verified_note": "储备库名称、位置、联系人均为演示数据, 未经核实",
         })
         contacts.append({"key": f"c_{key}_keeper", "name": cname, "phone": cphone, "role": "manager",
                          "organisation": name, "team": None, "enterprise": ent, "demo": True})
@@ -1086,16 +1097,18 @@ def build() -> dict[str, list]:
 
     # experts
     experts = []
+    ent_by_name = {e["name"]: e["key"] for e in enterprises}
     n = 0
     for fields, titles, employers, count in EXPERT_GROUPS:
         for i in range(count):
             employer, county = employers[i % len(employers)]
+            ent_key = ent_by_name.get(employer)
             n += 1
             la, lo = county_point(county, 3.0)
             r = RNG.random()
             experts.append({
                 "key": f"expert_{n:03d}", "name": person_name(), "fields": fields[: RNG.randint(1, len(fields))],
-                "title": RNG.choice(titles), "employer": employer, "phone": next_mobile(), "city": city_of(county),
+                "title": RNG.choice(titles), "employer": employer, "enterprise": ent_key, "phone": next_mobile(), "city": city_of(county),
                 "county": county, "lat": la, "lon": lo,
                 "availability": "available" if r < 0.8 else ("busy" if r < 0.93 else "unavailable"),
                 "remote_ok": RNG.random() < 0.7, "demo": True,
