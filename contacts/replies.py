@@ -69,9 +69,10 @@ _ACCEPT = re.compile(
 _CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
 _NUM = r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十]+)"
-_HOURS_RE = re.compile(_NUM + r"个?(半)?(?:小时|钟头|H|HR|HRS|HOURS?)(?![A-Z])")
+# "1个半小时" is 90 minutes, but "1 半小时" is an answer (1) and an ETA (30).
+_HOURS_RE = re.compile(_NUM + r"(?:个?(半)| ?个?)(?:小时|钟头|H|HR|HRS|HOURS?)(?![A-Z])")
 _HALF_HOUR_RE = re.compile(r"半(?:个)?小时")
-_MINUTES_RE = re.compile(_NUM + r"(?:分钟|分|MINUTES?|MINS?|M)(?![A-Z])")
+_MINUTES_RE = re.compile(_NUM + r" ?(?:分钟|分|MINUTES?|MINS?|M)(?![A-Z])")
 
 
 def _number(token):
@@ -123,7 +124,7 @@ def parse_reply(text):
     """
     raw = text or ""
     code, rest = _find_code(_normalize(raw))
-    eta, rest = _eta_minutes(rest.replace(" ", ""))
+    eta, rest = _eta_minutes(rest)
     # The answer without code and ETA: "1 约40分钟" leaves "1约", "1小时20分" leaves "".
     compact = rest.replace(" ", "")
 
