@@ -9,7 +9,7 @@ Everything here is DEMO data ("demo": true). Facts taken from public sources but
 by the data owner carry "verified": false. Names of real organisations are used only where
 they are well known; their credit codes, addresses, phones and people are invented.
 
-Usage:  python seed/tools/make_demo_data.py          (writes seed/data/)
+Usage:  python seed/tools/make_demo_data.py [--out DIR]   (default: writes seed/data/)
 """
 
 from __future__ import annotations
@@ -1119,13 +1119,18 @@ def build() -> dict[str, list]:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=OUT, help="output directory (default: seed/data)")
+    out_dir = ap.parse_args(argv).out
     data = build()
-    OUT.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     for name, records in data.items():
-        path = OUT / f"{name}.json"
+        path = out_dir / f"{name}.json"
         path.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        print(f"{path.relative_to(ROOT)}: {len(records)}")
+        print(f"{path.name}: {len(records)}")
 
 
 if __name__ == "__main__":
