@@ -68,7 +68,7 @@ class _Builder:
         speed = speeds.edge_speed_kmh(highway, tags.get("maxspeed"))
         code = speeds.CLASS_CODE[speeds.road_class(highway)]
         oneway = _oneway(tags.get("oneway"))
-        if oneway == 0 and (tags.get("junction") in ("roundabout", "circular") or str(highway).startswith("motorway") and "oneway" not in tags):
+        if oneway == 0 and (tags.get("junction") in ("roundabout", "circular") or (str(highway).startswith("motorway") and tags.get("oneway") is None)):
             oneway = 1  # roundabouts and motorways are one-way unless tagged otherwise (OSM default)
         for a, b in zip(nodes, nodes[1:]):
             if a == b:
