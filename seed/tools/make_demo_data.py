@@ -108,7 +108,8 @@ _used_names: set[str] = set()
 
 def person_name() -> str:
     while True:
-        n = RNG.choice(SURNAMES) + "".join(RNG.choice(GIVEN) for _ in range(RNG.choice((1, 2, 2))))
+        given = "".join(RNG.sample(GIVEN, RNG.choice((1, 2, 2))))  # no repeated character
+        n = RNG.choice(SURNAMES) + given
         if n not in _used_names:
             _used_names.add(n)
             return n
@@ -742,6 +743,20 @@ team("zw_ningsteel_rescue", "宁钢公司应急救援队", "enterprise", "enterp
      ["firefighting", "molten_metal_handling", "gas_protection", "gas_detection", "confined_space_rescue"], "沙坡头区",
      "中卫工业园区", ent="ningxia_steel", latlon=(37.55, 105.09), headcount=35, vehicles=5, turnout=3, verified=True)
 
+ZHONGWEI_2023 = "名称见中卫市2023年市级应急救援队伍名单(中卫日报)"
+
+
+def team_note(t: dict) -> str | None:
+    """Where a team's name comes from and what is not confirmed (file-only field, not loaded)."""
+    if t["key"] in ("petrochem_rescue", "ningxia_coal_rescue"):
+        return "名称见2017年《标本兼治遏制重特大事故工作指导意见》第22条; 驻地、人员、装备未核实"
+    if t["backbone"]:
+        return "8支骨干队伍中其余6支未公开, 此队按行业推定 (verified: false)"
+    if t["verified"]:
+        return ZHONGWEI_2023 + "; 驻地、人员、装备为演示数据"
+    return None
+
+
 # --------------------------------------------------------------------------------------
 # 8. Equipment templates: (name, equipment_type, capabilities, model, qty range)
 # --------------------------------------------------------------------------------------
@@ -1022,6 +1037,8 @@ def build() -> dict[str, list]:
             "status": t["status"], "backbone": t["backbone"], "verified": t["verified"], "duty_phone": duty_phone,
             "commander_name": cmd, "commander_phone": cmd_phone, "demo": True,
         })
+        if note := team_note(t):
+            teams[-1]["verified_note"] = note
         org = t["name"]
         contacts.append({"key": f"c_{t['key']}_commander", "name": cmd, "phone": cmd_phone, "role": "commander",
                          "organisation": org, "team": t["key"], "enterprise": t["enterprise"], "demo": True})

@@ -50,7 +50,7 @@ FIELDS = {
                "contact_phone", "demo", "verified_note"},
     "teams": {"key", "name", "level", "team_type", "capabilities", "enterprise", "city", "county", "place", "lat",
               "lon", "headcount", "vehicles", "mine_rescue_grade", "turnout_min", "duty_24h", "status", "backbone",
-              "verified", "duty_phone", "commander_name", "commander_phone", "demo"},
+              "verified", "duty_phone", "commander_name", "commander_phone", "demo", "verified_note"},
     "experts": {"key", "name", "fields", "title", "employer", "enterprise", "phone", "city", "county", "lat", "lon",
                 "availability", "remote_ok", "demo"},
     "equipment": {"key", "name", "equipment_type", "capabilities", "model", "quantity", "status", "team", "depot",
@@ -58,7 +58,8 @@ FIELDS = {
     "supplies": {"key", "code", "name", "spec", "unit", "quantity", "depot", "expiry_date", "demo"},
     "contacts": {"key", "name", "phone", "role", "organisation", "team", "enterprise", "demo"},
 }
-REQUIRED_OPTIONAL = {"incident_types": {"supplies"}, "enterprises": {"verified_note"}, "depots": {"verified_note"}}
+REQUIRED_OPTIONAL = {"incident_types": {"supplies"}, "enterprises": {"verified_note"}, "depots": {"verified_note"},
+                     "teams": {"verified_note"}}
 
 
 def load(name):
