@@ -119,7 +119,9 @@ class FakeTwilio:
         self._server = make_server(self.host, self.port, self, threaded=True)
         self.port = self._server.server_port
         self._threads = [
-            threading.Thread(target=self._server.serve_forever, name="fake-twilio", daemon=True),
+            # A short poll interval makes stop() quick (tests start and stop many fakes).
+            threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                             name="fake-twilio", daemon=True),
             threading.Thread(target=self._post_callbacks, name="fake-twilio-cb", daemon=True),
         ]
         for thread in self._threads:

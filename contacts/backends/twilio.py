@@ -103,7 +103,7 @@ class TwilioGateway:
                 return TransientSendError(f"Twilio rejected our credentials ({status}, {code})")
             return PermanentSendError(code or status,
                                       _PERMANENT_MESSAGES.get(code) or str(exc.msg))
-        if isinstance(exc, (requests.ConnectTimeout)):
+        if isinstance(exc, requests.ConnectTimeout):
             return TransientSendError(f"Twilio unreachable: {exc}")
         if isinstance(exc, requests.RequestException):
             # A read time-out or a dropped connection: Twilio may have taken the message.
@@ -148,6 +148,11 @@ class TwilioGateway:
         except (TwilioException, requests.RequestException) as exc:
             raise self._translate(exc) from exc
         return None
+
+    def close(self):
+        """Release pooled connections."""
+        if self.http_client.session is not None:
+            self.http_client.session.close()
 
     def verify_webhook(self, url, params, headers):
         signature = {k.lower(): v for k, v in headers.items()}.get("x-twilio-signature")
