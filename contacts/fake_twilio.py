@@ -29,6 +29,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from contacts.segments import count_segments
+
 API = "/2010-04-01/Accounts/<account>"
 DEFAULT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_TOKEN = "fake-twilio-auth-token"
@@ -281,7 +283,7 @@ class FakeTwilio:
             "body": body, "status": "queued", "direction": "outbound-api",
             "date_created": now, "date_updated": now, "date_sent": None,
             "error_code": None, "error_message": None, "num_media": "0",
-            "num_segments": "1" if len(body) <= 70 else str(-(-len(body) // 67)),
+            "num_segments": str(count_segments(body).segments),
             "price": None, "price_unit": "USD",
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
             "subresource_uris": {

@@ -4,7 +4,7 @@ import threading
 from datetime import timedelta
 
 import requests
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -90,7 +90,8 @@ class TwilioGateway:
 
     def _translate(self, exc):
         """Map a twilio/requests exception to TransientSendError or PermanentSendError."""
-        if isinstance(exc, TwilioRestException):
+        # Legacy and RFC-9457 error bodies give different classes with the same status/code.
+        if isinstance(exc, (TwilioRestException, TwilioServiceException)):
             status, code = exc.status, exc.code
             if status == 429:
                 return TransientSendError(f"Twilio rate limit ({code})",
@@ -101,8 +102,8 @@ class TwilioGateway:
                 # Credentials are account-wide: every message would fail the same way, so keep
                 # them queued (and visible) until an operator fixes the configuration.
                 return TransientSendError(f"Twilio rejected our credentials ({status}, {code})")
-            return PermanentSendError(code or status,
-                                      _PERMANENT_MESSAGES.get(code) or str(exc.msg))
+            detail = getattr(exc, "msg", None) or getattr(exc, "detail", None) or getattr(exc, "title", "")
+            return PermanentSendError(code or status, _PERMANENT_MESSAGES.get(code) or str(detail))
         if isinstance(exc, requests.ConnectTimeout):
             return TransientSendError(f"Twilio unreachable: {exc}")
         if isinstance(exc, requests.RequestException):
