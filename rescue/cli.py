@@ -2,7 +2,7 @@
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from rescue import migrations
 from rescue.config import ConfigError
@@ -28,6 +28,7 @@ def db_downgrade(revision):
 
 
 @click.command("seed")
+@with_appcontext
 def seed_command():
     """Load the Ningxia seed data (once) and, in demo mode, the demo accounts."""
     from seed import loader

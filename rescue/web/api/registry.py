@@ -9,11 +9,34 @@ from rescue.errors import ValidationError
 from rescue.models import Role
 from rescue.services import registry
 from rescue.services.kinds import KINDS
+from rescue.services.registry import get_kind
 from rescue.web.api import bp, json_body, page, service_area
+from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
 
 KIND_PATH = "<any(" + ", ".join(f'"{k}"' for k in KINDS) + "):kind_name>"
 _LIST_PARAMS = {"capability", "q", "near", "radius_km", "sort", "limit", "offset"}
+_LIST_QUERY = {
+    "q": {"type": "string", "description": "文本搜索"},
+    "capability": {"type": "string", "description": "能力代码"},
+    "near": {"type": "string", "description": "纬度,经度"},
+    "radius_km": {"type": "number"},
+    "sort": {"type": "string", "description": "字段名, 前加 - 为倒序; distance 需 near"},
+    "limit": {"type": "integer", "default": 50, "maximum": 500},
+    "offset": {"type": "integer", "default": 0},
+}
+
+
+def _out(kind_name):
+    return get_kind(kind_name).schema_out
+
+
+def _in(kind_name):
+    return get_kind(kind_name).schema_in
+
+
+def _patch(kind_name):
+    return get_kind(kind_name).schema_patch
 
 
 def parse_query(kind, args) -> registry.Query:
@@ -85,6 +108,7 @@ def _key(kind, key: str):
 
 
 @bp.get(f"/{KIND_PATH}")
+@documented("列表查询", response=_out, query=_LIST_QUERY, listing=True)
 @roles_required()
 def list_records(kind_name):
     kind = registry.get_kind(kind_name)
@@ -94,6 +118,7 @@ def list_records(kind_name):
 
 
 @bp.get(f"/{KIND_PATH}/<key>")
+@documented("读取一条记录", response=_out)
 @roles_required()
 def get_record(kind_name, key):
     kind = registry.get_kind(kind_name)
@@ -102,6 +127,7 @@ def get_record(kind_name, key):
 
 
 @bp.post(f"/{KIND_PATH}")
+@documented("新建记录", body=_in, response=_out, status=201)
 @roles_required(Role.command_center, Role.enterprise_admin)
 def create_record(kind_name):
     kind = registry.get_kind(kind_name)
@@ -113,6 +139,7 @@ def create_record(kind_name):
 
 @bp.patch(f"/{KIND_PATH}/<key>")
 @bp.put(f"/{KIND_PATH}/<key>")
+@documented("修改记录 (部分字段)", body=_patch, response=_out)
 @roles_required(Role.command_center, Role.enterprise_admin)
 def update_record(kind_name, key):
     kind = registry.get_kind(kind_name)
@@ -123,6 +150,7 @@ def update_record(kind_name, key):
 
 
 @bp.delete(f"/{KIND_PATH}/<key>")
+@documented("删除记录", status=204)
 @roles_required(Role.command_center, Role.enterprise_admin)
 def delete_record(kind_name, key):
     kind = registry.get_kind(kind_name)
@@ -133,6 +161,7 @@ def delete_record(kind_name, key):
 
 
 @bp.post("/enterprises/<int:enterprise_id>/confirm")
+@documented("确认本企业全部数据为最新")
 @roles_required(Role.command_center, Role.enterprise_admin)
 def confirm_enterprise(enterprise_id):
     session = get_session()
@@ -142,6 +171,7 @@ def confirm_enterprise(enterprise_id):
 
 
 @bp.get("/freshness")
+@documented("超期未确认的数据 (按企业)", query={"days": {"type": "integer"}})
 @roles_required()
 def list_stale_records():
     errors: dict[str, str] = {}

@@ -3,13 +3,15 @@
 from flask import current_app
 
 from rescue.db import get_session
-from rescue.schemas import TokenIn
+from rescue.schemas import TokenIn, TokenOut
 from rescue.services import accounts
 from rescue.validation import parse
 from rescue.web.api import bp, json_body
+from rescue.web.api.openapi import documented
 
 
 @bp.post("/tokens")
+@documented("用户名密码换取令牌", body=TokenIn, response=TokenOut, status=201)
 def create_token():
     creds = parse(TokenIn, json_body())
     session = get_session()
