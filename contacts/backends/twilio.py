@@ -35,7 +35,8 @@ def verify_signature(url, params, signature, auth_token):
     """
     if not signature:
         return False
-    return RequestValidator(auth_token).validate(url, dict(params), signature)
+    # Pass the form as is: RequestValidator reads repeated keys from a MultiDict itself.
+    return RequestValidator(auth_token).validate(url, params, signature)
 
 
 class RebasingHttpClient(TwilioHttpClient):
