@@ -49,7 +49,9 @@ def coverage(
     frac = np.array([s.fraction for s in snaps])
     base = np.array([(extra_s or {}).get(i, 0.0) for i in ids], dtype=np.float64)
     base += np.array([s.offroad_m for s in snaps]) / v_off
-    n1, c1, n2, c2 = _access(net, edges, frac)
+    mask = blocked_mask(net, blocked)
+    w = net._weights(mask)
+    n1, c1, n2, c2 = _access(net, edges, frac, w)
     node = np.concatenate([n1, n2])
     cost = np.concatenate([base + c1, base + c2])
     owner = np.concatenate([np.arange(len(ids)), np.arange(len(ids))])
@@ -61,8 +63,6 @@ def coverage(
     node, cost, owner = node[order][first], cost[order][first], owner[order][first]
     seed_owner = dict(zip(node.tolist(), owner.tolist()))
 
-    mask = blocked_mask(net, blocked)
-    w = net._weights(mask)
     n, m = net.n_nodes, net.n_edges
     indptr = np.concatenate([net.fwd_ptr, [m + node.shape[0]]])
     indices = np.concatenate([net.head, node]).astype(np.int64)
@@ -76,9 +76,9 @@ def coverage(
         e, tw = t.edge, int(net.twin[t.edge])
         off_t = t.offroad_m / v_off
         tail, head = int(net.tail[e]), int(net.head[e])
-        options = [(dist[tail] + t.fraction * net.travel_time_s[e], tail)]
+        options = [(dist[tail] + t.fraction * w[e], tail)]
         if tw >= 0:
-            options.append((dist[head] + (1.0 - t.fraction) * net.travel_time_s[tw], head))
+            options.append((dist[head] + (1.0 - t.fraction) * w[tw], head))
         best, via = min(options, key=lambda o: o[0])
         source = None
         if np.isfinite(best):
@@ -86,7 +86,7 @@ def coverage(
             while int(pred[x]) != n:  # walk the tree back to the start node next to the virtual root
                 x = int(pred[x])
             source = ids[seed_owner[x]]
-        direct = base + _direct(net, edges, frac, t)
+        direct = base + _direct(net, edges, frac, t, w)
         j = int(np.argmin(direct))
         if direct[j] < best:
             best, source = float(direct[j]), ids[j]

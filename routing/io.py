@@ -145,9 +145,11 @@ def load_osm(path: str | Path, *, largest_component: bool = True, progress: bool
 
         bar = tqdm(desc=f"reading {path.name}", unit=" ways", mininterval=0.5)
     b = _Builder()
-    fp = osmium.FileProcessor(str(path), osmium.osm.WAY).with_locations()
+    fp = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
     try:
         for way in fp:
+            if not way.is_way():
+                continue
             tags = way.tags
             if tags.get("highway") not in speeds.DRIVABLE_HIGHWAYS:
                 continue

@@ -86,9 +86,9 @@ class _Search:
         e, t = snap.edge, snap.fraction
         tw = int(net.twin[e])
         # a point on edge e=u->v is reached from u along t of e, or from v along 1-t of its twin;
-        # leaving it, one drives on to v, or back to u on the twin. Closures block through traffic
-        # only: a point on a closed road can still be reached from (or left by) its ends.
-        base_w = net.travel_time_s
+        # leaving it, one drives on to v, or back to u on the twin. A closed edge is closed even
+        # partly: close the edges beside an incident, not the one it lies on.
+        base_w = self.w
         if reverse:
             self.seeds = [(int(net.tail[e]), t * base_w[e])]
             if tw >= 0:
@@ -122,6 +122,8 @@ class _Search:
             return True
         net = self.net
         reached = np.isfinite(self.dist[: net.n_nodes])
+        if any(np.isfinite(cost) and not reached[node] for node, cost in self.seeds):
+            return False  # the virtual start's own edges are part of the frontier too
         near, far = (net.head, net.tail) if self.reverse else (net.tail, net.head)
         frontier = reached[near] & ~reached[far] & np.isfinite(self.w)
         return not frontier.any()
@@ -144,9 +146,8 @@ def _edge_between(net: RoadNetwork, w: np.ndarray, a: int, b: int) -> int:
     return int(cand[np.argmin(w[cand])])
 
 
-def _access(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray):
+def _access(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, w: np.ndarray):
     """For points leaving along their edge: (node, seconds) via head, and via tail on the twin."""
-    w = net.travel_time_s
     n1 = net.head[edges].astype(np.int64)
     c1 = (1.0 - frac) * w[edges]
     tw = net.twin[edges]
@@ -156,12 +157,11 @@ def _access(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray):
     return n1, c1, n2, c2
 
 
-def _direct(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, target: Snap) -> np.ndarray:
+def _direct(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, target: Snap, w: np.ndarray) -> np.ndarray:
     """Seconds to drive straight along a shared road to the target (inf if not on its road)."""
     out = np.full(edges.shape[0], np.inf)
     e, t = target.edge, target.fraction
     te = int(net.twin[e])
-    w = net.travel_time_s
     for g, pos_t in ((e, t), (te, 1.0 - t)):
         if g < 0:
             continue
@@ -205,10 +205,9 @@ def rank_sources(
     v_off = offroad_kmh / 3.6
     off_target_s = target.offroad_m / v_off
     base = extra + off_m / v_off + off_target_s
-    n1, c1, n2, c2 = _access(net, edges, frac)
-    direct = _direct(net, edges, frac, target)
-
     search = _Search(net, target, reverse=True, blocked=mask)
+    n1, c1, n2, c2 = _access(net, edges, frac, search.w)
+    direct = _direct(net, edges, frac, target, search.w)
     k = min(k, len(ids))
     # first radius: the straight-line time to the k-th nearest source at the network's mean speed
     slat = np.fromiter((s.lat for s in snaps), dtype=np.float64, count=len(ids))
@@ -272,7 +271,7 @@ def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct
             if g < 0:
                 continue
             pos_s = frac if g == edge else (1.0 - frac if net.twin[edge] == g else None)
-            if pos_s is not None and pos_t >= pos_s and abs((pos_t - pos_s) * net.travel_time_s[g] - direct) < 1e-9:
+            if pos_s is not None and pos_t >= pos_s and abs((pos_t - pos_s) * search.w[g] - direct) < 1e-9:
                 dist = (pos_t - pos_s) * float(L[g])
                 break
         return dist, ([(src.lon, src.lat), (tgt.lon, tgt.lat)] if with_routes else None)
@@ -297,7 +296,8 @@ def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct
     coords = [(src.lon, src.lat)]
     coords += [(float(net.lon[x]), float(net.lat[x])) for x in nodes]
     coords.append((tgt.lon, tgt.lat))
-    return dist, coords
+    # a point exactly at a node would repeat it
+    return dist, [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]]
 
 
 def route(
