@@ -57,6 +57,7 @@ def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) ->
         kind = KINDS[kind_name]
         rows = json.loads(((data_dir or DATA) / filename).read_text(encoding="utf-8"))
         keys = ids.setdefault(kind_name, {})
+        context = registry.validation_context(session, area)
         for row in rows:
             values = {k: v for k, v in row.items() if k not in _FILE_ONLY and k not in refs}
             for ref_field, ref_kind in refs.items():
@@ -64,7 +65,7 @@ def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) ->
                     values[f"{ref_field}_id"] = ids[ref_kind][row[ref_field]]
             if kind_name in {"equipment", "supplies"} and values.get("enterprise_id") is None:
                 values["enterprise_id"] = _custodian_enterprise(session, values)
-            record = registry.create_record(session, kind, None, values, area=area, now=now)
+            record = registry.create_record(session, kind, None, values, area=area, now=now, context=context)
             if "key" in row:
                 keys[row["key"]] = record.id
         result.counts[kind_name] = len(rows)

@@ -2,6 +2,7 @@
 
 from rescue.models.accounts import ApiToken, AppState, AuditEntry, User
 from rescue.models.enums import Role
+from rescue.models.incidents import Assignment, AssignmentEvent, Dispatch, Incident, IncidentNeed, RoadClosure
 from rescue.models.registry import (
     Capability,
     ContactPerson,
@@ -15,6 +16,12 @@ from rescue.models.registry import (
 )
 
 __all__ = [
+    "Assignment",
+    "AssignmentEvent",
+    "Dispatch",
+    "Incident",
+    "IncidentNeed",
+    "RoadClosure",
     "ApiToken",
     "AppState",
     "AuditEntry",

@@ -109,3 +109,49 @@ def enum_type(cls: type[enum.Enum]) -> Enum:
         values_callable=lambda e: [m.value for m in e],
         name=cls.__name__.lower(),
     )
+
+
+class IncidentLevel(enum.StrEnum):
+    """Accident levels of 《生产安全事故报告和调查处理条例》."""
+
+    general = "general"
+    larger = "larger"
+    major = "major"
+    especially_major = "especially_major"
+
+
+INCIDENT_LEVEL_NAMES = {"general": "一般", "larger": "较大", "major": "重大", "especially_major": "特别重大"}
+
+
+class IncidentStatus(enum.StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class ResourceKind(enum.StrEnum):
+    team = "team"
+    expert = "expert"
+    equipment = "equipment"
+    supply = "supply"
+
+
+class AssignmentStatus(enum.StrEnum):
+    """notified → accepted | declined | no_answer | failed → en_route → on_scene → released."""
+
+    notified = "notified"
+    accepted = "accepted"
+    declined = "declined"
+    no_answer = "no_answer"
+    failed = "failed"
+    en_route = "en_route"
+    on_scene = "on_scene"
+    released = "released"
+    cancelled = "cancelled"
+
+
+ASSIGNMENT_STATUS_NAMES = {
+    "notified": "已通知", "accepted": "已接受", "declined": "已拒绝", "no_answer": "未应答", "failed": "送达失败",
+    "en_route": "途中", "on_scene": "已到达", "released": "已解除", "cancelled": "已取消",
+}
+# an assignment in one of these still holds its resource and its reply code
+OPEN_ASSIGNMENT_STATUSES = ("notified", "accepted", "en_route", "on_scene")

@@ -104,13 +104,15 @@ def get_record(session: Session, kind: Kind, actor: User, key):
     return record
 
 
-def create_record(session: Session, kind: Kind, actor: User | None, data: dict, *, area, now=None):
-    """Validate and add a record; the caller commits. `actor` None means the system (seeding)."""
+def create_record(session: Session, kind: Kind, actor: User | None, data: dict, *, area, now=None, context=None):
+    """Validate and add a record; the caller commits. `actor` None means the system (seeding).
+
+    `context` may be passed in when creating many records (see `validation_context`)."""
     if actor is not None:
         access.require_write(actor, kind)
         if kind.owner == "self" and actor.role != Role.command_center:
             raise ForbiddenError("只有指挥中心可以登记新企业")
-    context = validation_context(session, area)
+    context = context or validation_context(session, area)
     values = _validated(kind, kind.schema_in, data, context, session, actor)
     if kind.key != "id" and session.get(kind.model, values[kind.key]) is not None:
         raise ConflictError(f"{kind.label}代码已存在", {kind.key: "已存在"})

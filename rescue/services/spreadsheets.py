@@ -1,0 +1,737 @@
+"""Bulk import and export of registry records as CSV and Excel (.xlsx) with Chinese column headers."""
+
+import csv
+import enum
+import io
+import json
+import math
+import re
+import types
+import typing
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rescue.errors import NotFoundError, RescueError, ValidationError
+from rescue.models import Capability, Role, User
+from rescue.models.enums import (
+    INDUSTRY_NAMES,
+    LEVEL_NAMES,
+    TEAM_STATUS_NAMES,
+    Availability,
+    ContactRole,
+    EquipmentStatus,
+    Industry,
+    Level,
+    MineRescueGrade,
+    TeamStatus,
+)
+from rescue.schemas import Requirement, SupplyRequirement
+from rescue.services import access, audit, registry
+from rescue.services.kinds import Kind
+
+MAX_ROWS = 5000
+MAX_EXPORT_ROWS = 100_000
+MAX_LISTED_ERRORS = 1000
+MAX_SCANNED_ROWS = 100_000  # blank rows included, so a sheet of a million empty rows stops early
+FORMATS = ("xlsx", "csv")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+
+# Chinese column headers, one per field name, shared by every kind that has the field
+LABELS: dict[str, str] = {
+    "id": "ID",
+    "code": "代码",
+    "name": "名称",
+    "credit_code": "统一社会信用代码",
+    "industry": "行业",
+    "drill_every_6_months": "每半年演练",
+    "city": "市",
+    "county": "县区",
+    "address": "地址",
+    "lat": "纬度",
+    "lon": "经度",
+    "level": "级别",
+    "enterprise_id": "企业ID",
+    "team_id": "队伍ID",
+    "depot_id": "储备库ID",
+    "contact_name": "联系人",
+    "contact_phone": "联系电话",
+    "team_type": "队伍类型",
+    "capabilities": "能力代码 (多个用 ; 分隔)",
+    "fields": "专业领域代码 (多个用 ; 分隔)",
+    "place": "驻地",
+    "headcount": "人数",
+    "vehicles": "车辆数",
+    "mine_rescue_grade": "矿山救护资质等级",
+    "turnout_min": "出动准备时间 (分钟)",
+    "duty_24h": "24小时值守",
+    "status": "状态",
+    "backbone": "骨干队伍",
+    "verified": "已核实",
+    "duty_phone": "值班电话",
+    "commander_name": "队长姓名",
+    "commander_phone": "队长电话",
+    "title": "职称",
+    "employer": "工作单位",
+    "phone": "电话",
+    "availability": "可用状态",
+    "remote_ok": "可远程支持",
+    "equipment_type": "装备类型",
+    "model": "型号",
+    "quantity": "数量",
+    "next_inspection": "下次检验日期",
+    "spec": "规格",
+    "unit": "计量单位",
+    "expiry_date": "有效期至",
+    "role": "角色",
+    "organisation": "所属单位",
+    "category": "类别",
+    "requirements": "所需能力 (代码:数量[:单位], 多个用 ; 分隔)",
+    "supplies": "所需物资 (编码:数量, 多个用 ; 分隔)",
+}
+
+# Chinese names of enumeration values; an import accepts either the name or the value
+ENUM_NAMES: dict[type[enum.Enum], dict[str, str]] = {
+    Industry: INDUSTRY_NAMES,
+    Level: LEVEL_NAMES,
+    TeamStatus: TEAM_STATUS_NAMES,
+    MineRescueGrade: {"special": "特级", "grade1": "一级", "grade2": "二级", "grade3": "三级"},
+    EquipmentStatus: {"operational": "完好", "unserviceable": "待修", "deployed": "已出动"},
+    Availability: {"available": "可用", "busy": "忙碌", "unavailable": "不可用"},
+    ContactRole: {"commander": "指挥长", "deputy": "副指挥长", "duty": "值班员", "member": "成员",
+                  "manager": "负责人", "liaison": "联络员"},
+}
+
+_TYPE_NAMES = {"text": "文本", "int": "整数", "float": "数字", "bool": "是/否", "date": "日期 (YYYY-MM-DD)",
+               "enum": "选项", "codes": "代码列表", "requirements": "能力需求列表", "supplies": "物资需求列表"}
+_EXAMPLES = {
+    "name": "示例名称", "credit_code": "91640000MA76XXXXXX", "city": "银川市", "county": "金凤区",
+    "address": "银川市金凤区示例路1号", "lat": 38.4872, "lon": 106.2309, "enterprise_id": 1, "team_id": 1,
+    "depot_id": 1, "contact_name": "张三", "contact_phone": "13800000000", "team_type": "危化品救援",
+    "place": "宁东能源化工基地", "headcount": 30, "vehicles": 5, "turnout_min": 10, "duty_phone": "0951-1234567",
+    "commander_name": "李四", "commander_phone": "13900000000", "title": "高级工程师", "employer": "示例单位",
+    "phone": "13800000000", "equipment_type": "排水设备", "model": "ZX-100", "quantity": 1,
+    "next_inspection": "2026-06-30", "code": "example_code", "spec": "10 kg/袋", "unit": "件",
+    "expiry_date": "2027-12-31", "organisation": "示例单位", "category": "rescue",
+}
+_TRUE = {"是", "true", "1", "yes", "y", "t", "对", "√", "有"}
+_FALSE = {"否", "false", "0", "no", "n", "f", "不", "×", "无"}
+_LIST_SEP = re.compile(r"[;；,，、\s]+")
+_ITEM_SEP = re.compile(r"[;；\n]+")
+_PAIR_SEP = re.compile(r"\s*[:：*×xX]\s*")
+# strings Excel would run as formulas; a leading apostrophe keeps them text (stripped again on import)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One spreadsheet column: the field it fills and how its cells are read and written."""
+
+    field: str
+    label: str
+    type: str  # a key of _TYPE_NAMES
+    required: bool
+    description: str = ""
+    enum_cls: type[enum.Enum] | None = None
+
+    def choices(self) -> dict[str, str]:
+        """Allowed values → Chinese names (the value itself when none is known)."""
+        names = ENUM_NAMES.get(self.enum_cls, {})
+        return {m.value: names.get(m.value, m.value) for m in self.enum_cls} if self.enum_cls else {}
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    rows: int = 0
+
+
+class RowErrors(ValidationError):
+    """Some rows of an import are bad and nothing was applied; `rows` lists every bad cell."""
+
+    def __init__(self, rows: list[dict]):
+        self.rows = rows[:MAX_LISTED_ERRORS]
+        self.total = len(rows)
+        message = f"{len({r['row'] for r in rows})} 行共 {self.total} 处错误, 未导入任何记录"
+        if self.total > len(self.rows):
+            message += f" (仅列出前 {len(self.rows)} 处)"
+        super().__init__({}, message)
+
+
+class SheetError(ValidationError):
+    """The file as a whole cannot be imported (unreadable, too many rows, bad columns)."""
+
+    def __init__(self, message: str):
+        super().__init__({"file": message}, message)
+
+
+def columns(kind: Kind) -> list[Column]:
+    """The template's columns for `kind`, in schema order (the seeding-only `demo` flag left out)."""
+    cols = []
+    for name, info in kind.schema_in.model_fields.items():
+        if name == "demo":
+            continue
+        type_, enum_cls = _value_type(info.annotation)
+        cols.append(Column(name, LABELS.get(name, name), type_, info.is_required(), info.description or "", enum_cls))
+    return cols
+
+
+def _value_type(annotation) -> tuple[str, type | None]:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        return _value_type(args[0])
+    if typing.get_origin(annotation) is list:
+        item = args[0] if args else str
+        return {Requirement: "requirements", SupplyRequirement: "supplies"}.get(item, "codes"), None
+    if isinstance(annotation, type):
+        if issubclass(annotation, enum.Enum):
+            return "enum", annotation
+        for py, name in ((bool, "bool"), (int, "int"), (float, "float"), (datetime, "text"), (date, "date")):
+            if issubclass(annotation, py):
+                return name, None
+    return "text", None
+
+
+def _export_columns(kind: Kind) -> list[Column]:
+    cols = columns(kind)
+    if kind.key == "id":
+        cols.insert(0, Column("id", LABELS["id"], "int", False, "留空为新增; 填写则更新该记录"))
+    return cols
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def template(session: Session, kind: Kind, fmt: str) -> bytes:
+    """An empty import file for `kind`: Chinese headers; in xlsx a second sheet explains every column."""
+    return _write(session, kind, columns(kind), [], fmt)
+
+
+def export(session: Session, kind: Kind, actor: User, query: registry.Query, fmt: str) -> bytes:
+    """The records `actor` may read that match `query`, as an import file with an `id` column."""
+    rows, _total = registry.list_records(session, kind, actor, query)
+    cols = _export_columns(kind)
+    data = [registry.serialize(kind, r) for r in rows]
+    return _write(session, kind, cols, [[_cell_out(c, d.get(c.field)) for c in cols] for d in data], fmt)
+
+
+def _cell_out(col: Column, value):
+    """A JSON-serialized field value as a cell: Chinese enum names, 是/否, lists joined by ;."""
+    if value is None:
+        return None
+    if col.type == "enum":
+        return col.choices().get(value, value)
+    if col.type == "bool":
+        return "是" if value else "否"
+    if col.type == "codes":
+        return ";".join(value)
+    if col.type == "requirements":
+        return ";".join(f"{r['capability']}:{_num(r['quantity'])}:{r['unit']}" for r in value)
+    if col.type == "supplies":
+        return ";".join(f"{s['code']}:{_num(s['quantity'])}" for s in value)
+    if col.type == "date":
+        return date.fromisoformat(value)
+    return value
+
+
+def _num(value):
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _write(session: Session, kind: Kind, cols: list[Column], rows: list[list], fmt: str) -> bytes:
+    if fmt == "csv":
+        return _write_csv(cols, rows)
+    return _write_xlsx(session, kind, cols, rows)
+
+
+def _write_csv(cols: list[Column], rows: list[list]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.label for c in cols])
+    for row in rows:
+        writer.writerow(["" if v is None else _csv_text(v) for v in row])
+    # the BOM makes Excel in China read the file as UTF-8 rather than GBK
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _csv_text(value) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return str(value)
+
+
+def _write_xlsx(session: Session, kind: Kind, cols: list[Column], rows: list[list]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = kind.label
+    ws.append([c.label for c in cols])
+    bold, required_fill = Font(bold=True), PatternFill("solid", fgColor="FCE4D6")
+    for i, col in enumerate(cols, start=1):
+        cell = ws.cell(row=1, column=i)
+        cell.font = bold
+        if col.required:
+            cell.fill = required_fill
+        ws.column_dimensions[get_column_letter(i)].width = max(10, min(40, 2 * len(col.label) + 2))
+    for row in rows:
+        ws.append(row)
+    for r, row in enumerate(rows, start=2):
+        for i, (col, value) in enumerate(zip(cols, row, strict=True), start=1):
+            cell = ws.cell(row=r, column=i)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # text, never a formula
+            elif col.type == "date" and value is not None:
+                cell.number_format = "yyyy-mm-dd"
+    ws.freeze_panes = "A2"
+    last = max(len(rows) + 1, 1000)
+    for i, col in enumerate(cols, start=1):
+        options = list(col.choices().values()) if col.type == "enum" else ["是", "否"] if col.type == "bool" else None
+        if options:
+            letter = get_column_letter(i)
+            dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True)
+            dv.error, dv.errorTitle, dv.showErrorMessage = "请从下拉列表中选择", col.label, True
+            dv.add(f"{letter}2:{letter}{last}")
+            ws.add_data_validation(dv)
+    _write_help(wb.create_sheet("填写说明"), session, kind, cols)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _write_help(ws, session: Session, kind: Kind, cols: list[Column]) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    codes = list(session.scalars(select(Capability.code).order_by(Capability.code).limit(3)))
+    ws.append(["列名", "字段", "类型", "必填", "允许的取值", "示例", "说明"])
+    for col in cols:
+        ws.append([col.label, col.field, _TYPE_NAMES[col.type], "是" if col.required else "否",
+                   _allowed(col), _example(col, codes), col.description])
+    notes = [
+        "",
+        f"说明: 第一个工作表「{kind.label}」的第1行为列名, 从第2行起每行一条记录; 列名也可以写英文字段名。",
+        "ID 列留空的行新增记录, 填写 ID 的行更新该记录 (留空的单元格保持原值)。",
+        "多个代码用 ; 分隔 (也接受 ； , ， 、); 是/否 列填 是/否 (也接受 true/false/1/0); 日期写 YYYY-MM-DD。",
+        "任何一行有错误时整个文件都不导入, 并列出每个错误单元格的行号、列名和原因。",
+        f"每个文件最多 {MAX_ROWS} 行。能力代码见 /api/v1/capabilities。",
+    ]
+    for note in notes:
+        ws.append([note])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCDEFG", (28, 22, 16, 6, 50, 28, 40), strict=True):
+        ws.column_dimensions[letter].width = width
+    for row in ws.iter_rows(min_row=2, max_row=len(cols) + 1, min_col=5, max_col=5):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _allowed(col: Column) -> str:
+    if col.type == "enum":
+        return ", ".join(f"{name} ({value})" if name != value else value for value, name in col.choices().items())
+    if col.type == "bool":
+        return "是, 否"
+    if col.type in ("codes", "requirements"):
+        return "能力代码, 见 /api/v1/capabilities"
+    if col.type == "supplies":
+        return "GB/T 38565-2020 物资编码 (7位)"
+    return ""
+
+
+def _example(col: Column, codes: list[str]):
+    if col.type == "enum":
+        return next(iter(col.choices().values()))
+    if col.type == "bool":
+        return "是"
+    if col.type == "codes":
+        return ";".join(codes[:2]) or "code_a;code_b"
+    if col.type == "requirements":
+        return f"{codes[0] if codes else 'code_a'}:2:team"
+    if col.type == "supplies":
+        return "1010101:100"
+    return _EXAMPLES.get(col.field, "")
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_table(data: bytes, filename: str | None, *, max_rows: int = MAX_ROWS) -> tuple[list, list[tuple[int, list]]]:
+    """The header cells and the non-empty data rows (with their spreadsheet row numbers) of a file."""
+    if not data:
+        raise SheetError("文件为空")
+    name = (filename or "").lower()
+    too_many = f"行数超过上限: 每个文件最多 {max_rows} 行数据, 请分批导入"
+    if data.startswith(b"PK\x03\x04"):  # a zip: .xlsx whatever the name says
+        rows = _xlsx_rows(data)
+    elif data.startswith(b"\xd0\xcf\x11\xe0") or name.endswith(".xls"):
+        raise SheetError("不支持旧版 Excel (.xls) 文件, 请另存为 .xlsx 或 CSV (UTF-8) 后再导入")
+    elif name.endswith((".xlsx", ".xlsm")):
+        raise SheetError("无法读取 Excel 文件, 文件可能已损坏或不是 .xlsx 格式")
+    else:
+        rows = _csv_rows(data)
+    body: list = []
+    try:
+        header = next(rows, (0, None))[1]
+        if header is None:
+            raise SheetError("文件为空")
+        if all(_blank(v) for v in header):
+            raise SheetError("第1行应为列名, 请使用下载的模板")
+        for number, cells in rows:
+            if number > MAX_SCANNED_ROWS:
+                raise SheetError(too_many)
+            if all(_blank(v) for v in cells):
+                continue
+            if len(body) >= max_rows:
+                raise SheetError(too_many)
+            body.append((number, list(cells)))
+    except csv.Error as exc:
+        msg = f"无法读取 CSV 文件: 第 {len(body) + 2} 行附近格式错误"
+        raise SheetError(msg) from exc
+    return header, body
+
+
+def _xlsx_rows(data: bytes):
+    from openpyxl import load_workbook
+
+    wb = None
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        ws = wb.worksheets[0]
+        ws.reset_dimensions()  # some writers record a wrong sheet size; read what is there
+        yield from enumerate(ws.iter_rows(values_only=True), start=1)
+    except SheetError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises anything on a damaged file; the user is told
+        msg = "无法读取 Excel 文件, 文件可能已损坏或不是 .xlsx 格式"
+        raise SheetError(msg) from exc
+    finally:
+        if wb is not None:
+            wb.close()
+
+
+def _csv_rows(data: bytes):
+    text = _decode(data)
+    if "\x00" in text:
+        raise SheetError("无法读取文件: 不是 .xlsx 或 CSV 文本文件")
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return ((i, row) for i, row in enumerate(reader, start=1))
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ("utf-16",)  # Excel's "Unicode text"
+    else:
+        # UTF-8 (with or without BOM), else GB18030: what Excel in China saves "CSV" as
+        encodings = ("utf-8-sig", "gb18030")
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise SheetError("无法识别文件编码, 请保存为 UTF-8 编码的 CSV 或 .xlsx 文件")
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _norm(header) -> str:
+    text = unicodedata.normalize("NFKC", str(header)).lower()
+    return re.sub(r"[\s*]", "", text)
+
+
+def match_header(kind: Kind, header: list, *, creates: bool) -> dict[int, Column]:
+    """Map cell positions to columns; Chinese labels, their short form or English field names."""
+    aliases: dict[str, Column] = {}
+    for col in _export_columns(kind):
+        for alias in (col.label, col.label.split(" (")[0], col.field):
+            aliases.setdefault(_norm(alias), col)
+    aliases.setdefault(_norm("编号"), aliases.get("id"))
+    found: dict[int, Column] = {}
+    unknown, seen, duplicate = [], {}, []
+    for i, raw in enumerate(header):
+        if _blank(raw):
+            continue
+        col = aliases.get(_norm(raw))
+        if col is None:
+            unknown.append(str(raw).strip()[:40])
+        elif col.field in seen:
+            duplicate.append(col.label)
+        else:
+            seen[col.field] = i
+            found[i] = col
+    if unknown:
+        listed = ", ".join(unknown[:10]) + (f" 等 {len(unknown)} 列" if len(unknown) > 10 else "")
+        hint = "" if found else "; 第1行应为列名, 请使用下载的模板"
+        raise SheetError(f"未知的列: {listed}{hint}")
+    if duplicate:
+        raise SheetError("列重复: " + ", ".join(duplicate))
+    if not found:
+        raise SheetError("未找到任何列名: 第1行应为列名, 请使用下载的模板")
+    if creates:
+        missing = [c.label for c in columns(kind) if c.required and c.field not in seen]
+        if missing:
+            raise SheetError("缺少必填列: " + ", ".join(missing))
+    return found
+
+
+def convert(col: Column, value) -> tuple[object, str | None]:
+    """A cell as the value the schema expects, or a Chinese reason it cannot be one."""
+    if isinstance(value, str):
+        value = value.strip()
+        if len(value) > 1 and value[0] == "'" and value[1:].startswith(_FORMULA_START):
+            value = value[1:]
+    try:
+        return _CONVERTERS[col.type](col, value), None
+    except (ValueError, TypeError, OverflowError) as exc:
+        return None, str(exc) or "格式不正确"
+
+
+def _text(col, value):
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a phone or code Excel stored as a number
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    return str(value)
+
+
+def _int(col, value):
+    if isinstance(value, bool):
+        raise ValueError("应为整数")
+    if isinstance(value, int):
+        return value
+    number = value if isinstance(value, float) else _float(col, value)
+    if not number.is_integer():
+        raise ValueError("应为整数")
+    return int(number)
+
+
+def _float(col, value):
+    if isinstance(value, bool):
+        raise ValueError("应为数字")
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        try:
+            number = float(unicodedata.normalize("NFKC", str(value)).replace(",", ""))
+        except ValueError:
+            raise ValueError("应为数字") from None
+    if not math.isfinite(number):
+        raise ValueError("应为有限数字")
+    return number
+
+
+def _bool(col, value):
+    if isinstance(value, bool):
+        return value
+    text = unicodedata.normalize("NFKC", str(_num(value))).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("应为 是/否")
+
+
+def _date(col, value):
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = unicodedata.normalize("NFKC", str(_num(value))).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError("日期格式应为 YYYY-MM-DD")
+
+
+def _enum(col, value):
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    for val, name in col.choices().items():
+        if text.lower() == val.lower() or text == name:
+            return val
+    raise ValueError("取值应为: " + ", ".join(col.choices().values()))
+
+
+def _codes(col, value):
+    return [c for c in _LIST_SEP.split(_text(col, value)) if c]
+
+
+def _pairs(value, width: int, example: str) -> list[list[str]]:
+    text = _text(None, value)
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError(f"格式应为 {example}") from None
+        if not isinstance(items, list):
+            raise ValueError(f"格式应为 {example}")
+        return items
+    pairs = []
+    for item in filter(None, (s.strip() for s in _ITEM_SEP.split(text))):
+        parts = _PAIR_SEP.split(item)
+        if not 1 <= len(parts) <= width or not parts[0]:
+            raise ValueError(f"格式应为 {example}")
+        pairs.append(parts)
+    return pairs
+
+
+def _requirements(col, value):
+    out = []
+    for parts in _pairs(value, 3, "代码:数量[:单位]; 代码:数量"):
+        if isinstance(parts, dict):
+            out.append(parts)
+            continue
+        item = {"capability": parts[0]}
+        if len(parts) > 1:
+            item["quantity"] = _int(col, parts[1])
+        if len(parts) > 2:
+            item["unit"] = parts[2]
+        out.append(item)
+    return out
+
+
+def _supplies(col, value):
+    out = []
+    for parts in _pairs(value, 2, "编码:数量; 编码:数量"):
+        if isinstance(parts, dict):
+            out.append(parts)
+            continue
+        if len(parts) != 2:
+            raise ValueError("格式应为 编码:数量; 编码:数量")
+        out.append({"code": parts[0], "quantity": _float(col, parts[1])})
+    return out
+
+
+_CONVERTERS = {"text": _text, "int": _int, "float": _float, "bool": _bool, "date": _date, "enum": _enum,
+               "codes": _codes, "requirements": _requirements, "supplies": _supplies}
+
+
+# --- importing -------------------------------------------------------------------------------
+
+
+def import_file(session: Session, kind: Kind, actor: User, data: bytes, *, filename: str | None, area,
+                dry_run: bool = False, max_rows: int = MAX_ROWS, now=None) -> ImportResult:
+    """Read a CSV or .xlsx file and import it all or nothing; see `import_rows`."""
+    access.require_write(actor, kind)
+    header, rows = read_table(data, filename, max_rows=max_rows)
+    return import_rows(session, kind, actor, header, rows, area=area, dry_run=dry_run, filename=filename, now=now)
+
+
+def import_rows(session: Session, kind: Kind, actor: User, header: list, rows: list[tuple[int, list]], *, area,
+                dry_run: bool = False, filename: str | None = None, now=None) -> ImportResult:
+    """Create rows without a key and update rows with one, through the registry's own checks.
+
+    Every row runs in its own SAVEPOINT, so a bad row is undone without spoiling the rest and
+    every bad cell of every row is reported. If any row is bad, RowErrors is raised and the
+    caller rolls the transaction back; otherwise the changes are flushed for the caller to commit.
+    """
+    access.require_write(actor, kind)
+    if kind.key == "id":
+        id_pos = next((i for i, h in enumerate(header) if not _blank(h) and _norm(h) in ("id", "编号")), None)
+        creates = id_pos is None or any(id_pos >= len(cells) or _blank(cells[id_pos]) for _, cells in rows)
+    else:
+        creates = True  # whether a code is new is known only from the database
+    found = match_header(kind, header, creates=creates)
+    if not rows:
+        raise SheetError("文件中没有数据行")
+    _begin(session)
+    result, errors = ImportResult(rows=len(rows)), []
+    for number, cells in rows:
+        errors.extend(_import_row(session, kind, actor, found, number, cells, area=area, result=result, now=now))
+    if errors:
+        errors.sort(key=lambda e: e["row"])
+        raise RowErrors(errors)
+    if not dry_run:
+        owner = actor.enterprise_id if actor.role == Role.enterprise_admin else None
+        changes = {"created": (None, result.created), "updated": (None, result.updated)}
+        if filename:
+            changes["file"] = (None, filename[:200])
+        audit.record(session, actor, "import", kind.name, None, owner, changes, now=now)
+        session.flush()
+    return result
+
+
+class _RowFailed(Exception):
+    """Undo a row's savepoint: some of its cells could not be read."""
+
+
+def _import_row(session: Session, kind: Kind, actor: User, found: dict[int, Column], number: int, cells: list, *,
+                area, result: ImportResult, now) -> list[dict]:
+    data: dict = {}
+    bad: dict[str, str] = {}
+    labels = {c.field: c.label for c in found.values()}
+    for i, col in found.items():
+        value = cells[i] if i < len(cells) else None
+        if _blank(value):
+            continue
+        data[col.field], reason = convert(col, value)
+        if reason:
+            bad[col.field] = reason
+            del data[col.field]
+    key = data.pop("id", None) if kind.key == "id" else data.get(kind.key)
+    if kind.key != "id" and key is not None and session.get(kind.model, key) is None:
+        key = None
+    try:
+        with session.begin_nested():
+            if key is None:
+                registry.create_record(session, kind, actor, data, area=area, now=now)
+            else:
+                registry.update_record(session, kind, actor, key, data, area=area, now=now)
+            if bad:
+                raise _RowFailed
+    except _RowFailed:
+        pass
+    except RescueError as exc:
+        for name, reason in _error_fields(exc, kind, key).items():
+            bad.setdefault(name, reason)
+    else:
+        if key is None:
+            result.created += 1
+        else:
+            result.updated += 1
+        return []
+    return [
+        {"row": number, "column": labels.get(name, LABELS.get(name, name)), "field": name, "reason": reason}
+        for name, reason in bad.items()
+    ]
+
+
+def _error_fields(exc: RescueError, kind: Kind, key) -> dict[str, str]:
+    """A registry error as {top-level field or "": reason}."""
+    if isinstance(exc, NotFoundError) and key is not None:
+        return {kind.key: exc.message}  # the row names a record that is gone or not the caller's
+    if not exc.fields:
+        return {"": exc.message}
+    out: dict[str, str] = {}
+    for name, reason in exc.fields.items():
+        top, _, rest = name.partition(".")
+        out.setdefault("" if top == "_body" else top, f"{rest}: {reason}" if rest else reason)
+    return out
+
+
+def _begin(session: Session) -> None:
+    """Open the outer transaction for real before the first SAVEPOINT.
+
+    pysqlite begins a transaction only before DML, and a SAVEPOINT outside one commits when it
+    is released, which would make a failed import half-applied on SQLite.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN")
