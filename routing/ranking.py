@@ -131,19 +131,32 @@ class _Search:
     def path_nodes(self, node: int) -> list[int]:
         """Nodes from ``node`` to the seed it was reached from (search order reversed)."""
         n = self.net.n_nodes
+        pred = self.pred
         out = [node]
-        while True:
-            p = int(self.pred[out[-1]])
-            if p == n or p < 0:
-                return out
+        p = int(pred[node])
+        while p != n and p >= 0:
             out.append(p)
+            p = int(pred[p])
+        return out
 
 
-def _edge_between(net: RoadNetwork, w: np.ndarray, a: int, b: int) -> int:
-    """The fastest open edge a->b (parallel roads: take the one the search used)."""
-    lo, hi = int(net.fwd_ptr[a]), int(net.fwd_ptr[a + 1])
-    cand = np.flatnonzero(net.head[lo:hi] == b) + lo
-    return int(cand[np.argmin(w[cand])])
+def _edges_along(net: RoadNetwork, w: np.ndarray, nodes: list[int]) -> np.ndarray:
+    """Edge indices of a node path: the fastest open edge of each hop (parallel roads)."""
+    if len(nodes) < 2:
+        return np.zeros(0, dtype=np.int64)
+    key = net._cache.get("edge_key")
+    if key is None:  # edges are sorted by (tail, head), so this key is sorted too
+        key = net.tail.astype(np.int64) * net.n_nodes + net.head
+        net._cache["edge_key"] = key
+    a = np.asarray(nodes[:-1], dtype=np.int64)
+    b = np.asarray(nodes[1:], dtype=np.int64)
+    q = a * net.n_nodes + b
+    lo = np.searchsorted(key, q, side="left")
+    hi = np.searchsorted(key, q, side="right")
+    out = lo.copy()
+    for j in np.flatnonzero(hi - lo > 1):
+        out[j] = lo[j] + int(np.argmin(w[lo[j] : hi[j]]))
+    return out
 
 
 def _access(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, w: np.ndarray):
@@ -209,11 +222,20 @@ def rank_sources(
     n1, c1, n2, c2 = _access(net, edges, frac, search.w)
     direct = _direct(net, edges, frac, target, search.w)
     k = min(k, len(ids))
-    # first radius: the straight-line time to the k-th nearest source at the network's mean speed
+
+    # straight-line bounds: no road covers ground faster than the fastest edge does as the crow
+    # flies, so base + crow / v_max is a lower bound on each arrival (2 % slack for the sphere)
     slat = np.fromiter((s.lat for s in snaps), dtype=np.float64, count=len(ids))
     slon = np.fromiter((s.lon for s in snaps), dtype=np.float64, count=len(ids))
-    crow_s = haversine_m(slat, slon, target.lat, target.lon) / _mean_speed_mps(net)
-    limit = max(float(np.partition(crow_s, k - 1)[k - 1]) * 1.5, 60.0)
+    crow_m = haversine_m(slat, slon, target.lat, target.lon)
+    v_crow, v_mean = _speeds_mps(net)
+    geo_lb = base + 0.98 * crow_m / v_crow
+    # first radius: where the k-th best arrival is expected at a typical speed and detour
+    est = base + 1.3 * crow_m / v_mean
+    kth_est = float(np.partition(est, k - 1)[k - 1])
+    threat = geo_lb < kth_est
+    # deliberately low: a second round reaches exactly the radius the first one proves necessary
+    limit = max(0.8 * (kth_est - float((base + np.minimum(c1, c2))[threat].min())) if threat.any() else 0.0, 60.0)
     while True:
         search.run(limit)
         d = search.dist
@@ -221,14 +243,16 @@ def rank_sources(
         val = base + np.minimum(np.minimum(c1 + d1, c2 + d2), direct)
         order = np.argsort(val, kind="stable")
         kth = float(val[order[k - 1]])
-        # an unsettled access node is at least `limit` away; that bounds what any source could
-        # still achieve, and extra_s differs per source, so the bound is per source
+        # paths through unsettled access nodes cost at least base + access + limit (and never
+        # less than the straight-line bound); extra_s differs per source, so this is per source
         unknown = np.minimum(np.where(np.isinf(d1), c1, np.inf), np.where(np.isinf(d2), c2, np.inf))
-        lower = base + unknown + limit
+        goal = np.minimum(val, kth)
+        short = (np.maximum(base + unknown + limit, geo_lb) < goal) & np.isfinite(unknown)
+        if not short.any() or search.limit == INF:
+            break
         if np.isfinite(kth):
-            if kth <= float(lower.min()) or search.limit == INF:
-                break
-            limit = max(kth - float((base + unknown).min()), limit * 1.01)
+            # values only improve as the radius grows, so this radius settles every doubt at once
+            limit = max(float((goal - base - unknown)[short].max()), limit * 1.01)
         else:
             if search.exhausted():
                 break
@@ -249,12 +273,18 @@ def rank_sources(
     return out
 
 
-def _mean_speed_mps(net: RoadNetwork) -> float:
-    v = net._cache.get("mean_speed_mps")
+def _speeds_mps(net: RoadNetwork) -> tuple[float, float]:
+    """(fastest straight-line speed of any edge, length-weighted mean speed), m/s."""
+    v = net._cache.get("speeds_mps")
     if v is None:
         t = net.travel_time_s
-        v = float(net.length_m.sum() / t.sum()) if t.sum() > 0 else 10.0
-        net._cache["mean_speed_mps"] = v
+        crow = haversine_m(net.lat[net.tail], net.lon[net.tail], net.lat[net.head], net.lon[net.head])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(t > 0, crow / t, np.where(crow > 0, np.inf, 0.0))
+        v_crow = float(ratio.max()) if ratio.size else np.inf
+        v_mean = float(net.length_m.sum() / t.sum()) if t.sum() > 0 else 10.0
+        v = (v_crow if v_crow > 0 else np.inf, v_mean)
+        net._cache["speeds_mps"] = v
     return v
 
 
@@ -280,9 +310,7 @@ def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct
     else:
         start, first_m = int(a2[0]), frac * float(L[int(net.twin[edge])])
     nodes = search.path_nodes(start)  # forward driving order: source side -> target side
-    dist = first_m
-    for a, b in zip(nodes, nodes[1:]):
-        dist += float(L[_edge_between(net, search.w, a, b)])
+    dist = first_m + float(L[_edges_along(net, search.w, nodes)].sum())
     last = nodes[-1]
     e, t = tgt.edge, tgt.fraction
     tw = int(net.twin[e])
@@ -293,8 +321,8 @@ def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct
         dist += (1.0 - t) * float(L[tw])
     if not with_routes:
         return dist, None
-    coords = [(src.lon, src.lat)]
-    coords += [(float(net.lon[x]), float(net.lat[x])) for x in nodes]
+    idx = np.asarray(nodes)
+    coords = [(src.lon, src.lat), *zip(net.lon[idx].tolist(), net.lat[idx].tolist())]
     coords.append((tgt.lon, tgt.lat))
     # a point exactly at a node would repeat it
     return dist, [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]]
