@@ -1,6 +1,15 @@
 """The ORM models; importing this package registers every table on Base.metadata."""
 
 from rescue.models.accounts import ApiToken, AppState, AuditEntry, User
+from rescue.models.alerts import (
+    EscalationChainEntry,
+    InboundMessage,
+    OutboxMessage,
+    OutboxStatus,
+    ResponderToken,
+    RosterShift,
+    SmsOptOut,
+)
 from rescue.models.enums import Role
 from rescue.models.incidents import Assignment, AssignmentEvent, Dispatch, Incident, IncidentNeed, RoadClosure
 from rescue.models.registry import (
@@ -16,6 +25,13 @@ from rescue.models.registry import (
 )
 
 __all__ = [
+    "EscalationChainEntry",
+    "InboundMessage",
+    "OutboxMessage",
+    "OutboxStatus",
+    "ResponderToken",
+    "RosterShift",
+    "SmsOptOut",
     "Assignment",
     "AssignmentEvent",
     "Dispatch",
