@@ -259,7 +259,7 @@ def travel_tables(net: RoadNetwork, gaz: Gazetteer, log) -> tuple[str, dict]:
 
 # real driving times by car for the main pairs (map-app estimates quoted in the brief and common
 # knowledge of the routes); the network should land within about +-30 % of them
-REFERENCE = [
+REFERENCE = [  # (county seat, seconds, basis)
     ("灵武市", 40 * 60, "~45 km via G307/G211, ~40 min"),
     ("利通区", 60 * 60, "~60 km via G6/银吴, ~50-60 min"),
     ("大武口区", 60 * 60, "~80 km via G6/G110, ~1 h"),
@@ -345,9 +345,12 @@ clipped to Ningxia (34.8–39.9 N, 103.6–108.2 E).
 ## Sanity check against real driving times
 {check}
 
-The references are typical car driving times from map apps for these well-known routes, as quoted
-in the project brief (Yinchuan→Guyuan ~3 h, →Zhongwei ~2 h, →Dawukou ~1 h, →Lingwu ~40 min,
-→Yanchi ~2 h) plus Yinchuan→Wuzhong (~1 h). Emergency vehicles are usually somewhat faster.
+The references are the typical car driving times quoted in the project brief (Yinchuan→Guyuan ~3 h,
+→Zhongwei ~2 h, →Dawukou ~1 h, →Lingwu ~40 min, →Yanchi ~2 h) plus general knowledge for
+Yinchuan→Wuzhong (~1 h); they were not re-checked against a live map service. The network lands
+within about ±25 %: Wuzhong and Yanchi come out fast (their backbone routes are short, mostly
+expressway at the 100 km/h study average, with no toll-gate or city-exit delays), Guyuan a little
+slow (mountain factor south of Tongxin). Emergency vehicles are usually somewhat faster than cars.
 
 ## From Yinchuan
 {table}"""
