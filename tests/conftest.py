@@ -146,7 +146,6 @@ def api(client):
 
 @pytest.fixture
 def session(app):
-    with app.app_context():
-        from rescue.db import get_session
-
-        yield get_session()
+    """A session of its own (no app context kept pushed: requests must not share `g`)."""
+    with app.extensions["db"].session_factory() as session:
+        yield session
