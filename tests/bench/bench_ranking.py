@@ -207,9 +207,11 @@ def main(argv=None) -> int:
         ("arrival times vs baseline", f"{len(base) - mismatches}/{len(base)} incidents identical within 1e-6 s ({exact} bit-for-bit)"),
         ("cache", f"save {save_s * 1000:.0f} ms, load **{load_s * 1000:.0f} ms**, {size_mb:.0f} MB on disk"),
         ("memory", f"{bytes_per_edge:.0f} B/edge in RoadNetwork + {search_bytes / net.n_edges:.0f} B/edge search matrix (built on first query)"),
-        ("Ningxia default", f"{nx_net.n_nodes:,} nodes, {nx_net.n_edges:,} edges: GraphML load {graphml_s * 1000:.0f} ms, cache load {nx_load_s * 1000:.1f} ms, snapping 5,000 points {snap_ms:.0f} ms, top-{args.k} p50 {pct(ningxia, 50):.2f} ms / p95 {pct(ningxia, 95):.2f} ms"),
+        ("Ningxia default", f"{nx_net.n_nodes:,} nodes, {nx_net.n_edges:,} edges: GraphML load {graphml_s * 1000:.0f} ms, cache load {nx_load_s * 1000:.1f} ms, snapping 5,000 points {snap_ms:.0f} ms, top-{args.k} p50 {pct(ningxia, 50) * 1000:.2f} ms / p95 {pct(ningxia, 95) * 1000:.2f} ms"),
     ]
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    load = ", load average {:.1f}".format(os.getloadavg()[0]) if hasattr(os, "getloadavg") else ""
+    # shared machines skew latency: record how busy this one was
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs{load}, Python {platform.python_version()}"
     table = "| measure | result |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
     section = (
         "## Ranking\n\n"
