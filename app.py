@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from rescue import cli, web
+from rescue import cli, web, worker
 from rescue.config import load_config
 from rescue.db import Database
 
@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     cli.prepare_database(app)
+    worker.init_app(app)  # the SMS gateway; the scheduler thread only with RESCUE_RUN_SCHEDULER
     return app
 
 

@@ -42,6 +42,9 @@ def seed_command():
 def init_app(app) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_command)
+    from rescue.worker import worker_command
+
+    app.cli.add_command(worker_command)
 
 
 def prepare_database(app) -> None:

@@ -2,6 +2,7 @@
 
 from rescue.models.accounts import ApiToken, AppState, AuditEntry, User
 from rescue.models.alerts import (
+    DeliveryReceiptEntry,
     EscalationChainEntry,
     InboundMessage,
     OutboxMessage,
@@ -25,6 +26,7 @@ from rescue.models.registry import (
 )
 
 __all__ = [
+    "DeliveryReceiptEntry",
     "EscalationChainEntry",
     "InboundMessage",
     "OutboxMessage",

@@ -65,6 +65,8 @@ class OutboxMessage(Base):
     lease_until_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # the provider may hold the message although we never heard so: look it up before sending again
     needs_lookup: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the last call's answer never arrived (crash, time-out, dropped connection), unlike an error answer
+    answer_lost: Mapped[bool] = mapped_column(Boolean, default=False)
     # resends made without the provider confirming the earlier call (at most one)
     unconfirmed_resends: Mapped[int] = mapped_column(Integer, default=0)
     possibly_duplicated: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -77,6 +79,19 @@ class OutboxMessage(Base):
 
     assignment: Mapped[Assignment | None] = relationship()
     contact: Mapped[ContactPerson | None] = relationship()
+
+
+class DeliveryReceiptEntry(Base):
+    """A delivery receipt as received; applied to its outbox row once that row knows its provider id."""
+
+    __tablename__ = "delivery_receipts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    provider_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True)
+    applied: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
 class InboundMessage(Base):

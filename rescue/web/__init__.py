@@ -13,6 +13,10 @@ def init_app(app) -> None:
 
     errors.init_app(app)
     app.register_blueprint(api_bp)
+    from rescue.web import responder, webhooks
+
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(responder.bp)
     app.add_url_rule("/health", "health", health)
 
 

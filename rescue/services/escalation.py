@@ -1,0 +1,203 @@
+"""Escalation: silence walks a team's chain, then (like a decline or a failed delivery) the stored ranking.
+
+Timers are `Assignment.deadline_dt` rows, so they survive restarts; `escalate_due` is the idempotent job.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rescue.models import Assignment, Dispatch, Incident, OutboxMessage
+from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus
+from rescue.services import dispatches
+from rescue.services.dispatches import add_event, set_status
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = (AssignmentStatus.accepted, AssignmentStatus.en_route, AssignmentStatus.on_scene, AssignmentStatus.released)
+
+
+def _paged_steps(session: Session, assignment: Assignment) -> int:
+    """The highest chain step paged so far for `assignment` (-1: none)."""
+    value = session.scalar(select(func.max(OutboxMessage.chain_step)).where(OutboxMessage.assignment_id == assignment.id,
+                                                                            OutboxMessage.purpose != "notice"))
+    return -1 if value is None else value
+
+
+def next_in_chain(session: Session, assignment: Assignment, *, now: datetime, settings=None,
+                  reason: str) -> bool:
+    """Page the next person of the resource's chain; False when the chain is exhausted."""
+    settings = dispatches.settings_of(settings)
+    resource = dispatches.load_resource(session, assignment.resource_kind.value, assignment.resource_id)
+    if resource is None:
+        return False
+    chain = dispatches.resource_chain(session, assignment.resource_kind.value, resource, now=now)
+    done = _paged_steps(session, assignment)
+    following = [r for r in chain if r.step > done]
+    if not following:
+        return False
+    recipient = following[0]
+    dispatch = assignment.dispatch
+    incident = session.get(Incident, assignment.incident_id)
+    context = dispatches.dispatch_context(dispatch)
+    need = session.get(dispatches.IncidentNeed, assignment.need_id) if assignment.need_id else None
+    task = context.get("task") or dispatches.task_text(session, need, assignment.resource_kind.value, resource,
+                                                       assignment.quantity)
+    facts = dispatches.candidate_facts(dispatch, assignment.need_id, assignment.resource_kind.value, assignment.resource_id)
+    dispatches.page(session, assignment, recipient, incident=incident, task=task, via=facts.get("via", ""),
+                    muster_point=context.get("muster_point", ""), settings=settings, now=now, purpose="escalation")
+    assignment.deadline_dt = now + timedelta(seconds=dispatch.wave_timeout_s)
+    role = dispatches.ROLE_NAMES.get(recipient.role, recipient.role)
+    add_event(session, assignment, "chain_escalated", f"{reason}, 转呼{role}{recipient.name}", now=now,
+              detail={"step": recipient.step, "to": recipient.phone, "role": recipient.role})
+    return True
+
+
+def _tried(session: Session, dispatch: Dispatch) -> set[tuple[str, int]]:
+    rows = session.execute(select(Assignment.resource_kind, Assignment.resource_id).where(
+        (Assignment.dispatch_id == dispatch.id)
+        | ((Assignment.incident_id == dispatch.incident_id) & Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
+    )).all()
+    return {(k.value, i) for k, i in rows}
+
+
+def next_candidate(session: Session, assignment: Assignment) -> tuple[int, dict] | None:
+    """The best-ranked capable resource of the same need not yet tried in this dispatch nor busy in the incident."""
+    dispatch = assignment.dispatch
+    tried = _tried(session, dispatch)
+    for need in (dispatch.ranking or {}).get("needs", []):
+        if assignment.need_id is not None and need.get("need_id") not in (None, assignment.need_id):
+            continue
+        for rank, cand in enumerate(need.get("candidates", []), start=1):
+            key = (cand.get("kind"), cand.get("id"))
+            if key in tried or dispatches.load_resource(session, *key) is None:
+                continue
+            if assignment.need_id is None and not _same_kind(assignment, cand):
+                continue
+            return rank, cand
+    return None
+
+
+def _same_kind(assignment: Assignment, cand: dict) -> bool:
+    return cand.get("kind") == assignment.resource_kind.value
+
+
+def accepted_count(session: Session, dispatch: Dispatch) -> int:
+    return session.scalar(select(func.count()).select_from(Assignment).where(
+        Assignment.dispatch_id == dispatch.id, Assignment.status.in_(ACCEPTED))) or 0
+
+
+def replace(session: Session, assignment: Assignment, *, now: datetime, settings=None, reason: str) -> Assignment | None:
+    """Page the next-ranked capable resource in place of `assignment` (declined, failed or silent)."""
+    settings = dispatches.settings_of(settings)
+    dispatch = assignment.dispatch
+    current = assignment
+    while True:
+        if accepted_count(session, dispatch) >= dispatch.acks_needed:
+            add_event(session, current, "escalation_not_needed", "确认数已满足, 不再改派", now=now)
+            return None
+        if current.wave >= dispatch.max_waves:
+            add_event(session, current, "escalation_exhausted", f"已达最大轮次({dispatch.max_waves}), 请人工调度", now=now,
+                      detail={"reason": reason, "needs_dispatcher": True})
+            return None
+        found = next_candidate(session, current)
+        if found is None:
+            add_event(session, current, "escalation_exhausted", "排名中无可改派的资源, 请人工调度", now=now,
+                      detail={"reason": reason, "needs_dispatcher": True})
+            return None
+        rank, cand = found
+        resource = dispatches.load_resource(session, cand["kind"], cand["id"])
+        incident = session.get(Incident, current.incident_id)
+        new = dispatches.start_assignment(
+            session, dispatch, incident, kind=cand["kind"], resource=resource, need_id=current.need_id,
+            quantity=current.quantity, rank=rank, eta_s=cand.get("eta_s"), via=cand.get("via") or "", wave=current.wave + 1,
+            taken_codes=dispatches.open_reply_codes(session), settings=settings, now=now, escalated_from=current,
+        )
+        add_event(session, current, "replaced", f"{reason}, 改派{resource.name}", now=now, detail={"next_assignment_id": new.id})
+        if new.status != AssignmentStatus.failed:
+            return new
+        current = new
+
+
+def on_decline(session: Session, assignment: Assignment, *, now: datetime, settings=None, actor: str = "system",
+               detail: dict | None = None) -> None:
+    """A decline moves on to the next-ranked resource at once."""
+    set_status(session, assignment, AssignmentStatus.declined, now=now, message=f"{assignment.resource_name}拒绝", actor=actor,
+               detail=detail)
+    replace(session, assignment, now=now, settings=settings, reason=f"{assignment.resource_name}拒绝")
+
+
+def on_delivery_failed(session: Session, row: OutboxMessage, *, now: datetime, settings=None) -> None:
+    """A page that cannot be delivered moves on at once: next in the chain, then the next-ranked resource."""
+    assignment = row.assignment
+    if assignment is None or assignment.status != AssignmentStatus.notified:
+        return
+    pending = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.assignment_id == assignment.id, OutboxMessage.id != row.id,
+        OutboxMessage.status.in_(("queued", "sending", "sent", "delivered"))))
+    if pending:
+        return  # someone else of the chain has (or will get) the page; their timer runs
+    reason = f"发往{row.recipient_name}的短信失败({row.error_code or row.last_error or row.status})"
+    if next_in_chain(session, assignment, now=now, settings=settings, reason=reason):
+        return
+    set_status(session, assignment, AssignmentStatus.failed, now=now, message=reason)
+    replace(session, assignment, now=now, settings=settings, reason=reason)
+
+
+def on_silence(session: Session, assignment: Assignment, *, now: datetime, settings=None) -> None:
+    """The wave timeout passed without an answer: next in the chain, then the next-ranked resource."""
+    if next_in_chain(session, assignment, now=now, settings=settings, reason="超时未应答"):
+        return
+    set_status(session, assignment, AssignmentStatus.no_answer, now=now, message=f"{assignment.resource_name}超时未应答")
+    replace(session, assignment, now=now, settings=settings, reason=f"{assignment.resource_name}超时未应答")
+
+
+def escalate_due(session_factory, gateway=None, *, now: datetime, settings=None, limit: int = 200) -> int:
+    """The job: act on every assignment whose timer has run out; each in its own transaction. Returns how many."""
+    done = 0
+    with session_factory() as session:
+        ids = session.scalars(select(Assignment.id).where(
+            Assignment.status == AssignmentStatus.notified, Assignment.deadline_dt.is_not(None),
+            Assignment.deadline_dt <= now).order_by(Assignment.deadline_dt, Assignment.id).limit(limit)).all()
+    for assignment_id in ids:
+        with session_factory() as session:
+            stmt = select(Assignment).where(Assignment.id == assignment_id, Assignment.status == AssignmentStatus.notified,
+                                            Assignment.deadline_dt <= now)
+            if session.get_bind().dialect.name == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            assignment = session.scalars(stmt).first()
+            if assignment is None:
+                continue  # answered meanwhile, or another worker has it
+            on_silence(session, assignment, now=now, settings=settings)
+            session.commit()
+            done += 1
+    return done
+
+
+CORRECTABLE = {s.value for s in AssignmentStatus}
+
+
+def correct(session: Session, assignment: Assignment, status: str | None, note: str, *, actor: str, now: datetime,
+            settings=None, escalate: bool = True) -> None:
+    """A dispatcher sets or corrects an assignment's status; a correction to declined/failed/no_answer escalates."""
+    if status is None:
+        add_event(session, assignment, "note", note, now=now, actor=actor)
+        return
+    new = AssignmentStatus(status)
+    if new == assignment.status:
+        add_event(session, assignment, "note", note or "状态未变", now=now, actor=actor)
+        return
+    if new == AssignmentStatus.notified:
+        # re-open: restart the timer (the reply code must still be free)
+        taken = dispatches.open_reply_codes(session)
+        if assignment.reply_code in taken:
+            assignment.reply_code = dispatches.new_reply_code(taken)
+        set_status(session, assignment, new, now=now, message=note or "调度员重新置为已通知", actor=actor, kind="correction")
+        assignment.deadline_dt = now + timedelta(seconds=assignment.dispatch.wave_timeout_s)
+        return
+    set_status(session, assignment, new, now=now, message=note or f"调度员更正为{new.value}", actor=actor, kind="correction")
+    if escalate and new in (AssignmentStatus.declined, AssignmentStatus.failed, AssignmentStatus.no_answer):
+        replace(session, assignment, now=now, settings=settings, reason=f"调度员更正为{new.value}")
+

@@ -1,0 +1,155 @@
+"""Replies and delivery receipts from the provider's webhooks → assignment transitions and timeline events."""
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contacts import DeliveryReceipt, InboundSms, ReplyKind, normalize_phone, parse_reply
+from contacts.errors import InvalidPhoneError
+from rescue.models import Assignment, ContactPerson, DeliveryReceiptEntry, Expert, InboundMessage, OutboxMessage, SmsOptOut
+from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus
+from rescue.services import escalation, outbox
+from rescue.services.dispatches import add_event, set_status
+
+log = logging.getLogger(__name__)
+
+KIND_NAMES = {"accept": "接受", "decline": "拒绝", "arrived": "已到达", "eta": "报告到达时间", "stop": "退订", "unclear": "无法识别"}
+# what each reply does to an assignment in a given status (absent: recorded only)
+_TRANSITIONS = {
+    ReplyKind.ACCEPT: {"notified": AssignmentStatus.accepted, "no_answer": AssignmentStatus.accepted},
+    ReplyKind.ETA: {"notified": AssignmentStatus.en_route, "accepted": AssignmentStatus.en_route,
+                    "no_answer": AssignmentStatus.en_route},
+    ReplyKind.ARRIVED: {"notified": AssignmentStatus.on_scene, "accepted": AssignmentStatus.on_scene,
+                        "en_route": AssignmentStatus.on_scene, "no_answer": AssignmentStatus.on_scene},
+    ReplyKind.DECLINE: {"notified": AssignmentStatus.declined, "accepted": AssignmentStatus.declined},
+}
+
+
+def _phone(raw: str) -> str:
+    try:
+        return normalize_phone(raw)
+    except InvalidPhoneError:
+        return raw.strip()
+
+
+def _known_number(session: Session, phone: str) -> ContactPerson | bool:
+    contact = session.scalars(select(ContactPerson).where(ContactPerson.phone == phone).limit(1)).first()
+    if contact is not None:
+        return contact
+    paged = session.scalar(select(OutboxMessage.id).where(OutboxMessage.to_phone == phone).limit(1))
+    expert = session.scalar(select(Expert.id).where(Expert.phone == phone).limit(1))
+    return bool(paged or expert)
+
+
+def _find_assignment(session: Session, phone: str, code: str | None) -> tuple[Assignment | None, str | None]:
+    """The assignment a reply is about, or None with why not."""
+    if code:
+        found = session.scalars(select(Assignment).where(Assignment.reply_code == code,
+                                                         Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))).first()
+        if found is not None:
+            return found, None
+        # a late answer to a timed-out page still counts (the code is kept until reused)
+        found = session.scalars(select(Assignment).where(Assignment.reply_code == code)
+                                .order_by(Assignment.id.desc()).limit(1)).first()
+        return (found, None) if found is not None else (None, "unknown_code")
+    paged = session.scalars(
+        select(Assignment).join(OutboxMessage, OutboxMessage.assignment_id == Assignment.id)
+        .where(OutboxMessage.to_phone == phone, Assignment.status.in_((*OPEN_ASSIGNMENT_STATUSES, "no_answer")))
+        .order_by(Assignment.id.desc())
+    ).unique().all()
+    if len(paged) == 1:
+        return paged[0], None
+    return None, "ambiguous" if paged else "no_open_assignment"
+
+
+def handle_inbound(session: Session, sms: InboundSms, *, provider: str, now: datetime, settings=None) -> InboundMessage:
+    """Record a reply and apply it; anything not understood is flagged for the dispatcher, never raised."""
+    reply = parse_reply(sms.body)
+    phone = _phone(sms.from_)
+    record = InboundMessage(received_dt=now, from_phone=phone, to_phone=sms.to or "", body=sms.body or "",
+                            provider=provider, provider_id=sms.provider_id, kind=reply.kind.value, code=reply.code,
+                            eta_min=reply.eta_min, outcome="applied")
+    session.add(record)
+    known = _known_number(session, phone)
+    if isinstance(known, ContactPerson):
+        record.contact_id = known.id
+    actor = f"sms:{phone}"
+    if reply.kind == ReplyKind.STOP:
+        if session.get(SmsOptOut, phone) is None:
+            session.flush()
+            session.add(SmsOptOut(phone=phone, created_dt=now, inbound_id=record.id))
+        record.outcome, record.needs_review = "opt_out", True
+        assignment, _ = _find_assignment(session, phone, reply.code)
+        if assignment is not None:
+            _attach(record, assignment)
+            add_event(session, assignment, "opt_out", f"{phone}回复退订(仍会收到应急调度短信, 请调度员跟进)", now=now, actor=actor)
+        session.flush()
+        return record
+    assignment, why = _find_assignment(session, phone, reply.code)
+    if assignment is None:
+        record.outcome = "unknown_number" if not known and not reply.code else (why or "no_open_assignment")
+        record.needs_review = True
+        session.flush()
+        return record
+    _attach(record, assignment)
+    detail = {"inbound_id": None, "from": phone, "body": sms.body, "kind": reply.kind.value}
+    if reply.kind == ReplyKind.UNCLEAR:
+        record.outcome, record.needs_review = "unclear", True
+        session.flush()
+        detail["inbound_id"] = record.id
+        add_event(session, assignment, "reply_unclear", f"无法识别的回复: {sms.body}", now=now, actor=actor, detail=detail)
+        return record
+    session.flush()
+    detail["inbound_id"] = record.id
+    if reply.eta_min is not None:
+        assignment.reported_eta_min = reply.eta_min
+    target = _TRANSITIONS.get(reply.kind, {}).get(assignment.status.value)
+    message = f"回复: {KIND_NAMES[reply.kind.value]}" + (f", 约{reply.eta_min}分钟到达" if reply.eta_min is not None else "")
+    if target is None:
+        record.outcome = "ignored"
+        add_event(session, assignment, "reply", message + f" (当前状态{assignment.status.value}, 未改变)", now=now, actor=actor,
+                  detail=detail)
+        return record
+    if target == AssignmentStatus.declined:
+        escalation.on_decline(session, assignment, now=now, settings=settings, actor=actor, detail=detail)
+        return record
+    if target == AssignmentStatus.en_route and assignment.status == AssignmentStatus.notified:
+        set_status(session, assignment, AssignmentStatus.accepted, now=now, message=message, actor=actor, detail=detail)
+    set_status(session, assignment, target, now=now, message=message, actor=actor, detail=detail)
+    return record
+
+
+def _attach(record: InboundMessage, assignment: Assignment) -> None:
+    record.assignment_id = assignment.id
+    record.incident_id = assignment.incident_id
+
+
+def handle_receipt(session: Session, receipt: DeliveryReceipt, *, now: datetime, settings=None) -> DeliveryReceiptEntry:
+    """Record a delivery receipt and apply it to its outbox row (later, if the row does not know its id yet)."""
+    entry = DeliveryReceiptEntry(received_dt=now, provider_id=receipt.provider_id, status=receipt.status,
+                                 error_code=receipt.error_code)
+    session.add(entry)
+    stmt = select(OutboxMessage).where(OutboxMessage.provider_id == receipt.provider_id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is not None:
+        outbox.apply_receipt(session, row, receipt.status, receipt.error_code, now=now, settings=settings)
+        entry.applied = True
+        entry.outbox_id = row.id
+    session.flush()
+    return entry
+
+
+def review(session: Session, record: InboundMessage, *, actor: str, now: datetime, assignment: Assignment | None = None,
+           status: str | None = None, note: str = "", settings=None) -> None:
+    """The dispatcher settles a flagged reply: optionally links it to an assignment and sets that one's status."""
+    record.needs_review = False
+    record.reviewed_by = actor
+    record.reviewed_dt = now
+    if assignment is not None:
+        _attach(record, assignment)
+        escalation.correct(session, assignment, status, note or f"按短信回复更正: {record.body}", actor=actor, now=now,
+                           settings=settings)

@@ -1,0 +1,90 @@
+"""The SMS gateway of the app, built from configuration at start-up into app.extensions["sms_gateway"]."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from contacts import GatewayConfigError, InvalidSignatureError, create_gateway, validate_signature
+from rescue.config import ConfigError
+
+STATUS_PATH = "/sms/{backend}/status"
+INBOUND_PATH = "/sms/{backend}/inbound"
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """What services need to word and pace alerts, read once from the app config."""
+
+    signature: str = "【宁夏应急】"
+    # base URL of responder links (None: no link in the SMS, the default: carriers often block links)
+    responder_base_url: str | None = None
+    responder_ttl_s: int = 24 * 3600
+    rate_per_s: float = 10.0
+
+
+def gateway_config(config) -> tuple[str, dict]:
+    """The backend name and its config dict, from RESCUE_* settings."""
+    name = config["SMS_BACKEND"]
+    if name == "twilio":
+        public = (config.get("PUBLIC_URL") or "").rstrip("/")
+        return name, {
+            "account_sid": config["TWILIO_ACCOUNT_SID"],
+            "auth_token": config["TWILIO_AUTH_TOKEN"],
+            "from": config.get("TWILIO_FROM"),
+            "messaging_service_sid": config.get("TWILIO_MESSAGING_SERVICE_SID"),
+            "base_url": config.get("TWILIO_BASE_URL"),
+            "timeout_s": float(config.get("TWILIO_TIMEOUT_S") or 10),
+            "status_callback": public + STATUS_PATH.format(backend=name) if public else None,
+        }
+    # other backends take their keys from SMS_OPTIONS (a dict), e.g. a domestic provider's credentials
+    return name, dict(config.get("SMS_OPTIONS") or {})
+
+
+def alert_settings(config) -> AlertSettings:
+    base = None
+    if _flag(config.get("RESPONDER_LINKS")):
+        base = (config.get("PUBLIC_URL") or "").rstrip("/") + "/r/"
+    return AlertSettings(
+        signature=config["SMS_SIGNATURE"],
+        responder_base_url=base,
+        responder_ttl_s=int(config.get("RESPONDER_TTL_S") or 24 * 3600),
+        rate_per_s=float(config.get("SMS_RATE_PER_S") or 10.0),
+    )
+
+
+def _flag(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def init_app(app) -> None:
+    """Create the configured gateway; bad settings stop the start-up with every reason named."""
+    problems = []
+    try:
+        validate_signature(app.config["SMS_SIGNATURE"])
+    except InvalidSignatureError as exc:
+        problems.append(f"RESCUE_SMS_SIGNATURE: {exc}")
+    try:
+        float(app.config.get("SMS_RATE_PER_S") or 10.0)
+    except (TypeError, ValueError):
+        problems.append("RESCUE_SMS_RATE_PER_S 应为数字")
+    gateway = None
+    try:
+        name, options = gateway_config(app.config)
+        gateway = create_gateway(name, options)
+    except (GatewayConfigError, ValueError) as exc:
+        problems.append(f"短信网关: {exc}")
+    if problems:
+        raise ConfigError("配置错误: " + "; ".join(problems))
+    app.extensions["sms_gateway"] = gateway
+    app.extensions["alert_settings"] = alert_settings(app.config)
+
+
+def get_gateway():
+    """The app's SMS gateway."""
+    return current_app.extensions["sms_gateway"]
+
+
+def get_alert_settings() -> AlertSettings:
+    return current_app.extensions["alert_settings"]

@@ -1,0 +1,70 @@
+"""The optional responder page: an unguessable, expiring link in the SMS → instructions, route, accept/decline."""
+
+import hashlib
+import hmac
+
+from flask import Blueprint, abort, current_app, render_template, request
+from sqlalchemy import select
+
+from rescue.db import get_session, utcnow
+from rescue.models import Assignment, Incident, ResponderToken
+from rescue.models.enums import ASSIGNMENT_STATUS_NAMES, INCIDENT_LEVEL_NAMES, AssignmentStatus
+from rescue.services import dispatches, escalation
+from rescue.services.dispatches import hash_token, set_status
+from rescue.sms import get_alert_settings
+
+bp = Blueprint("responder", __name__, url_prefix="/r")
+
+
+def _form_key(token_hash: str) -> str:
+    """The page's anti-forgery value: only this server can derive it from the link."""
+    return hmac.new(current_app.secret_key.encode(), f"responder:{token_hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def _load(token: str) -> tuple[ResponderToken, Assignment]:
+    session = get_session()
+    record = session.scalars(select(ResponderToken).where(ResponderToken.token_hash == hash_token(token))).first()
+    if record is None or record.expires_dt <= utcnow():
+        abort(404)
+    return record, record.assignment
+
+
+def _page(record, assignment, *, message=None, status=200):
+    session = get_session()
+    incident = session.get(Incident, assignment.incident_id)
+    facts = dispatches.candidate_facts(assignment.dispatch, assignment.need_id, assignment.resource_kind.value,
+                                       assignment.resource_id)
+    body = render_template(
+        "responder/assignment.html", incident=incident, assignment=assignment, via=facts.get("via", ""),
+        level=INCIDENT_LEVEL_NAMES.get(incident.level.value, ""), status_name=ASSIGNMENT_STATUS_NAMES.get(assignment.status.value),
+        form_key=_form_key(record.token_hash), can_answer=assignment.status in (AssignmentStatus.notified, AssignmentStatus.accepted),
+        message=message, signature=get_alert_settings().signature,
+    )
+    # the link is the credential: keep it out of caches and Referer headers
+    return body, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+
+
+@bp.get("/<token>")
+def show_assignment(token):
+    record, assignment = _load(token)
+    return _page(record, assignment)
+
+
+@bp.post("/<token>")
+def answer_assignment(token):
+    record, assignment = _load(token)
+    if not hmac.compare_digest(request.form.get("form_key", ""), _form_key(record.token_hash)):
+        abort(403)
+    answer = request.form.get("answer")
+    session = get_session()
+    now = utcnow()
+    actor = "responder-link"
+    if answer == "accept" and assignment.status == AssignmentStatus.notified:
+        set_status(session, assignment, AssignmentStatus.accepted, now=now, message="通过链接接受", actor=actor)
+    elif answer == "decline" and assignment.status in (AssignmentStatus.notified, AssignmentStatus.accepted):
+        escalation.on_decline(session, assignment, now=now, settings=get_alert_settings(), actor=actor)
+    elif answer not in ("accept", "decline"):
+        abort(400)
+    record.used_dt = now
+    session.commit()
+    return _page(record, assignment, message="已记录, 谢谢。")

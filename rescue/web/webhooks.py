@@ -1,0 +1,72 @@
+"""Provider webhooks: inbound SMS (answered with TwiML) and delivery receipts, both signature-checked."""
+
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from contacts.webhooks import WebhookFormError
+from rescue.db import get_session, utcnow
+from rescue.models import Incident
+from rescue.services import inbound
+from rescue.sms import get_alert_settings, get_gateway
+
+bp = Blueprint("webhooks", __name__, url_prefix="/sms")
+
+_REPLIES = {
+    "applied": "已记录您的回复：{kind}。事件{no}",
+    "ignored": "已记录您的回复。",
+    "unclear": "未能识别，请回复 回复码+数字，如 {code} 1 接受，{code} 2 拒绝。",
+    "opt_out": "已记录退订；应急调度短信仍会发送，如有疑问请联系调度中心。",
+}
+
+
+def _verified_form():
+    """The form of a genuine provider call, else 403 before anything is read or written."""
+    gateway = get_gateway()
+    url = current_app.config["PUBLIC_URL"].rstrip("/") + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode()
+    if not gateway.verify_webhook(url, request.form, request.headers):
+        abort(403)
+    return gateway
+
+
+def _twiml(message: str | None) -> Response:
+    body = f"<Message>{escape(message)}</Message>" if message else ""
+    return Response(f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>', mimetype="application/xml")
+
+
+@bp.post("/<backend>/inbound")
+def receive_inbound(backend):
+    gateway = _verified_form()
+    if backend != gateway.name:
+        abort(404)
+    try:
+        sms = gateway.parse_inbound(request.form)
+    except WebhookFormError:
+        abort(400)
+    session = get_session()
+    record = inbound.handle_inbound(session, sms, provider=gateway.name, now=utcnow(), settings=get_alert_settings())
+    session.commit()
+    template = _REPLIES.get(record.outcome)
+    if template is None:
+        return _twiml(None)  # unknown numbers and codes get no answer; the dispatcher sees them
+    signature = get_alert_settings().signature
+    incident = session.get(Incident, record.incident_id) if record.incident_id else None
+    no = incident.number if incident else ""
+    return _twiml(signature + template.format(kind=inbound.KIND_NAMES.get(record.kind, ""), no=no, code=record.code or "K7Q"))
+
+
+@bp.post("/<backend>/status")
+def receive_status(backend):
+    gateway = _verified_form()
+    if backend != gateway.name:
+        abort(404)
+    try:
+        receipt = gateway.parse_status(request.form)
+    except WebhookFormError:
+        abort(400)
+    session = get_session()
+    inbound.handle_receipt(session, receipt, now=utcnow(), settings=get_alert_settings())
+    session.commit()
+    return "", 204
