@@ -48,8 +48,13 @@ def alert_settings(config) -> AlertSettings:
         signature=config["SMS_SIGNATURE"],
         responder_base_url=base,
         responder_ttl_s=int(config.get("RESPONDER_TTL_S") or 24 * 3600),
-        rate_per_s=float(config.get("SMS_RATE_PER_S") or 10.0),
+        rate_per_s=float(_setting(config, "SMS_RATE_PER_S", 10.0)),
     )
+
+
+def _setting(config, key, default):
+    value = config.get(key)
+    return default if value is None or value == "" else value
 
 
 def _flag(value) -> bool:
@@ -66,7 +71,7 @@ def init_app(app) -> None:
     except InvalidSignatureError as exc:
         problems.append(f"RESCUE_SMS_SIGNATURE: {exc}")
     try:
-        float(app.config.get("SMS_RATE_PER_S") or 10.0)
+        float(_setting(app.config, "SMS_RATE_PER_S", 10.0))
     except (TypeError, ValueError):
         problems.append("RESCUE_SMS_RATE_PER_S 应为数字")
     gateway = None
