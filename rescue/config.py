@@ -52,7 +52,8 @@ def _coerce(default, raw: str):
 def load_config(app, test_config: dict | None = None) -> None:
     """Fill app.config in layers: defaults → RESCUE_* environment → test overrides."""
     for key, default in DEFAULTS.items():
-        app.config.setdefault(key, default)
+        if app.config.get(key) is None:  # Flask pre-sets some keys (MAX_CONTENT_LENGTH) to None
+            app.config[key] = default
     for key, raw in os.environ.items():
         if not key.startswith("RESCUE_"):
             continue

@@ -22,6 +22,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Short = Annotated[str, Field(max_length=50)]
 Count = Annotated[int, Field(ge=0, le=100_000)]
 Quantity = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+RefId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Schema(BaseModel):
@@ -79,7 +80,7 @@ class Record(Schema):
     """Fields every registry record answers with."""
 
     id: int
-    enterprise_id: int | None = None
+    enterprise_id: RefId | None = None
     demo: bool
     created_dt: datetime
     updated_dt: datetime
@@ -113,7 +114,7 @@ class EnterpriseOut(EnterpriseIn, Record):
 class DepotIn(Located):
     name: Name
     level: Level
-    enterprise_id: int | None = None
+    enterprise_id: RefId | None = None
     city: Short = ""
     county: Short = ""
     address: Annotated[str, Field(max_length=300)] = ""
@@ -136,7 +137,7 @@ class TeamIn(Located):
     level: Level
     team_type: Short
     capabilities: list[str] = Field(min_length=1, description="能力代码, 见 /capabilities")
-    enterprise_id: int | None = None
+    enterprise_id: RefId | None = None
     city: Short = ""
     county: Short = ""
     place: Annotated[str, Field(max_length=200)] = ""
@@ -170,7 +171,7 @@ class ExpertIn(Located):
     fields: list[str] = Field(min_length=1, description="专业领域 (能力代码)")
     title: Annotated[str, Field(max_length=100)] = ""
     employer: Annotated[str, Field(max_length=200)] = ""
-    enterprise_id: int | None = None
+    enterprise_id: RefId | None = None
     phone: str
     city: Short = ""
     county: Short = ""
@@ -197,9 +198,9 @@ class EquipmentIn(Schema):
     model: Annotated[str, Field(max_length=100)] = ""
     quantity: Count = 1
     status: EquipmentStatus = EquipmentStatus.operational
-    enterprise_id: int | None = None
-    team_id: int | None = Field(None, description="保管队伍 (与 depot_id 二选一)")
-    depot_id: int | None = Field(None, description="存放仓库 (与 team_id 二选一)")
+    enterprise_id: RefId | None = None
+    team_id: RefId | None = Field(None, description="保管队伍 (与 depot_id 二选一)")
+    depot_id: RefId | None = Field(None, description="存放仓库 (与 team_id 二选一)")
     next_inspection: date | None = None
     demo: bool = False
 
@@ -217,8 +218,8 @@ class SupplyLotIn(Schema):
     spec: Annotated[str, Field(max_length=200)] = ""
     unit: Annotated[str, Field(min_length=1, max_length=20)]
     quantity: Quantity
-    enterprise_id: int | None = None
-    depot_id: int
+    enterprise_id: RefId | None = None
+    depot_id: RefId
     expiry_date: date | None = None
     demo: bool = False
 
@@ -240,8 +241,8 @@ class ContactIn(Schema):
     phone: str
     role: ContactRole = ContactRole.member
     organisation: Annotated[str, Field(max_length=200)] = ""
-    enterprise_id: int | None = None
-    team_id: int | None = None
+    enterprise_id: RefId | None = None
+    team_id: RefId | None = None
     demo: bool = False
 
     @field_validator("phone")

@@ -53,11 +53,21 @@ def error_fields(exc: PydanticError) -> dict[str, str]:
             fields[loc] = str(err.get("ctx", {}).get("error", err["msg"]))
             continue
         template = _MESSAGES.get(err["type"])
+        ctx = {k: _plain(v) for k, v in err.get("ctx", {}).items()}
         try:
-            fields[loc] = template.format(**err.get("ctx", {})) if template else err["msg"]
+            fields[loc] = template.format(**ctx) if template else err["msg"]
         except (KeyError, IndexError):
             fields[loc] = template
     return fields
+
+
+def _plain(value):
+    """Numbers and choices as people write them: 0 not 0.0, "a, b, c" not "'a', 'b' or 'c'"."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return value.replace("'", "").replace(" or ", ", ")
+    return value
 
 
 def parse(schema: type[BaseModel], data: Any, *, context: dict | None = None) -> BaseModel:

@@ -202,6 +202,9 @@ def _validated(kind: Kind, schema, data, context, session, actor, *, record=None
     """Schema checks and reference checks together, so every bad field is reported at once."""
     fields: dict[str, str] = {}
     values: dict = {}
+    own = actor is not None and actor.role == Role.enterprise_admin and kind.owner == "enterprise_id"
+    if own and record is None and isinstance(data, dict) and data.get("enterprise_id") is None:
+        data = data | {"enterprise_id": actor.enterprise_id}
     try:
         values = parse(schema, data, context=context).model_dump(exclude_unset=record is not None)
     except ValidationError as exc:
@@ -229,10 +232,8 @@ def _reference_errors(session, kind: Kind, actor, values: dict, known: dict) -> 
         return errors
     enterprise_id = values.get("enterprise_id")
     if actor is not None and actor.role == Role.enterprise_admin:
-        if enterprise_id is None:
-            enterprise_id = values["enterprise_id"] = actor.enterprise_id
-        elif enterprise_id != actor.enterprise_id:
-            errors["enterprise_id"] = "只能登记本企业的资源"
+        if enterprise_id != actor.enterprise_id:
+            raise ForbiddenError("只能登记和修改本企业的资源", {"enterprise_id": "不是本企业"})
     if isinstance(enterprise_id, int) and "enterprise_id" not in errors and session.get(Enterprise, enterprise_id) is None:
         errors["enterprise_id"] = "企业不存在"
     for name, model in (("team_id", Team), ("depot_id", Depot)):

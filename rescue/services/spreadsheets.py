@@ -9,12 +9,11 @@ import re
 import types
 import typing
 import unicodedata
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from rescue.errors import NotFoundError, RescueError, ValidationError
 from rescue.models import Capability, Role, User
@@ -119,11 +118,13 @@ _EXAMPLES = {
     "next_inspection": "2026-06-30", "code": "example_code", "spec": "10 kg/袋", "unit": "件",
     "expiry_date": "2027-12-31", "organisation": "示例单位", "category": "rescue",
 }
-_TRUE = {"是", "true", "1", "yes", "y", "t", "对", "√", "有"}
-_FALSE = {"否", "false", "0", "no", "n", "f", "不", "×", "无"}
+_KIND_EXAMPLES = {("supplies", "code"): "1010101", ("supplies", "name"): "棉帐篷", ("capabilities", "code"): "rope_rescue",
+                  ("capabilities", "name"): "绳索救援", ("incident-types", "code"): "chemical_leak"}
+_TRUE = {"是", "有", "√", "true", "1", "yes", "y", "t"}
+_FALSE = {"否", "无", "×", "false", "0", "no", "n", "f"}
 _LIST_SEP = re.compile(r"[;；,，、\s]+")
 _ITEM_SEP = re.compile(r"[;；\n]+")
-_PAIR_SEP = re.compile(r"\s*[:：*×xX]\s*")
+_PAIR_SEP = re.compile(r"\s*[:：*×]\s*")
 # strings Excel would run as formulas; a leading apostrophe keeps them text (stripped again on import)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
@@ -217,9 +218,22 @@ def template(session: Session, kind: Kind, fmt: str) -> bytes:
 def export(session: Session, kind: Kind, actor: User, query: registry.Query, fmt: str) -> bytes:
     """The records `actor` may read that match `query`, as an import file with an `id` column."""
     rows, _total = registry.list_records(session, kind, actor, query)
+    _preload(session, kind, rows)
     cols = _export_columns(kind)
     data = [registry.serialize(kind, r) for r in rows]
     return _write(session, kind, cols, [[_cell_out(c, d.get(c.field)) for c in cols] for d in data], fmt)
+
+
+def _preload(session: Session, kind: Kind, rows: list) -> None:
+    """Load the code lists and custodians of all `rows` in a few queries instead of one per record."""
+    relations = [getattr(kind.model, r) for r in kind.code_fields.values()]
+    relations += [getattr(kind.model, r) for r in ("team", "depot") if hasattr(kind.model, r)]
+    if not relations or not rows:
+        return
+    ids = [r.id for r in rows]
+    for start in range(0, len(ids), 1000):
+        stmt = select(kind.model).where(kind.model.id.in_(ids[start : start + 1000]))
+        session.scalars(stmt.options(*(selectinload(r) for r in relations))).all()
 
 
 def _cell_out(col: Column, value):
@@ -318,11 +332,15 @@ def _write_help(ws, session: Session, kind: Kind, cols: list[Column]) -> None:
     ws.append(["列名", "字段", "类型", "必填", "允许的取值", "示例", "说明"])
     for col in cols:
         ws.append([col.label, col.field, _TYPE_NAMES[col.type], "是" if col.required else "否",
-                   _allowed(col), _example(col, codes), col.description])
+                   _allowed(col), _example(kind, col, codes), col.description])
+    if kind.key == "id":
+        keyed = "导出的文件带 ID 列: ID 留空的行新增记录, 填写 ID 的行更新该记录 (留空的单元格保持原值)。"
+    else:
+        keyed = "代码已存在的行更新该记录 (留空的单元格保持原值), 否则新增。"
     notes = [
         "",
         f"说明: 第一个工作表「{kind.label}」的第1行为列名, 从第2行起每行一条记录; 列名也可以写英文字段名。",
-        "ID 列留空的行新增记录, 填写 ID 的行更新该记录 (留空的单元格保持原值)。",
+        keyed,
         "多个代码用 ; 分隔 (也接受 ； , ， 、); 是/否 列填 是/否 (也接受 true/false/1/0); 日期写 YYYY-MM-DD。",
         "任何一行有错误时整个文件都不导入, 并列出每个错误单元格的行号、列名和原因。",
         f"每个文件最多 {MAX_ROWS} 行。能力代码见 /api/v1/capabilities。",
@@ -349,7 +367,7 @@ def _allowed(col: Column) -> str:
     return ""
 
 
-def _example(col: Column, codes: list[str]):
+def _example(kind: Kind, col: Column, codes: list[str]):
     if col.type == "enum":
         return next(iter(col.choices().values()))
     if col.type == "bool":
@@ -360,7 +378,7 @@ def _example(col: Column, codes: list[str]):
         return f"{codes[0] if codes else 'code_a'}:2:team"
     if col.type == "supplies":
         return "1010101:100"
-    return _EXAMPLES.get(col.field, "")
+    return _KIND_EXAMPLES.get((kind.name, col.field), _EXAMPLES.get(col.field, ""))
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -412,7 +430,7 @@ def _xlsx_rows(data: bytes):
         yield from enumerate(ws.iter_rows(values_only=True), start=1)
     except SheetError:
         raise
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises anything on a damaged file; the user is told
+    except Exception as exc:  # openpyxl raises anything at all on a damaged file; the user is told
         msg = "无法读取 Excel 文件, 文件可能已损坏或不是 .xlsx 格式"
         raise SheetError(msg) from exc
     finally:
@@ -431,11 +449,8 @@ def _csv_rows(data: bytes):
 
 
 def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings = ("utf-16",)  # Excel's "Unicode text"
-    else:
-        # UTF-8 (with or without BOM), else GB18030: what Excel in China saves "CSV" as
-        encodings = ("utf-8-sig", "gb18030")
+    # Excel's "Unicode text" is UTF-16; its "CSV" is GB18030 in China unless saved as "CSV UTF-8"
+    encodings = ("utf-16",) if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig", "gb18030")
     for encoding in encodings:
         try:
             return data.decode(encoding)
@@ -515,7 +530,10 @@ def _int(col, value):
         raise ValueError("应为整数")
     if isinstance(value, int):
         return value
-    number = value if isinstance(value, float) else _float(col, value)
+    try:
+        number = value if isinstance(value, float) else _float(col, value)
+    except ValueError:
+        raise ValueError("应为整数") from None
     if not number.is_integer():
         raise ValueError("应为整数")
     return int(number)
@@ -656,7 +674,6 @@ def import_rows(session: Session, kind: Kind, actor: User, header: list, rows: l
     for number, cells in rows:
         errors.extend(_import_row(session, kind, actor, found, number, cells, area=area, result=result, now=now))
     if errors:
-        errors.sort(key=lambda e: e["row"])
         raise RowErrors(errors)
     if not dry_run:
         owner = actor.enterprise_id if actor.role == Role.enterprise_admin else None
@@ -676,7 +693,6 @@ def _import_row(session: Session, kind: Kind, actor: User, found: dict[int, Colu
                 area, result: ImportResult, now) -> list[dict]:
     data: dict = {}
     bad: dict[str, str] = {}
-    labels = {c.field: c.label for c in found.values()}
     for i, col in found.items():
         value = cells[i] if i < len(cells) else None
         if _blank(value):
@@ -686,6 +702,11 @@ def _import_row(session: Session, kind: Kind, actor: User, found: dict[int, Colu
             bad[col.field] = reason
             del data[col.field]
     key = data.pop("id", None) if kind.key == "id" else data.get(kind.key)
+    if "id" in bad:
+        return _row_errors(number, found, bad)  # neither a create nor an update: nothing more to check
+    if key is None and kind.owner == "enterprise_id" and actor.role == Role.enterprise_admin:
+        # an enterprise admin's new rows are the enterprise's own unless a (checked) id says otherwise
+        data.setdefault("enterprise_id", actor.enterprise_id)
     if kind.key != "id" and key is not None and session.get(kind.model, key) is None:
         key = None
     try:
@@ -707,9 +728,16 @@ def _import_row(session: Session, kind: Kind, actor: User, found: dict[int, Colu
         else:
             result.updated += 1
         return []
+    return _row_errors(number, found, bad)
+
+
+def _row_errors(number: int, found: dict[int, Column], bad: dict[str, str]) -> list[dict]:
+    """One row's bad cells in column order, as the 422 answer lists them."""
+    position = {c.field: i for i, c in found.items()}
+    labels = {c.field: c.label for c in found.values()}
     return [
         {"row": number, "column": labels.get(name, LABELS.get(name, name)), "field": name, "reason": reason}
-        for name, reason in bad.items()
+        for name, reason in sorted(bad.items(), key=lambda kv: position.get(kv[0], -1))
     ]
 
 

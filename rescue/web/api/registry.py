@@ -71,6 +71,8 @@ def parse_query(kind, args) -> registry.Query:
         errors["radius_km"] = "需要同时提供 near"
     if query.sort == "distance" and "near" not in args:
         errors["sort"] = "按距离排序需要 near"
+    elif query.sort and query.sort != "distance" and query.sort.removeprefix("-") not in kind.sortable:
+        errors["sort"] = "可排序字段: " + ", ".join(kind.sortable)
     if errors:
         raise ValidationError(errors, "查询参数有误")
     return query
@@ -100,10 +102,9 @@ def _float(args, name, default, errors) -> float:
 
 def _key(kind, key: str):
     if kind.key == "id":
-        try:
-            return int(key)
-        except ValueError:
-            raise ValidationError({"id": "应为整数"}) from None
+        if not key.isdigit() or not 0 < int(key) < 2**31:
+            raise ValidationError({"id": "应为正整数"})
+        return int(key)
     return key
 
 
