@@ -17,7 +17,6 @@ from rescue.models.enums import (
 )
 from rescue.models.registry import IncidentType
 
-
 _OPEN = text("status IN (" + ", ".join(f"'{s}'" for s in OPEN_ASSIGNMENT_STATUSES) + ")")
 
 

@@ -31,7 +31,7 @@ def documented(summary: str, *, body=None, response=None, status: int = 200, que
 def _expand(rule) -> list[tuple[str, dict]]:
     """OpenAPI paths of a URL rule, one per value of an any() converter."""
     path = re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", lambda m: "{" + m.group(2) + "}", rule.rule)
-    for name, conv in rule._converters.items():  # noqa: SLF001 - werkzeug keeps converters here
+    for name, conv in rule._converters.items():
         items = getattr(conv, "items", None)
         if items:
             return [(path.replace("{" + name + "}", item), {name: item}) for item in items]
