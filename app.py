@@ -1,5 +1,6 @@
 """Composition root: create_app() builds the service; `python app.py` serves the embedded default."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -29,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def main() -> None:
     """The embedded default: SQLite in instance/, seeded data, demo accounts, console SMS, scheduler thread."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name, value in {"DEMO": "1", "AUTO_MIGRATE": "1", "SEED_ON_START": "1", "RUN_SCHEDULER": "1"}.items():
         os.environ.setdefault(f"RESCUE_{name}", value)
     app = create_app()
