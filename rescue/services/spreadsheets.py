@@ -185,6 +185,8 @@ def columns(kind: Kind) -> list[Column]:
 
 
 def _value_type(annotation) -> tuple[str, type | None]:
+    if typing.get_origin(annotation) is typing.Annotated:  # pydantic unwraps only the outermost one
+        return _value_type(typing.get_args(annotation)[0])
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
         return _value_type(args[0])
