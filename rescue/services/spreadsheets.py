@@ -706,9 +706,6 @@ def _import_row(session: Session, kind: Kind, actor: User, found: dict[int, Colu
     key = data.pop("id", None) if kind.key == "id" else data.get(kind.key)
     if "id" in bad:
         return _row_errors(number, found, bad)  # neither a create nor an update: nothing more to check
-    if key is None and kind.owner == "enterprise_id" and actor.role == Role.enterprise_admin:
-        # an enterprise admin's new rows are the enterprise's own unless a (checked) id says otherwise
-        data.setdefault("enterprise_id", actor.enterprise_id)
     if kind.key != "id" and key is not None and session.get(kind.model, key) is None:
         key = None
     try:
