@@ -65,7 +65,18 @@ def _strip_routes(ranking: dict) -> dict:
 
 def _build(session, incident_id: int, data: dict, actor, now):
     incident = dispatches.get_incident(session, incident_id)
-    options = dispatches.validate_options(data)
+    errors = {}
+    try:
+        options = dispatches.validate_options(data)
+    except ValidationError as exc:
+        errors, options = dict(exc.fields), {}
+    if data.get("resources") is not None:
+        try:
+            dispatches.validate_resources(session, incident, data["resources"])
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationError(errors)  # every bad field at once
     candidates, network = _ranking_tools()
     ranking = None
     if candidates is not None:
