@@ -33,3 +33,20 @@ def record(session: Session, actor: User | None, action: str, kind: str, record_
     if now is not None:
         entry.at_dt = now
     session.add(entry)
+
+
+def list_entries(session: Session, *, kind: str | None = None, username: str | None = None, enterprise_id: int | None = None,
+                 limit: int = 50, offset: int = 0) -> tuple[list[AuditEntry], int]:
+    """Audit rows, newest first, optionally of one kind, user or enterprise; and how many match in all (read-only)."""
+    from sqlalchemy import func, select
+
+    stmt = select(AuditEntry)
+    if kind:
+        stmt = stmt.where(AuditEntry.kind == kind)
+    if username:
+        stmt = stmt.where(AuditEntry.username == username)
+    if enterprise_id is not None:
+        stmt = stmt.where(AuditEntry.enterprise_id == enterprise_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.scalars(stmt.order_by(AuditEntry.at_dt.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)).all()
+    return list(rows), total

@@ -17,6 +17,9 @@ def init_app(app) -> None:
 
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(responder.bp)
+    from rescue.web import pages
+
+    pages.init_app(app)  # sign-in, CSRF and the pages for people
     app.add_url_rule("/health", "health", health)
 
 

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 
 from rescue.db import get_session
 from rescue.errors import AuthError, ForbiddenError
@@ -10,6 +10,7 @@ from rescue.models import Role, User
 from rescue.services import accounts
 
 SESSION_USER_KEY = "user_id"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def current_user(*, required: bool = True) -> User | None:
@@ -29,10 +30,27 @@ def current_user(*, required: bool = True) -> User | None:
         if user is not None and not user.active:
             user = None
         g.auth_by = "session"
+        if user is not None and request.method not in _SAFE_METHODS:
+            _require_csrf()
     if user is None and required:
         raise AuthError("请先登录")
     g.actor = user
     return user
+
+
+def _require_csrf() -> None:
+    """A cookie rides along with any cross-site request: unsafe session-authenticated calls need the CSRF token
+    (the X-CSRFToken header from JavaScript, or the form field that CSRFProtect has already checked)."""
+    if g.get("csrf_valid") or not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    from flask_wtf.csrf import validate_csrf
+    from wtforms.validators import ValidationError as CsrfError
+
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token"))
+    except CsrfError:
+        raise ForbiddenError("CSRF 令牌缺失或无效, 请刷新页面后重试") from None
+    g.csrf_valid = True
 
 
 def roles_required(*roles: Role):

@@ -1,0 +1,414 @@
+// Command-center console: place an incident, rank candidates with routes, dispatch, follow the live timeline.
+import { ApiError, clock, el, get, km, minutes, patch, post, showFieldErrors, clearFieldErrors } from "./api.js";
+import { createMap, routeLatLngs } from "./map.js";
+
+const L = window.L;
+const config = JSON.parse(document.getElementById("console-config").textContent);
+const $ = (id) => document.getElementById(id);
+const NEED_COLORS = ["#1565c0", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#ad1457", "#4e342e"];
+const TIMELINE_NAMES = { accepted: "已接受", declined: "已拒绝", no_answer: "未应答", failed: "送达失败", escalated: "已升级改派" };
+
+const state = {
+  types: [], capabilities: new Map(), incidents: [], selected: null, candidates: null, chosen: new Map(),
+  pending: null, timelineTimer: null, lastEventId: null, incidentTimer: null,
+};
+
+const { map, layers } = createMap($("map"), { tileUrl: config.tileUrl, attribution: config.tileAttribution, area: config.area });
+const overlay = {
+  incidents: L.layerGroup().addTo(map), pending: L.layerGroup().addTo(map), routes: L.layerGroup().addTo(map),
+  closures: L.layerGroup().addTo(map), coverage: L.layerGroup().addTo(map),
+};
+
+// ---------------------------------------------------------------- reference data
+async function loadReference() {
+  const [types, caps] = await Promise.all([get("/incident-types?limit=500"), get("/capabilities?limit=500")]);
+  state.types = types.items;
+  for (const c of caps.items) state.capabilities.set(c.code, c.name);
+  const typeSelect = $("type");
+  for (const t of state.types) typeSelect.append(el("option", { value: t.code }, t.name));
+  const levelSelect = $("level");
+  for (const [value, name] of Object.entries(config.levels)) levelSelect.append(el("option", { value }, name));
+  const covSelect = $("coverage-capability");
+  for (const [code, name] of state.capabilities) covSelect.append(el("option", { value: code }, name));
+}
+
+const capName = (code) => state.capabilities.get(code) || code;
+
+// ---------------------------------------------------------------- incident list (polled)
+async function loadIncidents() {
+  try {
+    const data = await get("/incidents?status=open&limit=100");
+    state.incidents = data.items || [];
+  } catch (err) {
+    $("incident-list").replaceChildren(el("li", { class: "muted" }, `无法加载事件: ${err.message}`));
+    return;
+  }
+  renderIncidents();
+}
+
+function renderIncidents() {
+  const list = $("incident-list");
+  $("incident-count").textContent = `(${state.incidents.length})`;
+  overlay.incidents.clearLayers();
+  if (!state.incidents.length) {
+    list.replaceChildren(el("li", { class: "muted" }, "暂无处置中的事件"));
+    return;
+  }
+  list.replaceChildren(...state.incidents.map((inc) => {
+    const item = el("li", { class: inc.id === state.selected?.id ? "selected" : "", dataset: { id: inc.id } },
+      el("button", { type: "button", class: "incident-item", onclick: () => selectIncident(inc.id) },
+        inc.drill ? el("span", { class: "tag drill" }, "演练") : null,
+        el("strong", {}, typeName(inc)), " ", el("span", { class: `tag level-${inc.level}` }, config.levels[inc.level] || inc.level),
+        el("br"), el("span", { class: "muted small" }, `${inc.number || "#" + inc.id} · ${inc.place || ""} · ${clock(inc.created_dt || inc.created_at)}`)));
+    return item;
+  }));
+  for (const inc of state.incidents) {
+    L.circleMarker([inc.lat, inc.lon], { radius: 9, color: "#b71c1c", weight: 2, fillColor: "#e53935", fillOpacity: 0.9 })
+      .bindTooltip(`${typeName(inc)} ${inc.number || ""}`).on("click", () => selectIncident(inc.id)).addTo(overlay.incidents);
+  }
+}
+
+function typeName(inc) {
+  const code = inc.type || inc.type_code;
+  return inc.type_name || state.types.find((t) => t.code === code)?.name || code || "事件";
+}
+
+// ---------------------------------------------------------------- placing a new incident
+map.on("click", (e) => {
+  $("crs").value = "wgs84";
+  setPending(e.latlng.lat, e.latlng.lng, "地图点选");
+});
+
+function setPending(lat, lon, note) {
+  state.pending = { lat, lon };
+  $("lat").value = lat.toFixed(5);
+  $("lon").value = lon.toFixed(5);
+  $("crs-note").textContent = note || "";
+  overlay.pending.clearLayers();
+  L.marker([lat, lon], { title: "事发地点" }).addTo(overlay.pending);
+}
+
+$("place-search").addEventListener("click", searchPlace);
+$("place-q").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); searchPlace(); } });
+
+async function searchPlace() {
+  const q = $("place-q").value.trim();
+  const results = $("place-results");
+  if (!q) return;
+  try {
+    const data = await get(`/places?q=${encodeURIComponent(q)}&limit=8`);
+    const items = Array.isArray(data) ? data : data.items || data.places || [];
+    if (!items.length) { results.replaceChildren(el("li", { class: "muted" }, "未找到该地名")); return; }
+    results.replaceChildren(...items.map((p) => el("li", {}, el("button", { type: "button", class: "link", onclick: () => {
+      setPending(p.lat, p.lon, `地名: ${p.name}`);
+      map.setView([p.lat, p.lon], Math.max(map.getZoom(), 10));
+      results.replaceChildren();
+    } }, `${p.name}${p.county && p.county !== p.name ? " (" + p.county + ")" : ""}`))));
+  } catch (err) {
+    results.replaceChildren(el("li", { class: "muted" }, `地名搜索不可用: ${err.message}`));
+  }
+}
+
+for (const id of ["lat", "lon", "crs"]) $(id).addEventListener("change", typedCoordinates);
+
+async function typedCoordinates() {
+  const lat = parseFloat($("lat").value), lon = parseFloat($("lon").value);
+  if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
+  if ($("crs").value === "gcj02") {
+    try {
+      const res = await fetch(`/console/wgs84?lat=${lat}&lon=${lon}`, { headers: { Accept: "application/json" } });
+      const p = await res.json();
+      if (!res.ok) throw new ApiError(res.status, p);
+      state.pending = { lat: p.lat, lon: p.lon };
+      $("crs-note").textContent = `GCJ-02 已换算为 WGS-84: ${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}`;
+      overlay.pending.clearLayers();
+      L.marker([p.lat, p.lon]).addTo(overlay.pending);
+      map.setView([p.lat, p.lon], Math.max(map.getZoom(), 9));
+    } catch (err) {
+      $("crs-note").textContent = `换算失败: ${err.message}`;
+    }
+  } else {
+    setPending(lat, lon, "输入坐标 (WGS-84)");
+    map.setView([lat, lon], Math.max(map.getZoom(), 9));
+  }
+}
+
+$("type").addEventListener("change", () => {
+  const type = state.types.find((t) => t.code === $("type").value);
+  $("needs-editor").replaceChildren();
+  for (const r of type?.requirements || []) addNeedRow(r.capability, r.quantity);
+});
+$("add-need").addEventListener("click", () => addNeedRow("", 1));
+
+function addNeedRow(capability, quantity) {
+  const select = el("select", { class: "need-capability", "aria-label": "能力" }, el("option", { value: "" }, "选择能力"),
+    [...state.capabilities].map(([code, name]) => el("option", { value: code, selected: code === capability }, name)));
+  const row = el("div", { class: "need-row" }, select,
+    el("input", { class: "need-quantity narrow", type: "number", min: 1, step: 1, value: quantity || 1, "aria-label": "数量" }),
+    el("button", { type: "button", class: "small", title: "删除", onclick: () => row.remove() }, "×"));
+  $("needs-editor").append(row);
+}
+
+$("incident-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = e.currentTarget;
+  clearFieldErrors(form);
+  $("incident-error").hidden = true;
+  const needs = [...document.querySelectorAll(".need-row")].map((row) => ({
+    capability: row.querySelector(".need-capability").value,
+    quantity: Number(row.querySelector(".need-quantity").value || 1),
+  })).filter((n) => n.capability);
+  const body = { type: $("type").value, level: $("level").value, description: $("description").value.trim(), needs };
+  if ($("drill").checked) body.drill = true;
+  const place = $("place-q").value.trim();
+  if (place) body.place = place;
+  if (state.pending) { body.lat = state.pending.lat; body.lon = state.pending.lon; }
+  else if ($("lat").value || $("lon").value) { body.lat = Number($("lat").value); body.lon = Number($("lon").value); }
+  $("create-incident").disabled = true;
+  try {
+    const inc = await post("/incidents", body);
+    overlay.pending.clearLayers();
+    state.pending = null;
+    form.reset();
+    $("needs-editor").replaceChildren();
+    await loadIncidents();
+    await selectIncident(inc.id);
+  } catch (err) {
+    const unplaced = err instanceof ApiError ? showFieldErrors(form, err) : [];
+    $("incident-error").textContent = [err.message, ...unplaced].join("; ");
+    $("incident-error").hidden = false;
+  } finally {
+    $("create-incident").disabled = false;
+  }
+});
+
+// ---------------------------------------------------------------- one incident: candidates, plan, dispatch
+async function selectIncident(id) {
+  let inc = state.incidents.find((i) => i.id === id);
+  try { inc = await get(`/incidents/${id}`); } catch { /* the list row is enough */ }
+  if (!inc) return;
+  state.selected = inc;
+  state.chosen.clear();
+  state.lastEventId = null;
+  renderIncidents();
+  $("incident-empty").hidden = true;
+  $("incident-detail").hidden = false;
+  $("incident-drill").hidden = !inc.drill;
+  if (inc.drill) $("drill-banner").hidden = false;
+  $("incident-title").textContent = `${typeName(inc)} · ${config.levels[inc.level] || inc.level}`;
+  $("incident-meta").textContent = `${inc.number || "#" + inc.id} · ${inc.place || ""} (${Number(inc.lat).toFixed(4)}, ${Number(inc.lon).toFixed(4)})`;
+  $("plan-summary").textContent = "";
+  $("dispatch-error").hidden = true;
+  map.setView([inc.lat, inc.lon], Math.max(map.getZoom(), 9));
+  $("candidates").replaceChildren(el("p", { class: "muted" }, "正在计算到达时间…"));
+  $("timeline").replaceChildren();
+  $("assignments").replaceChildren();
+  startTimeline();
+  try {
+    state.candidates = await get(`/incidents/${id}/candidates?k=5`);
+    renderCandidates();
+  } catch (err) {
+    $("candidates").replaceChildren(el("p", { class: "form-error" }, `无法获取推荐资源: ${err.message}`));
+  }
+}
+
+function candidateKey(c) { return `${c.kind}:${c.id}`; }
+
+function renderCandidates() {
+  overlay.routes.clearLayers();
+  const needs = state.candidates?.needs || [];
+  const blocks = needs.map((need, i) => {
+    const color = NEED_COLORS[i % NEED_COLORS.length];
+    const cands = need.candidates || [];
+    const rows = cands.map((c, rank) => {
+      const key = candidateKey(c);
+      const box = el("input", { type: "checkbox", "aria-label": `选择 ${c.name}`, checked: state.chosen.has(key),
+        onchange: (e) => { if (e.target.checked) state.chosen.set(key, { kind: c.kind, id: c.id, need_id: need.need_id ?? need.id }); else state.chosen.delete(key); } });
+      const line = routeLatLngs(c.route);
+      if (line.length) {
+        L.polyline(line, { color, weight: rank === 0 ? 5 : 3, opacity: rank === 0 ? 0.9 : 0.45, dashArray: rank === 0 ? null : "6 6" })
+          .bindTooltip(`${capName(need.capability)}: ${c.name} ${minutes(c.eta_s)}`).addTo(overlay.routes);
+      }
+      if (typeof c.lat === "number") {
+        L.circleMarker([c.lat, c.lon], { radius: 5, color, weight: 2, fillColor: "#fff", fillOpacity: 1 }).bindTooltip(c.name).addTo(overlay.routes);
+      }
+      return el("tr", { class: "candidate", dataset: { kind: c.kind, id: c.id } },
+        el("td", {}, box), el("td", { class: "num" }, rank + 1),
+        el("td", {}, el("strong", {}, c.name), el("br"), el("span", { class: "muted small" }, c.owner || "")),
+        el("td", { class: "num eta", title: `出动 ${minutes(c.turnout_s)} + 路程 ${minutes(c.travel_s)}` }, minutes(c.eta_s)),
+        el("td", { class: "num" }, km(c.distance_m)));
+    });
+    const uncovered = cands.length === 0 || (need.uncovered ?? false);
+    return el("div", { class: "need-block" },
+      el("h4", {}, el("span", { class: "swatch", style: `background:${color}` }), `${capName(need.capability)} × ${need.quantity ?? 1}`,
+        uncovered ? el("span", { class: "tag warn" }, cands.length ? "不足" : "无可用资源") : null),
+      cands.length ? el("table", { class: "data compact" },
+        el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", {}, "#"), el("th", {}, "资源"), el("th", {}, "预计到达"), el("th", {}, "距离"))),
+        el("tbody", {}, rows)) : null);
+  });
+  $("candidates").replaceChildren(...(blocks.length ? blocks : [el("p", { class: "muted" }, "此事件没有需求")]));
+  const all = overlay.routes.getLayers().filter((l) => l.getBounds);
+  if (all.length) map.fitBounds(L.featureGroup(all).getBounds().extend([state.selected.lat, state.selected.lon]), { padding: [30, 30], maxZoom: 11 });
+}
+
+$("plan-button").addEventListener("click", async () => {
+  if (!state.selected) return;
+  try {
+    const plan = await post(`/incidents/${state.selected.id}/plan`);
+    state.chosen.clear();
+    const picked = plan.resources || plan.assignments || (plan.needs || []).flatMap((n) => (n.resources || n.chosen || []).map((r) => ({ ...r, need_id: r.need_id ?? n.need_id })));
+    for (const r of picked) state.chosen.set(candidateKey(r), { kind: r.kind, id: r.id, need_id: r.need_id });
+    renderCandidates();
+    const missing = plan.uncovered || plan.missing || [];
+    $("plan-summary").textContent = `方案: ${picked.length} 个资源` + (missing.length ? `; 未覆盖: ${missing.map((m) => capName(m.capability || m)).join("、")}` : "; 覆盖全部需求");
+  } catch (err) {
+    $("plan-summary").textContent = `无法生成方案: ${err.message}`;
+  }
+});
+
+$("dispatch-button").addEventListener("click", async () => {
+  if (!state.selected) return;
+  const button = $("dispatch-button");
+  button.disabled = true;
+  $("dispatch-error").hidden = true;
+  const body = state.chosen.size ? { resources: [...state.chosen.values()] } : {};
+  try {
+    const dispatch = await post(`/incidents/${state.selected.id}/dispatches`, body);
+    $("plan-summary").textContent = `已调派 ${dispatch.assignments.length} 个资源, 短信发送中`;
+    state.chosen.clear();
+    renderCandidates();
+    await refreshTimeline();
+  } catch (err) {
+    const details = Object.entries(err.fields || {}).map(([k, v]) => `${k}: ${v}`);
+    $("dispatch-error").textContent = [err.message, ...details].join("; ");
+    $("dispatch-error").hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// ---------------------------------------------------------------- live timeline and assignments (polled)
+function startTimeline() {
+  clearInterval(state.timelineTimer);
+  refreshTimeline();
+  state.timelineTimer = setInterval(refreshTimeline, config.pollMs);
+}
+
+async function refreshTimeline() {
+  const inc = state.selected;
+  if (!inc) return;
+  try {
+    const [timeline, dispatches] = await Promise.all([get(`/incidents/${inc.id}/timeline`), get(`/incidents/${inc.id}/dispatches`)]);
+    if (state.selected?.id !== inc.id) return;
+    renderTimeline(timeline.items || []);
+    renderAssignments(dispatches.items || []);
+    $("timeline-updated").textContent = `更新于 ${new Date().toLocaleTimeString("zh-CN", { hour12: false })}`;
+  } catch (err) {
+    $("timeline-updated").textContent = `更新失败: ${err.message}`;
+  }
+}
+
+function renderTimeline(events) {
+  const last = events.length ? events[events.length - 1].id : null;
+  if (last === state.lastEventId && $("timeline").children.length) return;
+  state.lastEventId = last;
+  $("timeline").replaceChildren(...events.slice().reverse().map((e) => {
+    const status = e.to_status || e.kind;
+    const label = TIMELINE_NAMES[e.kind] || TIMELINE_NAMES[status] || config.statuses[status] || e.kind;
+    return el("li", { class: `event status-${status} kind-${e.kind}`, dataset: { kind: e.kind, status: status || "" } },
+      el("time", {}, clock(e.at)), " ", el("span", { class: "tag" }, label), " ",
+      e.resource ? el("strong", {}, e.resource) : null, e.message ? ` ${e.message}` : "", e.actor && e.actor !== "system" ? el("span", { class: "muted small" }, ` (${e.actor})`) : null);
+  }));
+}
+
+const CORRECTABLE = ["accepted", "declined", "no_answer", "failed", "en_route", "on_scene", "released", "cancelled"];
+
+function renderAssignments(dispatches) {
+  const rows = dispatches.flatMap((d) => d.assignments || []);
+  if (!rows.length) { $("assignments").replaceChildren(el("p", { class: "muted" }, "尚未调派")); return; }
+  const focused = document.activeElement?.closest?.("#assignments");
+  if (focused) return; // do not redraw under the dispatcher's hand
+  $("assignments").replaceChildren(el("table", { class: "data compact" },
+    el("thead", {}, el("tr", {}, el("th", {}, "资源"), el("th", {}, "状态"), el("th", {}, "回复码"), el("th", {}, "更正"))),
+    el("tbody", {}, rows.map((a) => {
+      const select = el("select", { "aria-label": `更正 ${a.name}` }, el("option", { value: "" }, "更正为…"),
+        CORRECTABLE.map((s) => el("option", { value: s }, config.statuses[s] || s)));
+      select.addEventListener("change", async () => {
+        if (!select.value) return;
+        try {
+          await patch(`/assignments/${a.id}`, { status: select.value, note: "调度员更正" });
+        } catch (err) {
+          alertInline(err.message);
+        }
+        select.blur();
+        refreshTimeline();
+      });
+      return el("tr", { class: `assignment status-${a.status}`, dataset: { status: a.status } },
+        el("td", {}, a.name, a.wave > 1 ? el("span", { class: "muted small" }, ` 第${a.wave}轮`) : null),
+        el("td", {}, el("span", { class: `tag status-${a.status}` }, config.statuses[a.status] || a.status)),
+        el("td", {}, el("code", {}, a.reply_code || "")), el("td", {}, select));
+    }))));
+}
+
+function alertInline(message) {
+  $("dispatch-error").textContent = message;
+  $("dispatch-error").hidden = false;
+}
+
+// ---------------------------------------------------------------- road closures and coverage
+async function loadClosures() {
+  overlay.closures.clearLayers();
+  if (!$("show-closures").checked) return;
+  try {
+    const data = await get("/road-closures?active=1");
+    for (const c of data.items || []) {
+      const label = `道路封闭: ${c.reason || ""}`;
+      if (c.polygon) {
+        L.polygon(c.polygon[0].map(([lon, lat]) => [lat, lon]), { color: "#c62828", weight: 2, fillOpacity: 0.2 }).bindTooltip(label).addTo(overlay.closures);
+      } else if (typeof c.lat === "number") {
+        L.circle([c.lat, c.lon], { radius: c.radius_m || 200, color: "#c62828", weight: 2, fillOpacity: 0.25 }).bindTooltip(label).addTo(overlay.closures);
+      }
+    }
+  } catch { /* closures are optional on the map */ }
+}
+$("show-closures").addEventListener("change", loadClosures);
+
+$("coverage-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  overlay.coverage.clearLayers();
+  const cap = $("coverage-capability").value, mins = Number($("coverage-minutes").value || 60);
+  $("coverage-summary").textContent = "计算中…";
+  try {
+    const data = await get(`/coverage?capability=${encodeURIComponent(cap)}&minutes=${mins}`);
+    const summary = drawCoverage(overlay.coverage, data, mins);
+    $("coverage-summary").textContent = summary;
+  } catch (err) {
+    $("coverage-summary").textContent = `覆盖分析不可用: ${err.message}`;
+  }
+});
+$("coverage-clear").addEventListener("click", () => { overlay.coverage.clearLayers(); $("coverage-summary").textContent = ""; });
+
+export function drawCoverage(group, data, mins) {
+  if (data && data.type === "FeatureCollection") {
+    L.geoJSON(data, { style: (f) => ({ color: f.properties?.covered === false ? "#c62828" : "#2e7d32", weight: 2, fillOpacity: 0.25 }),
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 4, color: f.properties?.covered === false ? "#c62828" : "#2e7d32", fillOpacity: 0.8 }) }).addTo(group);
+    return `${data.features.length} 个要素`;
+  }
+  const points = data.points || data.items || data.places || [];
+  let gaps = 0;
+  for (const p of points) {
+    const covered = p.covered ?? (p.eta_s != null && p.eta_s <= mins * 60);
+    if (!covered) gaps += 1;
+    L.circleMarker([p.lat, p.lon], { radius: 6, color: covered ? "#2e7d32" : "#c62828", fillColor: covered ? "#66bb6a" : "#ef5350", fillOpacity: 0.85 })
+      .bindTooltip(`${p.name || ""} ${p.eta_s != null ? minutes(p.eta_s) : "不可达"}`).addTo(group);
+  }
+  return `${points.length} 个地点, ${gaps} 个在 ${mins} 分钟内无法覆盖`;
+}
+
+// ---------------------------------------------------------------- start
+await loadReference().catch((err) => { $("incident-error").textContent = `加载参考数据失败: ${err.message}`; $("incident-error").hidden = false; });
+await loadIncidents();
+loadClosures();
+state.incidentTimer = setInterval(loadIncidents, Math.max(config.pollMs * 3, 5000));
+const wanted = Number(new URLSearchParams(location.search).get("incident"));
+if (wanted) selectIncident(wanted);

@@ -1,0 +1,35 @@
+// Coverage gaps: GET /api/v1/coverage for a capability and a target time, on the offline map.
+import { el, get, minutes } from "./api.js";
+import { createMap } from "./map.js";
+
+const L = window.L;
+const $ = (id) => document.getElementById(id);
+const cfg = JSON.parse($("map-config").textContent);
+const { map } = createMap($("map"), { tileUrl: cfg.tileUrl, attribution: cfg.tileAttribution });
+const layer = L.layerGroup().addTo(map);
+
+const caps = await get("/capabilities?limit=500");
+for (const c of caps.items) $("coverage-capability").append(el("option", { value: c.code }, c.name));
+
+$("coverage-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  layer.clearLayers();
+  const cap = $("coverage-capability").value, mins = Number($("coverage-minutes").value || 60);
+  $("coverage-summary").textContent = "计算中…";
+  try {
+    const data = await get(`/coverage?capability=${encodeURIComponent(cap)}&minutes=${mins}`);
+    const points = data.points || data.items || data.places || [];
+    const gaps = [];
+    for (const p of points) {
+      const covered = p.covered ?? (p.eta_s != null && p.eta_s <= mins * 60);
+      if (!covered) gaps.push(p);
+      L.circleMarker([p.lat, p.lon], { radius: 6, color: covered ? "#2e7d32" : "#c62828", fillColor: covered ? "#66bb6a" : "#ef5350", fillOpacity: 0.85 })
+        .bindTooltip(`${p.name || ""} ${p.eta_s != null ? minutes(p.eta_s) : "不可达"}`).addTo(layer);
+    }
+    $("coverage-summary").textContent = `${points.length} 个地点, ${gaps.length} 个在 ${mins} 分钟内无法覆盖`;
+    $("gap-list").replaceChildren(...(gaps.length ? gaps.map((p) => el("li", {}, `${p.name || ""} — ${p.eta_s != null ? "最快 " + minutes(p.eta_s) : "不可达"}`))
+      : [el("li", { class: "ok" }, "没有缺口")]));
+  } catch (err) {
+    $("coverage-summary").textContent = `覆盖分析不可用: ${err.message}`;
+  }
+});

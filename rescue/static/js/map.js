@@ -1,0 +1,59 @@
+// The base map: our own road network and county seats (works offline); an optional tile layer from config.
+import { get } from "./api.js";
+
+const L = window.L;
+
+export function createMap(element, { tileUrl = "", attribution = "", area = [34.8, 103.6, 39.9, 108.2] } = {}) {
+  const map = L.map(element, { preferCanvas: true, zoomSnap: 0.5, attributionControl: true });
+  // Ningxia proper, inside the wider service area
+  map.fitBounds([[35.2, 104.2], [39.4, 107.7]]);
+  map.setMaxBounds([[area[0] - 1, area[1] - 1], [area[2] + 1, area[3] + 1]]);
+  if (tileUrl) {
+    L.tileLayer(tileUrl, { attribution, maxZoom: 18 }).addTo(map);
+  }
+  map.attributionControl.addAttribution("道路 © OpenStreetMap contributors (ODbL)");
+  const layers = { roads: L.layerGroup().addTo(map), places: L.layerGroup().addTo(map) };
+  loadRoads(layers.roads).catch(() => {});
+  loadPlaces(layers.places).catch(() => {});
+  return { map, layers };
+}
+
+async function loadRoads(group) {
+  const data = await get("/roads.geojson");
+  L.geoJSON(data, {
+    style: (f) => ({ color: roadColor(f.properties || {}), weight: roadWeight(f.properties || {}), opacity: 0.8 }),
+    interactive: false,
+  }).addTo(group);
+}
+
+function roadColor(p) {
+  const cls = p.class || p.highway || p.road_class || "";
+  if (/motorway|expressway|高速/.test(cls)) return "#d9822b";
+  if (/trunk|national|国道/.test(cls)) return "#c9a227";
+  return "#8a8f98";
+}
+
+function roadWeight(p) {
+  const cls = p.class || p.highway || p.road_class || "";
+  return /motorway|expressway|trunk|高速|国道/.test(cls) ? 2.5 : 1.5;
+}
+
+async function loadPlaces(group) {
+  const data = await get("/places?limit=500");
+  const items = Array.isArray(data) ? data : data.items || data.places || [];
+  for (const p of items) {
+    if (typeof p.lat !== "number" || typeof p.lon !== "number") continue;
+    const seat = (p.kind || p.type || "") !== "site";
+    L.circleMarker([p.lat, p.lon], { radius: seat ? 4 : 3, color: "#37474f", weight: 1, fillColor: seat ? "#fff" : "#90a4ae", fillOpacity: 1, interactive: true })
+      .bindTooltip(String(p.name || ""), { direction: "top" })
+      .addTo(group);
+  }
+}
+
+export function routeLatLngs(route) {
+  // a GeoJSON LineString (or Feature) → Leaflet [lat, lon] pairs
+  const geom = route && route.type === "Feature" ? route.geometry : route;
+  if (!geom || !Array.isArray(geom.coordinates)) return [];
+  if (geom.type === "MultiLineString") return geom.coordinates.map((line) => line.map(([lon, lat]) => [lat, lon]));
+  return geom.coordinates.map(([lon, lat]) => [lat, lon]);
+}

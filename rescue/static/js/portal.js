@@ -1,0 +1,21 @@
+// Enterprise portal: response cards and drill plans from the API (lists; details open the card PDF).
+import { el, get } from "./api.js";
+
+async function fill(sectionId, path, render) {
+  const section = document.getElementById(sectionId);
+  const empty = section.querySelector("[data-empty]"), list = section.querySelector("[data-list]");
+  try {
+    const data = await get(path);
+    const items = data.items || [];
+    empty.textContent = items.length ? `共 ${data.total ?? items.length} 项` : "暂无";
+    list.replaceChildren(...items.slice(0, 20).map((item) => el("li", {}, render(item))));
+  } catch (err) {
+    empty.textContent = err.status === 404 ? "暂未开放" : `无法加载: ${err.message}`;
+  }
+}
+
+fill("cards-section", "/cards?limit=50", (c) => [el("strong", {}, c.title || c.post || c.name || `处置卡 ${c.id}`), " ",
+  el("span", { class: "muted small" }, [c.number, c.version ? `v${c.version}` : "", c.area].filter(Boolean).join(" · ")), " ",
+  el("a", { href: `/api/v1/cards/${encodeURIComponent(c.id)}.pdf`, target: "_blank", rel: "noopener" }, "打印")]);
+fill("drills-section", "/drills?limit=50", (d) => [el("strong", {}, d.name || d.title || d.scenario || `演练 ${d.id}`), " ",
+  el("span", { class: "muted small" }, [d.drill_type || d.form, d.next_date || d.scheduled_for || d.starts_at || d.date].filter(Boolean).map((v) => String(v).slice(0, 16)).join(" · "))]);

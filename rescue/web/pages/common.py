@@ -1,0 +1,48 @@
+"""What the page blueprints share: sign-in checks that redirect people, and safe "next" targets."""
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import redirect, request, url_for
+
+from rescue.errors import ForbiddenError
+from rescue.models import Role
+from rescue.web.auth import current_user
+
+
+def page_roles(*roles: Role):
+    """Signed-in users with one of `roles` (any role when none is given); others are sent to the sign-in page."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_user(required=False)
+            if user is None:
+                return redirect(url_for("accounts.show_login", next=request.full_path.rstrip("?")))
+            if roles and user.role not in roles:
+                raise ForbiddenError("当前角色无权访问此页面")
+            return view(*args, **kwargs)
+
+        wrapped.roles = roles or tuple(Role)
+        return wrapped
+
+    return decorator
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site (never another host: no open redirect), else None."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def home_for(user) -> str:
+    """Where each role starts its day."""
+    return {
+        Role.command_center: url_for("console.show_console"),
+        Role.enterprise_admin: url_for("portal.show_portal"),
+        Role.regulator: url_for("regulator.show_compliance"),
+    }.get(user.role, url_for("dashboard.show_dashboard"))

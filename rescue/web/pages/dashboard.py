@@ -1,0 +1,28 @@
+"""The landing page: what needs attention today, for the signed-in role."""
+
+from flask import Blueprint, current_app, render_template
+from sqlalchemy import func, select
+
+from rescue.db import get_session
+from rescue.models import Incident, Role
+from rescue.models.enums import IncidentStatus
+from rescue.services import registry
+from rescue.services.kinds import KINDS
+from rescue.web.auth import current_user
+from rescue.web.pages.common import page_roles
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@page_roles()
+def show_dashboard():
+    session = get_session()
+    user = current_user()
+    open_incidents = session.scalar(select(func.count()).select_from(Incident).where(Incident.status == IncidentStatus.open))
+    stale = registry.stale_records(session, user, days=current_app.config["FRESHNESS_DAYS"])
+    counts = {}
+    for name in ("teams", "experts", "equipment", "supplies", "depots"):
+        _, counts[KINDS[name].label] = registry.list_records(session, KINDS[name], user, registry.Query(filters={}, limit=1))
+    return render_template("pages/dashboard.html", open_incidents=open_incidents, stale_total=sum(g["count"] for g in stale),
+                           counts=counts, days=current_app.config["FRESHNESS_DAYS"], Role=Role)

@@ -1,0 +1,59 @@
+"""Regulator view: drill compliance, stale data, coverage gaps and the audit log (read-only)."""
+
+from flask import Blueprint, current_app, render_template, request
+
+from rescue.db import get_session
+from rescue.models import Role
+from rescue.models.enums import INDUSTRY_NAMES
+from rescue.services import audit, registry
+from rescue.services.kinds import KINDS
+from rescue.web.auth import current_user
+from rescue.web.pages.common import page_roles
+
+bp = Blueprint("regulator", __name__, url_prefix="/regulator")
+READERS = (Role.regulator, Role.command_center)
+AUDIT_PAGE = 50
+ACTION_NAMES = {"create": "新增", "update": "修改", "delete": "删除", "import": "导入", "confirm": "确认"}
+
+
+@bp.get("/compliance")
+@page_roles(*READERS)
+def show_compliance():
+    # the figures come from GET /api/v1/drills/compliance (the drills service); the page draws them
+    return render_template("pages/compliance.html", industry_names=INDUSTRY_NAMES)
+
+
+@bp.get("/stale")
+@page_roles(*READERS)
+def list_stale_records():
+    try:
+        days = min(max(int(request.args.get("days", current_app.config["FRESHNESS_DAYS"])), 1), 3650)
+    except ValueError:
+        days = current_app.config["FRESHNESS_DAYS"]
+    groups = registry.stale_records(get_session(), current_user(), days=days)
+    labels = {k.name: k.label for k in KINDS.values()}
+    return render_template("pages/stale.html", groups=groups, days=days, labels=labels,
+                           total=sum(g["count"] for g in groups), biggest=max((g["count"] for g in groups), default=1))
+
+
+@bp.get("/coverage")
+@page_roles(*READERS)
+def show_coverage():
+    # GET /api/v1/coverage draws the reachable area for a capability and a target time
+    return render_template("pages/coverage.html", tile_url=current_app.config.get("MAP_TILE_URL", ""),
+                           tile_attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""))
+
+
+@bp.get("/audit")
+@page_roles(*READERS)
+def list_audit_entries():
+    kind = request.args.get("kind") or None
+    username = (request.args.get("username") or "").strip()[:64] or None
+    try:
+        page_no = max(int(request.args.get("page", 1)), 1)
+    except ValueError:
+        page_no = 1
+    rows, total = audit.list_entries(get_session(), kind=kind if kind in KINDS else None, username=username,
+                                     limit=AUDIT_PAGE, offset=(page_no - 1) * AUDIT_PAGE)
+    return render_template("pages/audit.html", rows=rows, total=total, kinds=KINDS, kind=kind or "", username=username or "",
+                           page_no=page_no, pages=max((total + AUDIT_PAGE - 1) // AUDIT_PAGE, 1), actions=ACTION_NAMES)
