@@ -11,6 +11,16 @@ from rescue.models.alerts import (
     RosterShift,
     SmsOptOut,
 )
+from rescue.models.cards import CardPrint, ResponseCard, ResponseCardVersion
+from rescue.models.drills import (
+    DrillParticipant,
+    DrillPlan,
+    DrillReminderRow,
+    DrillRun,
+    DrillTeamResult,
+    NoticeLog,
+    RectificationItem,
+)
 from rescue.models.enums import Role
 from rescue.models.incidents import Assignment, AssignmentEvent, Dispatch, Incident, IncidentNeed, RoadClosure
 from rescue.models.registry import (
@@ -26,6 +36,16 @@ from rescue.models.registry import (
 )
 
 __all__ = [
+    "CardPrint",
+    "DrillParticipant",
+    "DrillPlan",
+    "DrillReminderRow",
+    "DrillRun",
+    "DrillTeamResult",
+    "NoticeLog",
+    "RectificationItem",
+    "ResponseCard",
+    "ResponseCardVersion",
     "DeliveryReceiptEntry",
     "EscalationChainEntry",
     "InboundMessage",
