@@ -10,10 +10,13 @@ const TIMELINE_NAMES = { accepted: "已接受", declined: "已拒绝", no_answer
 
 const state = {
   types: [], capabilities: new Map(), incidents: [], selected: null, candidates: null, chosen: new Map(),
-  pending: null, timelineTimer: null, lastEventId: null, incidentTimer: null,
+  pending: null, needsEdited: false, timelineTimer: null, lastEventId: null, incidentTimer: null,
 };
 
 const { map, layers } = createMap($("map"), { tileUrl: config.tileUrl, attribution: config.tileAttribution, area: config.area });
+window.rescueMap = map; // for browser tests and the devtools console
+// routes on SVG (not the canvas used for the road network) so each is its own element with a class
+const routeRenderer = L.svg({ padding: 0.5 });
 const overlay = {
   incidents: L.layerGroup().addTo(map), pending: L.layerGroup().addTo(map), routes: L.layerGroup().addTo(map),
   closures: L.layerGroup().addTo(map), coverage: L.layerGroup().addTo(map),
@@ -59,7 +62,7 @@ function renderIncidents() {
       el("button", { type: "button", class: "incident-item", onclick: () => selectIncident(inc.id) },
         inc.drill ? el("span", { class: "tag drill" }, "演练") : null,
         el("strong", {}, typeName(inc)), " ", el("span", { class: `tag level-${inc.level}` }, config.levels[inc.level] || inc.level),
-        el("br"), el("span", { class: "muted small" }, `${inc.number || "#" + inc.id} · ${inc.place || ""} · ${clock(inc.created_dt || inc.created_at)}`)));
+        el("br"), el("span", { class: "muted small" }, `${inc.number || "#" + inc.id} · ${inc.place || ""} · ${clock(inc.created_at)}`)));
     return item;
   }));
   for (const inc of state.incidents) {
@@ -69,8 +72,7 @@ function renderIncidents() {
 }
 
 function typeName(inc) {
-  const code = inc.type || inc.type_code;
-  return inc.type_name || state.types.find((t) => t.code === code)?.name || code || "事件";
+  return inc.type_name || state.types.find((t) => t.code === inc.type)?.name || inc.type || "事件";
 }
 
 // ---------------------------------------------------------------- placing a new incident
@@ -111,41 +113,30 @@ async function searchPlace() {
 
 for (const id of ["lat", "lon", "crs"]) $(id).addEventListener("change", typedCoordinates);
 
-async function typedCoordinates() {
+function typedCoordinates() {
   const lat = parseFloat($("lat").value), lon = parseFloat($("lon").value);
   if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
-  if ($("crs").value === "gcj02") {
-    try {
-      const res = await fetch(`/console/wgs84?lat=${lat}&lon=${lon}`, { headers: { Accept: "application/json" } });
-      const p = await res.json();
-      if (!res.ok) throw new ApiError(res.status, p);
-      state.pending = { lat: p.lat, lon: p.lon };
-      $("crs-note").textContent = `GCJ-02 已换算为 WGS-84: ${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}`;
-      overlay.pending.clearLayers();
-      L.marker([p.lat, p.lon]).addTo(overlay.pending);
-      map.setView([p.lat, p.lon], Math.max(map.getZoom(), 9));
-    } catch (err) {
-      $("crs-note").textContent = `换算失败: ${err.message}`;
-    }
-  } else {
-    setPending(lat, lon, "输入坐标 (WGS-84)");
-    map.setView([lat, lon], Math.max(map.getZoom(), 9));
-  }
+  const gcj = $("crs").value === "gcj02";
+  // GCJ-02 is converted to WGS-84 by the server when the incident is created; the marker is approximate until then
+  setPending(lat, lon, gcj ? "GCJ-02 坐标 (创建时换算为 WGS-84, 偏差约 0.3–0.6 km)" : "输入坐标 (WGS-84)");
+  map.setView([lat, lon], Math.max(map.getZoom(), 9));
 }
 
 $("type").addEventListener("change", () => {
   const type = state.types.find((t) => t.code === $("type").value);
   $("needs-editor").replaceChildren();
-  for (const r of type?.requirements || []) addNeedRow(r.capability, r.quantity);
+  for (const r of type?.requirements || []) addNeedRow(r.capability, r.quantity, r.unit);
+  state.needsEdited = false; // unedited: the server applies the full template (supplies included)
 });
-$("add-need").addEventListener("click", () => addNeedRow("", 1));
+$("add-need").addEventListener("click", () => { addNeedRow("", 1); state.needsEdited = true; });
+$("needs-editor").addEventListener("change", () => { state.needsEdited = true; });
 
-function addNeedRow(capability, quantity) {
+function addNeedRow(capability, quantity, unit) {
   const select = el("select", { class: "need-capability", "aria-label": "能力" }, el("option", { value: "" }, "选择能力"),
     [...state.capabilities].map(([code, name]) => el("option", { value: code, selected: code === capability }, name)));
-  const row = el("div", { class: "need-row" }, select,
+  const row = el("div", { class: "need-row", dataset: { unit: unit || "" } }, select,
     el("input", { class: "need-quantity narrow", type: "number", min: 1, step: 1, value: quantity || 1, "aria-label": "数量" }),
-    el("button", { type: "button", class: "small", title: "删除", onclick: () => row.remove() }, "×"));
+    el("button", { type: "button", class: "small", title: "删除", onclick: () => { row.remove(); state.needsEdited = true; } }, "×"));
   $("needs-editor").append(row);
 }
 
@@ -157,13 +148,15 @@ $("incident-form").addEventListener("submit", async (e) => {
   const needs = [...document.querySelectorAll(".need-row")].map((row) => ({
     capability: row.querySelector(".need-capability").value,
     quantity: Number(row.querySelector(".need-quantity").value || 1),
+    ...(row.dataset.unit ? { unit: row.dataset.unit } : {}),
   })).filter((n) => n.capability);
-  const body = { type: $("type").value, level: $("level").value, description: $("description").value.trim(), needs };
+  const body = { type: $("type").value, level: $("level").value, description: $("description").value.trim() };
+  if (state.needsEdited) body.needs = needs;
   if ($("drill").checked) body.drill = true;
   const place = $("place-q").value.trim();
   if (place) body.place = place;
-  if (state.pending) { body.lat = state.pending.lat; body.lon = state.pending.lon; }
-  else if ($("lat").value || $("lon").value) { body.lat = Number($("lat").value); body.lon = Number($("lon").value); }
+  if ($("lat").value || $("lon").value) { body.lat = Number($("lat").value); body.lon = Number($("lon").value); }
+  if (body.lat !== undefined) body.crs = $("crs").value;
   $("create-incident").disabled = true;
   try {
     const inc = await post("/incidents", body);
@@ -223,25 +216,30 @@ function renderCandidates() {
     const rows = cands.map((c, rank) => {
       const key = candidateKey(c);
       const box = el("input", { type: "checkbox", "aria-label": `选择 ${c.name}`, checked: state.chosen.has(key),
-        onchange: (e) => { if (e.target.checked) state.chosen.set(key, { kind: c.kind, id: c.id, need_id: need.need_id ?? need.id }); else state.chosen.delete(key); } });
+        onchange: (e) => { if (e.target.checked) state.chosen.set(key, { kind: c.kind, id: c.id, need_id: need.need_id }); else state.chosen.delete(key); } });
       const line = routeLatLngs(c.route);
       if (line.length) {
-        L.polyline(line, { color, weight: rank === 0 ? 5 : 3, opacity: rank === 0 ? 0.9 : 0.45, dashArray: rank === 0 ? null : "6 6" })
+        L.polyline(line, { renderer: routeRenderer, className: `route route-${c.kind}`, color, weight: rank === 0 ? 5 : 3,
+          opacity: rank === 0 ? 0.9 : 0.45, dashArray: rank === 0 ? null : "6 6" })
           .bindTooltip(`${capName(need.capability)}: ${c.name} ${minutes(c.eta_s)}`).addTo(overlay.routes);
       }
-      if (typeof c.lat === "number") {
-        L.circleMarker([c.lat, c.lon], { radius: 5, color, weight: 2, fillColor: "#fff", fillOpacity: 1 }).bindTooltip(c.name).addTo(overlay.routes);
+      if (line.length && !Array.isArray(line[0][0])) {
+        // the route starts where the resource is
+        L.circleMarker(line[0], { radius: 5, color, weight: 2, fillColor: "#fff", fillOpacity: 1 }).bindTooltip(c.name).addTo(overlay.routes);
       }
       return el("tr", { class: "candidate", dataset: { kind: c.kind, id: c.id } },
         el("td", {}, box), el("td", { class: "num" }, rank + 1),
-        el("td", {}, el("strong", {}, c.name), el("br"), el("span", { class: "muted small" }, c.owner || "")),
+        el("td", {}, el("strong", {}, c.name), c.stale ? el("span", { class: "tag warn", title: "数据长期未确认" }, "待核实") : null,
+          el("br"), el("span", { class: "muted small" }, [c.owner, c.via ? "经" + c.via : "", c.remote ? "远程" : ""].filter(Boolean).join(" · ")),
+          c.reasons?.length ? el("div", { class: "reasons small muted" }, c.reasons.join("; ")) : null),
         el("td", { class: "num eta", title: `出动 ${minutes(c.turnout_s)} + 路程 ${minutes(c.travel_s)}` }, minutes(c.eta_s)),
         el("td", { class: "num" }, km(c.distance_m)));
     });
-    const uncovered = cands.length === 0 || (need.uncovered ?? false);
-    return el("div", { class: "need-block" },
-      el("h4", {}, el("span", { class: "swatch", style: `background:${color}` }), `${capName(need.capability)} × ${need.quantity ?? 1}`,
-        uncovered ? el("span", { class: "tag warn" }, cands.length ? "不足" : "无可用资源") : null),
+    const supply = cands.reduce((sum, c) => sum + (c.amount ?? 1), 0);
+    return el("div", { class: "need-block", dataset: { needId: need.need_id } },
+      el("h4", {}, el("span", { class: "swatch", style: `background:${color}` }), `${need.name || capName(need.capability)} × ${need.quantity ?? 1}`,
+        need.covered_eta_s != null ? el("span", { class: "muted small" }, `满足约 ${minutes(need.covered_eta_s)}`) : null,
+        !cands.length ? el("span", { class: "tag warn" }, "无可用资源") : supply < (need.quantity ?? 1) ? el("span", { class: "tag warn" }, "不足") : null),
       cands.length ? el("table", { class: "data compact" },
         el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", {}, "#"), el("th", {}, "资源"), el("th", {}, "预计到达"), el("th", {}, "距离"))),
         el("tbody", {}, rows)) : null);
@@ -256,11 +254,12 @@ $("plan-button").addEventListener("click", async () => {
   try {
     const plan = await post(`/incidents/${state.selected.id}/plan`);
     state.chosen.clear();
-    const picked = plan.resources || plan.assignments || (plan.needs || []).flatMap((n) => (n.resources || n.chosen || []).map((r) => ({ ...r, need_id: r.need_id ?? n.need_id })));
-    for (const r of picked) state.chosen.set(candidateKey(r), { kind: r.kind, id: r.id, need_id: r.need_id });
+    const picked = plan.assignments || [];
+    for (const r of picked) state.chosen.set(candidateKey(r), { kind: r.kind, id: r.id, need_id: r.need_id, quantity: r.quantity });
     renderCandidates();
-    const missing = plan.uncovered || plan.missing || [];
-    $("plan-summary").textContent = `方案: ${picked.length} 个资源` + (missing.length ? `; 未覆盖: ${missing.map((m) => capName(m.capability || m)).join("、")}` : "; 覆盖全部需求");
+    const missing = plan.uncovered || [];
+    $("plan-summary").textContent = `方案: ${picked.length} 个资源, 全部到达约 ${minutes(plan.makespan_s)}` +
+      (missing.length ? `; 未覆盖: ${missing.map((m) => `${capName(m.capability || m.supply_code)} 缺 ${m.shortfall}`).join("、")}` : "; 覆盖全部需求");
   } catch (err) {
     $("plan-summary").textContent = `无法生成方案: ${err.message}`;
   }
@@ -388,21 +387,12 @@ $("coverage-form").addEventListener("submit", async (e) => {
 });
 $("coverage-clear").addEventListener("click", () => { overlay.coverage.clearLayers(); $("coverage-summary").textContent = ""; });
 
-export function drawCoverage(group, data, mins) {
-  if (data && data.type === "FeatureCollection") {
-    L.geoJSON(data, { style: (f) => ({ color: f.properties?.covered === false ? "#c62828" : "#2e7d32", weight: 2, fillOpacity: 0.25 }),
-      pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 4, color: f.properties?.covered === false ? "#c62828" : "#2e7d32", fillOpacity: 0.8 }) }).addTo(group);
-    return `${data.features.length} 个要素`;
+function drawCoverage(group, data, mins) {
+  for (const p of data.items || []) {
+    L.circleMarker([p.lat, p.lon], { radius: 6, color: p.met ? "#2e7d32" : "#c62828", fillColor: p.met ? "#66bb6a" : "#ef5350", fillOpacity: 0.85 })
+      .bindTooltip(`${p.name} ${p.arrival_s != null ? minutes(p.arrival_s) : "不可达"}`).addTo(group);
   }
-  const points = data.points || data.items || data.places || [];
-  let gaps = 0;
-  for (const p of points) {
-    const covered = p.covered ?? (p.eta_s != null && p.eta_s <= mins * 60);
-    if (!covered) gaps += 1;
-    L.circleMarker([p.lat, p.lon], { radius: 6, color: covered ? "#2e7d32" : "#c62828", fillColor: covered ? "#66bb6a" : "#ef5350", fillOpacity: 0.85 })
-      .bindTooltip(`${p.name || ""} ${p.eta_s != null ? minutes(p.eta_s) : "不可达"}`).addTo(group);
-  }
-  return `${points.length} 个地点, ${gaps} 个在 ${mins} 分钟内无法覆盖`;
+  return `${data.met + data.missed} 个地点, ${data.missed} 个在 ${mins} 分钟内无法覆盖`;
 }
 
 // ---------------------------------------------------------------- start

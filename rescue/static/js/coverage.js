@@ -18,16 +18,15 @@ $("coverage-form").addEventListener("submit", async (e) => {
   $("coverage-summary").textContent = "计算中…";
   try {
     const data = await get(`/coverage?capability=${encodeURIComponent(cap)}&minutes=${mins}`);
-    const points = data.points || data.items || data.places || [];
+    const points = data.items || [];
     const gaps = [];
     for (const p of points) {
-      const covered = p.covered ?? (p.eta_s != null && p.eta_s <= mins * 60);
-      if (!covered) gaps.push(p);
-      L.circleMarker([p.lat, p.lon], { radius: 6, color: covered ? "#2e7d32" : "#c62828", fillColor: covered ? "#66bb6a" : "#ef5350", fillOpacity: 0.85 })
-        .bindTooltip(`${p.name || ""} ${p.eta_s != null ? minutes(p.eta_s) : "不可达"}`).addTo(layer);
+      if (!p.met) gaps.push(p);
+      L.circleMarker([p.lat, p.lon], { radius: 6, color: p.met ? "#2e7d32" : "#c62828", fillColor: p.met ? "#66bb6a" : "#ef5350", fillOpacity: 0.85 })
+        .bindTooltip(`${p.name} ${p.arrival_s != null ? minutes(p.arrival_s) : "不可达"}`).addTo(layer);
     }
     $("coverage-summary").textContent = `${points.length} 个地点, ${gaps.length} 个在 ${mins} 分钟内无法覆盖`;
-    $("gap-list").replaceChildren(...(gaps.length ? gaps.map((p) => el("li", {}, `${p.name || ""} — ${p.eta_s != null ? "最快 " + minutes(p.eta_s) : "不可达"}`))
+    $("gap-list").replaceChildren(...(gaps.length ? gaps.map((p) => el("li", {}, `${p.name} (${p.county}) — ${p.arrival_s != null ? "最快 " + minutes(p.arrival_s) : "不可达"}`))
       : [el("li", { class: "ok" }, "没有缺口")]));
   } catch (err) {
     $("coverage-summary").textContent = `覆盖分析不可用: ${err.message}`;

@@ -39,7 +39,11 @@ def _columns(kind, user):
     cols = spreadsheets.columns(kind)
     if user.role == Role.enterprise_admin:
         cols = [c for c in cols if c.field != "enterprise_id"]
-    return cols
+    # people think name first and coordinates after the address
+    after = max((i for i, c in enumerate(cols) if c.field in ("city", "county", "place", "address")), default=len(cols) - 1)
+    order = {c.field: i for i, c in enumerate(cols)}
+    order |= {"name": -1, "lat": after + 0.1, "lon": after + 0.2}
+    return sorted(cols, key=lambda c: order[c.field])
 
 
 def _reference_options(session, user) -> dict:
