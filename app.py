@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from rescue import cli, web, worker
+from rescue import cli, roads, web, worker
 from rescue.config import load_config
 from rescue.db import Database
 
@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     cli.prepare_database(app)
     worker.init_app(app)  # the SMS gateway; the scheduler thread only with RESCUE_RUN_SCHEDULER
+    roads.init_app(app)  # the active road network, loaded once per process from its .npz cache
     return app
 
 

@@ -46,6 +46,7 @@ class Ranked:
     distance_m: float  # on-road metres
     offroad_m: float  # both off-road legs, metres
     route: list[tuple[float, float]] | None  # (lon, lat) for a GeoJSON LineString
+    edges: tuple[int, ...] | None = None  # road edges driven, in order (with routes only)
 
     def geojson(self) -> dict | None:
         if self.route is None:
@@ -100,6 +101,35 @@ class _Search:
         self.limit = 0.0
         self.dist: np.ndarray | None = None
         self.pred: np.ndarray | None = None
+        self.tree: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def build_tree(self) -> None:
+        """Per settled node: metres to its seed along the search tree, the seed, and the hop edge.
+
+        Pointer doubling over the settled nodes: log2(depth) vector steps instead of one path
+        walk per source (worth it when many sources are assembled).
+        """
+        net = self.net
+        n = net.n_nodes
+        pred = self.pred[:n]
+        settled = np.flatnonzero(np.isfinite(self.dist[:n]))
+        p = pred[settled]
+        inner = (p >= 0) & (p < n)
+        x, px = settled[inner], p[inner].astype(np.int64)
+        hop = np.full(n, -1, dtype=np.int64)
+        hop[x] = _edges_between(net, self.w, x.astype(np.int64), px)
+        metres = np.zeros(n)
+        metres[x] = net.length_m[hop[x]]
+        nxt = np.arange(n, dtype=np.int64)
+        nxt[x] = px
+        s = settled
+        while True:
+            nn = nxt[s]
+            if np.array_equal(nn, nxt[nn]):
+                break
+            metres[s] = metres[s] + metres[nn]
+            nxt[s] = nxt[nn]
+        self.tree = (metres, nxt, hop)
 
     def run(self, limit: float) -> None:
         n, m = self.net.n_nodes, self.net.n_edges
@@ -140,16 +170,17 @@ class _Search:
         return out
 
 
-def _edges_along(net: RoadNetwork, w: np.ndarray, nodes: list[int]) -> np.ndarray:
-    """Edge indices of a node path: the fastest open edge of each hop (parallel roads)."""
-    if len(nodes) < 2:
-        return np.zeros(0, dtype=np.int64)
+def _edge_key(net: RoadNetwork) -> np.ndarray:
     key = net._cache.get("edge_key")
     if key is None:  # edges are sorted by (tail, head), so this key is sorted too
         key = net.tail.astype(np.int64) * net.n_nodes + net.head
         net._cache["edge_key"] = key
-    a = np.asarray(nodes[:-1], dtype=np.int64)
-    b = np.asarray(nodes[1:], dtype=np.int64)
+    return key
+
+
+def _edges_between(net: RoadNetwork, w: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The fastest open edge a[i] -> b[i] of each pair (parallel roads)."""
+    key = _edge_key(net)
     q = a * net.n_nodes + b
     lo = np.searchsorted(key, q, side="left")
     hi = np.searchsorted(key, q, side="right")
@@ -157,6 +188,19 @@ def _edges_along(net: RoadNetwork, w: np.ndarray, nodes: list[int]) -> np.ndarra
     for j in np.flatnonzero(hi - lo > 1):
         out[j] = lo[j] + int(np.argmin(w[lo[j] : hi[j]]))
     return out
+
+
+def _edges_along(net: RoadNetwork, w: np.ndarray, nodes: list[int]) -> np.ndarray:
+    """Edge indices of a node path: the fastest open edge of each hop (parallel roads)."""
+    if len(nodes) < 2:
+        return np.zeros(0, dtype=np.int64)
+    return _edges_between(net, w, np.asarray(nodes[:-1], dtype=np.int64), np.asarray(nodes[1:], dtype=np.int64))
+
+
+def _hop_edges(search: _Search, nodes: list[int]) -> np.ndarray:
+    if search.tree is not None and len(nodes) >= 2:
+        return search.tree[2][np.asarray(nodes[:-1], dtype=np.int64)]
+    return _edges_along(search.net, search.w, nodes)
 
 
 def _access(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, w: np.ndarray):
@@ -236,6 +280,8 @@ def rank_sources(
     threat = geo_lb < kth_est
     # deliberately low: a second round reaches exactly the radius the first one proves necessary
     limit = max(0.8 * (kth_est - float((base + np.minimum(c1, c2))[threat].min())) if threat.any() else 0.0, 60.0)
+    if k == len(ids):
+        limit = INF  # every source asked for: one unbounded search beats growing the radius
     while True:
         search.run(limit)
         d = search.dist
@@ -260,6 +306,8 @@ def rank_sources(
             if limit > 1e7:  # beyond ~4 months of driving nothing is "reachable"; finish in one go
                 limit = INF
     top = [int(i) for i in order[:k] if np.isfinite(val[i])]
+    if len(top) > 16:
+        search.build_tree()
     out = []
     for i in top:
         route = _assemble(search, snaps[i], int(edges[i]), float(frac[i]), (n1[i], c1[i]), (n2[i], c2[i]), float(direct[i]), with_routes)
@@ -268,6 +316,7 @@ def rank_sources(
                 source=ids[i], arrival_s=float(val[i]), extra_s=float(extra[i]),
                 travel_s=float(val[i] - base[i]), offroad_s=float(base[i] - extra[i]),
                 distance_m=route[0], offroad_m=float(off_m[i] + target.offroad_m), route=route[1],
+                edges=route[2],
             )
         )
     return out
@@ -296,36 +345,50 @@ def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct
     via2 = a2[1] + d[a2[0]]
     L = net.length_m
     if direct <= min(via1, via2):
-        dist = 0.0
+        dist, driven = 0.0, int(edge)
         for g, pos_t in ((tgt.edge, tgt.fraction), (int(net.twin[tgt.edge]), 1.0 - tgt.fraction)):
             if g < 0:
                 continue
             pos_s = frac if g == edge else (1.0 - frac if net.twin[edge] == g else None)
             if pos_s is not None and pos_t >= pos_s and abs((pos_t - pos_s) * search.w[g] - direct) < 1e-9:
-                dist = (pos_t - pos_s) * float(L[g])
+                dist, driven = (pos_t - pos_s) * float(L[g]), int(g)
                 break
-        return dist, ([(src.lon, src.lat), (tgt.lon, tgt.lat)] if with_routes else None)
+        if not with_routes:
+            return dist, None, None
+        return dist, [(src.lon, src.lat), (tgt.lon, tgt.lat)], (driven,)
     if via1 <= via2:
         start, first_m = int(a1[0]), (1.0 - frac) * float(L[edge])
     else:
         start, first_m = int(a2[0]), frac * float(L[int(net.twin[edge])])
-    nodes = search.path_nodes(start)  # forward driving order: source side -> target side
-    dist = first_m + float(L[_edges_along(net, search.w, nodes)].sum())
+    tree = search.tree
+    if tree is not None and not with_routes:
+        # many sources: metres and the root seed come from the whole search tree at once
+        metres, root, _hop = tree
+        nodes = [int(root[start])]
+        dist = first_m + float(metres[start])
+    else:
+        nodes = search.path_nodes(start)  # forward driving order: source side -> target side
+        hops = _hop_edges(search, nodes)
+        dist = first_m + float(L[hops].sum())
     last = nodes[-1]
     e, t = tgt.edge, tgt.fraction
     tw = int(net.twin[e])
     # the search tree's root child tells which seed (tail along e, or head along the twin) was used
     if last == int(net.tail[e]):
         dist += t * float(L[e])
+        last_edge = e
     else:
         dist += (1.0 - t) * float(L[tw])
+        last_edge = tw
     if not with_routes:
-        return dist, None
+        return dist, None, None
+    first_edge = edge if via1 <= via2 else int(net.twin[edge])
+    driven = (int(first_edge), *(int(h) for h in hops), int(last_edge))
     idx = np.asarray(nodes)
     coords = [(src.lon, src.lat), *zip(net.lon[idx].tolist(), net.lat[idx].tolist())]
     coords.append((tgt.lon, tgt.lat))
     # a point exactly at a node would repeat it
-    return dist, [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]]
+    return dist, [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]], driven
 
 
 def route(

@@ -1,0 +1,267 @@
+"""Request and response schemas of incidents, ranking, planning, routes, closures and coverage."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from rescue.models.enums import INCIDENT_LEVEL_NAMES, IncidentLevel, IncidentStatus
+from rescue.schemas import Schema, _ctx
+
+_LEVEL_BY_NAME = {v: k for k, v in INCIDENT_LEVEL_NAMES.items()}
+NeedQuantity = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
+
+
+class NeedIn(Schema):
+    """One need: a capability (teams, items, experts by ``unit``) or a supply by GB/T 38565 code."""
+
+    capability: str | None = Field(None, max_length=64, description="能力代码")
+    supply_code: str | None = Field(None, max_length=7, description="物资代码 (GB/T 38565-2020, 7 位)")
+    quantity: NeedQuantity = 1
+    unit: Literal["team", "person", "item"] | str | None = Field(
+        None, max_length=20, description="team (队伍) | item (装备件数) | person (专家); 物资为计量单位")
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.capability is None) == (self.supply_code is None):
+            msg = "需求应给出 capability 或 supply_code 之一"
+            raise ValueError(msg)
+        return self
+
+    @field_validator("capability")
+    @classmethod
+    def _known_capability(cls, v, info: ValidationInfo):
+        known = _ctx(info, "capabilities")
+        if v is not None and known is not None and v not in known:
+            msg = f"未知的能力代码: {v}"
+            raise ValueError(msg)
+        return v
+
+    @field_validator("supply_code")
+    @classmethod
+    def _supply_code(cls, v):
+        if v is not None and not (len(v) == 7 and v.isdigit()):
+            msg = "物资代码应为 7 位数字 (GB/T 38565-2020)"
+            raise ValueError(msg)
+        return v
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v, info: ValidationInfo):
+        if v is not None and info.data.get("capability") is not None and v not in ("team", "person", "item"):
+            msg = "能力需求的单位应为 team, person 或 item"
+            raise ValueError(msg)
+        return v
+
+
+def _level(v):
+    if isinstance(v, str) and v.strip() in _LEVEL_BY_NAME:
+        return _LEVEL_BY_NAME[v.strip()]
+    return v
+
+
+class IncidentIn(Schema):
+    type: str = Field(min_length=1, max_length=64, description="事件类型代码 (incident-types)")
+    level: IncidentLevel = Field(description="general/larger/major/especially_major 或 一般/较大/重大/特别重大")
+    lat: float | None = Field(None, allow_inf_nan=False, description="纬度")
+    lon: float | None = Field(None, allow_inf_nan=False, description="经度")
+    crs: Literal["wgs84", "gcj02"] = Field("wgs84", description="坐标系: wgs84 (默认) 或 gcj02 (高德/腾讯地图)")
+    place: str | None = Field(None, max_length=200, description="地名 (县城、乡镇、园区); 无坐标时按地名定位")
+    description: str = Field("", max_length=5000)
+    drill: bool = False
+    needs: list[NeedIn] | None = Field(None, max_length=100, description="省略时使用事件类型的需求模板")
+
+    _norm_level = field_validator("level", mode="before")(classmethod(lambda cls, v: _level(v)))
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v, info: ValidationInfo):
+        known = _ctx(info, "incident_types")
+        if known is not None and v not in known:
+            msg = f"未知的事件类型: {v}"
+            raise ValueError(msg)
+        return v
+
+
+class IncidentPatch(Schema):
+    level: IncidentLevel | None = None
+    status: IncidentStatus | None = None
+    description: str | None = Field(None, max_length=5000)
+    place: str | None = Field(None, min_length=1, max_length=200, description="地名标签 (不改变坐标)")
+    needs: list[NeedIn] | None = Field(None, max_length=100, description="替换全部需求")
+
+    _norm_level = field_validator("level", mode="before")(classmethod(lambda cls, v: _level(v)))
+
+
+class NeedOut(Schema):
+    id: int
+    capability: str | None = None
+    supply_code: str | None = None
+    name: str = ""
+    quantity: float
+    unit: str
+
+
+class IncidentOut(Schema):
+    id: int
+    number: str
+    type: str
+    type_name: str
+    level: IncidentLevel
+    level_name: str
+    status: IncidentStatus
+    lat: float
+    lon: float
+    place: str
+    description: str
+    drill: bool
+    created_at: datetime
+    closed_at: datetime | None = None
+    needs: list[NeedOut]
+
+
+class CandidateOut(Schema):
+    kind: Literal["team", "equipment", "supply", "expert"]
+    id: int
+    name: str
+    owner: str
+    eta_s: float
+    travel_s: float | None
+    turnout_s: float
+    offroad_s: float | None = None
+    distance_m: float | None
+    route: dict | None = Field(None, description="GeoJSON LineString")
+    via: str = Field("", description="主要道路, 如 G6、G20 (短信 '经G6约45分钟')")
+    via_refs: list[str] = []
+    amount: float = Field(description="可提供的队伍数/件数/人数/物资数量")
+    reasons: list[str]
+    stale: bool = False
+    remote: bool = False
+
+
+class ExcludedOut(Schema):
+    kind: str
+    id: int
+    name: str
+    reasons: list[str]
+
+
+class RankedNeedOut(Schema):
+    need_id: int
+    capability: str | None = None
+    supply_code: str | None = None
+    name: str
+    quantity: float
+    unit: str
+    candidates: list[CandidateOut]
+    covered_eta_s: float | None = Field(None, description="按到达顺序累计满足数量的时间 (s)")
+    excluded: list[ExcludedOut] | None = None
+
+
+class CandidatesOut(Schema):
+    incident_id: int
+    computed_at: datetime
+    needs: list[RankedNeedOut]
+
+
+class PlanAssignmentOut(Schema):
+    need_id: int
+    kind: str
+    id: int
+    name: str
+    quantity: float
+    eta_s: float
+    via: str = ""
+    remote: bool = False
+
+
+class UncoveredOut(Schema):
+    need_id: int
+    capability: str | None = None
+    supply_code: str | None = None
+    shortfall: float
+
+
+class PlanOut(Schema):
+    incident_id: int
+    assignments: list[PlanAssignmentOut]
+    uncovered: list[UncoveredOut]
+    partial: list[PlanAssignmentOut] = []
+    makespan_s: float
+    optimal: bool
+
+
+class RouteOut(Schema):
+    travel_s: float
+    distance_m: float
+    offroad_s: float
+    offroad_m: float
+    via: list[str]
+    route: dict
+
+
+class ClosureIn(Schema):
+    reason: str = Field(min_length=1, max_length=200)
+    lat: float | None = Field(None, allow_inf_nan=False)
+    lon: float | None = Field(None, allow_inf_nan=False)
+    radius_m: float | None = Field(None, gt=0, le=50_000, allow_inf_nan=False)
+    polygon: dict | list | None = Field(None, description="GeoJSON Polygon (几何或其 coordinates)")
+    expires_at: datetime | None = Field(None, description="失效时间 (ISO 8601, 带时区); 省略为长期")
+    hours: float | None = Field(None, gt=0, le=24 * 365, description="或: 从现在起多少小时后失效")
+
+    @model_validator(mode="after")
+    def _point_or_polygon(self):
+        point = self.lat is not None or self.lon is not None
+        if point and self.polygon is not None:
+            msg = "封闭范围应为 点+半径 或 多边形 之一"
+            raise ValueError(msg)
+        if not point and self.polygon is None:
+            msg = "请给出 lat/lon/radius_m 或 polygon"
+            raise ValueError(msg)
+        return self
+
+
+class ClosureOut(Schema):
+    id: int
+    reason: str
+    lat: float | None
+    lon: float | None
+    radius_m: float | None
+    polygon: list | None
+    expires_at: datetime | None
+    created_at: datetime
+    lifted_at: datetime | None
+    active: bool
+    closed_edges: int
+
+
+class CoverItemOut(Schema):
+    name: str
+    kind: str
+    county: str
+    lat: float
+    lon: float
+    arrival_s: float | None
+    met: bool
+    source: dict | None
+    lost: bool = False
+
+
+class CoverageOut(Schema):
+    capability: str
+    minutes: float
+    exclude: list[str]
+    items: list[CoverItemOut]
+    met: int
+    missed: int
+    lost: list[str]
+
+
+class PlaceOut(Schema):
+    name: str
+    kind: str
+    county: str
+    prefecture: str
+    lat: float
+    lon: float
+    verified: bool

@@ -1,0 +1,234 @@
+"""Incidents: create (by coordinates or place name), number, list, read, edit needs, close."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from rescue.errors import NotFoundError, ValidationError
+from rescue.models import Capability, Incident, IncidentNeed, IncidentType, SupplyLot, User
+from rescue.models.enums import INCIDENT_LEVEL_NAMES, IncidentStatus
+from rescue.schemas_dispatch import IncidentIn, IncidentPatch, NeedIn
+from rescue.services.roadnet import ActiveRoads, as_roads
+from rescue.validation import parse
+from routing import gcj02_to_wgs84
+
+BEIJING = timezone(timedelta(hours=8))
+NUMBER_PREFIX = "NX"
+# a place label for coordinates: the nearest named place within this distance
+LABEL_RADIUS_M = 20_000.0
+
+
+def validation_context(session: Session, area) -> dict:
+    return {
+        "area": area,
+        "capabilities": set(session.scalars(select(Capability.code))),
+        "incident_types": set(session.scalars(select(IncidentType.code))),
+    }
+
+
+def _in_area(lat: float, lon: float, area) -> dict:
+    errors = {}
+    if area and not area[0] <= lat <= area[2]:
+        errors["lat"] = f"超出服务区域 (纬度应在 {area[0]}–{area[2]} 之间)"
+    if area and not area[1] <= lon <= area[3]:
+        errors["lon"] = f"超出服务区域 (经度应在 {area[1]}–{area[3]} 之间)"
+    return errors
+
+
+def _nearest_label(roads: ActiveRoads, lat: float, lon: float) -> str:
+    from routing import haversine_m
+
+    gaz = roads.gazetteer
+    if gaz is None or not gaz.places:
+        return ""
+    best = min(gaz.places, key=lambda p: float(haversine_m(lat, lon, p.lat, p.lon)))
+    d = float(haversine_m(lat, lon, best.lat, best.lon))
+    if d > LABEL_RADIUS_M:
+        return ""
+    return best.name if d < 2000 else f"{best.name}附近"
+
+
+def locate(roads: ActiveRoads, data: IncidentIn | dict, *, area) -> tuple[float, float, str]:
+    """(lat, lon) in WGS-84 and a place label, from coordinates (WGS-84/GCJ-02) or a place name.
+
+    Raises a 422 naming every problem: outside the area, unknown place, too far from any road.
+    """
+    get = data.get if isinstance(data, dict) else lambda k, d=None: getattr(data, k, d)
+    lat, lon, place, crs = get("lat"), get("lon"), (get("place") or "").strip(), get("crs") or "wgs84"
+    errors: dict[str, str] = {}
+    if lat is None and lon is None:
+        if not place:
+            raise ValidationError({"lat": "请提供坐标 (lat, lon) 或地名 (place)", "place": "请提供坐标或地名"})
+        found = roads.gazetteer.find(place) if roads.gazetteer else None
+        if found is None:
+            raise ValidationError({"place": f"找不到地名: {place}"})
+        lat, lon, label = found.lat, found.lon, found.name
+    elif lat is None or lon is None:
+        raise ValidationError({"lat" if lat is None else "lon": "坐标需同时给出纬度和经度"})
+    else:
+        if crs == "gcj02":
+            lat, lon = gcj02_to_wgs84(lat, lon)
+        label = place or _nearest_label(roads, lat, lon)
+    errors |= _in_area(lat, lon, area)
+    if errors:
+        raise ValidationError(errors, "位置超出服务区域")
+    roads.reachable_snap(lat, lon, field_name="place" if get("lat") is None else "lat")
+    return float(lat), float(lon), label
+
+
+def _supply_unit(session: Session, code: str) -> str:
+    unit = session.scalar(select(SupplyLot.unit).where(SupplyLot.code == code).limit(1))
+    return unit or "件"
+
+
+def template_needs(session: Session, itype: IncidentType) -> list[IncidentNeed]:
+    """The needs an incident type asks for by default (capabilities, then supplies)."""
+    out = []
+    for r in itype.requirements or []:
+        out.append(IncidentNeed(capability_code=r["capability"], quantity=float(r.get("quantity", 1)),
+                                unit=r.get("unit", "team")))
+    for s in itype.supplies or []:
+        out.append(IncidentNeed(supply_code=s["code"], quantity=float(s.get("quantity", 1)),
+                                unit=s.get("unit") or _supply_unit(session, s["code"])))
+    return out
+
+
+def _needs_from(session: Session, items: list[NeedIn]) -> list[IncidentNeed]:
+    out = []
+    for n in items:
+        if n.capability is not None:
+            out.append(IncidentNeed(capability_code=n.capability, quantity=n.quantity, unit=n.unit or "team"))
+        else:
+            out.append(IncidentNeed(supply_code=n.supply_code, quantity=n.quantity,
+                                    unit=n.unit or _supply_unit(session, n.supply_code)))
+    return out
+
+
+def _set_needs(incident: Incident, needs: list[IncidentNeed]) -> None:
+    incident.needs.clear()
+    for i, need in enumerate(needs):
+        need.position = i
+        incident.needs.append(need)
+
+
+def next_number(session: Session, *, now: datetime) -> str:
+    """NX-YYYYMMDD-NNNN, the day in Beijing time, numbered from 0001 each day."""
+    prefix = f"{NUMBER_PREFIX}-{now.astimezone(BEIJING):%Y%m%d}-"
+    last = session.scalar(select(func.max(Incident.number)).where(Incident.number.like(prefix + "%")))
+    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{seq:04d}"
+
+
+def create_incident(session: Session, network, data: dict, *, area, actor: User | None = None,
+                    now: datetime) -> Incident:
+    """Validate and store an incident (flushed; the caller commits)."""
+    roads = as_roads(network)
+    obj = parse(IncidentIn, data, context=validation_context(session, area))
+    lat, lon, label = locate(roads, obj, area=area)
+    itype = session.get(IncidentType, obj.type)
+    incident = Incident(
+        type_code=obj.type, level=obj.level, status=IncidentStatus.open, lat=lat, lon=lon, place=label,
+        description=obj.description, drill=obj.drill, created_by_id=actor.id if actor else None, created_dt=now,
+    )
+    _set_needs(incident, _needs_from(session, obj.needs) if obj.needs is not None else template_needs(session, itype))
+    for attempt in range(5):
+        incident.number = next_number(session, now=now)
+        try:
+            with session.begin_nested():
+                session.add(incident)
+                session.flush()
+            break
+        except IntegrityError:  # another request took the number: take the next one
+            if attempt == 4:
+                raise
+            session.expunge(incident) if incident in session else None
+    return incident
+
+
+def get_incident(session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFoundError("事件不存在")
+    return incident
+
+
+def list_incidents(session: Session, *, status: str | None = None, drill: bool | None = None,
+                   limit: int = 50, offset: int = 0) -> tuple[list[Incident], int]:
+    stmt = select(Incident)
+    if status:
+        stmt = stmt.where(Incident.status == IncidentStatus(status))
+    if drill is not None:
+        stmt = stmt.where(Incident.drill.is_(drill))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.options(selectinload(Incident.needs), selectinload(Incident.type))
+        .order_by(Incident.created_dt.desc(), Incident.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def update_incident(session: Session, incident_id: int, data: dict, *, area, now: datetime) -> Incident:
+    """Edit needs (replacing them), level, description, place label; close or reopen."""
+    incident = get_incident(session, incident_id)
+    obj = parse(IncidentPatch, data, context=validation_context(session, area))
+    given = obj.model_fields_set
+    if "needs" in given and obj.needs is not None:
+        _set_needs(incident, _needs_from(session, obj.needs))
+    if "level" in given and obj.level is not None:
+        incident.level = obj.level
+    if "description" in given and obj.description is not None:
+        incident.description = obj.description
+    if "place" in given and obj.place is not None:
+        incident.place = obj.place
+    if "status" in given and obj.status is not None and obj.status != incident.status:
+        incident.status = obj.status
+        incident.closed_dt = now if obj.status == IncidentStatus.closed else None
+    session.flush()
+    return incident
+
+
+def close_incident(session: Session, incident_id: int, *, now: datetime) -> Incident:
+    incident = get_incident(session, incident_id)
+    if incident.status != IncidentStatus.closed:
+        incident.status = IncidentStatus.closed
+        incident.closed_dt = now
+        session.flush()
+    return incident
+
+
+def need_name(names: dict[str, str], need: IncidentNeed) -> str:
+    if need.capability_code:
+        return names.get(need.capability_code, need.capability_code)
+    return names.get("supply:" + need.supply_code, need.supply_code)
+
+
+def need_names(session: Session, needs: list[IncidentNeed]) -> dict[str, str]:
+    caps = {n.capability_code for n in needs if n.capability_code}
+    codes = {n.supply_code for n in needs if n.supply_code}
+    names = dict(session.execute(select(Capability.code, Capability.name).where(Capability.code.in_(caps))).all()) if caps else {}
+    if codes:
+        for code, name in session.execute(select(SupplyLot.code, SupplyLot.name).where(SupplyLot.code.in_(codes))).all():
+            names.setdefault("supply:" + code, name)
+    return names
+
+
+def serialize(session: Session, incident: Incident) -> dict:
+    names = need_names(session, incident.needs)
+    return {
+        "id": incident.id, "number": incident.number, "type": incident.type_code,
+        "type_name": incident.type.name if incident.type else incident.type_code,
+        "level": incident.level.value, "level_name": INCIDENT_LEVEL_NAMES[incident.level.value],
+        "status": incident.status.value, "lat": incident.lat, "lon": incident.lon, "place": incident.place,
+        "description": incident.description, "drill": incident.drill,
+        "created_at": incident.created_dt.isoformat(),
+        "closed_at": incident.closed_dt.isoformat() if incident.closed_dt else None,
+        "needs": [
+            {"id": n.id, "capability": n.capability_code, "supply_code": n.supply_code, "name": need_name(names, n),
+             "quantity": n.quantity, "unit": n.unit}
+            for n in incident.needs
+        ],
+    }

@@ -1,0 +1,161 @@
+"""The active road network as services see it: snapping with a cache, closures as edge masks, main roads."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rescue.errors import ValidationError
+from routing import Gazetteer, RoadNetwork, Snap, snap_points
+from routing.closures import edges_in_polygon, edges_near_point
+
+# snapping is ~0.2 ms a point; positions are keyed by their coordinates, so a moved record
+# simply misses the cache (no invalidation needed) and an unchanged one never snaps twice
+_SNAP_CACHE_MAX = 200_000
+
+
+@dataclass
+class Settings:
+    """Dispatch settings (the app's config values; these defaults match rescue.config)."""
+
+    offroad_kmh: float = 15.0
+    max_offroad_m: float = 5000.0
+    freshness_days: int = 90
+    depot_loading_min: float = 30.0
+    expert_turnout_min: float = 30.0
+    expert_remote_min: float = 10.0
+
+
+@dataclass
+class ActiveRoads:
+    """The road network, gazetteer and dispatch settings of one process, with their caches."""
+
+    net: RoadNetwork
+    gazetteer: Gazetteer | None = None
+    settings: Settings = field(default_factory=Settings)
+    source: str = ""
+    _snaps: dict = field(default_factory=dict, repr=False)
+    _masks: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # ------------------------------------------------------------ snapping
+    def snap_many(self, points: list[tuple[float, float]]) -> list[Snap]:
+        """Snaps of (lat, lon) points, however far from a road (callers decide what is too far)."""
+        keys = [(round(float(lat), 7), round(float(lon), 7)) for lat, lon in points]
+        missing = list(dict.fromkeys(k for k in keys if k not in self._snaps))
+        if missing:
+            found = snap_points(self.net, [k[0] for k in missing], [k[1] for k in missing])
+            with self._lock:
+                if len(self._snaps) + len(missing) > _SNAP_CACHE_MAX:
+                    self._snaps.clear()
+                self._snaps.update(zip(missing, found))
+        return [self._snaps[k] for k in keys]
+
+    def snap(self, lat: float, lon: float) -> Snap:
+        return self.snap_many([(lat, lon)])[0]
+
+    def reachable_snap(self, lat: float, lon: float, *, field_name: str = "lat") -> Snap:
+        """The snap of a point, or a 422 naming how far the nearest road is."""
+        s = self.snap(lat, lon)
+        if s.offroad_m > self.settings.max_offroad_m:
+            msg = (f"距最近道路 {s.offroad_m / 1000:.1f} km, 超过 {self.settings.max_offroad_m / 1000:g} km 上限, "
+                   "无法可靠估算到达时间")
+            raise ValidationError({field_name: msg}, "位置离道路太远")
+        return s
+
+    def too_far(self, s: Snap) -> bool:
+        return s.offroad_m > self.settings.max_offroad_m
+
+    # ------------------------------------------------------------ closures
+    def closure_mask(self, session: Session, *, now: datetime) -> np.ndarray | None:
+        """Closed edges of the closures active at ``now`` (None when nothing is closed)."""
+        from rescue.models import RoadClosure
+
+        rows = session.execute(
+            select(RoadClosure.id, RoadClosure.lat, RoadClosure.lon, RoadClosure.radius_m, RoadClosure.polygon)
+            .where(RoadClosure.lifted_dt.is_(None))
+            .where((RoadClosure.expires_dt.is_(None)) | (RoadClosure.expires_dt > now))
+            .order_by(RoadClosure.id)
+        ).all()
+        if not rows:
+            return None
+        # closures never change once made (only lifted or expired), so their ids are the version
+        key = tuple(r.id for r in rows)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.zeros(self.net.n_edges, dtype=bool)
+            for r in rows:
+                mask[closure_edges(self.net, r.lat, r.lon, r.radius_m, r.polygon)] = True
+            with self._lock:
+                if len(self._masks) > 64:
+                    self._masks.clear()
+                self._masks[key] = mask
+        return mask if mask.any() else None
+
+    # ----------------------------------------------------------- main roads
+    def via(self, edges) -> list[str]:
+        return main_roads(self.net, edges)
+
+
+def closure_edges(net: RoadNetwork, lat, lon, radius_m, polygon) -> np.ndarray:
+    """Edges closed by one closure (point + radius, or polygon)."""
+    if polygon:
+        return edges_in_polygon(net, polygon)
+    return edges_near_point(net, float(lat), float(lon), float(radius_m))
+
+
+def as_roads(network) -> ActiveRoads:
+    """Accept the accessor's ActiveRoads or a bare RoadNetwork (wrapped with default settings)."""
+    if isinstance(network, ActiveRoads):
+        return network
+    if isinstance(network, RoadNetwork):
+        wrapped = network._cache.get("active_roads")
+        if wrapped is None:
+            wrapped = network._cache["active_roads"] = ActiveRoads(network)
+        return wrapped
+    msg = f"expected ActiveRoads or RoadNetwork, got {type(network).__name__}"
+    raise TypeError(msg)
+
+
+def main_roads(net: RoadNetwork, edges, *, max_refs: int = 3, min_share: float = 0.15, min_m: float = 3000.0) -> list[str]:
+    """Route numbers (refs like G6, G20) that carry most of a route, in driving order.
+
+    Greedy: take the ref covering the most still-uncovered metres until what is left is short.
+    """
+    if edges is None or len(edges) == 0:
+        return []
+    e = np.asarray(edges, dtype=np.int64)
+    codes = net.ref_code[e]
+    lengths = net.length_m[e]
+    total = float(lengths.sum())
+    per_edge = [str(net.refs[c]).replace(",", ";").split(";") if c else [] for c in codes.tolist()]
+    covered = np.zeros(e.shape[0], dtype=bool)
+    chosen: list[str] = []
+    while len(chosen) < max_refs:
+        gain: dict[str, float] = {}
+        for i, refs in enumerate(per_edge):
+            if covered[i]:
+                continue
+            for r in refs:
+                r = r.strip()
+                if r and r not in chosen:
+                    gain[r] = gain.get(r, 0.0) + float(lengths[i])
+        if not gain:
+            break
+        best = max(gain, key=lambda r: (gain[r], -len(r)))
+        if gain[best] < max(min_m, min_share * total):
+            break
+        chosen.append(best)
+        for i, refs in enumerate(per_edge):
+            if best in (r.strip() for r in refs):
+                covered[i] = True
+    first = {}
+    for i, refs in enumerate(per_edge):
+        for r in refs:
+            first.setdefault(r.strip(), i)
+    return sorted(chosen, key=lambda r: first.get(r, 0))
