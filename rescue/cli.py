@@ -45,6 +45,9 @@ def init_app(app) -> None:
     from rescue.worker import worker_command
 
     app.cli.add_command(worker_command)
+    from rescue import roads_cli
+
+    roads_cli.init_app(app)
 
 
 def prepare_database(app) -> None:

@@ -73,6 +73,24 @@ class IncidentIn(Schema):
 
     _norm_level = field_validator("level", mode="before")(classmethod(lambda cls, v: _level(v)))
 
+    @field_validator("lat")
+    @classmethod
+    def _lat_in_area(cls, v, info: ValidationInfo):
+        area = _ctx(info, "area")
+        if v is not None and area and not area[0] <= v <= area[2]:
+            msg = f"超出服务区域 (纬度应在 {area[0]}–{area[2]} 之间)"
+            raise ValueError(msg)
+        return v
+
+    @field_validator("lon")
+    @classmethod
+    def _lon_in_area(cls, v, info: ValidationInfo):
+        area = _ctx(info, "area")
+        if v is not None and area and not area[1] <= v <= area[3]:
+            msg = f"超出服务区域 (经度应在 {area[1]}–{area[3]} 之间)"
+            raise ValueError(msg)
+        return v
+
     @field_validator("type")
     @classmethod
     def _known_type(cls, v, info: ValidationInfo):

@@ -159,3 +159,69 @@ def main_roads(net: RoadNetwork, edges, *, max_refs: int = 3, min_share: float =
         for r in refs:
             first.setdefault(r.strip(), i)
     return sorted(chosen, key=lambda r: first.get(r, 0))
+
+
+def roads_geojson(net: RoadNetwork, *, max_features: int = 60_000) -> bytes:
+    """The network as a GeoJSON FeatureCollection for the map (one line per road, both ways merged).
+
+    Large networks keep only their main classes (motorway … secondary) to stay a few MB; the
+    result is cached on the network (it never changes while the process runs).
+    """
+    import json
+
+    from routing.speeds import ROAD_CLASSES
+
+    cached = net._cache.get("roads_geojson")
+    if cached is not None:
+        return cached
+    one = np.flatnonzero((net.twin < 0) | (np.arange(net.n_edges) < net.twin))
+    if one.shape[0] > max_features:
+        main = np.isin(net.road_class[one], [1, 2, 3, 4])  # motorway, trunk, primary, secondary
+        one = one[main][:max_features]
+    features = []
+    lat, lon = np.round(net.lat, 5), np.round(net.lon, 5)
+    for e in one.tolist():
+        t, h = int(net.tail[e]), int(net.head[e])
+        tt = float(net.travel_time_s[e])
+        props = {"highway": ROAD_CLASSES[int(net.road_class[e])], "oneway": bool(net.twin[e] < 0),
+                 "speed_kmh": round(float(net.length_m[e]) / tt * 3.6, 1) if tt > 0 else None}
+        if net.ref_code[e]:
+            props["ref"] = str(net.refs[net.ref_code[e]])
+        if net.name_code[e]:
+            props["name"] = str(net.names[net.name_code[e]])
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": {"type": "LineString", "coordinates": [[float(lon[t]), float(lat[t])], [float(lon[h]), float(lat[h])]]}})
+    body = json.dumps({"type": "FeatureCollection", "features": features,
+                       "attribution": "道路数据 © OpenStreetMap contributors (ODbL)"},
+                      ensure_ascii=False, separators=(",", ":")).encode()
+    net._cache["roads_geojson"] = body
+    return body
+
+
+def route_between(session: Session, network, origin: tuple[float, float], destination: tuple[float, float], *,
+                  crs: str = "wgs84", now: datetime) -> dict:
+    """Travel time, distance and route (GeoJSON) from origin to destination, around active closures."""
+    from routing import gcj02_to_wgs84, rank_sources
+
+    roads = as_roads(network)
+    if crs == "gcj02":
+        origin, destination = gcj02_to_wgs84(*origin), gcj02_to_wgs84(*destination)
+    errors = {}
+    snaps = []
+    for name, (lat, lon) in (("from", origin), ("to", destination)):
+        try:
+            snaps.append(roads.reachable_snap(lat, lon, field_name=name))
+        except ValidationError as exc:
+            errors |= exc.fields
+    if errors:
+        raise ValidationError(errors, "位置离道路太远")
+    blocked = roads.closure_mask(session, now=now)
+    # rank_sources (not route()) keeps the driven edges for the main-road refs
+    ranked = rank_sources(roads.net, snaps[1], {0: snaps[0]}, k=1, blocked=blocked,
+                          offroad_kmh=roads.settings.offroad_kmh)
+    if not ranked:
+        raise ValidationError({"to": "道路不通: 无法从起点到达终点 (封闭或单行限制)"}, "无法到达")
+    r = ranked[0]
+    return {"travel_s": round(r.travel_s + r.offroad_s, 1), "drive_s": round(r.travel_s, 1),
+            "offroad_s": round(r.offroad_s, 1), "distance_m": round(r.distance_m, 1),
+            "offroad_m": round(r.offroad_m, 1), "via": roads.via(r.edges), "route": r.geojson()}

@@ -25,4 +25,4 @@ def page(items: list, total: int, limit: int, offset: int) -> dict:
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-from rescue.web.api import cards, dispatches, drills, openapi, registry, spreadsheets, tokens  # noqa: E402,F401  (views register on bp)
+from rescue.web.api import cards, dispatches, drills, incidents, openapi, registry, roads, spreadsheets, tokens  # noqa: E402,F401  (views register on bp)

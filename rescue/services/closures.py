@@ -1,0 +1,100 @@
+"""Road closures: a stretch of road near a point, or the roads inside a polygon, until they expire or are lifted."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rescue.errors import ConflictError, NotFoundError, ValidationError
+from rescue.models import RoadClosure, User
+from rescue.schemas_dispatch import ClosureIn
+from rescue.services.roadnet import as_roads, closure_edges
+from rescue.validation import parse
+
+
+def _polygon_rings(value) -> list:
+    """GeoJSON Polygon geometry or its coordinates → rings [[[lon, lat], ...]], or a 422."""
+    rings = value.get("coordinates") if isinstance(value, dict) else value
+    if isinstance(value, dict) and value.get("type") not in (None, "Polygon"):
+        raise ValidationError({"polygon": "应为 GeoJSON Polygon"})
+    try:
+        rings = [[[float(p[0]), float(p[1])] for p in ring] for ring in rings]
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ValidationError({"polygon": "坐标应为 [[[经度, 纬度], ...]]"}) from exc
+    if not rings or len(rings[0]) < 3:
+        raise ValidationError({"polygon": "多边形至少需要 3 个顶点"})
+    return rings
+
+
+def _in_area(lat, lon, area) -> bool:
+    return area[0] <= lat <= area[2] and area[1] <= lon <= area[3]
+
+
+def create_closure(session: Session, network, data: dict, *, area, actor: User | None, now: datetime) -> RoadClosure:
+    """Store a closure; it takes effect on the next ranking (the closed-edge mask is keyed by closures)."""
+    roads = as_roads(network)
+    obj = parse(ClosureIn, data)
+    errors: dict[str, str] = {}
+    polygon = None
+    if obj.polygon is not None:
+        polygon = _polygon_rings(obj.polygon)
+        if not all(_in_area(lat, lon, area) for lon, lat in polygon[0]):
+            errors["polygon"] = "多边形超出服务区域"
+    else:
+        if obj.lat is None or obj.lon is None:
+            errors["lat" if obj.lat is None else "lon"] = "坐标需同时给出纬度和经度"
+        elif not _in_area(obj.lat, obj.lon, area):
+            errors["lat"] = "超出服务区域"
+        if obj.radius_m is None:
+            errors["radius_m"] = "点状封闭需要半径 (米)"
+    expires = obj.expires_at
+    if expires is not None and expires.tzinfo is None:
+        errors["expires_at"] = "时间需带时区, 如 2026-11-28T18:00:00+08:00"
+    elif expires is not None and expires <= now:
+        errors["expires_at"] = "失效时间应晚于现在"
+    if obj.hours is not None:
+        if expires is not None:
+            errors["hours"] = "expires_at 与 hours 只能给一个"
+        expires = now + timedelta(hours=obj.hours)
+    if errors:
+        raise ValidationError(errors)
+    edges = closure_edges(roads.net, obj.lat, obj.lon, obj.radius_m, polygon)
+    if edges.size == 0:
+        raise ValidationError({"polygon" if polygon else "radius_m": "范围内没有道路"}, "封闭范围内没有道路")
+    row = RoadClosure(reason=obj.reason, lat=obj.lat, lon=obj.lon, radius_m=obj.radius_m, polygon=polygon,
+                      expires_dt=expires, created_by_id=actor.id if actor else None, created_dt=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def active_closures(session: Session, *, now: datetime) -> list[RoadClosure]:
+    return list(session.scalars(
+        select(RoadClosure).where(RoadClosure.lifted_dt.is_(None))
+        .where((RoadClosure.expires_dt.is_(None)) | (RoadClosure.expires_dt > now)).order_by(RoadClosure.id)
+    ))
+
+
+def lift_closure(session: Session, closure_id: int, *, now: datetime) -> RoadClosure:
+    row = session.get(RoadClosure, closure_id)
+    if row is None:
+        raise NotFoundError("封闭记录不存在")
+    if row.lifted_dt is not None:
+        raise ConflictError("该封闭已解除")
+    row.lifted_dt = now
+    session.flush()
+    return row
+
+
+def serialize(network, row: RoadClosure, *, now: datetime) -> dict:
+    roads = as_roads(network)
+    active = row.lifted_dt is None and (row.expires_dt is None or row.expires_dt > now)
+    return {
+        "id": row.id, "reason": row.reason, "lat": row.lat, "lon": row.lon, "radius_m": row.radius_m,
+        "polygon": row.polygon, "expires_at": row.expires_dt.isoformat() if row.expires_dt else None,
+        "created_at": row.created_dt.isoformat(), "lifted_at": row.lifted_dt.isoformat() if row.lifted_dt else None,
+        "active": active,
+        "closed_edges": int(closure_edges(roads.net, row.lat, row.lon, row.radius_m, row.polygon).size),
+    }

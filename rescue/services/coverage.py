@@ -1,0 +1,110 @@
+"""Coverage: for every county seat and key site, the earliest arrival of a capable available resource."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rescue.db import utcnow
+from rescue.errors import ValidationError
+from rescue.models import Capability, Incident
+from rescue.services.candidates import _Loader
+from rescue.services.roadnet import as_roads
+from routing import coverage, lost_cover
+
+TARGET_KINDS = ("county", "key_site")
+_KEY = re.compile(r"^(team|equipment):(\d{1,10})$")
+
+
+def parse_request(session: Session, args) -> tuple[str, float, list[tuple[str, int]]]:
+    """capability, minutes and exclude=kind:id[,kind:id] from query arguments; every bad one at once."""
+    errors: dict[str, str] = {}
+    cap = (args.get("capability") or "").strip()
+    if not cap:
+        errors["capability"] = "必填"
+    elif session.get(Capability, cap) is None:
+        errors["capability"] = f"未知的能力代码: {cap}"
+    minutes = 60.0
+    try:
+        minutes = float(args.get("minutes", 60))
+        if not 1 <= minutes <= 1440:
+            raise ValueError
+    except ValueError:
+        errors["minutes"] = "应为 1–1440 之间的分钟数"
+    exclude = []
+    raw = [x for v in (args.getlist("exclude") if hasattr(args, "getlist") else [args.get("exclude") or ""])
+           for x in str(v).split(",") if x.strip()]
+    for item in raw:
+        m = _KEY.match(item.strip())
+        if m is None:
+            errors["exclude"] = "格式应为 team:12 或 equipment:5 (可用逗号分隔多个)"
+            break
+        exclude.append((m.group(1), int(m.group(2))))
+    if errors:
+        raise ValidationError(errors, "查询参数有误")
+    return cap, minutes, exclude
+
+
+def coverage_report(session: Session, network, *, capability: str, minutes: float,
+                    exclude: list[tuple[str, int]] = (), now: datetime | None = None) -> dict:
+    """Per target: arrival_s of the nearest capable available team or equipment, met (≤ minutes), and
+    with ``exclude`` (e.g. a team about to be committed) which targets lose their cover."""
+    roads = as_roads(network)
+    now = now or utcnow()
+    # a throwaway incident only scopes the loader's "assigned to this incident" notes
+    loader = _Loader(session, roads, Incident(id=-1), now)
+    pool = loader.teams({capability})[capability] + loader.equipment({capability})[capability]
+    names = {}
+    usable = {}
+    for res in pool:
+        if not res.blockers:
+            usable[res.key] = res
+            names[res.key] = res.name
+    keys = list(usable)
+    snaps = roads.snap_many([(usable[k].lat, usable[k].lon) for k in keys])
+    sources = {k: s for k, s in zip(keys, snaps) if not roads.too_far(s)}
+    extra = {k: usable[k].turnout_s for k in sources}
+    places = [p for p in (roads.gazetteer.places if roads.gazetteer else []) if p.kind in TARGET_KINDS]
+    psnaps = roads.snap_many([(p.lat, p.lon) for p in places])
+    targets = {p.name: s for p, s in zip(places, psnaps) if not roads.too_far(s)}
+    blocked = roads.closure_mask(session, now=now)
+    threshold = minutes * 60.0
+    kw = {"extra_s": extra, "blocked": blocked, "offroad_kmh": roads.settings.offroad_kmh}
+    after = {c.target: c for c in coverage(roads.net, targets, sources, exclude=exclude, **kw)} if targets else {}
+    lost: list[str] = []
+    if exclude and targets:
+        before = coverage(roads.net, targets, sources, **kw)
+        lost = lost_cover(before, list(after.values()), threshold_s=threshold)
+    items = []
+    for p in places:
+        c = after.get(p.name)
+        arrival = c.arrival_s if c is not None and c.source is not None else None
+        src = None
+        if arrival is not None:
+            kind, rid = c.source
+            src = {"kind": kind, "id": rid, "name": names.get(c.source, "")}
+        items.append({
+            "name": p.name, "kind": p.kind, "county": p.county or p.name, "lat": p.lat, "lon": p.lon,
+            "arrival_s": round(arrival, 1) if arrival is not None else None,
+            "met": arrival is not None and arrival <= threshold, "source": src, "lost": p.name in lost,
+        })
+    return {
+        "capability": capability, "minutes": minutes, "exclude": [f"{k}:{i}" for k, i in exclude],
+        "items": items, "met": sum(i["met"] for i in items), "missed": sum(not i["met"] for i in items),
+        "lost": lost, "computed_at": now.isoformat(),
+    }
+
+
+def as_geojson(report: dict) -> dict:
+    return {
+        "type": "FeatureCollection",
+        "properties": {k: report[k] for k in ("capability", "minutes", "exclude", "met", "missed", "lost")},
+        "features": [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [i["lon"], i["lat"]]},
+             "properties": {k: v for k, v in i.items() if k not in ("lat", "lon")}}
+            for i in report["items"]
+        ],
+    }

@@ -1,0 +1,114 @@
+"""Incident views: create (coordinates or place name), list, read, edit needs/status, candidates and plan."""
+
+from flask import request
+
+from rescue.db import get_session, utcnow
+from rescue.errors import ValidationError
+from rescue.models import Role
+from rescue.roads import get_network
+from rescue.schemas_dispatch import CandidatesOut, IncidentIn, IncidentOut, IncidentPatch, PlanOut
+from rescue.services import candidates, incidents
+from rescue.web.api import bp, json_body, page, service_area
+from rescue.web.api.openapi import documented
+from rescue.web.auth import current_user, roles_required
+
+READERS = (Role.command_center, Role.regulator)
+
+
+def _int_arg(name: str, default: int, lo: int, hi: int, errors: dict) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+        if not lo <= value <= hi:
+            raise ValueError
+    except ValueError:
+        errors[name] = f"应为 {lo}–{hi} 之间的整数"
+        return default
+    return value
+
+
+def _flag(name: str, errors: dict) -> bool | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("1", "true", "yes"):
+        return True
+    if raw.lower() in ("0", "false", "no"):
+        return False
+    errors[name] = "应为 1 或 0"
+    return None
+
+
+@bp.post("/incidents")
+@documented("新建事件 (坐标或地名; 需求默认取事件类型模板)", body=IncidentIn, response=IncidentOut, status=201)
+@roles_required(Role.command_center)
+def create_incident():
+    session = get_session()
+    incident = incidents.create_incident(session, get_network(), json_body(), area=service_area(),
+                                         actor=current_user(), now=utcnow())
+    session.commit()
+    return incidents.serialize(session, incident), 201
+
+
+@bp.get("/incidents")
+@documented("事件列表", response=IncidentOut, listing=True, query={
+    "status": {"enum": ["open", "closed"]}, "drill": {"type": "integer", "enum": [0, 1]},
+    "limit": {"type": "integer", "default": 50, "maximum": 500}, "offset": {"type": "integer", "default": 0}})
+@roles_required(*READERS)
+def list_incidents():
+    errors: dict[str, str] = {}
+    status = request.args.get("status") or None
+    if status not in (None, "open", "closed"):
+        errors["status"] = "应为 open 或 closed"
+    drill = _flag("drill", errors)
+    limit = _int_arg("limit", 50, 1, 500, errors)
+    offset = _int_arg("offset", 0, 0, 10**9, errors)
+    if errors:
+        raise ValidationError(errors, "查询参数有误")
+    session = get_session()
+    rows, total = incidents.list_incidents(session, status=status, drill=drill, limit=limit, offset=offset)
+    return page([incidents.serialize(session, r) for r in rows], total, limit, offset)
+
+
+@bp.get("/incidents/<int:incident_id>")
+@documented("读取事件", response=IncidentOut)
+@roles_required(*READERS)
+def get_incident(incident_id):
+    session = get_session()
+    return incidents.serialize(session, incidents.get_incident(session, incident_id))
+
+
+@bp.patch("/incidents/<int:incident_id>")
+@documented("修改事件: 需求 (整体替换)、级别、描述、地名、状态 (closed 结案)", body=IncidentPatch, response=IncidentOut)
+@roles_required(Role.command_center)
+def update_incident(incident_id):
+    session = get_session()
+    incident = incidents.update_incident(session, incident_id, json_body(), area=service_area(), now=utcnow())
+    session.commit()
+    return incidents.serialize(session, incident)
+
+
+@bp.get("/incidents/<int:incident_id>/candidates")
+@documented("按到达时间排序的可用资源 (每项需求); explain=1 同时列出被排除的资源及原因", response=CandidatesOut,
+            query={"k": {"type": "integer", "default": 10, "maximum": 100}, "explain": {"type": "integer", "enum": [0, 1]}})
+@roles_required(*READERS)
+def list_candidates(incident_id):
+    errors: dict[str, str] = {}
+    k = _int_arg("k", 10, 1, 100, errors)
+    explain = bool(_flag("explain", errors))
+    if errors:
+        raise ValidationError(errors, "查询参数有误")
+    session = get_session()
+    incident = incidents.get_incident(session, incident_id)
+    return candidates.rank_candidates(session, get_network(), incident, k=k, explain=explain, now=utcnow())
+
+
+@bp.post("/incidents/<int:incident_id>/plan")
+@documented("调派方案: 覆盖全部需求且最后一项需求满足得最早; 列出无法满足的需求", response=PlanOut)
+@roles_required(Role.command_center)
+def plan_incident(incident_id):
+    session = get_session()
+    incident = incidents.get_incident(session, incident_id)
+    return candidates.plan_response(session, get_network(), incident, now=utcnow())
