@@ -69,6 +69,11 @@ def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) ->
             if "key" in row:
                 keys[row["key"]] = record.id
         result.counts[kind_name] = len(rows)
+    # response cards and drill plans link the records above by their keys (same transaction)
+    from rescue.services import cards, drills
+
+    cards.seed_cards(session, json.loads(((data_dir or DATA) / "cards.json").read_text(encoding="utf-8")), ids, now=now)
+    drills.seed_drills(session, json.loads(((data_dir or DATA) / "drills.json").read_text(encoding="utf-8")), ids, now=now)
     session.add(AppState(key=SEEDED_KEY, value=now.isoformat()))
     if demo:
         accounts.ensure_demo_users(session)
