@@ -61,8 +61,10 @@ def test_dispatch_reaches_fake_once_and_receipts_and_replies_update_timeline(twi
         assert a2.status.value == "declined"  # from another phone, by code
     timeline = api("regulator").get(f"/api/v1/incidents/{incident_id}/timeline").json["items"]
     kinds = [e["kind"] for e in timeline]
-    for kind in ("dispatched", "sms_sent", "sms_delivered", "status", "escalation_exhausted"):
+    for kind in ("dispatched", "sms_sent", "sms_delivered", "status"):
         assert kind in kinds, kinds
+    # the decline moves on at once: to the next-ranked resource, or the dispatcher is told none is left
+    assert "replaced" in kinds or "escalation_exhausted" in kinds
     messages = api("dispatcher").get(f"/api/v1/incidents/{incident_id}/messages").json["items"]
     assert sum(m["direction"] == "in" for m in messages) == 2
 
