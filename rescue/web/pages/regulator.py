@@ -2,9 +2,8 @@
 
 from flask import Blueprint, current_app, render_template, request
 
-from rescue.db import get_session
+from rescue.db import get_session, utcnow
 from rescue.models import Role
-from rescue.models.enums import INDUSTRY_NAMES
 from rescue.services import audit, registry
 from rescue.services.kinds import KINDS
 from rescue.web.auth import current_user
@@ -19,8 +18,16 @@ ACTION_NAMES = {"create": "新增", "update": "修改", "delete": "删除", "imp
 @bp.get("/compliance")
 @page_roles(*READERS)
 def show_compliance():
-    # the figures come from GET /api/v1/drills/compliance (the drills service); the page draws them
-    return render_template("pages/compliance.html", industry_names=INDUSTRY_NAMES)
+    try:
+        from rescue.services import compliance
+    except ImportError:  # the drills service is optional in a partial deployment
+        return render_template("pages/compliance.html", report=None)
+    report = compliance.report(get_session(), now=utcnow(), actor=current_user())
+    summary = report["summary"]
+    charts = {title: sorted(((name, c["overdue"]) for name, c in summary[key].items()), key=lambda kv: (-kv[1], kv[0]))
+              for title, key in (("按市", "by_city"), ("按行业", "by_industry"))}
+    biggest = max((n for rows in charts.values() for _, n in rows), default=0) or 1
+    return render_template("pages/compliance.html", report=report, charts=charts, biggest=biggest)
 
 
 @bp.get("/stale")
