@@ -375,15 +375,17 @@ def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct
     tw = int(net.twin[e])
     # the search tree's root child tells which seed (tail along e, or head along the twin) was used
     if last == int(net.tail[e]):
-        dist += t * float(L[e])
+        last_m = t * float(L[e])
         last_edge = e
     else:
-        dist += (1.0 - t) * float(L[tw])
+        last_m = (1.0 - t) * float(L[tw])
         last_edge = tw
+    dist += last_m
     if not with_routes:
         return dist, None, None
     first_edge = edge if via1 <= via2 else int(net.twin[edge])
-    driven = (int(first_edge), *(int(h) for h in hops), int(last_edge))
+    # the edges actually driven on: a point at a node does not drive its snapped edge
+    driven = tuple([int(first_edge)] * (first_m > 0) + [int(h) for h in hops] + [int(last_edge)] * (last_m > 0))
     idx = np.asarray(nodes)
     coords = [(src.lon, src.lat), *zip(net.lon[idx].tolist(), net.lat[idx].tolist())]
     coords.append((tgt.lon, tgt.lat))
