@@ -671,7 +671,6 @@ def import_rows(session: Session, kind: Kind, actor: User, header: list, rows: l
     found = match_header(kind, header, creates=creates)
     if not rows:
         raise SheetError("文件中没有数据行")
-    _begin(session)
     result, errors = ImportResult(rows=len(rows)), []
     for number, cells in rows:
         errors.extend(_import_row(session, kind, actor, found, number, cells, area=area, result=result, now=now))
@@ -752,13 +751,3 @@ def _error_fields(exc: RescueError, kind: Kind, key) -> dict[str, str]:
         out.setdefault("" if top == "_body" else top, f"{rest}: {reason}" if rest else reason)
     return out
 
-
-def _begin(session: Session) -> None:
-    """Open the outer transaction for real before the first SAVEPOINT.
-
-    pysqlite begins a transaction only before DML, and a SAVEPOINT outside one commits when it
-    is released, which would make a failed import half-applied on SQLite.
-    """
-    conn = session.connection()
-    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
-        conn.exec_driver_sql("BEGIN")
