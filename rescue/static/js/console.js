@@ -4,6 +4,7 @@ import { createMap, routeLatLngs } from "./map.js";
 
 const L = window.L;
 const config = JSON.parse(document.getElementById("console-config").textContent);
+const LEVELS = Object.fromEntries(config.levels);
 const $ = (id) => document.getElementById(id);
 const NEED_COLORS = ["#1565c0", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#ad1457", "#4e342e"];
 const TIMELINE_NAMES = { accepted: "已接受", declined: "已拒绝", no_answer: "未应答", failed: "送达失败", escalated: "已升级改派" };
@@ -30,7 +31,7 @@ async function loadReference() {
   const typeSelect = $("type");
   for (const t of state.types) typeSelect.append(el("option", { value: t.code }, t.name));
   const levelSelect = $("level");
-  for (const [value, name] of Object.entries(config.levels)) levelSelect.append(el("option", { value }, name));
+  for (const [value, name] of config.levels) levelSelect.append(el("option", { value }, name));
   const covSelect = $("coverage-capability");
   for (const [code, name] of state.capabilities) covSelect.append(el("option", { value: code }, name));
 }
@@ -61,7 +62,7 @@ function renderIncidents() {
     const item = el("li", { class: inc.id === state.selected?.id ? "selected" : "", dataset: { id: inc.id } },
       el("button", { type: "button", class: "incident-item", onclick: () => selectIncident(inc.id) },
         inc.drill ? el("span", { class: "tag drill" }, "演练") : null,
-        el("strong", {}, typeName(inc)), " ", el("span", { class: `tag level-${inc.level}` }, config.levels[inc.level] || inc.level),
+        el("strong", {}, typeName(inc)), " ", el("span", { class: `tag level-${inc.level}` }, LEVELS[inc.level] || inc.level),
         el("br"), el("span", { class: "muted small" }, `${inc.number || "#" + inc.id} · ${inc.place || ""} · ${clock(inc.created_at)}`)));
     return item;
   }));
@@ -188,7 +189,7 @@ async function selectIncident(id) {
   $("incident-detail").hidden = false;
   $("incident-drill").hidden = !inc.drill;
   if (inc.drill) $("drill-banner").hidden = false;
-  $("incident-title").textContent = `${typeName(inc)} · ${config.levels[inc.level] || inc.level}`;
+  $("incident-title").textContent = `${typeName(inc)} · ${LEVELS[inc.level] || inc.level}`;
   $("incident-meta").textContent = `${inc.number || "#" + inc.id} · ${inc.place || ""} (${Number(inc.lat).toFixed(4)}, ${Number(inc.lon).toFixed(4)})`;
   $("plan-summary").textContent = "";
   $("dispatch-error").hidden = true;
@@ -277,6 +278,7 @@ $("dispatch-button").addEventListener("click", async () => {
     state.chosen.clear();
     renderCandidates();
     await refreshTimeline();
+    $("assignments").scrollIntoView({ block: "start", behavior: "smooth" });
   } catch (err) {
     const details = Object.entries(err.fields || {}).map(([k, v]) => `${k}: ${v}`);
     $("dispatch-error").textContent = [err.message, ...details].join("; ");

@@ -39,7 +39,7 @@ function roadWeight(p) {
 }
 
 async function loadPlaces(group) {
-  const data = await get("/places?limit=500");
+  const data = await get("/places?limit=50");
   const items = Array.isArray(data) ? data : data.items || data.places || [];
   for (const p of items) {
     if (typeof p.lat !== "number" || typeof p.lon !== "number") continue;

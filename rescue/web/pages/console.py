@@ -17,7 +17,7 @@ def show_console():
         "tileUrl": current_app.config.get("MAP_TILE_URL", ""),
         "tileAttribution": current_app.config.get("MAP_TILE_ATTRIBUTION", ""),
         "area": list(current_app.config["SERVICE_AREA"]),
-        "levels": INCIDENT_LEVEL_NAMES,
+        "levels": list(INCIDENT_LEVEL_NAMES.items()),  # a list: JSON objects lose their order
         "statuses": ASSIGNMENT_STATUS_NAMES,
         "pollMs": int(current_app.config.get("CONSOLE_POLL_MS", 3000)),
     }
