@@ -40,7 +40,7 @@ from rescue.models import (
 )
 from rescue.models.enums import EquipmentStatus
 from rescue.services import dispatches
-from rescue.services.drills import CHINA, enterprise_recipients, local, sms_phone
+from rescue.services.drills import CHINA, begin_write, enterprise_recipients, local, sms_phone
 from rescue.validation import parse
 
 SHORT_MAX = 60
@@ -462,6 +462,7 @@ def send_review_reminders(session_factory, gateway=None, *, now: datetime, setti
                     stage = name
         key = f"card-review:{card_id}:{review_date.isoformat()}:{stage}"
         with session_factory() as session:
+            begin_write(session)
             if session.scalar(select(NoticeLog.id).where(NoticeLog.key == key)) is not None:
                 continue
             card = session.get(ResponseCard, card_id)

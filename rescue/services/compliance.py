@@ -30,7 +30,7 @@ from rescue.models import DrillPlan, DrillRun, Enterprise, NoticeLog, OutboxMess
 from rescue.models.drills import DrillRunStatus, PlanLevel
 from rescue.models.enums import INDUSTRY_NAMES
 from rescue.services import dispatches
-from rescue.services.drills import CHINA, enterprise_recipients, sms_phone
+from rescue.services.drills import CHINA, begin_write, enterprise_recipients, sms_phone
 
 DUE_SOON_DAYS = 30
 REMINDER_STAGES = ((30, "d30"), (7, "d7"))
@@ -219,6 +219,7 @@ def send_compliance_reminders(session_factory, gateway=None, *, now: datetime, s
                 continue
             key = f"compliance:{item['enterprise_id']}:{state['rule']}:{state['due_date'] or 'none'}:{stage}"
             with session_factory() as session:
+                begin_write(session)
                 if session.scalar(select(NoticeLog.id).where(NoticeLog.key == key)) is not None:
                     continue
                 enterprise = session.get(Enterprise, item["enterprise_id"])

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -474,6 +474,13 @@ def _new_code(taken: set[str]) -> str:
     raise ConflictError(msg)
 
 
+def begin_write(session: Session) -> None:
+    """On SQLite, take the write lock as the transaction's first statement: later reads then see the latest
+    commit and the writes cannot fail on a stale snapshot (PostgreSQL locks rows instead)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE drill_plans SET id = id WHERE 1 = 0"))
+
+
 def plan_runs(session_factory, *, now: datetime) -> int:
     """Make the runs entering the horizon of every active plan (each plan in its own transaction). Returns how many."""
     made = 0
@@ -481,6 +488,7 @@ def plan_runs(session_factory, *, now: datetime) -> int:
         plan_ids = session.scalars(select(DrillPlan.id).where(DrillPlan.active.is_(True))).all()
     for plan_id in plan_ids:
         with session_factory() as session:
+            begin_write(session)
             stmt = select(DrillPlan).where(DrillPlan.id == plan_id)
             if session.get_bind().dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
@@ -516,6 +524,7 @@ def send_due_reminders(session_factory, gateway=None, *, now: datetime, settings
     settings = dispatches.settings_of(settings)
     result = ReminderResult(runs_made=plan_runs(session_factory, now=now))
     with session_factory() as session:
+        begin_write(session)
         due = select(DrillReminderRow.participant_id).where(DrillReminderRow.status == ReminderStatus.pending,
                                                             DrillReminderRow.due_dt <= now)
         stmt = select(DrillParticipant).where(DrillParticipant.id.in_(due)).order_by(DrillParticipant.id).limit(limit)
@@ -605,6 +614,7 @@ def apply_rsvp_replies(session_factory, gateway=None, *, now: datetime, limit: i
     """The job: replies the dispatch pipeline could not place are tried as drill RSVPs. Returns how many applied."""
     applied = 0
     with session_factory() as session:
+        begin_write(session)
         stmt = select(InboundMessage).where(InboundMessage.needs_review.is_(True),
                                             InboundMessage.outcome.in_(("unknown_code", "no_open_assignment")),
                                             InboundMessage.received_dt >= now - timedelta(days=2)
