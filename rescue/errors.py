@@ -12,6 +12,11 @@ class RescueError(Exception):
         self.message = message
         self.fields = fields or {}
 
+    @property
+    def extra(self) -> dict:
+        """More keys for the error body beyond error, message and fields."""
+        return {}
+
 
 class ValidationError(RescueError):
     code = "validation"

@@ -165,6 +165,10 @@ class RowErrors(ValidationError):
             message += f" (仅列出前 {len(self.rows)} 处)"
         super().__init__({}, message)
 
+    @property
+    def extra(self) -> dict:
+        return {"rows": self.rows}
+
 
 class SheetError(ValidationError):
     """The file as a whole cannot be imported (unreadable, too many rows, bad columns)."""

@@ -20,20 +20,20 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/health" or not request.accept_mimetypes.accept_html
 
 
-def _respond(status: int, code: str, message: str, fields: dict | None = None):
+def _respond(status: int, code: str, message: str, fields: dict | None = None, extra: dict | None = None):
     session = g.pop("db_session", None)
     if session is not None:
         session.rollback()
         session.close()
     if _wants_json():
-        return jsonify({"error": code, "message": message, "fields": fields or {}}), status
-    return render_template("error.html", status=status, message=message, fields=fields or {}), status
+        return jsonify({"error": code, "message": message, "fields": fields or {}} | (extra or {})), status
+    return render_template("error.html", status=status, message=message, fields=fields or {}, extra=extra or {}), status
 
 
 def init_app(app) -> None:
     @app.errorhandler(RescueError)
     def handle_rescue_error(exc: RescueError):
-        return _respond(exc.status, exc.code, exc.message, exc.fields)
+        return _respond(exc.status, exc.code, exc.message, exc.fields, exc.extra)
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException):

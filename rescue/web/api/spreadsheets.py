@@ -57,14 +57,11 @@ def import_records(kind_name):
         raise ValidationError({"file": "请上传文件 (multipart 表单字段 file)"}, "请上传 .xlsx 或 CSV 文件")
     dry_run = request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
     session = get_session()
-    try:
-        result = spreadsheets.import_file(
-            session, kind, current_user(), upload.read(), filename=upload.filename, area=service_area(),
-            dry_run=dry_run, max_rows=current_app.config.get("IMPORT_MAX_ROWS", spreadsheets.MAX_ROWS),
-        )
-    except spreadsheets.RowErrors as exc:
-        session.rollback()
-        return {"error": exc.code, "message": exc.message, "fields": exc.fields, "rows": exc.rows}, exc.status
+    # RowErrors answers 422 with every bad cell in "rows"; the error handler rolls back
+    result = spreadsheets.import_file(
+        session, kind, current_user(), upload.read(), filename=upload.filename, area=service_area(),
+        dry_run=dry_run, max_rows=current_app.config.get("IMPORT_MAX_ROWS", spreadsheets.MAX_ROWS),
+    )
     if dry_run:
         session.rollback()
     else:
