@@ -10,7 +10,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from routing.network import RoadNetwork
-from routing.ranking import _access, _direct, blocked_mask
+from routing.ranking import _access, _direct, _part, blocked_mask
 from routing.snap import DEFAULT_OFFROAD_KMH, Snap
 
 
@@ -76,9 +76,9 @@ def coverage(
         e, tw = t.edge, int(net.twin[t.edge])
         off_t = t.offroad_m / v_off
         tail, head = int(net.tail[e]), int(net.head[e])
-        options = [(dist[tail] + t.fraction * w[e], tail)]
+        options = [(dist[tail] + _part(t.fraction, w[e]), tail)]
         if tw >= 0:
-            options.append((dist[head] + (1.0 - t.fraction) * w[tw], head))
+            options.append((dist[head] + _part(1.0 - t.fraction, w[tw]), head))
         best, via = min(options, key=lambda o: o[0])
         source = None
         if np.isfinite(best):

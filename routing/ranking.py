@@ -71,6 +71,11 @@ def blocked_mask(net: RoadNetwork, blocked) -> np.ndarray | None:
     return mask
 
 
+def _part(fraction: float, w: float) -> float:
+    """Seconds for ``fraction`` of an edge taking ``w`` s; none of a closed (inf) edge costs 0."""
+    return 0.0 if fraction == 0 else float(fraction * w)
+
+
 class _Search:
     """One Dijkstra from a snapped point over the reversed (or forward) graph, grown on demand."""
 
@@ -91,13 +96,13 @@ class _Search:
         # partly: close the edges beside an incident, not the one it lies on.
         base_w = self.w
         if reverse:
-            self.seeds = [(int(net.tail[e]), t * base_w[e])]
+            self.seeds = [(int(net.tail[e]), _part(t, base_w[e]))]
             if tw >= 0:
-                self.seeds.append((int(net.head[e]), (1.0 - t) * base_w[tw]))
+                self.seeds.append((int(net.head[e]), _part(1.0 - t, base_w[tw])))
         else:
-            self.seeds = [(int(net.head[e]), (1.0 - t) * base_w[e])]
+            self.seeds = [(int(net.head[e]), _part(1.0 - t, base_w[e]))]
             if tw >= 0:
-                self.seeds.append((int(net.tail[e]), t * base_w[tw]))
+                self.seeds.append((int(net.tail[e]), _part(t, base_w[tw])))
         self.limit = 0.0
         self.dist: np.ndarray | None = None
         self.pred: np.ndarray | None = None
@@ -206,11 +211,13 @@ def _hop_edges(search: _Search, nodes: list[int]) -> np.ndarray:
 def _access(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, w: np.ndarray):
     """For points leaving along their edge: (node, seconds) via head, and via tail on the twin."""
     n1 = net.head[edges].astype(np.int64)
-    c1 = (1.0 - frac) * w[edges]
-    tw = net.twin[edges]
-    has = tw >= 0
-    n2 = net.tail[edges].astype(np.int64)
-    c2 = np.where(has, frac * w[np.where(has, tw, 0)], np.inf)
+    # a point at the very end of a closed edge leaves it for free (0 x inf would be nan)
+    with np.errstate(invalid="ignore"):
+        c1 = np.where(frac == 1.0, 0.0, (1.0 - frac) * w[edges])
+        tw = net.twin[edges]
+        has = tw >= 0
+        n2 = net.tail[edges].astype(np.int64)
+        c2 = np.where(has, np.where(frac == 0.0, 0.0, frac * w[np.where(has, tw, 0)]), np.inf)
     return n1, c1, n2, c2
 
 
@@ -226,7 +233,10 @@ def _direct(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, target: Snap,
         pos_s = np.where(edges == g, frac, np.where((net.twin[edges] == g) & (edges != g), 1.0 - frac, np.nan))
         with np.errstate(invalid="ignore"):
             ok = np.isfinite(pos_s) & (pos_t >= pos_s)
-        out = np.where(ok, np.minimum(out, (pos_t - np.nan_to_num(pos_s)) * w[g]), out)
+        gap = pos_t - np.nan_to_num(pos_s)
+        with np.errstate(invalid="ignore"):
+            cost = np.where(gap == 0, 0.0, gap * w[g])  # the same point costs nothing, even on a closed road
+        out = np.where(ok, np.minimum(out, cost), out)
     return out
 
 
@@ -350,7 +360,7 @@ def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct
             if g < 0:
                 continue
             pos_s = frac if g == edge else (1.0 - frac if net.twin[edge] == g else None)
-            if pos_s is not None and pos_t >= pos_s and abs((pos_t - pos_s) * search.w[g] - direct) < 1e-9:
+            if pos_s is not None and pos_t >= pos_s and abs(_part(pos_t - pos_s, search.w[g]) - direct) < 1e-9:
                 dist, driven = (pos_t - pos_s) * float(L[g]), int(g)
                 break
         if not with_routes:
