@@ -258,7 +258,8 @@ def _apply(session: Session, kind: Kind, record, values: dict) -> dict:
             relation = kind.code_fields[name]
             old = [c.code for c in getattr(record, relation)]
             if old != value:
-                setattr(record, relation, [session.get(Capability, c) for c in value])
+                rows = {c.code: c for c in session.scalars(select(Capability).where(Capability.code.in_(value)))}
+                setattr(record, relation, [rows[c] for c in value])
                 changes[name] = (old, value)
             continue
         old = getattr(record, name, None)
