@@ -145,7 +145,15 @@ def _list_page(kind, *, import_errors=None, import_message=None, status=200):
     rows, total = registry.list_records(session, kind, user, query)
     cols = {c.field: c for c in spreadsheets.columns(kind)}
     fields = LIST_FIELDS[kind.name]
-    table = [(r, [_display(cols.get(f), getattr(r, f, None)) for f in fields]) for r in rows]
+    names = dict(session.execute(select(Capability.code, Capability.name)).all())
+
+    def cell(field, record):
+        value = getattr(record, field, None)
+        if field in kind.code_fields:
+            value = [names.get(code, code) for code in value]
+        return _display(cols.get(field), value)
+
+    table = [(r, [cell(f, r) for f in fields]) for r in rows]
     headers = [spreadsheets.LABELS.get(f, f).split(" (")[0] for f in fields]
     return render_template(
         "pages/portal_list.html", kind=kind, kinds=[KINDS[n] for n in PORTAL_KINDS], headers=headers, table=table,
