@@ -136,9 +136,18 @@ def recover_sending(session_factory, *, now: datetime, everything: bool = False)
         return len(rows)
 
 
+def _begin_write(session: Session) -> None:
+    """On SQLite take the write lock up front: a read-then-write transaction cannot wait for a concurrent
+    writer in WAL mode ("database is locked"); a write as the first statement waits (busy timeout) instead."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()
+        session.connection().exec_driver_sql("UPDATE outbox_messages SET id = id WHERE 0")
+
+
 def claim_one(session_factory, *, now: datetime) -> int | None:
     """Mark the oldest due queued row "sending" and COMMIT; its id, or None when nothing is due."""
     with session_factory() as session:
+        _begin_write(session)
         stmt = (select(OutboxMessage.id).where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_dt <= now)
                 .order_by(OutboxMessage.next_attempt_dt, OutboxMessage.id).limit(1))
         if session.get_bind().dialect.name == "postgresql":
@@ -217,14 +226,18 @@ def process(session_factory, gateway, row_id: int, *, clock, rng=random, setting
     """Send one claimed ("sending", committed) row; returns sent | found | retry | throttled | failed."""
     with session_factory() as session:
         row = session.get(OutboxMessage, row_id)
+        _ = row.assignment  # loaded now: no reads inside the write transactions below
         sms = _sms(row)
+        session.commit()  # hold no transaction during provider calls
         if row.needs_lookup:
             try:
                 found = gateway.lookup(sms, since=row.first_claimed_dt or row.created_dt, provider_id=row.provider_id)
             except TransientSendError as exc:
+                _begin_write(session)
                 _retry_later(session, row, exc, clock(), rng=rng, settings=settings)
                 session.commit()
                 return "retry"
+            _begin_write(session)
             if found is not None:
                 mark_sent(session, row, gateway.name, found.provider_id, found.status, clock(), how="(核实确认已发出)")
                 session.commit()
@@ -244,6 +257,7 @@ def process(session_factory, gateway, row_id: int, *, clock, rng=random, setting
         try:
             result = gateway.send(sms)
         except TransientSendError as exc:
+            _begin_write(session)
             delay = _retry_later(session, row, exc, clock(), rng=rng, settings=settings)
             throttled = exc.retry_after is not None and not exc.maybe_sent
             if throttled and limiter is not None:
@@ -252,9 +266,11 @@ def process(session_factory, gateway, row_id: int, *, clock, rng=random, setting
             log.warning("SMS %s to %s: %s; retry in %.1fs", row.id, row.to_phone, exc, delay)
             return "throttled" if throttled else "retry"
         except PermanentSendError as exc:
+            _begin_write(session)
             fail(session, row, code=exc.code, message=exc.message, now=clock(), settings=settings)
             session.commit()
             return "failed"
+        _begin_write(session)
         mark_sent(session, row, gateway.name, result.provider_id, result.status, clock())
         session.commit()
         return "sent"

@@ -64,6 +64,7 @@ class Served:
     def __init__(self, app, port):
         self.app = app
         self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self.server.daemon_threads = False  # server_close() waits for requests in flight (no leaked connections)
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
         self.url = f"http://127.0.0.1:{port}"
@@ -87,6 +88,7 @@ def twilio_app(backend, templates, tmp_path, fake_twilio):
     app = make_app(templates.copy(backend, seeded=True), tmp_path, **twilio_config(fake_twilio, port))
     served = Served(app, port)
     yield app
+    fake_twilio.stop()  # no more callbacks, then let the server finish the ones in flight
     served.stop()
     app.extensions["sms_gateway"].close()
     app.extensions["db"].engine.dispose()
