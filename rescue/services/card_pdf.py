@@ -4,6 +4,7 @@ STSong-Light (no font file needed), with a QR code that opens the live card."""
 from __future__ import annotations
 
 import io
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -14,7 +15,6 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import BaseDocTemplate, Frame, KeepInFrame, PageTemplate, Paragraph, Spacer, Table, TableStyle
-from xml.sax.saxutils import escape
 
 FONT = "STSong-Light"
 PAGE_SIZES = {"A6": A6, "A5": A5}
@@ -106,6 +106,6 @@ def render(card: dict, url: str, *, page_size: str = "A6", printed_note: str = "
     doc.addPageTemplates([PageTemplate(id="card", frames=[frame])])
     scale = 1.0 if page_size == "A6" else 1.3
     styles = _styles(scale)
-    story = _story(card, url, styles, frame._width, printed_note=printed_note)  # noqa: SLF001 - the frame's inner width
-    doc.build([KeepInFrame(frame._width, frame._height, story, mode="shrink")])  # noqa: SLF001
+    story = _story(card, url, styles, frame._width, printed_note=printed_note)
+    doc.build([KeepInFrame(frame._width, frame._height, story, mode="shrink")])
     return buffer.getvalue()

@@ -4,12 +4,12 @@ import threading
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
 
 from contacts import InboundSms
 from rescue.db import make_engine
-from rescue.models import DrillParticipant, DrillReminderRow, OutboxMessage
+from rescue.models import DrillParticipant, DrillReminderRow
 from rescue.services import drills, inbound
-from sqlalchemy.orm import sessionmaker
 from tests.drills.conftest import SIGNATURE, T0, fresh, make_plan, reminder_rows
 
 
@@ -101,7 +101,7 @@ def test_two_workers_racing_send_each_reminder_once(app, factory, session):
         try:
             barrier.wait()
             results.append(drills.send_due_reminders(sessionmaker(engine, expire_on_commit=False), now=due))
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(e,)) for e in engines]
@@ -159,9 +159,8 @@ def test_recurring_plans(app, factory, session):
     assert drills.send_due_reminders(factory, now=T0 + timedelta(days=20)).runs_made >= 1
     fresh(session)
     assert [r.sequence for r in weekly.runs] == [0, 1, 2, 3]
-    assert drills.send_due_reminders(factory, now=T0 + timedelta(days=100)).runs_made >= 0
+    drills.send_due_reminders(factory, now=T0 + timedelta(days=100))
     fresh(session)
     assert len(weekly.runs) == 4  # repeat_count holds
     # the six-monthly plan made its July run once it came within the horizon
     assert [r.scheduled_dt.astimezone(drills.CHINA).month for r in plan.runs] == [7]
-    assert session.scalar(select(func.count(OutboxMessage.id))) >= 0
