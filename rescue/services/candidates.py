@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+import threading
+
+from sqlalchemy import String, cast, event, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from rescue.db import utcnow
@@ -23,6 +25,7 @@ from routing import Offer, rank_sources
 from routing import plan as plan_routing
 
 BEIJING_OFFSET = timedelta(hours=8)
+_REGISTRY_MODELS = (Team, Equipment, Expert, SupplyLot, Depot, Enterprise, Capability)
 _EQUIPMENT_STATUS = {"unserviceable": "故障停用", "deployed": "已出动"}
 _EXPERT_STATUS = {"busy": "忙碌", "unavailable": "不可用"}
 
@@ -85,6 +88,111 @@ def _mins(seconds: float) -> str:
     return f"{seconds / 60:.0f}"
 
 
+class _Snapshot:
+    """The registry rows ranking reads, cached per process and re-read when the registry changes.
+
+    Changed = a flush in this process touched a registry record (SQLAlchemy hook), or the
+    fingerprint (row counts, latest update and confirmation, latest audit entry: every registry
+    change through the services is audited) differs — that also catches other workers' changes.
+    Assignments are never cached: availability is read fresh on every ranking.
+    """
+
+    version = 0
+
+    def __init__(self) -> None:
+        self.key = None
+        self.rows: dict = {}
+        self.lock = threading.Lock()
+
+    _statement = None
+
+    @classmethod
+    def fingerprint(cls, session: Session):
+        if cls._statement is None:  # built once: constructing the UNION costs more than running it
+            from rescue.models import AuditEntry
+
+            def text_of(col):
+                return cast(col, String)  # one column type for the whole UNION
+
+            parts = [select(func.count(), text_of(func.max(m.updated_dt)), text_of(func.max(m.last_confirmed_dt))).select_from(m)
+                     for m in (Team, Equipment, Expert, SupplyLot, Depot, Enterprise)]
+            parts.append(select(func.count(), text_of(func.max(AuditEntry.id)), text_of(func.count())).select_from(AuditEntry))
+            parts.append(select(func.count(), text_of(func.count()), text_of(func.count())).select_from(Capability))
+            cls._statement = union_all(*parts)
+        return tuple(tuple(r) for r in session.execute(cls._statement).all())
+
+    def get(self, session: Session) -> dict:
+        key = (_Snapshot.version, self.fingerprint(session), session.get_bind().url.render_as_string())
+        if key != self.key:
+            rows = _read_registry(session)
+            with self.lock:
+                self.rows, self.key = rows, key
+        return self.rows
+
+
+def _registry_touched(session, _flush_context) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _REGISTRY_MODELS):
+            _Snapshot.version += 1
+            return
+
+
+event.listen(Session, "after_flush", _registry_touched)
+_SNAPSHOTS: dict[str, _Snapshot] = {}
+
+
+def _snapshot(session: Session) -> dict:
+    url = session.get_bind().url.render_as_string()
+    snap = _SNAPSHOTS.get(url)
+    if snap is None:
+        snap = _SNAPSHOTS[url] = _Snapshot()
+        if len(_SNAPSHOTS) > 16:  # tests create many databases
+            _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
+    return snap.get(session)
+
+
+_T, _D = aliased(Team), aliased(Depot)
+
+
+def _read_registry(session: Session) -> dict:
+    """Every row ranking may need, as plain tuples (a few hundred in Ningxia)."""
+    out = {}
+    out["capabilities"] = session.execute(select(Capability.code, Capability.name, Capability.category)).all()
+    out["enterprises"] = dict(session.execute(select(Enterprise.id, Enterprise.name)).all())
+    out["team"] = session.execute(
+        select(Team.id, Team.name, Team.lat, Team.lon, Team.turnout_min, Team.status, Team.last_confirmed_dt,
+               Team.enterprise_id, Team.level, Team.backbone, Team.headcount, team_capabilities.c.capability_code)
+        .join(team_capabilities, team_capabilities.c.team_id == Team.id).order_by(Team.id)
+    ).all()
+    out["equipment"] = session.execute(
+        select(Equipment.id, Equipment.name, Equipment.quantity, Equipment.status, Equipment.last_confirmed_dt,
+               Equipment.enterprise_id, Equipment.team_id, Equipment.depot_id, equipment_capabilities.c.capability_code,
+               _T.name.label("team_name"), _T.lat.label("team_lat"), _T.lon.label("team_lon"),
+               _T.turnout_min, _T.status.label("team_status"),
+               _D.name.label("depot_name"), _D.lat.label("depot_lat"), _D.lon.label("depot_lon"))
+        .join(equipment_capabilities, equipment_capabilities.c.equipment_id == Equipment.id)
+        .outerjoin(_T, _T.id == Equipment.team_id)
+        .outerjoin(_D, _D.id == Equipment.depot_id)
+        .order_by(Equipment.id)
+    ).all()
+    out["expert"] = session.execute(
+        select(Expert.id, Expert.name, Expert.title, Expert.employer, Expert.lat, Expert.lon, Expert.availability,
+               Expert.remote_ok, Expert.last_confirmed_dt, Expert.enterprise_id, expert_fields.c.capability_code)
+        .join(expert_fields, expert_fields.c.expert_id == Expert.id).order_by(Expert.id)
+    ).all()
+    out["supply"] = session.execute(
+        select(SupplyLot.id, SupplyLot.code, SupplyLot.name, SupplyLot.unit, SupplyLot.quantity, SupplyLot.expiry_date,
+               SupplyLot.last_confirmed_dt, SupplyLot.enterprise_id, Depot.name.label("depot_name"), Depot.lat, Depot.lon)
+        .join(Depot, Depot.id == SupplyLot.depot_id).order_by(SupplyLot.id)
+    ).all()
+    return out
+
+
+_OPEN_ASSIGNMENTS = select(
+    Assignment.resource_kind, Assignment.resource_id, Assignment.incident_id, Assignment.quantity, Assignment.need_id
+).where(Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
+
+
 class _Loader:
     """Reads the resources the needs ask for with a few column queries (cheap enough per request)."""
 
@@ -93,17 +201,14 @@ class _Loader:
         s = roads.settings
         self.fresh_after = now - timedelta(days=s.freshness_days)
         self.today = (now + BEIJING_OFFSET).date()
+        self.snap = _snapshot(session)
         self.cap_names: dict[str, str] = {}
         self.cap_category: dict[str, str] = {}
-        for code, name, cat in session.execute(select(Capability.code, Capability.name, Capability.category)).all():
+        for code, name, cat in self.snap["capabilities"]:
             self.cap_names[code], self.cap_category[code] = name, cat
-        self.enterprises: dict[int, str] = {}
+        self.enterprises: dict[int, str] = self.snap["enterprises"]
         self.busy: dict[tuple[str, int], list[tuple[int, float]]] = {}
-        rows = session.execute(
-            select(Assignment.resource_kind, Assignment.resource_id, Assignment.incident_id, Assignment.quantity,
-                   Assignment.need_id)
-            .where(Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
-        ).all()
+        rows = session.execute(_OPEN_ASSIGNMENTS).all()
         self.assigned_to_need: dict[int, float] = {}
         for kind, rid, inc, qty, need_id in rows:
             self.busy.setdefault((kind.value, rid), []).append((inc, qty))
@@ -113,8 +218,6 @@ class _Loader:
     def owner(self, enterprise_id: int | None, fallback: str) -> str:
         if enterprise_id is None:
             return fallback
-        if not self.enterprises:
-            self.enterprises = dict(self.session.execute(select(Enterprise.id, Enterprise.name)).all()) or {0: ""}
         return self.enterprises.get(enterprise_id) or fallback
 
     def _freshness(self, res: Resource) -> None:
@@ -133,13 +236,7 @@ class _Loader:
         out: dict[str, list[Resource]] = {c: [] for c in caps}
         if not caps:
             return out
-        rows = self.session.execute(
-            select(Team.id, Team.name, Team.lat, Team.lon, Team.turnout_min, Team.status, Team.last_confirmed_dt,
-                   Team.enterprise_id, Team.level, Team.backbone, Team.headcount, team_capabilities.c.capability_code)
-            .join(team_capabilities, team_capabilities.c.team_id == Team.id)
-            .where(team_capabilities.c.capability_code.in_(caps))
-            .order_by(Team.id)
-        ).all()
+        rows = [r for r in self.snap["team"] if r.capability_code in caps]
         for r in rows:
             res = Resource("team", r.id, r.name, self.owner(r.enterprise_id, f"{LEVEL_NAMES.get(r.level.value, '')}级队伍"),
                            r.lat, r.lon, 60.0 * float(r.turnout_min or 0), 1.0, r.last_confirmed_dt)
@@ -159,19 +256,7 @@ class _Loader:
         out: dict[str, list[Resource]] = {c: [] for c in caps}
         if not caps:
             return out
-        T, D = aliased(Team), aliased(Depot)
-        rows = self.session.execute(
-            select(Equipment.id, Equipment.name, Equipment.quantity, Equipment.status, Equipment.last_confirmed_dt,
-                   Equipment.enterprise_id, Equipment.team_id, Equipment.depot_id, equipment_capabilities.c.capability_code,
-                   T.name.label("team_name"), T.lat.label("team_lat"), T.lon.label("team_lon"),
-                   T.turnout_min, T.status.label("team_status"),
-                   D.name.label("depot_name"), D.lat.label("depot_lat"), D.lon.label("depot_lon"))
-            .join(equipment_capabilities, equipment_capabilities.c.equipment_id == Equipment.id)
-            .outerjoin(T, T.id == Equipment.team_id)
-            .outerjoin(D, D.id == Equipment.depot_id)
-            .where(equipment_capabilities.c.capability_code.in_(caps))
-            .order_by(Equipment.id)
-        ).all()
+        rows = [r for r in self.snap["equipment"] if r.capability_code in caps]
         loading = 60.0 * self.roads.settings.depot_loading_min
         for r in rows:
             if r.team_id is not None:
@@ -200,13 +285,8 @@ class _Loader:
             return out
         categories = {self.cap_category.get(c) for c in caps}
         related = {c for c, cat in self.cap_category.items() if cat in categories}
-        rows = self.session.execute(
-            select(Expert.id, Expert.name, Expert.title, Expert.employer, Expert.lat, Expert.lon, Expert.availability,
-                   Expert.remote_ok, Expert.last_confirmed_dt, Expert.enterprise_id, expert_fields.c.capability_code)
-            .join(expert_fields, expert_fields.c.expert_id == Expert.id)
-            .where(expert_fields.c.capability_code.in_(caps | related))
-            .order_by(Expert.id)
-        ).all()
+        wanted = caps | related
+        rows = [r for r in self.snap["expert"] if r.capability_code in wanted]
         by_expert: dict[int, list] = {}
         for r in rows:
             by_expert.setdefault(r.id, []).append(r)
@@ -238,13 +318,7 @@ class _Loader:
         out: dict[str, list[Resource]] = {c: [] for c in codes}
         if not codes:
             return out
-        rows = self.session.execute(
-            select(SupplyLot.id, SupplyLot.code, SupplyLot.name, SupplyLot.unit, SupplyLot.quantity, SupplyLot.expiry_date,
-                   SupplyLot.last_confirmed_dt, SupplyLot.enterprise_id, Depot.name.label("depot_name"), Depot.lat, Depot.lon)
-            .join(Depot, Depot.id == SupplyLot.depot_id)
-            .where(SupplyLot.code.in_(codes))
-            .order_by(SupplyLot.id)
-        ).all()
+        rows = [r for r in self.snap["supply"] if r.code in codes]
         loading = 60.0 * self.roads.settings.depot_loading_min
         for r in rows:
             taken = sum(q for _inc, q in self.busy.get(("supply", r.id), []))
@@ -457,7 +531,7 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
                              shareable=o.res.remote) for o in pool]
         for o in pool:
             by_key[o.res.key] = o
-    result = plan_routing(needs, offers)
+    result = _plan_by_component(needs, offers)
     need_by_id = {v.need.id: v for v in views}
     via_needed = [by_key[a.source] for a in result.assignments if a.source[0] != "expert" or not by_key[a.source].res.remote]
     _attach_routes(roads, session, incident, list({o.res.key: o for o in via_needed}.values()), now)
@@ -487,6 +561,44 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
         "optimal": result.optimal,
         "computed_at": now.isoformat(),
     }
+
+
+def _plan_by_component(needs: dict, offers: dict):
+    """Plan needs that share no resources separately (supplies, items, experts, teams rarely mix):
+    the same uncovered needs and makespan, a much smaller search."""
+    from routing import Plan
+
+    parent = {n: n for n in needs}
+
+    def find(n):
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    owner: dict = {}
+    for n, offs in offers.items():
+        for o in offs:
+            if o.shareable:
+                continue
+            if o.source in owner:
+                parent[find(n)] = find(owner[o.source])
+            else:
+                owner[o.source] = n
+    groups: dict = {}
+    for n in needs:
+        groups.setdefault(find(n), []).append(n)
+    parts = [plan_routing({n: needs[n] for n in g}, {n: offers.get(n, []) for n in g}) for g in groups.values()]
+    order = {n: i for i, n in enumerate(needs)}
+    assignments = sorted((a for p in parts for a in p.assignments), key=lambda a: order[a.need])
+    return Plan(
+        assignments=assignments,
+        makespan_s=max((p.makespan_s for p in parts), default=0.0),
+        total_arrival_s=sum(p.total_arrival_s for p in parts),
+        uncovered={n: short for p in parts for n, short in p.uncovered.items()},
+        partial=[a for p in parts for a in p.partial],
+        optimal=all(p.optimal for p in parts),
+    )
 
 
 def _useful(pool: list[Option], view: NeedView, asked_of_kind: float) -> list[Option]:

@@ -129,36 +129,34 @@ def main_roads(net: RoadNetwork, edges, *, max_refs: int = 3, min_share: float =
     """
     if edges is None or len(edges) == 0:
         return []
+    split = net._cache.get("ref_split")
+    if split is None:  # "G109;G6" -> ("G109", "G6"), once per network
+        split = [tuple(r.strip() for r in str(x).replace(",", ";").split(";") if r.strip()) for x in net.refs.tolist()]
+        net._cache["ref_split"] = split
     e = np.asarray(edges, dtype=np.int64)
     codes = net.ref_code[e]
-    lengths = net.length_m[e]
-    total = float(lengths.sum())
-    per_edge = [str(net.refs[c]).replace(",", ";").split(";") if c else [] for c in codes.tolist()]
-    covered = np.zeros(e.shape[0], dtype=bool)
+    total = float(net.length_m[e].sum())
+    # metres and first position per distinct ref code along the route
+    uniq, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    metres = np.bincount(inverse, weights=net.length_m[e])
+    groups = [(split[int(c)], float(m), int(f)) for c, m, f in zip(uniq.tolist(), metres, first) if c]
     chosen: list[str] = []
-    while len(chosen) < max_refs:
+    open_groups = groups
+    while len(chosen) < max_refs and open_groups:
         gain: dict[str, float] = {}
-        for i, refs in enumerate(per_edge):
-            if covered[i]:
-                continue
+        for refs, m, _f in open_groups:
             for r in refs:
-                r = r.strip()
-                if r and r not in chosen:
-                    gain[r] = gain.get(r, 0.0) + float(lengths[i])
-        if not gain:
-            break
+                gain[r] = gain.get(r, 0.0) + m
         best = max(gain, key=lambda r: (gain[r], -len(r)))
         if gain[best] < max(min_m, min_share * total):
             break
         chosen.append(best)
-        for i, refs in enumerate(per_edge):
-            if best in (r.strip() for r in refs):
-                covered[i] = True
-    first = {}
-    for i, refs in enumerate(per_edge):
+        open_groups = [g for g in open_groups if best not in g[0]]
+    order = {}
+    for refs, _m, f in groups:
         for r in refs:
-            first.setdefault(r.strip(), i)
-    return sorted(chosen, key=lambda r: first.get(r, 0))
+            order[r] = min(order.get(r, f), f)
+    return sorted(chosen, key=lambda r: order.get(r, 0))
 
 
 def roads_geojson(net: RoadNetwork, *, max_features: int = 60_000) -> bytes:
