@@ -23,6 +23,14 @@ DEFAULTS = {
     "TWILIO_FROM": None,
     "TWILIO_MESSAGING_SERVICE_SID": None,
     "TWILIO_BASE_URL": None,
+    "TWILIO_TIMEOUT_S": 10.0,
+    "SMS_RATE_PER_S": 10.0,  # per sender; 0: no limit
+    "RESPONDER_LINKS": False,  # off: Chinese carriers often block links
+    "RESPONDER_TTL_S": 24 * 3600,
+    "IMPORT_MAX_ROWS": 5000,
+    "MAP_TILE_URL": "",  # optional tile layer; the map works offline without one
+    "MAP_TILE_ATTRIBUTION": "",
+    "CONSOLE_POLL_MS": 3000,
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "ROADS_FILE": None,  # None: the active network in the instance folder, else the seeded Ningxia one
     "OFFROAD_KMH": 15.0,
