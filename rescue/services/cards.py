@@ -45,6 +45,7 @@ from rescue.validation import parse
 
 SHORT_MAX = 60
 REVIEW_STAGES = ((30, "d30"), (7, "d7"))
+OVERDUE_NOTICE_DAYS = 7
 # numbers anyone may put on a card without a contact record
 PUBLIC_NUMBERS = {"110", "119", "120", "122", "12350"}
 _CONTENT_KEYS = ("post", "area", "incident_types", "risks", "when_to_act", "steps", "reporting", "ppe", "prohibitions",
@@ -446,7 +447,7 @@ def serialize_versions(session: Session, card: ResponseCard) -> list[dict]:
 
 
 def send_review_reminders(session_factory, gateway=None, *, now: datetime, settings=None) -> int:
-    """The job: remind each card's owner 30 and 7 days before its review date and once when it passes."""
+    """The job: remind each card's owner 30 and 7 days before its review date and once in the week after it."""
     settings = dispatches.settings_of(settings)
     today = now.astimezone(CHINA).date()
     sent = 0
@@ -455,6 +456,8 @@ def send_review_reminders(session_factory, gateway=None, *, now: datetime, setti
             ResponseCard.active.is_(True), ResponseCard.review_date <= today + timedelta(days=REVIEW_STAGES[0][0]))).all()
     for card_id, review_date in cards:
         days_left = (review_date - today).days
+        if days_left < -OVERDUE_NOTICE_DAYS:
+            continue  # long overdue: listed, not texted again
         stage = "overdue" if days_left < 0 else None
         if stage is None:
             for days, name in REVIEW_STAGES:

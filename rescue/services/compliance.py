@@ -11,7 +11,8 @@ Rules ([U] wording of the law, see DOMAIN.md):
 A drill counts for the enterprise that organised it and for every enterprise taking part. A rule is `overdue`
 when its due date (last held drill + period) has passed or no drill is on record, `due_soon` within
 `DUE_SOON_DAYS`, else `ok`. Enterprises' safety managers are reminded once 30 days and once 7 days before a
-due date and once when it has passed (only the most urgent stage is sent if the worker was away).
+due date and once in the first week after it has passed (only the most urgent stage is sent if the worker was
+away; an enterprise overdue for longer, or with no drill on record, is followed up from the regulator's list).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from rescue.services import dispatches
 from rescue.services.drills import CHINA, begin_write, enterprise_recipients, sms_phone
 
 DUE_SOON_DAYS = 30
+# an "overdue" SMS goes out only in the first days after the due date; long-overdue enterprises (or ones with no
+# drill on record) are the regulator's list to follow up, not a stream of texts
+OVERDUE_NOTICE_DAYS = 7
 REMINDER_STAGES = ((30, "d30"), (7, "d7"))
 
 
@@ -185,7 +189,8 @@ def _day(value: str | None):
 
 def _stage(state: dict) -> str | None:
     if state["status"] == "overdue":
-        return "overdue"
+        late = -state["days_left"] if state["days_left"] is not None else None
+        return "overdue" if late is not None and late <= OVERDUE_NOTICE_DAYS else None
     days_left = state["days_left"]
     stage = None
     for days, name in REMINDER_STAGES:

@@ -145,13 +145,22 @@ def test_seeded_cards_and_short_form_for_dispatch(app, session):
 
 def test_review_reminders_once(app, session):
     factory = app.extensions["db"].session_factory
-    # seeded: one card 20 days before review (30-day stage), one 5 days before (7-day), one overdue
     now = datetime.now(UTC)
-    first = cards.send_review_reminders(factory, now=now)
-    again = cards.send_review_reminders(factory, now=now + timedelta(minutes=5))
-    assert first >= 3 and again == 0
+    today = now.astimezone(cards.CHINA).date()
+    made = {}
+    for number, days in (("R-30", 20), ("R-7", 5), ("R-LATE", -3), ("R-OLD", -60), ("R-FAR", 100)):
+        card = cards.create_card(session, _card_data(session, number=number,
+                                                     review_date=(today + timedelta(days=days)).isoformat()),
+                                 actor=None, now=now)
+        made[number] = card.id
+    session.commit()
+    assert cards.send_review_reminders(factory, now=now) == 3
+    assert cards.send_review_reminders(factory, now=now + timedelta(minutes=5)) == 0
     session.rollback()
-    stages = {k.rsplit(":", 1)[1] for k in session.scalars(select(NoticeLog.key).where(NoticeLog.kind == "card_review"))}
-    assert stages == {"d30", "d7", "overdue"}
+    keys = session.scalars(select(NoticeLog.key).where(NoticeLog.kind == "card_review")).all()
+    stages = {int(k.split(":")[1]): k.rsplit(":", 1)[1] for k in keys}
+    assert stages == {made["R-30"]: "d30", made["R-7"]: "d7", made["R-LATE"]: "overdue"}
     bodies = session.scalars(select(OutboxMessage.body).where(OutboxMessage.purpose == "notice")).all()
-    assert any("NXMY-CZK-002" in b and "已于" in b for b in bodies)
+    assert any("R-LATE" in b and "已于" in b for b in bodies) and not any("R-OLD" in b for b in bodies)
+    # the 7-day reminder follows the 30-day one when its day comes, once
+    assert cards.send_review_reminders(factory, now=now + timedelta(days=14)) == 1

@@ -98,8 +98,9 @@ def test_reminders_before_overdue_are_sent_once(app, session):
     keys = sorted(session.scalars(select(NoticeLog.key).where(NoticeLog.key.like(f"compliance:{ent.id}:%"))))
     assert [k.split(":")[2] + ":" + k.rsplit(":", 1)[1] for k in keys] == ["onsite_plan:d30", "six_months:d30"]
     compliance.send_compliance_reminders(factory, now=T0 + timedelta(days=20))  # 7-day stage
-    compliance.send_compliance_reminders(factory, now=T0 + timedelta(days=40))  # overdue
-    compliance.send_compliance_reminders(factory, now=T0 + timedelta(days=41))
+    compliance.send_compliance_reminders(factory, now=T0 + timedelta(days=26))  # overdue (in its first week)
+    compliance.send_compliance_reminders(factory, now=T0 + timedelta(days=27))
+    compliance.send_compliance_reminders(factory, now=T0 + timedelta(days=60))  # long overdue: no more texts
     fresh(session)
     keys = sorted(session.scalars(select(NoticeLog.key).where(NoticeLog.key.like(f"compliance:{ent.id}:six_months:%"))))
     assert [k.rsplit(":", 1)[1] for k in keys] == ["d30", "d7", "overdue"]
