@@ -53,7 +53,6 @@ def register_job(name: str, func, *, seconds: float, needs: tuple[str, ...] = ()
 register_job("drain_outbox", outbox.drain_outbox, seconds=1, needs=("settings", "rate_limiter"))
 register_job("escalate_due", escalation.escalate_due, seconds=5, needs=("settings",))
 register_job("send_due_reminders", drills.send_due_reminders, seconds=60, needs=("settings",))
-register_job("apply_rsvp_replies", drills.apply_rsvp_replies, seconds=15)
 register_job("compliance_reminders", compliance.send_compliance_reminders, seconds=3600, needs=("settings",))
 register_job("card_review_reminders", cards.send_review_reminders, seconds=3600, needs=("settings",))
 

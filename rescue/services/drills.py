@@ -16,8 +16,8 @@ The rules, in one place:
   reminder that could no longer help (the drill has started or is about to) is not sent at all.
 * **RSVP.** Every participant has a 4-character reply code (dispatch codes have 3 while fewer than 2,000 are
   open, so the two never collide); "R7K2 1" means attending, "R7K2 2" or "请假" means not.
-  `apply_rsvp` reads one inbound SMS; the `apply_rsvp_replies` job picks up replies the dispatch pipeline
-  could not place (outcome `unknown_code` / `no_open_assignment`).
+  `apply_rsvp` reads one inbound SMS; rescue.services.inbound calls it for replies that answer no
+  open dispatch, before flagging them for the dispatcher.
 * **Drill mode.** Starting a run creates an incident with `drill = True` (rescue.services.incidents) and
   dispatches the participating teams through rescue.services.dispatches, so every SMS carries 【演练】 after
   the signature. Real statistics use `real_only()`; `response_statistics` shows how.
@@ -608,24 +608,6 @@ def apply_rsvp(session: Session, record: InboundMessage, *, now: datetime) -> Dr
     record.reviewed_by = "drills"
     record.reviewed_dt = now
     return participant
-
-
-def apply_rsvp_replies(session_factory, gateway=None, *, now: datetime, limit: int = 200) -> int:
-    """The job: replies the dispatch pipeline could not place are tried as drill RSVPs. Returns how many applied."""
-    applied = 0
-    with session_factory() as session:
-        begin_write(session)
-        stmt = select(InboundMessage).where(InboundMessage.needs_review.is_(True),
-                                            InboundMessage.outcome.in_(("unknown_code", "no_open_assignment")),
-                                            InboundMessage.received_dt >= now - timedelta(days=2)
-                                            ).order_by(InboundMessage.id).limit(limit)
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        for record in session.scalars(stmt).all():
-            if apply_rsvp(session, record, now=now) is not None:
-                applied += 1
-        session.commit()
-    return applied
 
 
 # -- drill mode --------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from contacts import DeliveryReceipt, InboundSms, ReplyKind, normalize_phone, pa
 from contacts.errors import InvalidPhoneError
 from rescue.models import Assignment, ContactPerson, DeliveryReceiptEntry, Expert, InboundMessage, OutboxMessage, SmsOptOut
 from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus
-from rescue.services import escalation, outbox
+from rescue.services import drills, escalation, outbox
 from rescue.services.dispatches import add_event, set_status
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,9 @@ def handle_inbound(session: Session, sms: InboundSms, *, provider: str, now: dat
         session.flush()
         return record
     assignment, why = _find_assignment(session, phone, reply.code)
+    if assignment is None and drills.apply_rsvp(session, record, now=now) is not None:
+        session.flush()
+        return record
     if assignment is None:
         record.outcome = "unknown_number" if not known and not reply.code else (why or "no_open_assignment")
         record.needs_review = True

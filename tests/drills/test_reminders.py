@@ -8,7 +8,7 @@ from sqlalchemy.orm import sessionmaker
 
 from contacts import InboundSms
 from rescue.db import make_engine
-from rescue.models import DrillParticipant, DrillReminderRow
+from rescue.models import DrillParticipant, DrillReminderRow, InboundMessage
 from rescue.services import drills, inbound
 from tests.drills.conftest import SIGNATURE, T0, fresh, make_plan, reminder_rows
 
@@ -139,10 +139,10 @@ def test_rsvp_by_reply_code(app, factory, session):
         inbound.handle_inbound(session, InboundSms(from_=person.phone, to="", body=f"{person.reply_code} {answer}",
                                                    provider_id=None), provider="fake", now=now)
     session.commit()
-    assert drills.apply_rsvp_replies(factory, now=now) == 2
     fresh(session)
     assert (yes.rsvp.value, no.rsvp.value) == ("yes", "no")
-    assert drills.apply_rsvp_replies(factory, now=now) == 0
+    outcomes = session.scalars(select(InboundMessage.outcome).order_by(InboundMessage.id)).all()
+    assert outcomes[-2:] == ["rsvp", "rsvp"]  # applied at once, not flagged for the dispatcher
 
 
 def test_recurring_plans(app, factory, session):
