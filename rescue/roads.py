@@ -10,6 +10,7 @@ later starts (and other workers) load the cache in milliseconds.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import threading
 import time
@@ -115,6 +116,8 @@ class RoadGraph:
                         roads = ActiveRoads(net, gaz, _settings(app.config), source=str(source))
                         net._cache["active_roads"] = roads
                     self._roads = roads
+                    # long-lived from here on: keep the cyclic GC from walking them on every request
+                    gc.freeze()
         return self._roads
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -249,9 +249,12 @@ def rank_sources(
     extra_s: Mapping[Hashable, float] | None = None,
     blocked=None,
     offroad_kmh: float = DEFAULT_OFFROAD_KMH,
-    with_routes: bool = True,
+    with_routes: bool | Collection[Hashable] = True,
 ) -> list[Ranked]:
     """Return the ``k`` sources that can arrive first at ``target``, best first.
+
+    ``with_routes`` may also be a collection of sources: routes only for those (one search gives
+    every arrival, routes are rebuilt just for the ones shown).
 
     Arrival (s) = ``extra_s[source]`` (turnout) + off-road leg at the source + road travel
     + off-road leg at the target, driving from each source TO the target (one-ways respected).
@@ -319,8 +322,10 @@ def rank_sources(
     if len(top) > 16:
         search.build_tree()
     out = []
+    wanted = None if isinstance(with_routes, bool) else set(with_routes)
     for i in top:
-        route = _assemble(search, snaps[i], int(edges[i]), float(frac[i]), (n1[i], c1[i]), (n2[i], c2[i]), float(direct[i]), with_routes)
+        routed = with_routes if wanted is None else ids[i] in wanted
+        route = _assemble(search, snaps[i], int(edges[i]), float(frac[i]), (n1[i], c1[i]), (n2[i], c2[i]), float(direct[i]), routed)
         out.append(
             Ranked(
                 source=ids[i], arrival_s=float(val[i]), extra_s=float(extra[i]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import gc
 import threading
 
 from sqlalchemy import String, cast, event, func, select, union_all
@@ -127,6 +128,7 @@ class _Snapshot:
             rows = _read_registry(session)
             with self.lock:
                 self.rows, self.key = rows, key
+            gc.freeze()  # long-lived rows: spare the cyclic GC from walking them per request
         return self.rows
 
 

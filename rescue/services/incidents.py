@@ -130,23 +130,22 @@ def create_incident(session: Session, network, data: dict, *, area, actor: User 
     obj = parse(IncidentIn, data, context=validation_context(session, area))
     lat, lon, label = locate(roads, obj, area=area)
     itype = session.get(IncidentType, obj.type)
-    incident = Incident(
-        type_code=obj.type, level=obj.level, status=IncidentStatus.open, lat=lat, lon=lon, place=label,
-        description=obj.description, drill=obj.drill, created_by_id=actor.id if actor else None, created_dt=now,
-    )
-    _set_needs(incident, _needs_from(session, obj.needs) if obj.needs is not None else template_needs(session, itype))
+    fields = dict(type_code=obj.type, level=obj.level, status=IncidentStatus.open, lat=lat, lon=lon, place=label,
+                  description=obj.description, drill=obj.drill, created_by_id=actor.id if actor else None, created_dt=now)
     for attempt in range(5):
-        incident.number = next_number(session, now=now)
+        incident = Incident(number=next_number(session, now=now), **fields)
+        _set_needs(incident, _needs_from(session, obj.needs) if obj.needs is not None else template_needs(session, itype))
+        session.add(incident)
         try:
-            with session.begin_nested():
-                session.add(incident)
-                session.flush()
-            break
-        except IntegrityError:  # another request took the number: take the next one
+            session.flush()
+            return incident
+        except IntegrityError:
+            # another request took the number at the same moment: start over with the next one
+            # (a savepoint would cost a write lock on SQLite for every incident; clashes are rare)
+            session.rollback()
             if attempt == 4:
                 raise
-            session.expunge(incident) if incident in session else None
-    return incident
+    raise AssertionError("unreachable")
 
 
 def get_incident(session: Session, incident_id: int) -> Incident:

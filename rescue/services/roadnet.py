@@ -74,14 +74,7 @@ class ActiveRoads:
     # ------------------------------------------------------------ closures
     def closure_mask(self, session: Session, *, now: datetime) -> np.ndarray | None:
         """Closed edges of the closures active at ``now`` (None when nothing is closed)."""
-        from rescue.models import RoadClosure
-
-        rows = session.execute(
-            select(RoadClosure.id, RoadClosure.lat, RoadClosure.lon, RoadClosure.radius_m, RoadClosure.polygon)
-            .where(RoadClosure.lifted_dt.is_(None))
-            .where((RoadClosure.expires_dt.is_(None)) | (RoadClosure.expires_dt > now))
-            .order_by(RoadClosure.id)
-        ).all()
+        rows = session.execute(_active_closures_stmt(), {"now": now}).all()
         if not rows:
             return None
         # closures never change once made (only lifted or expired), so their ids are the version
@@ -100,6 +93,27 @@ class ActiveRoads:
     # ----------------------------------------------------------- main roads
     def via(self, edges) -> list[str]:
         return main_roads(self.net, edges)
+
+
+_ACTIVE_CLOSURES = None
+
+
+def _active_closures_stmt():
+    """Active closures at :now (built once)."""
+    global _ACTIVE_CLOSURES
+    if _ACTIVE_CLOSURES is None:
+        from sqlalchemy import bindparam
+
+        from rescue.models import RoadClosure
+
+        now = bindparam("now", type_=RoadClosure.__table__.c.expires_dt.type)
+        _ACTIVE_CLOSURES = (
+            select(RoadClosure.id, RoadClosure.lat, RoadClosure.lon, RoadClosure.radius_m, RoadClosure.polygon)
+            .where(RoadClosure.lifted_dt.is_(None))
+            .where((RoadClosure.expires_dt.is_(None)) | (RoadClosure.expires_dt > now))
+            .order_by(RoadClosure.id)
+        )
+    return _ACTIVE_CLOSURES
 
 
 def closure_edges(net: RoadNetwork, lat, lon, radius_m, polygon) -> np.ndarray:
@@ -134,12 +148,19 @@ def main_roads(net: RoadNetwork, edges, *, max_refs: int = 3, min_share: float =
         split = [tuple(r.strip() for r in str(x).replace(",", ";").split(";") if r.strip()) for x in net.refs.tolist()]
         net._cache["ref_split"] = split
     e = np.asarray(edges, dtype=np.int64)
-    codes = net.ref_code[e]
-    total = float(net.length_m[e].sum())
-    # metres and first position per distinct ref code along the route
-    uniq, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    metres = np.bincount(inverse, weights=net.length_m[e])
-    groups = [(split[int(c)], float(m), int(f)) for c, m, f in zip(uniq.tolist(), metres, first) if c]
+    codes = net.ref_code[e].tolist()
+    lengths = net.length_m[e].tolist()
+    total = sum(lengths)
+    # metres and first position per distinct ref code along the route (plain Python: routes are short)
+    acc: dict[int, list] = {}
+    for i, (c, m) in enumerate(zip(codes, lengths)):
+        if c:
+            slot = acc.get(c)
+            if slot is None:
+                acc[c] = [m, i]
+            else:
+                slot[0] += m
+    groups = [(split[c], m, f) for c, (m, f) in acc.items()]
     chosen: list[str] = []
     open_groups = groups
     while len(chosen) < max_refs and open_groups:
