@@ -20,7 +20,7 @@ The rules, in one place:
   open dispatch, before flagging them for the dispatcher.
 * **Drill mode.** Starting a run creates an incident with `drill = True` (rescue.services.incidents) and
   dispatches the participating teams through rescue.services.dispatches, so every SMS carries 【演练】 after
-  the signature. Real statistics use `real_only()`; `response_statistics` shows how.
+  the signature. Drills stay out of real statistics (rescue.services.statistics).
 * **Turnout update.** Time to muster (from the page to the team reporting mustered: its assignment's
   `on_scene_dt`, or a time recorded by the evaluator) is the measured turnout time. The team's `turnout_min`
   becomes an exponentially weighted average: new = (1 − 0.3)·old + 0.3·measured, where the measurement is
@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -804,28 +804,6 @@ def _close_drill_incident(session: Session, incident: Incident, final: Assignmen
 
 
 # -- statistics ----------------------------------------------------------------------------------------
-
-
-def real_only(stmt, incident_column=Incident.drill):
-    """Restrict a statement over incidents (or joined to them) to real ones: drills never count."""
-    return stmt.where(incident_column.is_(False))
-
-
-def response_statistics(session: Session, *, since: datetime | None = None, drills: bool = False) -> dict:
-    """Incidents, assignments and mean times to acknowledge / reach the scene; real incidents only unless
-    `drills` (then drills only)."""
-    inc = select(func.count(Incident.id)).where(Incident.drill.is_(drills))
-    asg = select(Assignment.created_dt, Assignment.acknowledged_dt, Assignment.on_scene_dt).join(
-        Incident, Incident.id == Assignment.incident_id).where(Incident.drill.is_(drills))
-    if since is not None:
-        inc = inc.where(Incident.created_dt >= since)
-        asg = asg.where(Incident.created_dt >= since)
-    rows = session.execute(asg).all()
-    acks = [(a - c).total_seconds() for c, a, _ in rows if a]
-    scene = [(s - c).total_seconds() for c, _, s in rows if s]
-    return {"incidents": session.scalar(inc) or 0, "assignments": len(rows),
-            "mean_ack_s": round(sum(acks) / len(acks), 1) if acks else None,
-            "mean_on_scene_s": round(sum(scene) / len(scene), 1) if scene else None}
 
 
 # -- output ------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from contacts import InboundSms
 from rescue import roads
 from rescue.models import Assignment, Incident, OutboxMessage, Team
-from rescue.services import candidates, drills, inbound, incidents
+from rescue.services import candidates, drills, inbound, incidents, statistics
 from tests.drills.conftest import SIGNATURE, T0, fresh, make_plan, plan_data, team
 
 
@@ -51,7 +51,7 @@ def test_drill_runs_through_the_dispatch_pipeline(app, session):
     session.commit()
     order = [c["id"] for c in ranked()]
     assert order.index(drilled.id) < order.index(rival_team.id)
-    stats_before = drills.response_statistics(session)
+    stats_before = statistics.response_statistics(session)
 
     plan = make_plan(session, starts_at=(T0 + timedelta(hours=1)).isoformat())
     run = drills.start_run(session, network, plan, actor=None, now=T0 + timedelta(hours=1), area=area)
@@ -92,8 +92,8 @@ def test_drill_runs_through_the_dispatch_pipeline(app, session):
     assert drilled.turnout_min == drills.updated_turnout(old, 30)
 
     # the drill stays out of real statistics, and the slower turnout now ranks the rival first
-    assert drills.response_statistics(session) == stats_before
-    assert drills.response_statistics(session, drills=True)["incidents"] == 1
+    assert statistics.response_statistics(session) == stats_before
+    assert statistics.response_statistics(session, drills=True)["incidents"] == 1
     fresh(session)
     after = ranked()
     order = [c["id"] for c in after]
@@ -130,3 +130,12 @@ def test_drill_api_plan_start_record(app, api, session):
     run = api("regulator").get(f"/api/v1/drills/{plan_id}/runs/{recorded.json['id']}")
     assert run.status_code == 200 and run.json["drill"] is True
     assert admin.get("/api/v1/openapi.json").json["paths"]["/api/v1/drills/{plan_id}/start"]["post"]
+
+
+def test_statistics_api_keeps_drills_apart(api):
+    d = api("dispatcher")
+    res = d.get("/api/v1/statistics")
+    assert res.status_code == 200 and set(res.json) == {"real", "drills"}
+    assert res.json["real"]["incidents"] == 0 and res.json["drills"]["incidents"] >= 0
+    assert d.get("/api/v1/statistics?since=yesterday").status_code == 422
+    assert api("enterprise-a").get("/api/v1/statistics").status_code == 403

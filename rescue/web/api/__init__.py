@@ -25,4 +25,16 @@ def page(items: list, total: int, limit: int, offset: int) -> dict:
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-from rescue.web.api import cards, dispatches, drills, incidents, openapi, registry, roads, spreadsheets, tokens  # noqa: E402,F401  (views register on bp)
+# the view modules register their routes on bp when imported
+from rescue.web.api import (  # noqa: E402, F401
+    cards,
+    dispatches,
+    drills,
+    incidents,
+    openapi,
+    registry,
+    roads,
+    spreadsheets,
+    statistics,
+    tokens,
+)
