@@ -124,7 +124,10 @@ class RoadGraph:
 def init_app(app) -> None:
     """Register the road graph; it loads lazily, or at start with ROADS_PRELOAD (default outside tests)."""
     app.extensions[EXTENSION] = RoadGraph(app)
-    if app.config.get("ROADS_PRELOAD", not app.testing):
+    preload = app.config.get("ROADS_PRELOAD", not app.testing)
+    if isinstance(preload, str):  # RESCUE_ROADS_PRELOAD=0/1 from the environment
+        preload = preload.strip().lower() in {"1", "true", "yes", "on"}
+    if preload:
         app.extensions[EXTENSION].get()
 
 
