@@ -280,6 +280,22 @@ def update_card(session: Session, card: ResponseCard, data: dict, *, actor: User
     return card
 
 
+def link_options(session: Session, enterprise_id: int) -> dict[str, list[tuple[int | str, str]]]:
+    """What a card of `enterprise_id` may link to, as (id, label) choices for a form: its contacts (its own and its
+    teams'), equipment and depots (its own and shared ones), and the incident types."""
+    contacts = [c for c in session.scalars(select(ContactPerson).order_by(ContactPerson.name, ContactPerson.id))
+                if _contact_enterprise(c) == enterprise_id]
+    equipment = session.scalars(select(Equipment).where(Equipment.enterprise_id == enterprise_id).order_by(Equipment.name))
+    depots = session.scalars(select(Depot).where(or_(Depot.enterprise_id == enterprise_id, Depot.enterprise_id.is_(None)))
+                             .order_by(Depot.name))
+    return {
+        "contacts": [(c.id, f"{c.name} {c.phone}") for c in contacts],
+        "equipment": [(e.id, f"{e.name}×{e.quantity:g}") for e in equipment],
+        "depots": [(d.id, d.name) for d in depots],
+        "incident_types": [(t.code, t.name) for t in session.scalars(select(IncidentType).order_by(IncidentType.code))],
+    }
+
+
 # -- resolving live data -----------------------------------------------------------------------------------
 
 
@@ -398,17 +414,19 @@ def short_form(content: dict, *, limit: int = SHORT_MAX) -> str:
     return out or (heads[0][:limit] if heads else "")
 
 
-def short_for(session: Session, *, enterprise_id: int | None, incident_type: str | None) -> str:
-    """The short form of the enterprise's card covering `incident_type` (for the dispatch SMS), or ""."""
-    if enterprise_id is None:
-        return ""
+def card_for(session: Session, *, enterprise_id: int | None, incident_type: str | None) -> ResponseCard | None:
+    """The enterprise's first active card covering `incident_type`, or None."""
+    if enterprise_id is None or not incident_type:
+        return None
     cards = session.scalars(select(ResponseCard).where(ResponseCard.enterprise_id == enterprise_id,
                                                        ResponseCard.active.is_(True)).order_by(ResponseCard.id)).all()
-    for card in cards:
-        content = current(card).content
-        if incident_type in (content.get("incident_types") or []):
-            return short_form(content)
-    return ""
+    return next((c for c in cards if incident_type in (current(c).content.get("incident_types") or [])), None)
+
+
+def short_for(session: Session, *, enterprise_id: int | None, incident_type: str | None) -> str:
+    """The short form of the enterprise's card covering `incident_type` (for the dispatch SMS), or ""."""
+    card = card_for(session, enterprise_id=enterprise_id, incident_type=incident_type)
+    return short_form(current(card).content) if card is not None else ""
 
 
 def link_key(secret: str, card_id: int) -> str:

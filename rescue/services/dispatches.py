@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -159,9 +159,17 @@ def task_text(session: Session, need: IncidentNeed | None, kind: str, resource, 
     return "增援处置"
 
 
+# optional parts of the dispatch SMS and the notice field that carries each
+_DROPPABLE = {"route": "route", "eta": "eta_min", "landmark": "landmark", "muster": "muster_point"}
+_DROPPABLE_EMPTY = {"route": "", "eta": None, "landmark": "", "muster": ""}
+
+
 def compose_for(incident: Incident, *, task: str, reply_code: str, eta_s: float | None, via: str = "",
-                muster_point: str = "", signature: str, link: str | None = None) -> ComposedSms:
-    """The dispatch SMS of one assignment; a responder link (when on) is appended after the core text."""
+                muster_point: str = "", signature: str, link: str | None = None, card_short: str = "") -> ComposedSms:
+    """The dispatch SMS of one assignment; a responder link (when on) is appended after the core text.
+
+    The card's short form is added only as a second segment: when the whole core fits one segment and the core
+    plus the card fits two (otherwise the core is sent alone, fitted to one segment as before)."""
     notice = DispatchNotice(
         incident_no=incident.number,
         event_type=incident.type.name if incident.type else incident.type_code,
@@ -175,6 +183,13 @@ def compose_for(incident: Incident, *, task: str, reply_code: str, eta_s: float 
         drill=incident.drill,
     )
     composed = compose_dispatch(notice, signature=signature)
+    if card_short and composed.segments == 1:
+        # the core exactly as fitted to one segment (its dropped parts left out), then the card after it
+        fitted = replace(notice, card_short=card_short, **{_DROPPABLE[p]: _DROPPABLE_EMPTY[p] for p in composed.dropped
+                                                             if p in _DROPPABLE})
+        with_card = compose_dispatch(fitted, signature=signature, max_segments=2)
+        if "card" not in with_card.dropped and with_card.text.startswith(composed.text):
+            composed = with_card
     if link:
         text = composed.text + f" {link}"
         composed = ComposedSms(text, count_segments(text), composed.dropped)
@@ -260,7 +275,8 @@ def page(session: Session, assignment: Assignment, recipient: Recipient, *, inci
                                    expires_dt=now + timedelta(seconds=settings.responder_ttl_s)))
         link = settings.responder_base_url + token
     composed = compose_for(incident, task=task, reply_code=assignment.reply_code, eta_s=assignment.eta_s, via=via,
-                           muster_point=muster_point, signature=settings.signature, link=link)
+                           muster_point=muster_point, signature=settings.signature, link=link,
+                           card_short=_card_short(session, assignment, incident))
     row = OutboxMessage(
         incident_id=incident.id, assignment=assignment, contact_id=recipient.contact_id, purpose=purpose,
         chain_step=recipient.step, to_phone=recipient.phone, recipient_name=recipient.name, body=composed.text,
@@ -269,6 +285,14 @@ def page(session: Session, assignment: Assignment, recipient: Recipient, *, inci
     )
     session.add(row)
     return row
+
+
+def _card_short(session: Session, assignment: Assignment, incident: Incident) -> str:
+    """The short form of the resource's enterprise card for this incident type ("" when there is none)."""
+    from rescue.services import cards  # cards builds on this module
+
+    enterprise_id = resource_enterprise_id(session, assignment.resource_kind.value, assignment.resource_id)
+    return cards.short_for(session, enterprise_id=enterprise_id, incident_type=incident.type_code)
 
 
 def hash_token(token: str) -> str:

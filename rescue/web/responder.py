@@ -9,7 +9,7 @@ from sqlalchemy import select
 from rescue.db import get_session, utcnow
 from rescue.models import Assignment, Incident, ResponderToken
 from rescue.models.enums import ASSIGNMENT_STATUS_NAMES, INCIDENT_LEVEL_NAMES, AssignmentStatus
-from rescue.services import dispatches, escalation
+from rescue.services import cards, dispatches, escalation
 from rescue.services.dispatches import hash_token, set_status
 from rescue.sms import get_alert_settings
 
@@ -34,11 +34,15 @@ def _page(record, assignment, *, message=None, status=200):
     incident = session.get(Incident, assignment.incident_id)
     facts = dispatches.candidate_facts(assignment.dispatch, assignment.need_id, assignment.resource_kind.value,
                                        assignment.resource_id)
+    card = cards.card_for(session, incident_type=incident.type_code, enterprise_id=dispatches.resource_enterprise_id(
+        session, assignment.resource_kind.value, assignment.resource_id))
     body = render_template(
         "responder/assignment.html", incident=incident, assignment=assignment, via=facts.get("via", ""),
         level=INCIDENT_LEVEL_NAMES.get(incident.level.value, ""), status_name=ASSIGNMENT_STATUS_NAMES.get(assignment.status.value),
         form_key=_form_key(record.token_hash), can_answer=assignment.status in (AssignmentStatus.notified, AssignmentStatus.accepted),
         message=message, signature=get_alert_settings().signature,
+        card=card, card_short=cards.short_form(cards.current(card).content) if card else "",
+        card_url=cards.live_url(current_app.config["PUBLIC_URL"], current_app.config["SECRET_KEY"], card.id) if card else None,
     )
     # the link is the credential: keep it out of caches and Referer headers
     return body, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}

@@ -1,4 +1,4 @@
-// Enterprise portal: response cards and drill plans from the API (lists; details open the card PDF).
+// Enterprise portal overview: response cards and drill plans from the API (each opens its portal page).
 import { el, get } from "./api.js";
 
 async function fill(sectionId, path, render) {
@@ -14,8 +14,8 @@ async function fill(sectionId, path, render) {
   }
 }
 
-fill("cards-section", "/cards?limit=50", (c) => [el("strong", {}, c.title || c.post || c.name || `处置卡 ${c.id}`), " ",
+fill("cards-section", "/cards?limit=50", (c) => [el("a", { href: `/portal/cards/${encodeURIComponent(c.id)}` }, c.post || `处置卡 ${c.id}`), " ",
   el("span", { class: "muted small" }, [c.number, c.version ? `v${c.version}` : "", c.area].filter(Boolean).join(" · ")), " ",
   el("a", { href: `/api/v1/cards/${encodeURIComponent(c.id)}.pdf`, target: "_blank", rel: "noopener" }, "打印")]);
-fill("drills-section", "/drills?limit=50", (d) => [el("strong", {}, d.name || d.title || d.scenario || `演练 ${d.id}`), " ",
+fill("drills-section", "/drills?limit=50", (d) => [el("a", { href: `/portal/drills/${encodeURIComponent(d.id)}` }, d.name || `演练 ${d.id}`), " ",
   el("span", { class: "muted small" }, [d.drill_type || d.form, d.next_date || d.scheduled_for || d.starts_at || d.date].filter(Boolean).map((v) => String(v).slice(0, 16)).join(" · "))]);
