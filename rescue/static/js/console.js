@@ -365,9 +365,9 @@ async function loadClosures() {
     for (const c of data.items || []) {
       const label = `道路封闭: ${c.reason || ""}`;
       if (c.polygon) {
-        L.polygon(c.polygon[0].map(([lon, lat]) => [lat, lon]), { color: "#c62828", weight: 2, fillOpacity: 0.2 }).bindTooltip(label).addTo(overlay.closures);
+        L.polygon(c.polygon[0].map(([lon, lat]) => [lat, lon]), { color: "#c62828", weight: 2, fillOpacity: 0.2 }).bindTooltip(() => document.createTextNode(label)).addTo(overlay.closures);
       } else if (typeof c.lat === "number") {
-        L.circle([c.lat, c.lon], { radius: c.radius_m || 200, color: "#c62828", weight: 2, fillOpacity: 0.25 }).bindTooltip(label).addTo(overlay.closures);
+        L.circle([c.lat, c.lon], { radius: c.radius_m || 200, color: "#c62828", weight: 2, fillOpacity: 0.25 }).bindTooltip(() => document.createTextNode(label)).addTo(overlay.closures);
       }
     }
   } catch { /* closures are optional on the map */ }

@@ -28,7 +28,7 @@ def init_app(app) -> None:
     from rescue.web import responder, webhooks
     from rescue.web.api import bp as api_bp
     from rescue.web.pages import accounts, console, dashboard, portal, regulator
-    from rescue.web.pages import portal_cards, portal_drills  # noqa: F401 - their views join the portal blueprint
+    from rescue.web.pages import console_tools, portal_cards, portal_drills  # noqa: F401 - their views join those blueprints
 
     app.config.setdefault("MAP_TILE_URL", "")
     app.config.setdefault("MAP_TILE_ATTRIBUTION", "")
