@@ -33,27 +33,32 @@ def _ctx(info: ValidationInfo, key: str):
     return (info.context or {}).get(key)
 
 
+def _lat_in_area(v, info: ValidationInfo):
+    area = _ctx(info, "area")
+    if v is not None and area and not area[0] <= v <= area[2]:
+        msg = f"超出服务区域 (纬度应在 {area[0]}–{area[2]} 之间)"
+        raise ValueError(msg)
+    return v
+
+
+def _lon_in_area(v, info: ValidationInfo):
+    area = _ctx(info, "area")
+    if v is not None and area and not area[1] <= v <= area[3]:
+        msg = f"超出服务区域 (经度应在 {area[1]}–{area[3]} 之间)"
+        raise ValueError(msg)
+    return v
+
+
+def in_service_area():
+    """Validators keeping `lat` and `lon` inside the service area given in the validation context."""
+    return field_validator("lat")(_lat_in_area), field_validator("lon")(_lon_in_area)
+
+
 class Located(Schema):
     lat: float = Field(description="纬度 (WGS-84)", allow_inf_nan=False)
     lon: float = Field(description="经度 (WGS-84)", allow_inf_nan=False)
 
-    @field_validator("lat")
-    @classmethod
-    def _lat_in_area(cls, v, info: ValidationInfo):
-        area = _ctx(info, "area")
-        if v is not None and area and not area[0] <= v <= area[2]:
-            msg = f"超出服务区域 (纬度应在 {area[0]}–{area[2]} 之间)"
-            raise ValueError(msg)
-        return v
-
-    @field_validator("lon")
-    @classmethod
-    def _lon_in_area(cls, v, info: ValidationInfo):
-        area = _ctx(info, "area")
-        if v is not None and area and not area[1] <= v <= area[3]:
-            msg = f"超出服务区域 (经度应在 {area[1]}–{area[3]} 之间)"
-            raise ValueError(msg)
-        return v
+    _lat_ok, _lon_ok = in_service_area()
 
 
 def _known_codes(codes, info: ValidationInfo):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from rescue.models.enums import INCIDENT_LEVEL_NAMES, IncidentLevel, IncidentStatus
-from rescue.schemas import Schema, _ctx
+from rescue.schemas import Schema, _ctx, in_service_area
 
 _LEVEL_BY_NAME = {v: k for k, v in INCIDENT_LEVEL_NAMES.items()}
 NeedQuantity = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
@@ -73,23 +73,7 @@ class IncidentIn(Schema):
 
     _norm_level = field_validator("level", mode="before")(classmethod(lambda cls, v: _level(v)))
 
-    @field_validator("lat")
-    @classmethod
-    def _lat_in_area(cls, v, info: ValidationInfo):
-        area = _ctx(info, "area")
-        if v is not None and area and not area[0] <= v <= area[2]:
-            msg = f"超出服务区域 (纬度应在 {area[0]}–{area[2]} 之间)"
-            raise ValueError(msg)
-        return v
-
-    @field_validator("lon")
-    @classmethod
-    def _lon_in_area(cls, v, info: ValidationInfo):
-        area = _ctx(info, "area")
-        if v is not None and area and not area[1] <= v <= area[3]:
-            msg = f"超出服务区域 (经度应在 {area[1]}–{area[3]} 之间)"
-            raise ValueError(msg)
-        return v
+    _lat_ok, _lon_ok = in_service_area()
 
     @field_validator("type")
     @classmethod
