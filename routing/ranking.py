@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -287,12 +288,15 @@ def rank_sources(
     crow_m = haversine_m(slat, slon, target.lat, target.lon)
     v_crow, v_mean = _speeds_mps(net)
     geo_lb = base + 0.98 * crow_m / v_crow
-    # first radius: where the k-th best arrival is expected at a typical speed and detour
-    est = base + 1.3 * crow_m / v_mean
+    # first radius: where the k-th best arrival is expected, at the speed recent rankings on this
+    # network actually achieved per straight-line metre (exactness never depends on the guess:
+    # a short radius costs a second search, a long one settles nodes for nothing)
+    cal = _calibration(net)
+    est = base + cal.s_per_m(v_mean) * crow_m
     kth_est = float(np.partition(est, k - 1)[k - 1])
     threat = geo_lb < kth_est
-    # deliberately low: a second round reaches exactly the radius the first one proves necessary
-    limit = max(0.8 * (kth_est - float((base + np.minimum(c1, c2))[threat].min())) if threat.any() else 0.0, 60.0)
+    raw = max(kth_est - float((base + np.minimum(c1, c2))[threat].min()) if threat.any() else 0.0, 60.0)
+    limit = raw * cal.scale()
     if k == len(ids):
         limit = INF  # every source asked for: one unbounded search beats growing the radius
     while True:
@@ -315,9 +319,11 @@ def rank_sources(
         else:
             if search.exhausted():
                 break
-            limit *= 4.0
+            limit *= 2.0
             if limit > 1e7:  # beyond ~4 months of driving nothing is "reachable"; finish in one go
                 limit = INF
+    if np.isfinite(kth) and k < len(ids):
+        cal.learn(val, order[:k], base, crow_m, c1, c2, d1, d2, geo_lb, kth, raw)
     top = [int(i) for i in order[:k] if np.isfinite(val[i])]
     if len(top) > 16:
         search.build_tree()
@@ -335,6 +341,48 @@ def rank_sources(
             )
         )
     return out
+
+
+class _Calibration:
+    """What recent rankings on one network needed, to aim the first search radius (speed only).
+
+    ``spm``: seconds of road travel per straight-line metre of the top-k (median of recent
+    queries); ``ratios``: radius that proved necessary / the radius estimated from ``spm``.
+    """
+
+    def __init__(self) -> None:
+        self.spm: deque[float] = deque(maxlen=64)
+        self.ratios: deque[float] = deque(maxlen=64)
+
+    def s_per_m(self, v_mean: float) -> float:
+        return float(np.median(self.spm)) if len(self.spm) >= 4 else 1.3 / v_mean
+
+    def scale(self) -> float:
+        if len(self.ratios) < 4:
+            return 0.8
+        # a little above the usual need: most queries take one search, the rest a second one
+        return 1.02 * float(np.quantile(self.ratios, 0.75))
+
+    def learn(self, val, top, base, crow_m, c1, c2, d1, d2, geo_lb, kth, raw) -> None:
+        crow = crow_m[top]
+        ok = crow > 100.0
+        if ok.any():
+            self.spm.append(float(np.median((val[top] - base[top])[ok] / crow[ok])))
+        # the radius this query needed: every access node that could still beat the k-th arrival
+        with np.errstate(invalid="ignore"):
+            r1 = np.minimum(d1, kth - base - c1)
+            r2 = np.minimum(d2, kth - base - c2)
+        need = np.fmax(np.where(np.isfinite(r1), r1, -1.0), np.where(np.isfinite(r2), r2, -1.0))
+        need = need[geo_lb < kth]
+        if need.size and raw > 0:
+            self.ratios.append(max(float(need.max()), 0.0) / raw)
+
+
+def _calibration(net: RoadNetwork) -> _Calibration:
+    cal = net._cache.get("rank_calibration")
+    if cal is None:
+        cal = net._cache.setdefault("rank_calibration", _Calibration())
+    return cal
 
 
 def _speeds_mps(net: RoadNetwork) -> tuple[float, float]:
