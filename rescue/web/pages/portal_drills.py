@@ -220,7 +220,7 @@ def _run_page(plan, run, *, values=None, errors=None, message=None, status=200):
     rects = body["rectifications"] + [{} for _ in range(BLANK_RECTIFICATIONS)]
     return render_template(
         "pages/drill_run.html", plan=drills.serialize_plan(session, plan, now=utcnow()), run=body, values=values,
-        errors={k: v for k, v in (errors or {}).items()}, message=message, rects=rects, drill_page=True,
+        errors=dict(errors or {}), message=message, rects=rects, drill_page=run.status == DrillRunStatus.running,
         ratings=drills.RATING_NAMES, rect_names=RECTIFICATION_NAMES, run_names=RUN_STATUS_NAMES, may_edit=_may_edit(plan),
         local=_form_time,
     ), status
@@ -279,5 +279,5 @@ def record_drill(plan_id, run_id):
         return _run_page(plan, _run_of(session, plan, run_id), values=request.form, errors=exc.fields, message=exc.message,
                          status=exc.status)
     session.commit()
-    flash("已记录演练结果" + ("; 各队出动时间已按测得时间更新" if data["status"] == DrillRunStatus.held.value else ""), "success")
+    flash("已记录演练结果" + ("; 测得集结用时的队伍已更新出动时间" if data["status"] == DrillRunStatus.held.value else ""), "success")
     return redirect(url_for("portal.show_drill_run", plan_id=plan_id, run_id=run_id))
