@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from contacts.errors import InvalidPhoneError
 from contacts.phones import normalize_phone
@@ -258,6 +258,39 @@ class ContactIn(Schema):
 
 class ContactOut(ContactIn, Record):
     pass
+
+
+class RosterShiftIn(Schema):
+    team_id: RefId
+    contact_id: RefId = Field(description="值班人员 (联系人)")
+    enterprise_id: RefId | None = None
+    starts_dt: AwareDatetime = Field(description="开始时间 (ISO 8601, 带时区)")
+    ends_dt: AwareDatetime = Field(description="结束时间 (ISO 8601, 带时区)")
+    note: Annotated[str, Field(max_length=200)] = ""
+
+    @field_validator("ends_dt")
+    @classmethod
+    def _ends_after_start(cls, v, info: ValidationInfo):
+        starts = info.data.get("starts_dt")
+        if v is not None and starts is not None and v <= starts:
+            msg = "结束时间应晚于开始时间"
+            raise ValueError(msg)
+        return v
+
+
+class RosterShiftOut(RosterShiftIn):
+    id: int
+
+
+class EscalationStepIn(Schema):
+    team_id: RefId
+    position: Annotated[int, Field(ge=0, le=50, description="顺序 (0 最先)")]
+    contact_id: RefId
+    enterprise_id: RefId | None = None
+
+
+class EscalationStepOut(EscalationStepIn):
+    id: int
 
 
 class CapabilityIn(Schema):

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from rescue.db import utcnow
-from rescue.models import AppState, Depot, Team
+from rescue.models import AppState
 from rescue.services import accounts, registry
 from rescue.services.kinds import KINDS
 
@@ -63,8 +63,6 @@ def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) ->
             for ref_field, ref_kind in refs.items():
                 if row.get(ref_field) is not None:
                     values[f"{ref_field}_id"] = ids[ref_kind][row[ref_field]]
-            if kind_name in {"equipment", "supplies"} and values.get("enterprise_id") is None:
-                values["enterprise_id"] = _custodian_enterprise(session, values)
             record = registry.create_record(session, kind, None, values, area=area, now=now, context=context)
             if "key" in row:
                 keys[row["key"]] = record.id
@@ -80,11 +78,3 @@ def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) ->
     session.flush()
     return result
 
-
-def _custodian_enterprise(session: Session, values: dict) -> int | None:
-    """Equipment and supplies belong to the enterprise of the team or depot that keeps them."""
-    if values.get("team_id"):
-        return session.get(Team, values["team_id"]).enterprise_id
-    if values.get("depot_id"):
-        return session.get(Depot, values["depot_id"]).enterprise_id
-    return None

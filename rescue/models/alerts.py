@@ -136,6 +136,8 @@ class RosterShift(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact_people.id", ondelete="CASCADE"), index=True)
+    # the team's enterprise, kept here so enterprises maintain their own rosters like their other records
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     starts_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(String(200), default="")
@@ -155,6 +157,7 @@ class EscalationChainEntry(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact_people.id", ondelete="CASCADE"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
 
     contact: Mapped[ContactPerson] = relationship()
 

@@ -9,8 +9,10 @@ from rescue.models import (
     Depot,
     Enterprise,
     Equipment,
+    EscalationChainEntry,
     Expert,
     IncidentType,
+    RosterShift,
     SupplyLot,
     Team,
 )
@@ -36,6 +38,7 @@ class Kind:
     located: bool = False  # lat/lon are columns (else derived from a custodian)
     # "enterprise_id": owned through that column; "self": the record is the enterprise; None: shared reference data
     owner: str | None = "enterprise_id"
+    tracked: bool = True  # has a name and last_confirmed_dt (freshness applies)
 
     @property
     def schema_patch(self):
@@ -90,6 +93,15 @@ KINDS: dict[str, Kind] = {
             "contacts", "联系人", ContactPerson, schemas.ContactIn, schemas.ContactOut,
             filters=("role", "team_id", "enterprise_id", "phone"),
             text_columns=("name", "organisation", "phone"), sortable=_TRACKED_SORT,
+        ),
+        Kind(
+            "roster-shifts", "值班表", RosterShift, schemas.RosterShiftIn, schemas.RosterShiftOut,
+            filters=("team_id", "contact_id", "enterprise_id"), text_columns=("note",),
+            sortable=("id", "starts_dt", "ends_dt"), tracked=False,
+        ),
+        Kind(
+            "escalation-chains", "升级链", EscalationChainEntry, schemas.EscalationStepIn, schemas.EscalationStepOut,
+            filters=("team_id", "contact_id", "enterprise_id"), text_columns=(), sortable=("id", "position"), tracked=False,
         ),
         Kind(
             "capabilities", "能力", Capability, schemas.CapabilityIn, schemas.CapabilityOut,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from rescue.db import utcnow
 from rescue.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from rescue.models import Capability, Depot, Enterprise, Role, Team, User
+from rescue.models import Capability, ContactPerson, Depot, Enterprise, Role, Team, User
 from rescue.models.enums import SIX_MONTH_DRILL_INDUSTRIES
 from rescue.services import access, audit
 from rescue.services.kinds import KINDS, Kind
@@ -62,7 +62,7 @@ def list_records(session: Session, kind: Kind, actor: User, query: Query) -> tup
         if relation is None:
             raise ValidationError({"capability": f"{kind.label}不支持按能力筛选"})
         stmt = stmt.where(getattr(model, relation).any(Capability.code == query.capability))
-    if query.q:
+    if query.q and kind.text_columns:
         pattern = f"%{query.q}%"
         stmt = stmt.where(or_(*(getattr(model, c).ilike(pattern) for c in kind.text_columns)))
     if query.near and kind.located:
@@ -182,7 +182,7 @@ def stale_records(session: Session, actor: User, *, days: int, now=None) -> list
     cutoff = now - timedelta(days=days)
     groups: dict = {}
     for kind in KINDS.values():
-        if kind.owner is None:
+        if kind.owner is None or not kind.tracked:
             continue
         stmt = access.scope(select(kind.model), actor, kind).where(kind.model.last_confirmed_dt < cutoff)
         for rec in session.scalars(stmt):
@@ -202,9 +202,12 @@ def _validated(kind: Kind, schema, data, context, session, actor, *, record=None
     """Schema checks and reference checks together, so every bad field is reported at once."""
     fields: dict[str, str] = {}
     values: dict = {}
-    own = actor is not None and actor.role == Role.enterprise_admin and kind.owner == "enterprise_id"
-    if own and record is None and isinstance(data, dict) and data.get("enterprise_id") is None:
-        data = data | {"enterprise_id": actor.enterprise_id}
+    if kind.owner == "enterprise_id" and record is None and isinstance(data, dict) and data.get("enterprise_id") is None:
+        owner = _referenced_owner(session, data)
+        if owner is None and actor is not None and actor.role == Role.enterprise_admin:
+            owner = actor.enterprise_id
+        if owner is not None:
+            data = data | {"enterprise_id": owner}
     try:
         values = parse(schema, data, context=context).model_dump(exclude_unset=record is not None)
     except ValidationError as exc:
@@ -219,10 +222,24 @@ def _validated(kind: Kind, schema, data, context, session, actor, *, record=None
     return values
 
 
+_REFERENCES = (("team_id", Team), ("depot_id", Depot), ("contact_id", ContactPerson))
+
+
+def _referenced_owner(session, data: dict) -> int | None:
+    """A record kept by a team, depot or person belongs to that one's enterprise unless it says otherwise."""
+    for name, model in _REFERENCES:
+        value = data.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31:
+            ref = session.get(model, value)
+            if ref is not None:
+                return ref.enterprise_id
+    return None
+
+
 def _current(kind: Kind, record) -> dict:
     if record is None:
         return {}
-    return {c: getattr(record, c) for c in ("enterprise_id", "team_id", "depot_id") if hasattr(record, c)}
+    return {c: getattr(record, c) for c in ("enterprise_id", "team_id", "depot_id", "contact_id") if hasattr(record, c)}
 
 
 def _reference_errors(session, kind: Kind, actor, values: dict, known: dict) -> dict:
@@ -236,7 +253,7 @@ def _reference_errors(session, kind: Kind, actor, values: dict, known: dict) -> 
             raise ForbiddenError("只能登记和修改本企业的资源", {"enterprise_id": "不是本企业"})
     if isinstance(enterprise_id, int) and "enterprise_id" not in errors and session.get(Enterprise, enterprise_id) is None:
         errors["enterprise_id"] = "企业不存在"
-    for name, model in (("team_id", Team), ("depot_id", Depot)):
+    for name, model in _REFERENCES:
         if name not in values or name in known or values[name] is None or not isinstance(values[name], int):
             continue
         ref = session.get(model, values[name])

@@ -92,6 +92,11 @@ LABELS: dict[str, str] = {
     "category": "类别",
     "requirements": "所需能力 (代码:数量[:单位], 多个用 ; 分隔)",
     "supplies": "所需物资 (编码:数量, 多个用 ; 分隔)",
+    "contact_id": "联系人ID",
+    "position": "顺序 (0 最先)",
+    "starts_dt": "开始时间 (如 2026-12-01T08:00+08:00)",
+    "ends_dt": "结束时间 (如 2026-12-01T20:00+08:00)",
+    "note": "备注",
 }
 
 # Chinese names of enumeration values; an import accepts either the name or the value
