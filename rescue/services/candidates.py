@@ -8,11 +8,12 @@ the resources shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-
 import gc
 import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import String, cast, event, func, select, union_all
 from sqlalchemy.orm import Session, aliased
@@ -151,6 +152,45 @@ def _snapshot(session: Session) -> dict:
         if len(_SNAPSHOTS) > 16:  # tests create many databases
             _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
     return snap.get(session)
+
+
+class _Search:
+    """One incident's reverse search over a set of sources: arrivals, and routes filled in on demand."""
+
+    def __init__(self, arrival: dict, blocked, made: float) -> None:
+        self.arrival, self.blocked, self.made = arrival, blocked, made
+        self.routes: dict[tuple[str, int], tuple[dict | None, list[str], float]] = {}
+
+
+class _SearchCache:
+    """Recent searches, keyed by everything they depend on (network, incident point, closures,
+    each source's position and turnout), so candidates and plan of one incident search once.
+
+    The key makes a hit exact; the short lifetime only bounds memory.
+    """
+
+    def __init__(self, *, size: int = 64, ttl_s: float = 120.0) -> None:
+        self.size, self.ttl_s = size, ttl_s
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key) -> _Search | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is None or time.monotonic() - hit.made > self.ttl_s:
+                return None
+            self.items.move_to_end(key)
+            return hit
+
+    def put(self, key, search: _Search) -> _Search:
+        with self.lock:
+            self.items[key] = search
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return search
+
+
+_SEARCHES = _SearchCache()
 
 
 _T, _D = aliased(Team), aliased(Depot)
@@ -340,12 +380,13 @@ class _Loader:
         return out
 
 
-def _views(session: Session, roads: ActiveRoads, incident: Incident, now: datetime) -> list[NeedView]:
-    """Every need with its usable options (arrival times) and the resources left out, with reasons."""
+def _views(session: Session, roads: ActiveRoads, incident: Incident, now: datetime) -> tuple[list[NeedView], _Search]:
+    """Every need with its usable options (arrival times) and the resources left out, with reasons;
+    and the search they came from (routes are added to it on demand)."""
     from rescue.services.incidents import need_name, need_names
 
     target = roads.reachable_snap(incident.lat, incident.lon)
-    blocked = roads.closure_mask(session, now=now)
+    closure_ids, blocked = roads.closures(session, now=now)
     loader = _Loader(session, roads, incident, now)
     needs = list(incident.needs)
     by_kind: dict[str, set[str]] = {"team": set(), "equipment": set(), "expert": set(), "supply": set()}
@@ -380,10 +421,16 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
             far[k] = f"距最近道路 {s.offroad_m / 1000:.1f} km, 超过 {roads.settings.max_offroad_m / 1000:g} km 上限"
         else:
             sources[k], extra[k] = s, usable[k].turnout_s
-    # one reverse search from the incident: every resource's arrival at once
-    ranked = rank_sources(roads.net, target, sources, k=len(sources), extra_s=extra, blocked=blocked,
-                          offroad_kmh=roads.settings.offroad_kmh, with_routes=False) if sources else []
-    arrival = {r.source: r for r in ranked}
+    # one reverse search from the incident: every resource's arrival at once (shared by the
+    # candidates and plan requests of the same incident while nothing it depends on changes)
+    key = (roads.net, target, closure_ids, roads.settings.offroad_kmh,
+           tuple((k, s.edge, s.fraction, s.offroad_m, extra[k]) for k, s in sources.items()))
+    search = _SEARCHES.get(key)
+    if search is None:
+        ranked = rank_sources(roads.net, target, sources, k=len(sources), extra_s=extra, blocked=blocked,
+                              offroad_kmh=roads.settings.offroad_kmh, with_routes=False) if sources else []
+        search = _SEARCHES.put(key, _Search({r.source: r for r in ranked}, blocked, time.monotonic()))
+    arrival = search.arrival
     remote_s = 60.0 * roads.settings.expert_remote_min
     for view in views:
         kept = []
@@ -403,25 +450,33 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
                 view.excluded.append((opt.res, [why]))
         kept.sort(key=lambda o: (o.res.stale, o.res.tier, o.eta_s, o.res.kind, o.res.id))
         view.options = kept
-    return views
+    return views, search
 
 
-def _attach_routes(roads: ActiveRoads, session: Session, incident: Incident, options: list[Option], now: datetime) -> None:
-    """Routes (GeoJSON) and main roads of the options shown, from one more search limited to them."""
+def _attach_routes(roads: ActiveRoads, search: _Search, incident: Incident, options: list[Option]) -> None:
+    """Routes (GeoJSON) and main roads of the options shown, from one more search limited to those
+    the search has not routed yet."""
     targets = {o.res.key: o for o in options if o.travel_s is not None}
-    if not targets:
-        return
-    target = roads.reachable_snap(incident.lat, incident.lon)
-    keys = list(targets)
-    snaps = roads.snap_many([(targets[k].res.lat, targets[k].res.lon) for k in keys])
-    extra = {k: targets[k].res.turnout_s for k in keys}
-    ranked = rank_sources(roads.net, target, dict(zip(keys, snaps)), k=len(keys), extra_s=extra,
-                          blocked=roads.closure_mask(session, now=now), offroad_kmh=roads.settings.offroad_kmh,
-                          with_routes=True)
-    for r in ranked:
-        opt = targets[r.source]
-        opt.route = r.geojson()
-        opt.via = roads.via(r.edges)
+    missing = [k for k in targets if k not in search.routes]
+    if missing:
+        target = roads.reachable_snap(incident.lat, incident.lon)
+        snaps = roads.snap_many([(targets[k].res.lat, targets[k].res.lon) for k in missing])
+        extra = {k: targets[k].res.turnout_s for k in missing}
+        ranked = rank_sources(roads.net, target, dict(zip(missing, snaps)), k=len(missing), extra_s=extra,
+                              blocked=search.blocked, offroad_kmh=roads.settings.offroad_kmh, with_routes=True)
+        for r in ranked:
+            search.routes[r.source] = (_rounded(r.geojson()), roads.via(r.edges), r.distance_m)
+    for k, opt in targets.items():
+        got = search.routes.get(k)
+        if got is not None:
+            opt.route, opt.via = got[0], got[1]
+
+
+def _rounded(geometry: dict | None) -> dict | None:
+    """A LineString with coordinates to 6 decimals (~0.1 m): a third of the JSON, nothing visible lost."""
+    if geometry is None:
+        return None
+    return {"type": geometry["type"], "coordinates": [[round(x, 6), round(y, 6)] for x, y in geometry["coordinates"]]}
 
 
 def _candidate(opt: Option, rank: int) -> dict:
@@ -468,7 +523,7 @@ def rank_candidates(session: Session, network, incident: Incident, *, k: int = 1
     """
     roads = as_roads(network)
     now = now or utcnow()
-    views = _views(session, roads, incident, now)
+    views, search = _views(session, roads, incident, now)
     shown: dict[int, list[Option]] = {}
     for view in views:
         opts = view.options
@@ -482,7 +537,7 @@ def rank_candidates(session: Session, network, incident: Incident, *, k: int = 1
         else:
             shown[view.need.id] = opts[:k]
     unique = {o.res.key: o for opts in shown.values() for o in opts}
-    _attach_routes(roads, session, incident, list(unique.values()), now)
+    _attach_routes(roads, search, incident, list(unique.values()))
     out = []
     for view in views:
         entry = _need_head(view)
@@ -514,7 +569,7 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
     """
     roads = as_roads(network)
     now = now or utcnow()
-    views = _views(session, roads, incident, now)
+    views, search = _views(session, roads, incident, now)
     needs, offers, by_key = {}, {}, {}
     # resources of one kind compete across needs; the others never take more than they ask
     asked = {}
@@ -536,7 +591,7 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
     result = _plan_by_component(needs, offers)
     need_by_id = {v.need.id: v for v in views}
     via_needed = [by_key[a.source] for a in result.assignments if a.source[0] != "expert" or not by_key[a.source].res.remote]
-    _attach_routes(roads, session, incident, list({o.res.key: o for o in via_needed}.values()), now)
+    _attach_routes(roads, search, incident, list({o.res.key: o for o in via_needed}.values()))
 
     def item(a) -> dict:
         o = by_key[a.source]

@@ -74,9 +74,13 @@ class ActiveRoads:
     # ------------------------------------------------------------ closures
     def closure_mask(self, session: Session, *, now: datetime) -> np.ndarray | None:
         """Closed edges of the closures active at ``now`` (None when nothing is closed)."""
+        return self.closures(session, now=now)[1]
+
+    def closures(self, session: Session, *, now: datetime) -> tuple[tuple[int, ...], np.ndarray | None]:
+        """(ids of the active closures, their closed-edge mask or None): the ids identify the mask."""
         rows = session.execute(_active_closures_stmt(), {"now": now}).all()
         if not rows:
-            return None
+            return (), None
         # closures never change once made (only lifted or expired), so their ids are the version
         key = tuple(r.id for r in rows)
         mask = self._masks.get(key)
@@ -88,7 +92,7 @@ class ActiveRoads:
                 if len(self._masks) > 64:
                     self._masks.clear()
                 self._masks[key] = mask
-        return mask if mask.any() else None
+        return key, (mask if mask.any() else None)
 
     # ----------------------------------------------------------- main roads
     def via(self, edges) -> list[str]:
