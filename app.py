@@ -23,9 +23,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     Database(app.config["DATABASE_URL"]).init_app(app)
     web.init_app(app)
     cli.init_app(app)
-    cli.prepare_database(app)
-    worker.init_app(app)  # the SMS gateway; the scheduler thread only with RESCUE_RUN_SCHEDULER
-    roads.init_app(app)  # the active road network, loaded once per process from its .npz cache
+    try:
+        cli.prepare_database(app)
+        worker.init_app(app)  # the SMS gateway; the scheduler thread only with RESCUE_RUN_SCHEDULER
+        roads.init_app(app)  # the active road network, loaded once per process from its .npz cache
+    except Exception:
+        app.extensions["db"].engine.dispose()  # a refused start leaves no connections behind
+        raise
     return app
 
 
