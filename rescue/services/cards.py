@@ -22,7 +22,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contacts import count_segments
 from rescue.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from rescue.models import (
     CardPrint,
@@ -32,14 +31,13 @@ from rescue.models import (
     Equipment,
     IncidentType,
     NoticeLog,
-    OutboxMessage,
     ResponseCard,
     ResponseCardVersion,
     Role,
     User,
 )
 from rescue.models.enums import EquipmentStatus
-from rescue.services import dispatches
+from rescue.services import dispatches, sms_queue
 from rescue.services.drills import CHINA, begin_write, enterprise_recipients, local, sms_phone
 from rescue.validation import parse
 
@@ -500,10 +498,8 @@ def send_review_reminders(session_factory, gateway=None, *, now: datetime, setti
             verb = "已于" if days_left < 0 else "将于"
             text = f"{settings.signature}处置卡{card.number}({card.post}){verb}{due.month}月{due.day}日到复核期, 请复核后在系统中更新。"
             for contact in recipients:
-                row = OutboxMessage(contact_id=contact.id, purpose="notice", to_phone=sms_phone(contact.phone),
-                                    recipient_name=contact.name, body=text, segments=count_segments(text).segments,
-                                    status="queued", next_attempt_dt=now, created_dt=now, status_dt=now)
-                session.add(row)
+                row = sms_queue.enqueue(session, to_phone=sms_phone(contact.phone), body=text, purpose="notice", now=now,
+                                        contact_id=contact.id, recipient_name=contact.name)
                 session.flush()
                 log.outbox_id = log.outbox_id or row.id
             session.commit()

@@ -26,11 +26,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contacts import count_segments
-from rescue.models import DrillPlan, DrillRun, Enterprise, NoticeLog, OutboxMessage, Role, User
+from rescue.models import DrillPlan, DrillRun, Enterprise, NoticeLog, Role, User
 from rescue.models.drills import DrillRunStatus, PlanLevel
 from rescue.models.enums import INDUSTRY_NAMES
-from rescue.services import dispatches
+from rescue.services import dispatches, sms_queue
 from rescue.services.drills import CHINA, begin_write, enterprise_recipients, sms_phone
 
 DUE_SOON_DAYS = 30
@@ -238,10 +237,8 @@ def send_compliance_reminders(session_factory, gateway=None, *, now: datetime, s
                     continue
                 text = notice_text(enterprise, state, signature=settings.signature)
                 for contact in recipients:
-                    row = OutboxMessage(contact_id=contact.id, purpose="notice", to_phone=sms_phone(contact.phone),
-                                        recipient_name=contact.name, body=text, segments=count_segments(text).segments,
-                                        status="queued", next_attempt_dt=now, created_dt=now, status_dt=now)
-                    session.add(row)
+                    row = sms_queue.enqueue(session, to_phone=sms_phone(contact.phone), body=text, purpose="notice",
+                                            now=now, contact_id=contact.id, recipient_name=contact.name)
                     session.flush()
                     log.outbox_id = log.outbox_id or row.id
                 session.commit()

@@ -18,8 +18,8 @@ from rescue.models import (
     ContactPerson,
     Depot,
     Dispatch,
-    EscalationChainEntry,
     Equipment,
+    EscalationChainEntry,
     Expert,
     Incident,
     IncidentNeed,
@@ -31,6 +31,7 @@ from rescue.models import (
     User,
 )
 from rescue.models.enums import INCIDENT_LEVEL_NAMES, OPEN_ASSIGNMENT_STATUSES, AssignmentStatus, ContactRole, ResourceKind
+from rescue.services import sms_queue
 
 DEFAULT_WAVE_TIMEOUT_S = 300
 DEFAULT_MAX_WAVES = 3
@@ -277,14 +278,11 @@ def page(session: Session, assignment: Assignment, recipient: Recipient, *, inci
     composed = compose_for(incident, task=task, reply_code=assignment.reply_code, eta_s=assignment.eta_s, via=via,
                            muster_point=muster_point, signature=settings.signature, link=link,
                            card_short=_card_short(session, assignment, incident))
-    row = OutboxMessage(
-        incident_id=incident.id, assignment=assignment, contact_id=recipient.contact_id, purpose=purpose,
-        chain_step=recipient.step, to_phone=recipient.phone, recipient_name=recipient.name, body=composed.text,
-        reply_code=assignment.reply_code, segments=composed.segments, status="queued", next_attempt_dt=now,
-        created_dt=now, status_dt=now,
+    return sms_queue.enqueue(
+        session, to_phone=recipient.phone, body=composed.text, purpose=purpose, now=now, segments=composed.segments,
+        incident_id=incident.id, assignment=assignment, contact_id=recipient.contact_id, chain_step=recipient.step,
+        recipient_name=recipient.name, reply_code=assignment.reply_code,
     )
-    session.add(row)
-    return row
 
 
 def _card_short(session: Session, assignment: Assignment, incident: Incident) -> str:

@@ -79,7 +79,7 @@ from rescue.models.drills import (
     Rsvp,
 )
 from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus, ContactRole, IncidentStatus
-from rescue.services import dispatches
+from rescue.services import dispatches, sms_queue
 from rescue.validation import parse, partial
 
 log = logging.getLogger(__name__)
@@ -570,15 +570,10 @@ def reminder_text(run: DrillRun, participant: DrillParticipant, *, signature: st
 
 
 def _queue_reminder(session: Session, participant: DrillParticipant, run: DrillRun, *, settings, now: datetime) -> OutboxMessage:
-    from contacts import count_segments
-
     text = reminder_text(run, participant, signature=settings.signature)
-    row = OutboxMessage(incident_id=None, assignment_id=None, contact_id=participant.contact_id, purpose="reminder",
-                        chain_step=0, to_phone=participant.phone, recipient_name=participant.name, body=text,
-                        reply_code=participant.reply_code, segments=count_segments(text).segments, status="queued",
-                        next_attempt_dt=now, created_dt=now, status_dt=now)
-    session.add(row)
-    return row
+    return sms_queue.enqueue(session, to_phone=participant.phone, body=text, purpose="reminder", now=now,
+                             contact_id=participant.contact_id, recipient_name=participant.name,
+                             reply_code=participant.reply_code)
 
 
 # -- RSVP ------------------------------------------------------------------------------------------
