@@ -123,10 +123,6 @@ def test_codes_unique(d):
         assert len(codes) == len(set(codes)), name
 
 
-def test_no_local_paths_in_seed_files():
-    for p in list(DATA.glob("*.json")) + list((ROOT / "seed" / "tools").glob("*.py")):
-        assert "/work/" not in p.read_text(encoding="utf-8"), p.name
-
 
 # ---------------------------------------------------------------- counts
 
