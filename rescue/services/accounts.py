@@ -5,7 +5,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from rescue.db import utcnow
@@ -61,7 +61,8 @@ def issue_token(session: Session, user: User, *, ttl_hours: float, now=None) -> 
 def user_for_token(session: Session, token: str, *, now=None) -> User:
     """The user a bearer token belongs to, if it is valid, unexpired and unrevoked."""
     now = now or utcnow()
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    # the user comes in the same query: every API request runs this
+    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _token_hash(token)))
     if row is None or row.revoked or row.expires_dt <= now or not row.user.active:
         raise AuthError("令牌无效或已过期")
     return row.user

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import numpy as np
 from sqlalchemy import String, cast, event, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
@@ -257,6 +258,17 @@ class _Loader:
             if inc == incident.id and need_id is not None:
                 self.assigned_to_need[need_id] = self.assigned_to_need.get(need_id, 0.0) + float(qty or 0)
 
+    def need_names(self, needs: list[IncidentNeed]) -> dict[str, str]:
+        """What ``incidents.need_names`` reads, from the registry snapshot instead of two queries."""
+        names = {n.capability_code: self.cap_names[n.capability_code]
+                 for n in needs if n.capability_code in self.cap_names}
+        codes = {n.supply_code for n in needs if n.supply_code}
+        if codes:
+            for r in self.snap["supply"]:  # lots in id order: the first lot of a code names it
+                if r.code in codes:
+                    names.setdefault("supply:" + r.code, r.name)
+        return names
+
     def owner(self, enterprise_id: int | None, fallback: str) -> str:
         if enterprise_id is None:
             return fallback
@@ -383,7 +395,7 @@ class _Loader:
 def _views(session: Session, roads: ActiveRoads, incident: Incident, now: datetime) -> tuple[list[NeedView], _Search]:
     """Every need with its usable options (arrival times) and the resources left out, with reasons;
     and the search they came from (routes are added to it on demand)."""
-    from rescue.services.incidents import need_name, need_names
+    from rescue.services.incidents import need_name
 
     target = roads.reachable_snap(incident.lat, incident.lon)
     closure_ids, blocked = roads.closures(session, now=now)
@@ -396,7 +408,7 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
         "team": loader.teams(by_kind["team"]), "equipment": loader.equipment(by_kind["equipment"]),
         "expert": loader.experts(by_kind["expert"]), "supply": loader.supplies(by_kind["supply"]),
     }
-    names = need_names(session, needs)
+    names = loader.need_names(needs)
     views: list[NeedView] = []
     usable: dict[tuple[str, int], Resource] = {}
     for n in needs:
@@ -476,7 +488,7 @@ def _rounded(geometry: dict | None) -> dict | None:
     """A LineString with coordinates to 6 decimals (~0.1 m): a third of the JSON, nothing visible lost."""
     if geometry is None:
         return None
-    return {"type": geometry["type"], "coordinates": [[round(x, 6), round(y, 6)] for x, y in geometry["coordinates"]]}
+    return {"type": geometry["type"], "coordinates": np.round(np.asarray(geometry["coordinates"], dtype=float), 6).tolist()}
 
 
 def _candidate(opt: Option, rank: int) -> dict:
