@@ -251,11 +251,13 @@ def rank_sources(
     blocked=None,
     offroad_kmh: float = DEFAULT_OFFROAD_KMH,
     with_routes: bool | Collection[Hashable] = True,
+    with_distances: bool = True,
 ) -> list[Ranked]:
     """Return the ``k`` sources that can arrive first at ``target``, best first.
 
     ``with_routes`` may also be a collection of sources: routes only for those (one search gives
-    every arrival, routes are rebuilt just for the ones shown).
+    every arrival, routes are rebuilt just for the ones shown). ``with_distances=False`` leaves
+    ``distance_m`` as nan for sources without a route (their paths are then never walked).
 
     Arrival (s) = ``extra_s[source]`` (turnout) + off-road leg at the source + road travel
     + off-road leg at the target, driving from each source TO the target (one-ways respected).
@@ -325,13 +327,16 @@ def rank_sources(
     if np.isfinite(kth) and k < len(ids):
         cal.learn(val, order[:k], base, crow_m, c1, c2, d1, d2, geo_lb, kth, raw)
     top = [int(i) for i in order[:k] if np.isfinite(val[i])]
-    if len(top) > 16:
+    wanted = None if isinstance(with_routes, bool) else set(with_routes)
+    if len(top) > 16 and (with_distances or wanted is not None):
         search.build_tree()
     out = []
-    wanted = None if isinstance(with_routes, bool) else set(with_routes)
     for i in top:
         routed = with_routes if wanted is None else ids[i] in wanted
-        route = _assemble(search, snaps[i], int(edges[i]), float(frac[i]), (n1[i], c1[i]), (n2[i], c2[i]), float(direct[i]), routed)
+        if routed or with_distances:
+            route = _assemble(search, snaps[i], int(edges[i]), float(frac[i]), (n1[i], c1[i]), (n2[i], c2[i]), float(direct[i]), routed)
+        else:
+            route = (float("nan"), None, None)
         out.append(
             Ranked(
                 source=ids[i], arrival_s=float(val[i]), extra_s=float(extra[i]),

@@ -439,8 +439,10 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
            tuple((k, s.edge, s.fraction, s.offroad_m, extra[k]) for k, s in sources.items()))
     search = _SEARCHES.get(key)
     if search is None:
+        # distances come with the routes of the options shown (no path walked for the others)
         ranked = rank_sources(roads.net, target, sources, k=len(sources), extra_s=extra, blocked=blocked,
-                              offroad_kmh=roads.settings.offroad_kmh, with_routes=False) if sources else []
+                              offroad_kmh=roads.settings.offroad_kmh, with_routes=False,
+                              with_distances=False) if sources else []
         search = _SEARCHES.put(key, _Search({r.source: r for r in ranked}, blocked, time.monotonic()))
     arrival = search.arrival
     remote_s = 60.0 * roads.settings.expert_remote_min
@@ -450,7 +452,7 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
             k = opt.res.key
             r = arrival.get(k)
             if r is not None:
-                opt.eta_s, opt.travel_s, opt.offroad_s, opt.distance_m = r.arrival_s, r.travel_s, r.offroad_s, r.distance_m
+                opt.eta_s, opt.travel_s, opt.offroad_s = r.arrival_s, r.travel_s, r.offroad_s
             if opt.res.remote:
                 # a remote consultation needs no road: joining the call is its arrival
                 opt.eta_s = remote_s
@@ -477,18 +479,18 @@ def _attach_routes(roads: ActiveRoads, search: _Search, incident: Incident, opti
         ranked = rank_sources(roads.net, target, dict(zip(missing, snaps)), k=len(missing), extra_s=extra,
                               blocked=search.blocked, offroad_kmh=roads.settings.offroad_kmh, with_routes=True)
         for r in ranked:
-            search.routes[r.source] = (_rounded(r.geojson()), roads.via(r.edges), r.distance_m)
+            search.routes[r.source] = (_rounded(r.route), roads.via(r.edges), r.distance_m)
     for k, opt in targets.items():
         got = search.routes.get(k)
         if got is not None:
-            opt.route, opt.via = got[0], got[1]
+            opt.route, opt.via, opt.distance_m = got
 
 
-def _rounded(geometry: dict | None) -> dict | None:
-    """A LineString with coordinates to 6 decimals (~0.1 m): a third of the JSON, nothing visible lost."""
-    if geometry is None:
+def _rounded(coordinates: list[tuple[float, float]] | None) -> dict | None:
+    """A GeoJSON LineString with coordinates to 6 decimals (~0.1 m): a third of the JSON, nothing visible lost."""
+    if coordinates is None:
         return None
-    return {"type": geometry["type"], "coordinates": np.round(np.asarray(geometry["coordinates"], dtype=float), 6).tolist()}
+    return {"type": "LineString", "coordinates": np.round(np.asarray(coordinates, dtype=float), 6).tolist()}
 
 
 def _candidate(opt: Option, rank: int) -> dict:
@@ -556,7 +558,7 @@ def rank_candidates(session: Session, network, incident: Incident, *, k: int = 1
         cands, got, covered = [], 0.0, None
         for rank, o in enumerate(shown[view.need.id], start=1):
             same = unique[o.res.key]
-            o.route, o.via = same.route, same.via
+            o.route, o.via, o.distance_m = same.route, same.via, same.distance_m
             c = _candidate(o, rank)
             got += o.res.amount
             c["cumulative"] = got
