@@ -12,7 +12,7 @@ import gc
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -124,14 +124,14 @@ class _Snapshot:
             cls._statement = union_all(*parts)
         return tuple(tuple(r) for r in session.execute(cls._statement).all())
 
-    def get(self, session: Session) -> dict:
+    def get(self, session: Session) -> tuple[dict, tuple]:
         key = (_Snapshot.version, self.fingerprint(session), session.get_bind().url.render_as_string())
         if key != self.key:
             rows = _read_registry(session)
             with self.lock:
                 self.rows, self.key = rows, key
             gc.freeze()  # long-lived rows: spare the cyclic GC from walking them per request
-        return self.rows
+        return self.rows, key
 
 
 def _registry_touched(session, _flush_context) -> None:
@@ -145,7 +145,7 @@ event.listen(Session, "after_flush", _registry_touched)
 _SNAPSHOTS: dict[str, _Snapshot] = {}
 
 
-def _snapshot(session: Session) -> dict:
+def _snapshot(session: Session) -> tuple[dict, tuple]:
     url = session.get_bind().url.render_as_string()
     snap = _SNAPSHOTS.get(url)
     if snap is None:
@@ -158,16 +158,18 @@ def _snapshot(session: Session) -> dict:
 class _Search:
     """One incident's reverse search over a set of sources: arrivals, and routes filled in on demand."""
 
-    def __init__(self, arrival: dict, blocked, made: float) -> None:
-        self.arrival, self.blocked, self.made = arrival, blocked, made
+    def __init__(self, arrival: dict, blocked) -> None:
+        self.arrival, self.blocked = arrival, blocked
         self.routes: dict[tuple[str, int], tuple[dict | None, list[str], float]] = {}
 
 
-class _SearchCache:
-    """Recent searches, keyed by everything they depend on (network, incident point, closures,
-    each source's position and turnout), so candidates and plan of one incident search once.
+class _RecentCache:
+    """Recent results keyed by everything they depend on, kept briefly (LRU, thread-safe).
 
-    The key makes a hit exact; the short lifetime only bounds memory.
+    Searches are keyed by network, incident point, closures and each source's position and
+    turnout, so candidates and plan of one incident search once; a hit is exact, the lifetime
+    only bounds memory. Need views add the registry version and open assignments to the key;
+    their short lifetime bounds how late a resource turns "unconfirmed for too long".
     """
 
     def __init__(self, *, size: int = 64, ttl_s: float = 120.0) -> None:
@@ -175,23 +177,24 @@ class _SearchCache:
         self.items: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key) -> _Search | None:
+    def get(self, key):
         with self.lock:
             hit = self.items.get(key)
-            if hit is None or time.monotonic() - hit.made > self.ttl_s:
+            if hit is None or time.monotonic() - hit[0] > self.ttl_s:
                 return None
             self.items.move_to_end(key)
-            return hit
+            return hit[1]
 
-    def put(self, key, search: _Search) -> _Search:
+    def put(self, key, value):
         with self.lock:
-            self.items[key] = search
+            self.items[key] = (time.monotonic(), value)
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
-        return search
+        return value
 
 
-_SEARCHES = _SearchCache()
+_SEARCHES = _RecentCache(ttl_s=120.0)
+_VIEWS = _RecentCache(ttl_s=30.0)
 
 
 _T, _D = aliased(Team), aliased(Depot)
@@ -244,7 +247,7 @@ class _Loader:
         s = roads.settings
         self.fresh_after = now - timedelta(days=s.freshness_days)
         self.today = (now + BEIJING_OFFSET).date()
-        self.snap = _snapshot(session)
+        self.snap, self.snap_key = _snapshot(session)
         self.cap_names: dict[str, str] = {}
         self.cap_category: dict[str, str] = {}
         for code, name, cat in self.snap["capabilities"]:
@@ -252,6 +255,7 @@ class _Loader:
         self.enterprises: dict[int, str] = self.snap["enterprises"]
         self.busy: dict[tuple[str, int], list[tuple[int, float]]] = {}
         rows = session.execute(_OPEN_ASSIGNMENTS).all()
+        self.open_rows = tuple(tuple(r) for r in rows)
         self.assigned_to_need: dict[int, float] = {}
         for kind, rid, inc, qty, need_id in rows:
             self.busy.setdefault((kind.value, rid), []).append((inc, qty))
@@ -401,6 +405,12 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
     closure_ids, blocked = roads.closures(session, now=now)
     loader = _Loader(session, roads, incident, now)
     needs = list(incident.needs)
+    # candidates then plan of one incident: the same views unless something they read changed
+    vkey = (roads.net, astuple(roads.settings), incident.id, target, closure_ids, loader.snap_key, loader.open_rows,
+            loader.today, tuple((n.id, n.capability_code, n.supply_code, n.quantity, n.unit) for n in needs))
+    hit = _VIEWS.get(vkey)
+    if hit is not None:
+        return hit
     by_kind: dict[str, set[str]] = {"team": set(), "equipment": set(), "expert": set(), "supply": set()}
     for n in needs:
         by_kind[_kind_of(n)].add(n.supply_code or n.capability_code)
@@ -443,7 +453,7 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
         ranked = rank_sources(roads.net, target, sources, k=len(sources), extra_s=extra, blocked=blocked,
                               offroad_kmh=roads.settings.offroad_kmh, with_routes=False,
                               with_distances=False) if sources else []
-        search = _SEARCHES.put(key, _Search({r.source: r for r in ranked}, blocked, time.monotonic()))
+        search = _SEARCHES.put(key, _Search({r.source: r for r in ranked}, blocked))
     arrival = search.arrival
     remote_s = 60.0 * roads.settings.expert_remote_min
     for view in views:
@@ -464,7 +474,7 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
                 view.excluded.append((opt.res, [why]))
         kept.sort(key=lambda o: (o.res.stale, o.res.tier, o.eta_s, o.res.kind, o.res.id))
         view.options = kept
-    return views, search
+    return _VIEWS.put(vkey, (views, search))
 
 
 def _attach_routes(roads: ActiveRoads, search: _Search, incident: Incident, options: list[Option]) -> None:
