@@ -169,7 +169,7 @@ class _RecentCache:
     Searches are keyed by network, incident point, closures and each source's position and
     turnout, so candidates and plan of one incident search once; a hit is exact, the lifetime
     only bounds memory. Need views add the registry version and open assignments to the key;
-    their short lifetime bounds how late a resource turns "unconfirmed for too long".
+    their key holds the minute, so a resource turns "unconfirmed for too long" at most a minute late.
     """
 
     def __init__(self, *, size: int = 64, ttl_s: float = 120.0) -> None:
@@ -407,7 +407,8 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
     needs = list(incident.needs)
     # candidates then plan of one incident: the same views unless something they read changed
     vkey = (roads.net, astuple(roads.settings), incident.id, target, closure_ids, loader.snap_key, loader.open_rows,
-            loader.today, tuple((n.id, n.capability_code, n.supply_code, n.quantity, n.unit) for n in needs))
+            now.replace(second=0, microsecond=0),  # freshness and expiry: at most a minute late
+            tuple((n.id, n.capability_code, n.supply_code, n.quantity, n.unit) for n in needs))
     hit = _VIEWS.get(vkey)
     if hit is not None:
         return hit
