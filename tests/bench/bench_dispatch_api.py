@@ -136,6 +136,7 @@ def main(argv=None) -> int:
 
     from app import create_app
 
+    load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     tmp = tempfile.mkdtemp(prefix="bench-dispatch-")
     t0 = time.perf_counter()
     app = create_app({"INSTANCE_PATH": tmp, "DEMO": True, "AUTO_MIGRATE": True, "SEED_ON_START": True,
@@ -233,7 +234,7 @@ def main(argv=None) -> int:
     section = (
         "## Dispatch API\n\n"
         f"Command: `{cmd}` ({platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"load average {load:.1f} at the end).\n\n"
+        f"load average {load_start:.1f} at the start, {load:.1f} at the end).\n\n"
         "In-process Flask test client with a bearer token, so the figures include routing, auth, "
         "validation, the registry queries and JSON, not the network. Each flow is a fresh incident "
         "(the per-incident caches are cleared first, so candidates and plan share one search and "

@@ -126,6 +126,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     cmd = "python -m tests.bench.bench_ranking" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
 
+    load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     t0 = time.perf_counter()
     net = road_like_graph(side=args.side, seed=args.seed)
     build_s = time.perf_counter() - t0
@@ -209,7 +210,7 @@ def main(argv=None) -> int:
         ("memory", f"{bytes_per_edge:.0f} B/edge in RoadNetwork + {search_bytes / net.n_edges:.0f} B/edge search matrix (built on first query)"),
         ("Ningxia default", f"{nx_net.n_nodes:,} nodes, {nx_net.n_edges:,} edges: GraphML load {graphml_s * 1000:.0f} ms, cache load {nx_load_s * 1000:.1f} ms, snapping 5,000 points {snap_ms:.0f} ms, top-{args.k} p50 {pct(ningxia, 50) * 1000:.2f} ms / p95 {pct(ningxia, 95) * 1000:.2f} ms"),
     ]
-    load = ", load average {:.1f}".format(os.getloadavg()[0]) if hasattr(os, "getloadavg") else ""
+    load = f", load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end" if hasattr(os, "getloadavg") else ""
     # shared machines skew latency: record how busy this one was
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs{load}, Python {platform.python_version()}"
     table = "| measure | result |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
@@ -218,7 +219,10 @@ def main(argv=None) -> int:
         f"Command: `{cmd}` (seeded; {machine}).\n\n"
         "Ranking = one scipy Dijkstra from the incident over the reversed CSR graph with a distance limit,\n"
         "grown until the k-th best arrival cannot be beaten by any unsettled resource given its own\n"
-        "turnout; routes are rebuilt only for the k returned.\n\n" + table + "\n"
+        "turnout; routes are rebuilt only for the k returned. The first limit is aimed from what recent\n"
+        "rankings on the same network needed (seconds per straight-line metre of the top k, and the\n"
+        "radius that proved necessary); a short guess costs a second search, never a wrong answer.\n\n"
+        + table + "\n"
     )
     print(table)
     if mismatches:
