@@ -167,12 +167,12 @@ class _Search:
     def path_nodes(self, node: int) -> list[int]:
         """Nodes from ``node`` to the seed it was reached from (search order reversed)."""
         n = self.net.n_nodes
-        pred = self.pred
+        item = self.pred.item  # a Python int per hop, without a numpy scalar in between
         out = [node]
-        p = int(pred[node])
+        p = item(node)
         while p != n and p >= 0:
             out.append(p)
-            p = int(pred[p])
+            p = item(p)
         return out
 
 
@@ -358,21 +358,22 @@ class _Calibration:
     def __init__(self) -> None:
         self.spm: deque[float] = deque(maxlen=64)
         self.ratios: deque[float] = deque(maxlen=64)
+        self._spm: float | None = None
+        self._scale = 0.8
 
     def s_per_m(self, v_mean: float) -> float:
-        return float(np.median(self.spm)) if len(self.spm) >= 4 else 1.3 / v_mean
+        return self._spm if self._spm is not None else 1.3 / v_mean
 
     def scale(self) -> float:
-        if len(self.ratios) < 4:
-            return 0.8
-        # a little above the usual need: most queries take one search, the rest a second one
-        return 1.02 * float(np.quantile(self.ratios, 0.75))
+        return self._scale
 
     def learn(self, val, top, base, crow_m, c1, c2, d1, d2, geo_lb, kth, raw) -> None:
         crow = crow_m[top]
         ok = crow > 100.0
         if ok.any():
             self.spm.append(float(np.median((val[top] - base[top])[ok] / crow[ok])))
+            if len(self.spm) >= 4:
+                self._spm = float(np.median(self.spm))
         # the radius this query needed: every access node that could still beat the k-th arrival
         with np.errstate(invalid="ignore"):
             r1 = np.minimum(d1, kth - base - c1)
@@ -381,6 +382,9 @@ class _Calibration:
         need = need[geo_lb < kth]
         if need.size and raw > 0:
             self.ratios.append(max(float(need.max()), 0.0) / raw)
+            if len(self.ratios) >= 4:
+                # a little above the usual need: most queries take one search, the rest a second one
+                self._scale = 1.02 * float(np.quantile(self.ratios, 0.75))
 
 
 def _calibration(net: RoadNetwork) -> _Calibration:
@@ -453,7 +457,7 @@ def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct
         return dist, None, None
     first_edge = edge if via1 <= via2 else int(net.twin[edge])
     # the edges actually driven on: a point at a node does not drive its snapped edge
-    driven = tuple([int(first_edge)] * (first_m > 0) + [int(h) for h in hops] + [int(last_edge)] * (last_m > 0))
+    driven = tuple([int(first_edge)] * (first_m > 0) + np.asarray(hops, dtype=np.int64).tolist() + [int(last_edge)] * (last_m > 0))
     idx = np.asarray(nodes)
     coords = [(src.lon, src.lat), *zip(net.lon[idx].tolist(), net.lat[idx].tolist())]
     coords.append((tgt.lon, tgt.lat))
