@@ -70,9 +70,20 @@ class Option:
     via: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class NeedRow:
+    """The fields of an IncidentNeed the views read (plain values: views outlive the session)."""
+
+    id: int
+    capability_code: str | None
+    supply_code: str | None
+    quantity: float
+    unit: str
+
+
 @dataclass
 class NeedView:
-    need: IncidentNeed
+    need: NeedRow
     name: str
     kind: str  # team | equipment | expert | supply
     quantity: float  # still to cover (already assigned amounts deducted)
@@ -81,7 +92,7 @@ class NeedView:
     excluded: list[tuple[Resource, list[str]]] = field(default_factory=list)
 
 
-def _kind_of(need: IncidentNeed) -> str:
+def _kind_of(need: IncidentNeed | NeedRow) -> str:
     if need.supply_code:
         return "supply"
     return {"item": "equipment", "person": "expert"}.get(need.unit, "team")
@@ -404,11 +415,11 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
     target = roads.reachable_snap(incident.lat, incident.lon)
     closure_ids, blocked = roads.closures(session, now=now)
     loader = _Loader(session, roads, incident, now)
-    needs = list(incident.needs)
+    needs = [NeedRow(n.id, n.capability_code, n.supply_code, n.quantity, n.unit) for n in incident.needs]
     # candidates then plan of one incident: the same views unless something they read changed
     vkey = (roads.net, astuple(roads.settings), incident.id, target, closure_ids, loader.snap_key, loader.open_rows,
             now.replace(second=0, microsecond=0),  # freshness and expiry: at most a minute late
-            tuple((n.id, n.capability_code, n.supply_code, n.quantity, n.unit) for n in needs))
+            tuple(needs))
     hit = _VIEWS.get(vkey)
     if hit is not None:
         return hit

@@ -22,11 +22,26 @@ NUMBER_PREFIX = "NX"
 LABEL_RADIUS_M = 20_000.0
 
 
+class _KnownCodes:
+    """``code in known``, read from the database only when a validator first asks."""
+
+    def __init__(self, session: Session, model) -> None:
+        self.session, self.model, self.codes = session, model, None
+
+    def __contains__(self, code) -> bool:
+        if self.model is IncidentType:
+            # one primary-key read, which also leaves the type in the session for the caller
+            return isinstance(code, str) and self.session.get(IncidentType, code) is not None
+        if self.codes is None:
+            self.codes = set(self.session.scalars(select(self.model.code)))
+        return code in self.codes
+
+
 def validation_context(session: Session, area) -> dict:
     return {
         "area": area,
-        "capabilities": set(session.scalars(select(Capability.code))),
-        "incident_types": set(session.scalars(select(IncidentType.code))),
+        "capabilities": _KnownCodes(session, Capability),
+        "incident_types": _KnownCodes(session, IncidentType),
     }
 
 
