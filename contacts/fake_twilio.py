@@ -22,7 +22,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
@@ -70,7 +70,7 @@ def _rfc2822(moment):
 def _parse_date(value):
     """A DateSent filter value: "YYYY-MM-DD" or an ISO-8601 datetime (the client sends both)."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class FakeTwilio:
@@ -273,7 +273,7 @@ class FakeTwilio:
         return self._json(public, 201)
 
     def _new_message(self, form, rule):
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         sid = "SM" + secrets.token_hex(16)
         body = form["Body"]
         return {
@@ -356,7 +356,7 @@ class FakeTwilio:
     # -- status callbacks ------------------------------------------------------------------
 
     def _advance(self, message, status, error_code):
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         message["status"] = status
         message["date_updated"] = now
         if status in ("sent", *FINAL_STATUSES) and message["date_sent"] is None:

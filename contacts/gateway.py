@@ -5,9 +5,10 @@ Adding a provider (Aliyun, Tencent, Huawei …) is one module in `contacts/backe
 """
 
 import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Mapping, Protocol, runtime_checkable
+from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
 
 from contacts.errors import GatewayConfigError
 
@@ -41,7 +42,7 @@ class InboundSms:
     to: str
     body: str
     provider_id: str | None
-    received_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Reading Twilio-shaped webhook forms, the shape every built-in backend accepts."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from contacts.errors import ContactsError
 from contacts.gateway import DeliveryReceipt, InboundSms
@@ -34,7 +34,7 @@ def parse_inbound_form(params, *, now=None):
         to=params.get("To", ""),
         body=params.get("Body", ""),
         provider_id=params.get("MessageSid") or params.get("SmsSid") or None,
-        received_at=now or datetime.now(timezone.utc),
+        received_at=now or datetime.now(UTC),
     )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from routing import RoadNetwork, Gazetteer, rank_sources, snap_point, snap_points
+from routing import Gazetteer, RoadNetwork, rank_sources, snap_point, snap_points
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = Path("../shared/data/ningxia_osm_backbone.graphml")

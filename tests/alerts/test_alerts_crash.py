@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from contacts.fake_twilio import FakeTwilio
+from rescue.db import utcnow
 from rescue.models import OutboxMessage
 from rescue.services import dispatches
-from rescue.db import utcnow
 from tests.alerts.conftest import make_incident, ranking_for, teams_with
 from tests.conftest import make_app
 

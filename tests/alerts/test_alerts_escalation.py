@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from contacts import InboundSms
 from rescue.models import Assignment, OutboxMessage
-from rescue.services import dispatches, escalation, inbound, outbox
-from rescue.worker import PostgresLeader, FileLeader, make_leader
+from rescue.services import dispatches, escalation, inbound
+from rescue.worker import FileLeader, PostgresLeader, make_leader
 from tests.alerts.conftest import T0, make_incident, ranking_for, teams_with
 from tests.conftest import make_app
 

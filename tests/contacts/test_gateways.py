@@ -1,5 +1,5 @@
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,7 +18,7 @@ from contacts.gateway import _registry
 from contacts.webhooks import WebhookFormError
 
 SMS = OutgoingSms("+8613800000001", "【宁夏应急】测试 回复 K7Q 1 接受 2 拒绝", "outbox-1")
-SINCE = datetime(2025, 1, 1, tzinfo=timezone.utc)
+SINCE = datetime(2025, 1, 1, tzinfo=UTC)
 SID = "AC" + "1" * 32
 
 

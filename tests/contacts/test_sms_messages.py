@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -89,7 +89,7 @@ def test_signature_rejected(signature):
 
 
 def test_reminder_shows_china_time_and_rsvp_code():
-    reminder = DrillReminder("危化品泄漏综合演练", datetime(2025, 6, 12, 1, 0, tzinfo=timezone.utc),
+    reminder = DrillReminder("危化品泄漏综合演练", datetime(2025, 6, 12, 1, 0, tzinfo=UTC),
                              "宁东基地", "R7K", muster_point="东门广场")
     sms = compose_reminder(reminder)
     assert sms.text.startswith("【宁夏应急】【演练】")

@@ -8,7 +8,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -72,7 +72,7 @@ def sms(body="【宁夏应急】火灾（一般）回复 K7Q 1 接受 2 拒绝",
 
 
 def since():
-    return datetime.now(timezone.utc) - timedelta(seconds=1)
+    return datetime.now(UTC) - timedelta(seconds=1)
 
 
 def test_send_succeeds(fake, gateway):
@@ -125,7 +125,7 @@ def test_lookup_misses_unsent_and_old_messages(fake, gateway):
     gateway.send(sms())
     assert gateway.lookup(sms(body="another body"), since=since()) is None
     assert gateway.lookup(sms(to="+8613800000002"), since=since()) is None
-    assert gateway.lookup(sms(), since=datetime.now(timezone.utc) + timedelta(hours=1)) is None
+    assert gateway.lookup(sms(), since=datetime.now(UTC) + timedelta(hours=1)) is None
 
 
 def test_lookup_pages_through_the_list(fake, gateway):

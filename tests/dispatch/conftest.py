@@ -14,7 +14,15 @@ import pytest
 
 from rescue.db import utcnow
 from rescue.models import (
-    Capability, Depot, Enterprise, Equipment, Expert, IncidentType, Role, SupplyLot, Team,
+    Capability,
+    Depot,
+    Enterprise,
+    Equipment,
+    Expert,
+    IncidentType,
+    Role,
+    SupplyLot,
+    Team,
 )
 from rescue.models.enums import Availability, EquipmentStatus, Industry, Level, TeamStatus
 from rescue.services import accounts

@@ -106,7 +106,7 @@ def test_coverage_with_exclude(tiny, world):
     res = api.get(f"/api/v1/coverage?capability=medical_first_aid&minutes=12&exclude=team:{t1}")
     # without T1, T2 (600 + 200 s) misses the 12-minute target at both
     assert sorted(res.json["lost"]) == ["丙园区", "乙县"] and res.json["met"] == 0
-    geo = api.get(f"/api/v1/coverage?capability=medical_first_aid&minutes=12&format=geojson")
+    geo = api.get("/api/v1/coverage?capability=medical_first_aid&minutes=12&format=geojson")
     assert geo.status_code == 200 and geo.json["type"] == "FeatureCollection" and len(geo.json["features"]) == 2
     bad = api.get("/api/v1/coverage?capability=nope&minutes=0&exclude=teams12")
     assert bad.status_code == 422 and set(bad.json["fields"]) == {"capability", "minutes", "exclude"}

@@ -27,8 +27,7 @@ NAVIGATION = (
 def init_app(app) -> None:
     from rescue.web import responder, webhooks
     from rescue.web.api import bp as api_bp
-    from rescue.web.pages import accounts, console, dashboard, portal, regulator
-    from rescue.web.pages import console_tools, portal_cards, portal_drills  # noqa: F401 - their views join those blueprints
+    from rescue.web.pages import accounts, console, console_tools, dashboard, portal, portal_cards, portal_drills, regulator  # noqa: F401 - their views join those blueprints
 
     app.config.setdefault("MAP_TILE_URL", "")
     app.config.setdefault("MAP_TILE_ATTRIBUTION", "")
