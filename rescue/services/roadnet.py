@@ -23,8 +23,8 @@ _SNAP_CACHE_MAX = 200_000
 class Settings:
     """Dispatch settings (the app's config values; these defaults match rescue.config)."""
 
-    offroad_kmh: float = 15.0
-    max_offroad_m: float = 5000.0
+    offroad_kmh: float = 20.0  # defaults as in rescue.config
+    max_offroad_m: float = 15000.0
     freshness_days: int = 90
     depot_loading_min: float = 30.0
     expert_turnout_min: float = 30.0
