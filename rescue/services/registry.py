@@ -203,9 +203,11 @@ def _validated(kind: Kind, schema, data, context, session, actor, *, record=None
     fields: dict[str, str] = {}
     values: dict = {}
     if kind.owner == "enterprise_id" and record is None and isinstance(data, dict) and data.get("enterprise_id") is None:
-        owner = _referenced_owner(session, data)
-        if owner is None and actor is not None and actor.role == Role.enterprise_admin:
+        # an enterprise admin's records are its enterprise's; others' follow what they reference
+        if actor is not None and actor.role == Role.enterprise_admin:
             owner = actor.enterprise_id
+        else:
+            owner = _referenced_owner(session, data)
         if owner is not None:
             data = data | {"enterprise_id": owner}
     try:

@@ -36,7 +36,8 @@ def test_roster_rules(api, session):
                                                   "starts_dt": "2026-12-01T08:00:00", "ends_dt": "2026-12-01T20:00:00"})
     assert naive.status_code == 422 and set(naive.json["fields"]) == {"starts_dt", "ends_dt"}
     theirs = a.post("/api/v1/escalation-chains", json={"team_id": other_team.id, "position": 0, "contact_id": other_people[0].id})
-    assert theirs.status_code == 403
+    assert theirs.status_code == 422
+    assert theirs.json["fields"] == {"team_id": "属于其他企业", "contact_id": "属于其他企业"}
     mixed = a.post("/api/v1/escalation-chains", json={"team_id": team.id, "position": 0, "contact_id": other_people[0].id})
     assert mixed.status_code == 422 and mixed.json["fields"] == {"contact_id": "属于其他企业"}
     assert api("regulator").post("/api/v1/escalation-chains", json={"team_id": team.id, "position": 0,
