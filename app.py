@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 def main() -> None:
     """The embedded default: SQLite in instance/, seeded data, demo accounts, console SMS, scheduler thread."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every tick; console SMS must stay readable
     for name, value in {"DEMO": "1", "AUTO_MIGRATE": "1", "SEED_ON_START": "1", "RUN_SCHEDULER": "1"}.items():
         os.environ.setdefault(f"RESCUE_{name}", value)
     app = create_app()
