@@ -20,15 +20,21 @@ _REPLIES = {
 }
 
 
-def _verified_form():
-    """The form of a genuine provider call, else 403 before anything is read or written."""
+def _parsed(backend: str, parse: str):
+    """The gateway and the parsed form of a genuine provider call; 403 before anything is read or
+    written when the signature fails, 404 for another backend's path, 400 for a malformed form."""
     gateway = get_gateway()
     url = current_app.config["PUBLIC_URL"].rstrip("/") + request.path
     if request.query_string:
         url += "?" + request.query_string.decode()
     if not gateway.verify_webhook(url, request.form, request.headers):
         abort(403)
-    return gateway
+    if backend != gateway.name:
+        abort(404)
+    try:
+        return gateway, getattr(gateway, parse)(request.form)
+    except WebhookFormError:
+        abort(400)
 
 
 def _twiml(message: str | None) -> Response:
@@ -38,13 +44,7 @@ def _twiml(message: str | None) -> Response:
 
 @bp.post("/<backend>/inbound")
 def receive_inbound(backend):
-    gateway = _verified_form()
-    if backend != gateway.name:
-        abort(404)
-    try:
-        sms = gateway.parse_inbound(request.form)
-    except WebhookFormError:
-        abort(400)
+    gateway, sms = _parsed(backend, "parse_inbound")
     session = get_session()
     record = inbound.handle_inbound(session, sms, provider=gateway.name, now=utcnow(), settings=get_alert_settings())
     session.commit()
@@ -59,13 +59,7 @@ def receive_inbound(backend):
 
 @bp.post("/<backend>/status")
 def receive_status(backend):
-    gateway = _verified_form()
-    if backend != gateway.name:
-        abort(404)
-    try:
-        receipt = gateway.parse_status(request.form)
-    except WebhookFormError:
-        abort(400)
+    _, receipt = _parsed(backend, "parse_status")
     session = get_session()
     inbound.handle_receipt(session, receipt, now=utcnow(), settings=get_alert_settings())
     session.commit()

@@ -21,6 +21,21 @@ def service_area():
     return current_app.config["SERVICE_AREA"]
 
 
+def int_arg(args, name: str, default: int, lo: int, hi: int, errors: dict) -> int:
+    """An integer query parameter within [lo, hi]; a bad one is noted in `errors` and `default` returned."""
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        errors[name] = "应为整数"
+        return default
+    if not lo <= value <= hi:
+        errors[name] = f"应在 {lo}–{hi} 之间"
+    return value
+
+
 def page(items: list, total: int, limit: int, offset: int) -> dict:
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 

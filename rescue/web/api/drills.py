@@ -8,7 +8,7 @@ from rescue.models import DrillRun, Role
 from rescue.models.enums import INDUSTRY_NAMES
 from rescue.services import compliance, drills
 from rescue.sms import get_alert_settings
-from rescue.web.api import bp, json_body, page, service_area
+from rescue.web.api import bp, int_arg, json_body, page, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
 
@@ -32,20 +32,6 @@ _COMPLIANCE_QUERY = {
 }
 
 
-def _int_arg(name: str, default: int, lo: int, hi: int, errors: dict) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        errors[name] = "应为整数"
-        return default
-    if not lo <= value <= hi:
-        errors[name] = f"应在 {lo}–{hi} 之间"
-    return value
-
-
 @bp.get("/drills")
 @roles_required()
 @documented("演练计划列表 (企业只看到本企业组织或参加的)", response=_PLAN_OUT, listing=True,
@@ -53,9 +39,9 @@ def _int_arg(name: str, default: int, lo: int, hi: int, errors: dict) -> int:
                    "offset": {"type": "integer"}})
 def list_drills():
     errors: dict[str, str] = {}
-    limit = _int_arg("limit", 50, 1, 500, errors)
-    offset = _int_arg("offset", 0, 0, 10**9, errors)
-    enterprise_id = _int_arg("enterprise_id", 0, 0, 2**31, errors) or None
+    limit = int_arg(request.args, "limit", 50, 1, 500, errors)
+    offset = int_arg(request.args, "offset", 0, 0, 10**9, errors)
+    enterprise_id = int_arg(request.args, "enterprise_id", 0, 0, 2**31, errors) or None
     active = request.args.get("active")
     if active not in (None, "true", "false"):
         errors["active"] = "应为 true 或 false"

@@ -8,25 +8,11 @@ from rescue.models import Role
 from rescue.roads import get_network
 from rescue.schemas_dispatch import CandidatesOut, IncidentIn, IncidentOut, IncidentPatch, PlanOut
 from rescue.services import candidates, incidents
-from rescue.web.api import bp, json_body, page, service_area
+from rescue.web.api import bp, int_arg, json_body, page, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
 
 READERS = (Role.command_center, Role.regulator)
-
-
-def _int_arg(name: str, default: int, lo: int, hi: int, errors: dict) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-        if not lo <= value <= hi:
-            raise ValueError
-    except ValueError:
-        errors[name] = f"应为 {lo}–{hi} 之间的整数"
-        return default
-    return value
 
 
 def _flag(name: str, errors: dict) -> bool | None:
@@ -63,8 +49,8 @@ def list_incidents():
     if status not in (None, "open", "closed"):
         errors["status"] = "应为 open 或 closed"
     drill = _flag("drill", errors)
-    limit = _int_arg("limit", 50, 1, 500, errors)
-    offset = _int_arg("offset", 0, 0, 10**9, errors)
+    limit = int_arg(request.args, "limit", 50, 1, 500, errors)
+    offset = int_arg(request.args, "offset", 0, 0, 10**9, errors)
     if errors:
         raise ValidationError(errors, "查询参数有误")
     session = get_session()
@@ -96,7 +82,7 @@ def update_incident(incident_id):
 @roles_required(*READERS)
 def list_candidates(incident_id):
     errors: dict[str, str] = {}
-    k = _int_arg("k", 10, 1, 100, errors)
+    k = int_arg(request.args, "k", 10, 1, 100, errors)
     explain = bool(_flag("explain", errors))
     if errors:
         raise ValidationError(errors, "查询参数有误")

@@ -10,7 +10,7 @@ from rescue.models import Role
 from rescue.services import registry
 from rescue.services.kinds import KINDS
 from rescue.services.registry import get_kind
-from rescue.web.api import bp, json_body, page, service_area
+from rescue.web.api import bp, int_arg, json_body, page, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
 
@@ -56,8 +56,8 @@ def parse_query(kind, args) -> registry.Query:
             errors[name] = "取值无效"
     query = registry.Query(filters=filters, capability=args.get("capability"), q=args.get("q") or None,
                            sort=args.get("sort"))
-    query.limit = _int(args, "limit", 50, 1, registry.MAX_LIMIT, errors)
-    query.offset = _int(args, "offset", 0, 0, 10**9, errors)
+    query.limit = int_arg(args, "limit", 50, 1, registry.MAX_LIMIT, errors)
+    query.offset = int_arg(args, "offset", 0, 0, 10**9, errors)
     if "near" in args:
         try:
             lat, lon = (float(x) for x in args["near"].split(","))
@@ -76,17 +76,6 @@ def parse_query(kind, args) -> registry.Query:
     if errors:
         raise ValidationError(errors, "查询参数有误")
     return query
-
-
-def _int(args, name, default, lo, hi, errors) -> int:
-    try:
-        value = int(args.get(name, default))
-    except ValueError:
-        errors[name] = "应为整数"
-        return default
-    if not lo <= value <= hi:
-        errors[name] = f"应在 {lo}–{hi} 之间"
-    return value
 
 
 def _float(args, name, default, errors) -> float:
@@ -176,7 +165,7 @@ def confirm_enterprise(enterprise_id):
 @roles_required()
 def list_stale_records():
     errors: dict[str, str] = {}
-    days = _int(request.args, "days", current_app.config["FRESHNESS_DAYS"], 1, 3650, errors)
+    days = int_arg(request.args, "days", current_app.config["FRESHNESS_DAYS"], 1, 3650, errors)
     if errors:
         raise ValidationError(errors, "查询参数有误")
     groups = registry.stale_records(get_session(), current_user(), days=days)

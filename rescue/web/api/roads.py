@@ -10,7 +10,7 @@ from rescue.schemas_dispatch import ClosureIn, ClosureOut, CoverageOut, PlaceOut
 from rescue.services import closures
 from rescue.services import coverage as coverage_service
 from rescue.services.roadnet import route_between
-from rescue.web.api import bp, json_body, page, service_area
+from rescue.web.api import bp, int_arg, json_body, page, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
 
@@ -69,17 +69,12 @@ def get_roads_geojson():
 @roles_required()
 def search_places():
     q = (request.args.get("q") or "").strip()
-    try:
-        limit = int(request.args.get("limit", 10))
-        if not 1 <= limit <= 50:
-            raise ValueError
-    except ValueError as exc:
-        raise ValidationError({"limit": "应为 1–50 之间的整数"}, "查询参数有误") from exc
+    errors: dict[str, str] = {}
+    limit = int_arg(request.args, "limit", 10, 1, 50, errors)
+    if errors:
+        raise ValidationError(errors, "查询参数有误")
     gaz = get_roads().gazetteer
-    if not q:
-        found = [p for p in gaz.places][:limit]
-    else:
-        found = gaz.search(q, limit=limit)
+    found = gaz.search(q, limit=limit) if q else gaz.places[:limit]
     items = [{"name": p.name, "kind": p.kind, "county": p.county, "prefecture": p.prefecture, "lat": p.lat,
               "lon": p.lon, "verified": p.verified} for p in found]
     return page(items, len(items), limit, 0)
