@@ -6,9 +6,12 @@ from pathlib import Path
 
 from flask import Flask
 
-from rescue import cli, roads, web, worker
+from rescue import cli, web, worker
 from rescue.config import load_config
 from rescue.db import Database
+from rescue.messaging import gateway
+from rescue.roads.active import RoadGraph, preload_wanted
+from rescue.web import extensions
 
 ROOT = Path(__file__).resolve().parent
 
@@ -20,13 +23,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_config(app, test_config)
     app.secret_key = app.config["SECRET_KEY"]
-    Database(app.config["DATABASE_URL"]).init_app(app)
+    app.extensions[extensions.DB] = Database(app.config["DATABASE_URL"])
     web.init_app(app)
     cli.init_app(app)
     try:
         cli.prepare_database(app)
-        worker.init_app(app)  # the SMS gateway; the scheduler thread only with RESCUE_RUN_SCHEDULER
-        roads.init_app(app)  # the active road network, loaded once per process from its .npz cache
+        sms_gateway, alert_settings = gateway.build(app.config)
+        app.extensions[extensions.SMS_GATEWAY] = sms_gateway
+        app.extensions[extensions.ALERT_SETTINGS] = alert_settings
+        # the active road network, loaded once per process from its .npz cache
+        roads = app.extensions[extensions.ROAD_GRAPH] = RoadGraph(app.config, app.instance_path, log=app.logger)
+        if preload_wanted(app.config, testing=app.testing):
+            roads.get()
+        worker.init_app(app)  # the scheduler thread, only with RESCUE_RUN_SCHEDULER
     except Exception:
         app.extensions["db"].engine.dispose()  # a refused start leaves no connections behind
         raise

@@ -6,7 +6,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from rescue import migrations
 from rescue.config import ConfigError
-from rescue.db import get_db
+from rescue.web.extensions import get_db
 
 db_cli = AppGroup("db", help="数据库结构迁移")
 
@@ -45,14 +45,14 @@ def init_app(app) -> None:
     from rescue.worker import worker_command
 
     app.cli.add_command(worker_command)
-    from rescue import roads_cli
+    from rescue.roads import cli as roads_cli
 
     roads_cli.init_app(app)
 
 
 def prepare_database(app) -> None:
     """Migrate and seed when configured to; refuse demo accounts outside demo mode."""
-    from rescue.services import accounts
+    from rescue.accounts import accounts
 
     db = app.extensions["db"]
     if app.config["AUTO_MIGRATE"]:

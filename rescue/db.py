@@ -1,9 +1,8 @@
-"""Database plumbing: declarative base, aware-UTC datetimes, engine and request-scoped sessions."""
+"""Database plumbing (SQLAlchemy only): declarative base, aware-UTC datetimes, engines and write transactions."""
 
 from datetime import UTC, datetime
 
-from flask import current_app, g
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -70,31 +69,19 @@ def make_engine(url: str):
 
 
 class Database:
-    """The engine and session factory of one app, kept in app.extensions["db"]."""
+    """The engine and session factory of one app (the app factory keeps it in app.extensions["db"])."""
 
     def __init__(self, url: str):
         self.engine = make_engine(url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
-    def init_app(self, app) -> None:
-        app.extensions["db"] = self
-        app.teardown_appcontext(_close_session)
 
+def begin_write(session: Session) -> None:
+    """Take SQLite's write lock as the transaction's first statement (call it before any read).
 
-def get_db() -> Database:
-    return current_app.extensions["db"]
-
-
-def get_session() -> Session:
-    """The session of the current request or CLI command; the boundary commits."""
-    if "db_session" not in g:
-        g.db_session = get_db().session_factory()
-    return g.db_session
-
-
-def _close_session(exc):
-    session = g.pop("db_session", None)
-    if session is not None:
-        if exc is not None:
-            session.rollback()
-        session.close()
+    In WAL mode a transaction that reads and then writes cannot wait for a concurrent writer and fails
+    with "database is locked"; one whose first statement writes waits (busy timeout) instead, and its
+    later reads see the latest commit. PostgreSQL locks rows instead, so this does nothing there.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE app_state SET key = key WHERE 0"))

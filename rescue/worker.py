@@ -24,9 +24,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import text
 
-from rescue import sms
+from rescue.cards import cards
 from rescue.db import utcnow
-from rescue.services import cards, compliance, drills, escalation, outbox
+from rescue.dispatch import escalation, outbox
+from rescue.drills import compliance, drills
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +209,7 @@ class Worker:
 
 
 def init_app(app) -> None:
-    """Build the SMS gateway; with RUN_SCHEDULER (the embedded default only) run the worker in a thread."""
-    sms.init_app(app)
+    """With RUN_SCHEDULER (the embedded default only) run the worker in a background thread."""
     if app.config["RUN_SCHEDULER"]:
         worker = Worker(app).start()
         app.extensions["worker"] = worker

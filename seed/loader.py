@@ -6,10 +6,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from rescue.accounts import accounts
 from rescue.db import utcnow
 from rescue.models import AppState
-from rescue.services import accounts, registry
-from rescue.services.kinds import KINDS
+from rescue.registry import registry
+from rescue.registry.kinds import KINDS
 
 DATA = Path(__file__).parent / "data"
 SEEDED_KEY = "seeded_at"
@@ -68,7 +69,8 @@ def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) ->
                 keys[row["key"]] = record.id
         result.counts[kind_name] = len(rows)
     # response cards and drill plans link the records above by their keys (same transaction)
-    from rescue.services import cards, drills
+    from rescue.cards import cards
+    from rescue.drills import drills
 
     cards.seed_cards(session, json.loads(((data_dir or DATA) / "cards.json").read_text(encoding="utf-8")), ids, now=now)
     drills.seed_drills(session, json.loads(((data_dir or DATA) / "drills.json").read_text(encoding="utf-8")), ids, now=now)

@@ -9,8 +9,8 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from rescue.models import AuditEntry
-from rescue.services import spreadsheets
-from rescue.services.kinds import KINDS
+from rescue.registry import spreadsheets
+from rescue.registry.kinds import KINDS
 
 TEAM_HEADERS = ["名称", "级别", "队伍类型", "能力代码 (多个用 ; 分隔)", "纬度", "经度", "人数", "骨干队伍", "状态"]
 
@@ -48,7 +48,7 @@ def total(client, kind: str) -> int:
 
 def audit_count(app, action: str) -> int:
     with app.app_context():
-        from rescue.db import get_session
+        from rescue.web.extensions import get_session
 
         return get_session().scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action))
 

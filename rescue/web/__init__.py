@@ -4,11 +4,13 @@ from flask import current_app
 from sqlalchemy import text
 
 from rescue import migrations
-from rescue.db import get_db
+from rescue.web.extensions import get_db
 
 
 def init_app(app) -> None:
-    from rescue.web import errors
+    from rescue.web import errors, extensions
+
+    extensions.init_app(app)
     from rescue.web.api import bp as api_bp
 
     errors.init_app(app)

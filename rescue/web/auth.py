@@ -4,10 +4,10 @@ from functools import wraps
 
 from flask import current_app, g, request, session
 
-from rescue.db import get_session
+from rescue.accounts import accounts
 from rescue.errors import AuthError, ForbiddenError
 from rescue.models import Role, User
-from rescue.services import accounts
+from rescue.web.extensions import get_session
 
 SESSION_USER_KEY = "user_id"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})

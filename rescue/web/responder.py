@@ -6,12 +6,13 @@ import hmac
 from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
 
-from rescue.db import get_session, utcnow
+from rescue.cards import cards
+from rescue.db import utcnow
+from rescue.dispatch import dispatches, escalation
+from rescue.dispatch.dispatches import hash_token, set_status
 from rescue.models import Assignment, Incident, ResponderToken
 from rescue.models.enums import ASSIGNMENT_STATUS_NAMES, INCIDENT_LEVEL_NAMES, AssignmentStatus
-from rescue.services import cards, dispatches, escalation
-from rescue.services.dispatches import hash_token, set_status
-from rescue.sms import get_alert_settings
+from rescue.web.extensions import get_alert_settings, get_session
 
 bp = Blueprint("responder", __name__, url_prefix="/r")
 

@@ -5,10 +5,10 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Response, abort, current_app, request
 
 from contacts.webhooks import WebhookFormError
-from rescue.db import get_session, utcnow
+from rescue.db import utcnow
+from rescue.dispatch import replies
 from rescue.models import Incident
-from rescue.services import inbound
-from rescue.sms import get_alert_settings, get_gateway
+from rescue.web.extensions import get_alert_settings, get_gateway, get_session
 
 bp = Blueprint("webhooks", __name__, url_prefix="/sms")
 
@@ -46,7 +46,7 @@ def _twiml(message: str | None) -> Response:
 def receive_inbound(backend):
     gateway, sms = _parsed(backend, "parse_inbound")
     session = get_session()
-    record = inbound.handle_inbound(session, sms, provider=gateway.name, now=utcnow(), settings=get_alert_settings())
+    record = replies.handle_inbound(session, sms, provider=gateway.name, now=utcnow(), settings=get_alert_settings())
     session.commit()
     template = _REPLIES.get(record.outcome)
     if template is None:
@@ -54,13 +54,13 @@ def receive_inbound(backend):
     signature = get_alert_settings().signature
     incident = session.get(Incident, record.incident_id) if record.incident_id else None
     no = incident.number if incident else ""
-    return _twiml(signature + template.format(kind=inbound.KIND_NAMES.get(record.kind, ""), no=no, code=record.code or "K7Q"))
+    return _twiml(signature + template.format(kind=replies.KIND_NAMES.get(record.kind, ""), no=no, code=record.code or "K7Q"))
 
 
 @bp.post("/<backend>/status")
 def receive_status(backend):
     _, receipt = _parsed(backend, "parse_status")
     session = get_session()
-    inbound.handle_receipt(session, receipt, now=utcnow(), settings=get_alert_settings())
+    replies.handle_receipt(session, receipt, now=utcnow(), settings=get_alert_settings())
     session.commit()
     return "", 204

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from contacts.fake_twilio import FakeTwilio
 from rescue.db import utcnow
+from rescue.dispatch import dispatches
 from rescue.models import OutboxMessage
-from rescue.services import dispatches
 from tests.alerts.conftest import make_incident, ranking_for, teams_with
 from tests.conftest import make_app
 

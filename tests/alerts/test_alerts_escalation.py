@@ -5,8 +5,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from contacts import InboundSms
+from rescue.dispatch import dispatches, escalation, replies
 from rescue.models import Assignment, OutboxMessage
-from rescue.services import dispatches, escalation, inbound
 from rescue.worker import FileLeader, PostgresLeader, make_leader
 from tests.alerts.conftest import T0, make_incident, ranking_for, teams_with
 from tests.conftest import make_app
@@ -62,7 +62,7 @@ def test_decline_moves_on_at_once_and_max_waves_hold(fake_app):
                                                        Assignment.status == "notified")).first()
             if open_ is None:
                 break
-            inbound.handle_inbound(s, InboundSms(from_="+8613000000000", to="", body=f"{open_.reply_code} 2",
+            replies.handle_inbound(s, InboundSms(from_="+8613000000000", to="", body=f"{open_.reply_code} 2",
                                                  provider_id=None), provider="fake", now=T0)
             s.commit()
     rows = _assignments(sf, dispatch_id)
@@ -77,7 +77,7 @@ def test_acceptance_stops_the_timer(fake_app):
     sf, dispatch_id, _ = _dispatch(fake_app)
     a = _assignments(sf, dispatch_id)[0]
     with sf() as s:
-        inbound.handle_inbound(s, InboundSms(from_=_pages(sf, a.id)[0].to_phone, to="", body="收到", provider_id=None),
+        replies.handle_inbound(s, InboundSms(from_=_pages(sf, a.id)[0].to_phone, to="", body="收到", provider_id=None),
                                provider="fake", now=T0 + timedelta(seconds=10))
         s.commit()
     assert escalation.escalate_due(sf, None, now=T0 + timedelta(hours=2)) == 0

@@ -6,8 +6,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from contacts import create_gateway
+from rescue.dispatch import dispatches, outbox
 from rescue.models import Assignment, OutboxMessage
-from rescue.services import dispatches, outbox
 from tests.alerts.conftest import T0, make_incident, ranking_for, teams_with
 
 

@@ -6,8 +6,8 @@ import urllib.parse
 from sqlalchemy import func, select
 
 from contacts.fake_twilio import twilio_signature
+from rescue.dispatch import outbox
 from rescue.models import Assignment, AssignmentEvent, InboundMessage, OutboxMessage
-from rescue.services import outbox
 from tests.alerts.conftest import make_incident, teams_with
 
 

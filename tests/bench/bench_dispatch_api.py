@@ -63,7 +63,7 @@ class NetworkxSearch:
         import networkx as nx
         import numpy as np
 
-        from rescue.services import candidates as cands
+        from rescue.dispatch import candidates as cands
         from routing import ranking
 
         bench = self
@@ -147,7 +147,7 @@ def main(argv=None) -> int:
     token = client.post("/api/v1/tokens", json={"username": "dispatcher", "password": "ningxia-demo"}).json["token"]
     H = {"Authorization": f"Bearer {token}"}
     with app.app_context():
-        from rescue.roads import get_roads
+        from rescue.web.extensions import get_roads
 
         roads = get_roads()
         places = [p.name for p in roads.gazetteer.places if p.kind in ("county", "town", "key_site")]
@@ -162,7 +162,7 @@ def main(argv=None) -> int:
             return None
         return res.json["id"]
 
-    from rescue.services import candidates as cands
+    from rescue.dispatch import candidates as cands
 
     def flow(kind, place):
         """create + candidates + plan; None when the incident is refused (e.g. too far from a road)."""

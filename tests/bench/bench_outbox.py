@@ -18,9 +18,9 @@ from contacts.fake_twilio import FakeTwilio
 from rescue import migrations
 from rescue.config import DEFAULTS
 from rescue.db import make_engine, sessionmaker
+from rescue.dispatch import dispatches, outbox
 from rescue.models import Incident, IncidentNeed, IncidentType, OutboxMessage, Team
 from rescue.models.enums import IncidentLevel
-from rescue.services import dispatches, outbox
 
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 

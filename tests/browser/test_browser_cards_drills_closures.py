@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from rescue.db import utcnow
+from rescue.drills.drills import CHINA
 from rescue.models import RoadClosure
-from rescue.services.drills import CHINA
 from tests.browser.conftest import login, shot
 
 pytestmark = pytest.mark.browser

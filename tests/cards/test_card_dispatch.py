@@ -6,9 +6,10 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from contacts import count_segments
+from rescue.cards import cards
+from rescue.dispatch import dispatches
 from rescue.models import Enterprise, Incident, IncidentNeed, Team
 from rescue.models.enums import IncidentLevel
-from rescue.services import cards, dispatches
 from tests.conftest import Api, make_app
 
 CARD = "发现泄漏→报告班长→关闭进料阀→佩戴空呼→设置警戒→上风向撤离"

@@ -10,8 +10,8 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from rescue.cards import cards, pdf
 from rescue.models import ContactPerson, Enterprise, NoticeLog, OutboxMessage, ResponseCard
-from rescue.services import card_pdf, cards
 
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
 
@@ -124,8 +124,8 @@ def test_long_card_still_fits_one_page():
             "steps": ["步骤" * 40] * 10, "reporting": [{"label": "班长", "name": "张三", "phone": "+8613900000000"}] * 8,
             "ppe": [{"item": "物品" * 20, "location": "位置" * 30}] * 10, "prohibitions": ["禁止" * 40] * 8,
             "evacuation_route": "路线" * 60, "assembly_point": "集合点" * 20, "review_date": "2027-01-01"}
-    pdf = card_pdf.render(long, "http://127.0.0.1:5000/api/v1/cards/1/live?k=x")
-    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    rendered = pdf.render(long, "http://127.0.0.1:5000/api/v1/cards/1/live?k=x")
+    assert len(PdfReader(io.BytesIO(rendered)).pages) == 1
 
 
 def test_short_form_fits_sms():

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import networkx as nx
 import pytest
 
+from rescue.accounts import accounts
 from rescue.db import utcnow
 from rescue.models import (
     Capability,
@@ -25,7 +26,6 @@ from rescue.models import (
     Team,
 )
 from rescue.models.enums import Availability, EquipmentStatus, Industry, Level, TeamStatus
-from rescue.services import accounts
 from tests.conftest import Api, make_app
 
 A, B, C, M = (37.00, 106.00), (37.00, 106.05), (37.00, 106.10), (37.01, 106.05)

@@ -155,7 +155,7 @@ OSM = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_roads_import_cli_makes_the_active_network(backend, templates, tmp_path):
-    from rescue import roads
+    from rescue.web.extensions import get_roads
     from tests.conftest import make_app
 
     osm = tmp_path / "small.osm"
@@ -169,7 +169,7 @@ def test_roads_import_cli_makes_the_active_network(backend, templates, tmp_path)
     app.extensions["db"].engine.dispose()
     again = make_app(url, tmp_path)  # the next start uses it
     with again.app_context():
-        net = roads.get_roads().net
+        net = get_roads().net
         assert (net.n_nodes, net.n_edges) == (4, 4 + 2)  # 1–2–3 both ways, 3→4→1 one-way; the footway left out
     again.extensions["db"].engine.dispose()
     bad = tmp_path / "bad.osm"

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from rescue.drills import drills
 from rescue.models import Enterprise, OutboxMessage, Team
-from rescue.services import drills
 
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
 SIGNATURE = "【宁夏应急】"

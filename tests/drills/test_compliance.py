@@ -7,9 +7,9 @@ from datetime import timedelta
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from rescue.drills import compliance
 from rescue.models import DrillPlan, DrillRun, Enterprise, NoticeLog, OutboxMessage
 from rescue.models.drills import DrillRunStatus
-from rescue.services import compliance
 from tests.drills.conftest import T0, enterprise, fresh, make_plan
 
 

@@ -7,15 +7,16 @@ import pytest
 from sqlalchemy import select
 
 from contacts import InboundSms
-from rescue import roads
+from rescue.dispatch import candidates, incidents, replies, statistics
+from rescue.drills import drills
 from rescue.models import Assignment, Incident, OutboxMessage, Team
-from rescue.services import candidates, drills, inbound, incidents, statistics
+from rescue.web.extensions import get_roads
 from tests.drills.conftest import SIGNATURE, T0, fresh, make_plan, plan_data, team
 
 
 def _network(app):
     with app.app_context():
-        return roads.get_network()
+        return get_roads()
 
 
 def test_turnout_rule_is_a_bounded_ewma():
@@ -69,7 +70,7 @@ def test_drill_runs_through_the_dispatch_pipeline(app, session):
     phone = rows[0].to_phone
     started = T0 + timedelta(hours=1)
     for minutes, body in ((1, f"{assignment.reply_code} 1"), (30, f"{assignment.reply_code} 到达")):
-        inbound.handle_inbound(session, InboundSms(from_=phone, to="", body=body, provider_id=None), provider="fake",
+        replies.handle_inbound(session, InboundSms(from_=phone, to="", body=body, provider_id=None), provider="fake",
                                now=started + timedelta(minutes=minutes))
     session.commit()
     old = drilled.turnout_min

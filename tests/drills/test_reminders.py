@@ -8,8 +8,9 @@ from sqlalchemy.orm import sessionmaker
 
 from contacts import InboundSms
 from rescue.db import make_engine
+from rescue.dispatch import replies
+from rescue.drills import drills
 from rescue.models import DrillParticipant, DrillReminderRow, InboundMessage
-from rescue.services import drills, inbound
 from tests.drills.conftest import SIGNATURE, T0, fresh, make_plan, reminder_rows
 
 
@@ -136,7 +137,7 @@ def test_rsvp_by_reply_code(app, factory, session):
     yes, no = participants[0], participants[1]
     now = T0 + timedelta(days=3)
     for person, answer in ((yes, "1"), (no, "2 请假")):
-        inbound.handle_inbound(session, InboundSms(from_=person.phone, to="", body=f"{person.reply_code} {answer}",
+        replies.handle_inbound(session, InboundSms(from_=person.phone, to="", body=f"{person.reply_code} {answer}",
                                                    provider_id=None), provider="fake", now=now)
     session.commit()
     fresh(session)

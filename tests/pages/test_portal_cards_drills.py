@@ -6,8 +6,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from rescue.db import utcnow
+from rescue.drills import drills
 from rescue.models import ContactPerson, DrillPlan, Enterprise, Incident, ResponseCard, Team
-from rescue.services import drills
 from tests.pages.test_pages import XSS, csrf_of, sign_in
 
 ENTERPRISE_A = "中国石油宁夏石化公司"

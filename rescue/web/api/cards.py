@@ -3,13 +3,14 @@ the QR code opens, and an HTML print view."""
 
 from flask import Response, current_app, render_template, request
 
-from rescue.db import get_session, utcnow
+from rescue.cards import cards, pdf
+from rescue.db import utcnow
 from rescue.errors import NotFoundError, ValidationError
 from rescue.models import CardPrint, Role
-from rescue.services import card_pdf, cards
 from rescue.web.api import bp, json_body, page
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
+from rescue.web.extensions import get_session
 
 _WRITERS = (Role.command_center, Role.enterprise_admin)
 _CARD_OUT = {"type": "object", "properties": {
@@ -144,10 +145,10 @@ def get_card_pdf(card_id):
     card = cards.get_card(session, card_id, current_user())
     version = _version_arg(card) or cards.current(card)
     size = request.args.get("size", "A6").upper()
-    if size not in card_pdf.PAGE_SIZES:
+    if size not in pdf.PAGE_SIZES:
         raise ValidationError({"size": "应为 A6 或 A5"})
     resolved = cards.resolve(session, card, version)
-    data = card_pdf.render(resolved, _live_url(card.id), page_size=size)
+    data = pdf.render(resolved, _live_url(card.id), page_size=size)
     if request.args.get("preview") != "true":
         cards.record_print(session, card, version, resolved, actor=current_user(), now=utcnow(), page_size=size)
         session.commit()
@@ -165,7 +166,7 @@ def get_card_print_pdf(card_id, print_id):
     if printed is None or printed.card_id != card.id:
         raise NotFoundError("打印记录不存在")
     note = f"打印于 {printed.printed_dt.astimezone(cards.CHINA):%Y-%m-%d %H:%M}"
-    data = card_pdf.render(printed.snapshot, _live_url(card.id), page_size=printed.page_size, printed_note=note)
+    data = pdf.render(printed.snapshot, _live_url(card.id), page_size=printed.page_size, printed_note=note)
     return Response(data, mimetype="application/pdf")
 
 

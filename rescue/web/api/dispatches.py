@@ -3,15 +3,15 @@
 from flask import request
 from sqlalchemy import select
 
-from rescue.db import get_session, utcnow
+from rescue.db import utcnow
+from rescue.dispatch import dispatches, escalation, replies
 from rescue.errors import ForbiddenError, NotFoundError, ValidationError
 from rescue.models import Assignment, AssignmentEvent, Dispatch, InboundMessage, OutboxMessage, Role
 from rescue.models.enums import AssignmentStatus
-from rescue.services import dispatches, escalation, inbound
-from rescue.sms import get_alert_settings
 from rescue.web.api import bp, json_body, page
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
+from rescue.web.extensions import get_alert_settings, get_roads, get_session
 
 _RESOURCE = {"type": "object", "required": ["kind", "id"], "properties": {
     "kind": {"enum": ["team", "expert", "equipment", "supply"]}, "id": {"type": "integer"},
@@ -47,11 +47,10 @@ REVIEW_IN = {"type": "object", "properties": {
 def _ranking_tools():
     """The dispatcher's ranking and planning services with the active road network, when present."""
     try:
-        from rescue import roads
-        from rescue.services import candidates
+        from rescue.dispatch import candidates
     except ImportError:
         return None, None
-    return candidates, roads.get_network()
+    return candidates, get_roads()
 
 
 def _strip_routes(ranking: dict) -> dict:
@@ -250,7 +249,7 @@ def review_inbound(message_id):
     actor = current_user()
     if actor.role != Role.command_center:
         raise ForbiddenError("当前角色无权处理回复")
-    inbound.review(session, record, actor=actor.username, now=utcnow(), assignment=assignment, status=status,
+    replies.review(session, record, actor=actor.username, now=utcnow(), assignment=assignment, status=status,
                    note=data.get("note", ""), settings=get_alert_settings())
     session.commit()
     return _inbound(record)

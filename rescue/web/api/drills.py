@@ -2,15 +2,15 @@
 
 from flask import Response, request
 
-from rescue.db import get_session, utcnow
+from rescue.db import utcnow
+from rescue.drills import compliance, drills
 from rescue.errors import ForbiddenError, NotFoundError, ValidationError
 from rescue.models import DrillRun, Role
 from rescue.models.enums import INDUSTRY_NAMES
-from rescue.services import compliance, drills
-from rescue.sms import get_alert_settings
 from rescue.web.api import bp, int_arg, json_body, page, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
+from rescue.web.extensions import get_alert_settings, get_roads, get_session
 
 _WRITERS = (Role.command_center, Role.enterprise_admin)
 _RUN_OUT = {"type": "object", "properties": {
@@ -103,14 +103,12 @@ def cancel_drill(plan_id):
 @documented("开始演练: 以演练模式建立事件并经正式调派流程通知参演队伍 (短信带【演练】)", body=_START_IN,
             response=_RUN_OUT, status=201)
 def start_drill(plan_id):
-    from rescue import roads
-
     session = get_session()
     data = request.get_json(silent=True) or {}
     if not isinstance(data, dict) or set(data) - {"run_id"} or not isinstance(data.get("run_id", 0), int):
         raise ValidationError({"run_id": "应为整数"})
     plan = drills.get_plan(session, plan_id, current_user())
-    run = drills.start_run(session, roads.get_network(), plan, actor=current_user(), now=utcnow(), area=service_area(),
+    run = drills.start_run(session, get_roads(), plan, actor=current_user(), now=utcnow(), area=service_area(),
                            settings=get_alert_settings(), run_id=data.get("run_id"))
     session.commit()  # then the outbox sends
     return drills.serialize_run(session, run), 201

@@ -2,15 +2,15 @@
 
 from flask import request
 
-from rescue.db import get_session, utcnow
+from rescue.db import utcnow
+from rescue.dispatch import candidates, incidents
+from rescue.dispatch.schemas import CandidatesOut, IncidentIn, IncidentOut, IncidentPatch, PlanOut
 from rescue.errors import ValidationError
 from rescue.models import Role
-from rescue.roads import get_network
-from rescue.schemas_dispatch import CandidatesOut, IncidentIn, IncidentOut, IncidentPatch, PlanOut
-from rescue.services import candidates, incidents
 from rescue.web.api import bp, int_arg, json_body, page, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
+from rescue.web.extensions import get_roads, get_session
 
 READERS = (Role.command_center, Role.regulator)
 
@@ -32,7 +32,7 @@ def _flag(name: str, errors: dict) -> bool | None:
 @roles_required(Role.command_center)
 def create_incident():
     session = get_session()
-    incident = incidents.create_incident(session, get_network(), json_body(), area=service_area(),
+    incident = incidents.create_incident(session, get_roads(), json_body(), area=service_area(),
                                          actor=current_user(), now=utcnow())
     session.commit()
     return incidents.serialize(session, incident), 201
@@ -88,7 +88,7 @@ def list_candidates(incident_id):
         raise ValidationError(errors, "查询参数有误")
     session = get_session()
     incident = incidents.get_incident(session, incident_id)
-    return candidates.rank_candidates(session, get_network(), incident, k=k, explain=explain, now=utcnow())
+    return candidates.rank_candidates(session, get_roads(), incident, k=k, explain=explain, now=utcnow())
 
 
 @bp.post("/incidents/<int:incident_id>/plan")
@@ -97,4 +97,4 @@ def list_candidates(incident_id):
 def plan_incident(incident_id):
     session = get_session()
     incident = incidents.get_incident(session, incident_id)
-    return candidates.plan_response(session, get_network(), incident, now=utcnow())
+    return candidates.plan_response(session, get_roads(), incident, now=utcnow())

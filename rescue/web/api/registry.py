@@ -4,15 +4,15 @@ from flask import current_app, request
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticError
 
-from rescue.db import get_session
 from rescue.errors import ValidationError
 from rescue.models import Role
-from rescue.services import registry
-from rescue.services.kinds import KINDS
-from rescue.services.registry import get_kind
+from rescue.registry import registry
+from rescue.registry.kinds import KINDS
+from rescue.registry.registry import get_kind
 from rescue.web.api import bp, int_arg, json_body, page, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
+from rescue.web.extensions import get_session
 
 KIND_PATH = "<any(" + ", ".join(f'"{k}"' for k in KINDS) + "):kind_name>"
 _LIST_PARAMS = {"capability", "q", "near", "radius_km", "sort", "limit", "offset"}

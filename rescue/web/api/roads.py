@@ -2,17 +2,17 @@
 
 from flask import Response, request
 
-from rescue.db import get_session, utcnow
+from rescue.db import utcnow
+from rescue.dispatch.schemas import ClosureIn, ClosureOut, CoverageOut, PlaceOut, RouteOut
 from rescue.errors import ValidationError
 from rescue.models import Role
-from rescue.roads import get_roads
-from rescue.schemas_dispatch import ClosureIn, ClosureOut, CoverageOut, PlaceOut, RouteOut
-from rescue.services import closures
-from rescue.services import coverage as coverage_service
-from rescue.services.roadnet import route_between
+from rescue.roads import closures
+from rescue.roads import coverage as coverage_service
+from rescue.roads.network import route_between
 from rescue.web.api import bp, int_arg, json_body, page, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
+from rescue.web.extensions import get_roads, get_session
 
 
 def _point(name: str, errors: dict):
@@ -53,7 +53,7 @@ def get_route():
 @roles_required()
 def get_roads_geojson():
     roads = get_roads()
-    from rescue.services.roadnet import roads_geojson
+    from rescue.roads.network import roads_geojson
 
     body = roads_geojson(roads.net)
     etag = f'"roads-{roads.net.n_edges}-{len(body)}"'

@@ -5,14 +5,14 @@ from datetime import date
 
 from flask import current_app, request, send_file
 
-from rescue.db import get_session
 from rescue.errors import ValidationError
 from rescue.models import Role
-from rescue.services import registry, spreadsheets
+from rescue.registry import registry, spreadsheets
 from rescue.web.api import bp, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.api.registry import KIND_PATH, parse_query
 from rescue.web.auth import current_user, roles_required
+from rescue.web.extensions import get_session
 
 FORMAT_PATH = '<any("xlsx", "csv"):fmt>'
 _MIMETYPES = {"xlsx": spreadsheets.XLSX_MIMETYPE, "csv": spreadsheets.CSV_MIMETYPE}

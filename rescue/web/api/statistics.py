@@ -4,13 +4,13 @@ from datetime import datetime
 
 from flask import request
 
-from rescue.db import get_session
+from rescue.dispatch import statistics
 from rescue.errors import ValidationError
 from rescue.models import Role
-from rescue.services import statistics
 from rescue.web.api import bp
 from rescue.web.api.openapi import documented
 from rescue.web.auth import roles_required
+from rescue.web.extensions import get_session
 
 
 @bp.get("/statistics")

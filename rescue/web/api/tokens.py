@@ -2,12 +2,12 @@
 
 from flask import current_app
 
-from rescue.db import get_session
-from rescue.schemas import TokenIn, TokenOut
-from rescue.services import accounts
+from rescue.accounts import accounts
+from rescue.registry.schemas import TokenIn, TokenOut
 from rescue.validation import parse
 from rescue.web.api import bp, json_body
 from rescue.web.api.openapi import documented
+from rescue.web.extensions import get_session
 
 
 @bp.post("/tokens")

@@ -4,10 +4,10 @@ from flask import render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import func, select
 
-from rescue.db import get_session
 from rescue.models import Incident, Role
 from rescue.models.enums import IncidentStatus
 from rescue.web.auth import current_user
+from rescue.web.extensions import get_session
 
 csrf = CSRFProtect()
 

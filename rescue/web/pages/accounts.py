@@ -2,10 +2,10 @@
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from rescue.db import get_session
+from rescue.accounts import accounts
 from rescue.errors import AuthError
-from rescue.services import accounts
 from rescue.web.auth import SESSION_USER_KEY, current_user
+from rescue.web.extensions import get_session
 from rescue.web.pages.common import home_for, safe_next
 
 bp = Blueprint("accounts", __name__)

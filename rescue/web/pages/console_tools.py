@@ -5,15 +5,16 @@ import json
 from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from rescue.db import get_session, utcnow
+from rescue.db import utcnow
+from rescue.dispatch import escalation, replies
+from rescue.drills.drills import CHINA
 from rescue.errors import RescueError
 from rescue.models import Assignment, DrillRun, InboundMessage, Incident, Role
 from rescue.models.drills import RUN_STATUS_NAMES, DrillRunStatus
 from rescue.models.enums import ASSIGNMENT_STATUS_NAMES, OPEN_ASSIGNMENT_STATUSES
-from rescue.services import closures, escalation, inbound
-from rescue.services.drills import CHINA
-from rescue.sms import get_alert_settings
+from rescue.roads import closures
 from rescue.web.auth import current_user
+from rescue.web.extensions import get_alert_settings, get_session
 from rescue.web.pages.common import page_roles
 from rescue.web.pages.console import bp
 
@@ -49,7 +50,7 @@ def _closure_data(form) -> dict:
 
 
 def _closures_page(values=None, errors=None, message=None, status=200):
-    from rescue.roads import get_roads
+    from rescue.web.extensions import get_roads
 
     session, now = get_session(), utcnow()
     rows = [closures.serialize(get_roads(), r, now=now) for r in closures.active_closures(session, now=now)]
@@ -69,8 +70,8 @@ def list_closures():
 @bp.post("/closures")
 @page_roles(Role.command_center)
 def create_closure():
-    from rescue.roads import get_roads
     from rescue.web.api import service_area
+    from rescue.web.extensions import get_roads
 
     session = get_session()
     try:
@@ -137,7 +138,7 @@ def review_reply(message_id):
     else:
         status = None
     note = request.form.get("note", "").strip()[:500]
-    inbound.review(session, record, actor=current_user().username, now=utcnow(), assignment=assignment, status=status,
+    replies.review(session, record, actor=current_user().username, now=utcnow(), assignment=assignment, status=status,
                    note=note, settings=get_alert_settings())
     session.commit()  # then the outbox sends any escalation
     flash("已关联到指派" if assignment else "已忽略该回复", "success")

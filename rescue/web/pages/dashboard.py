@@ -3,12 +3,12 @@
 from flask import Blueprint, current_app, render_template
 from sqlalchemy import func, select
 
-from rescue.db import get_session
 from rescue.models import Incident, Role
 from rescue.models.enums import IncidentStatus
-from rescue.services import registry
-from rescue.services.kinds import KINDS
+from rescue.registry import registry
+from rescue.registry.kinds import KINDS
 from rescue.web.auth import current_user
+from rescue.web.extensions import get_session
 from rescue.web.pages.common import page_roles
 
 bp = Blueprint("dashboard", __name__)

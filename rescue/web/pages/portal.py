@@ -5,12 +5,12 @@ from datetime import date, datetime
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from rescue.db import get_session
 from rescue.errors import RescueError, ValidationError
 from rescue.models import Capability, Enterprise, Role
-from rescue.services import registry, spreadsheets
-from rescue.services.kinds import KINDS
+from rescue.registry import registry, spreadsheets
+from rescue.registry.kinds import KINDS
 from rescue.web.auth import current_user
+from rescue.web.extensions import get_session
 from rescue.web.pages.common import page_roles
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")

@@ -3,11 +3,12 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from rescue.db import get_session, utcnow
+from rescue.cards import cards
+from rescue.db import utcnow
 from rescue.errors import RescueError, ValidationError
 from rescue.models import Enterprise, Role
-from rescue.services import cards
 from rescue.web.auth import current_user
+from rescue.web.extensions import get_session
 from rescue.web.pages.common import page_roles
 from rescue.web.pages.portal import EDITORS, bp
 

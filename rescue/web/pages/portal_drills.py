@@ -3,7 +3,8 @@
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from rescue.db import get_session, utcnow
+from rescue.db import utcnow
+from rescue.drills import drills
 from rescue.errors import NotFoundError, RescueError
 from rescue.models import DrillRun, Enterprise, IncidentType, Role, Team
 from rescue.models.drills import (
@@ -14,8 +15,8 @@ from rescue.models.drills import (
     RUN_STATUS_NAMES,
     DrillRunStatus,
 )
-from rescue.services import drills
 from rescue.web.auth import current_user
+from rescue.web.extensions import get_roads, get_session
 from rescue.web.pages.common import page_roles
 from rescue.web.pages.portal import EDITORS, bp
 
@@ -185,15 +186,14 @@ def update_drill(plan_id):
 @bp.post("/drills/<int:plan_id>/start")
 @page_roles(*EDITORS)
 def start_drill(plan_id):
-    from rescue import roads
-    from rescue.sms import get_alert_settings
     from rescue.web.api import service_area
+    from rescue.web.extensions import get_alert_settings
 
     session = get_session()
     plan = drills.get_plan(session, plan_id, current_user())
     run_id = _number(request.form.get("run_id"))
     try:
-        run = drills.start_run(session, roads.get_network(), plan, actor=current_user(), now=utcnow(), area=service_area(),
+        run = drills.start_run(session, get_roads(), plan, actor=current_user(), now=utcnow(), area=service_area(),
                                settings=get_alert_settings(), run_id=run_id if isinstance(run_id, int) else None)
     except RescueError as exc:
         session.rollback()

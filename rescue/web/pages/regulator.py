@@ -2,11 +2,12 @@
 
 from flask import Blueprint, current_app, render_template, request
 
-from rescue.db import get_session, utcnow
+from rescue.db import utcnow
 from rescue.models import Role
-from rescue.services import audit, registry
-from rescue.services.kinds import KINDS
+from rescue.registry import audit, registry
+from rescue.registry.kinds import KINDS
 from rescue.web.auth import current_user
+from rescue.web.extensions import get_session
 from rescue.web.pages.common import page_roles
 
 bp = Blueprint("regulator", __name__, url_prefix="/regulator")
@@ -19,7 +20,7 @@ ACTION_NAMES = {"create": "新增", "update": "修改", "delete": "删除", "imp
 @page_roles(*READERS)
 def show_compliance():
     try:
-        from rescue.services import compliance
+        from rescue.drills import compliance
     except ImportError:  # the drills service is optional in a partial deployment
         return render_template("pages/compliance.html", report=None)
     report = compliance.report(get_session(), now=utcnow(), actor=current_user())

@@ -26,11 +26,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rescue.dispatch import dispatches
+from rescue.drills.drills import CHINA, begin_write, enterprise_recipients, sms_phone
+from rescue.messaging import queue
 from rescue.models import DrillPlan, DrillRun, Enterprise, NoticeLog, Role, User
 from rescue.models.drills import DrillRunStatus, PlanLevel
 from rescue.models.enums import INDUSTRY_NAMES
-from rescue.services import dispatches, sms_queue
-from rescue.services.drills import CHINA, begin_write, enterprise_recipients, sms_phone
 
 DUE_SOON_DAYS = 30
 # an "overdue" SMS goes out only in the first days after the due date; long-overdue enterprises (or ones with no
@@ -237,7 +238,7 @@ def send_compliance_reminders(session_factory, gateway=None, *, now: datetime, s
                     continue
                 text = notice_text(enterprise, state, signature=settings.signature)
                 for contact in recipients:
-                    row = sms_queue.enqueue(session, to_phone=sms_phone(contact.phone), body=text, purpose="notice",
+                    row = queue.enqueue(session, to_phone=sms_phone(contact.phone), body=text, purpose="notice",
                                             now=now, contact_id=contact.id, recipient_name=contact.name)
                     session.flush()
                     log.outbox_id = log.outbox_id or row.id

@@ -22,7 +22,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rescue.dispatch import dispatches
+from rescue.drills.drills import CHINA, begin_write, enterprise_recipients, local, sms_phone
 from rescue.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from rescue.messaging import queue
 from rescue.models import (
     CardPrint,
     ContactPerson,
@@ -37,8 +40,6 @@ from rescue.models import (
     User,
 )
 from rescue.models.enums import EquipmentStatus
-from rescue.services import dispatches, sms_queue
-from rescue.services.drills import CHINA, begin_write, enterprise_recipients, local, sms_phone
 from rescue.validation import parse
 
 SHORT_MAX = 60
@@ -498,7 +499,7 @@ def send_review_reminders(session_factory, gateway=None, *, now: datetime, setti
             verb = "已于" if days_left < 0 else "将于"
             text = f"{settings.signature}处置卡{card.number}({card.post}){verb}{due.month}月{due.day}日到复核期, 请复核后在系统中更新。"
             for contact in recipients:
-                row = sms_queue.enqueue(session, to_phone=sms_phone(contact.phone), body=text, purpose="notice", now=now,
+                row = queue.enqueue(session, to_phone=sms_phone(contact.phone), body=text, purpose="notice", now=now,
                                         contact_id=contact.id, recipient_name=contact.name)
                 session.flush()
                 log.outbox_id = log.outbox_id or row.id

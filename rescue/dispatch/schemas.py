@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from rescue.models.enums import INCIDENT_LEVEL_NAMES, IncidentLevel, IncidentStatus
-from rescue.schemas import Schema, _ctx, in_service_area
+from rescue.registry.schemas import Schema, _ctx, in_service_area
 
 _LEVEL_BY_NAME = {v: k for k, v in INCIDENT_LEVEL_NAMES.items()}
 NeedQuantity = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]

@@ -13,8 +13,8 @@ from rescue.db import utcnow
 from rescue.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from rescue.models import Capability, ContactPerson, Depot, Enterprise, Role, Team, User
 from rescue.models.enums import SIX_MONTH_DRILL_INDUSTRIES
-from rescue.services import access, audit
-from rescue.services.kinds import KINDS, Kind
+from rescue.registry import access, audit
+from rescue.registry.kinds import KINDS, Kind
 from rescue.validation import parse
 
 MAX_LIMIT = 500

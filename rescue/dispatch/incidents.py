@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from rescue.dispatch.schemas import IncidentIn, IncidentPatch, NeedIn
 from rescue.errors import NotFoundError, ValidationError
 from rescue.models import Capability, Incident, IncidentNeed, IncidentType, SupplyLot, User
 from rescue.models.enums import INCIDENT_LEVEL_NAMES, IncidentStatus
-from rescue.schemas_dispatch import IncidentIn, IncidentPatch, NeedIn
-from rescue.services.roadnet import ActiveRoads, as_roads
+from rescue.roads.network import ActiveRoads, as_roads
 from rescue.validation import parse
 from routing import gcj02_to_wgs84
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from contacts import ComposedSms, DispatchNotice, compose_dispatch, count_segments, is_mobile, make_reply_code, normalize_phone
 from contacts.errors import InvalidPhoneError
 from rescue.errors import ConflictError, NotFoundError, ValidationError
+from rescue.messaging import queue
 from rescue.models import (
     Assignment,
     AssignmentEvent,
@@ -31,7 +32,6 @@ from rescue.models import (
     User,
 )
 from rescue.models.enums import INCIDENT_LEVEL_NAMES, OPEN_ASSIGNMENT_STATUSES, AssignmentStatus, ContactRole, ResourceKind
-from rescue.services import sms_queue
 
 DEFAULT_WAVE_TIMEOUT_S = 300
 DEFAULT_MAX_WAVES = 3
@@ -278,7 +278,7 @@ def page(session: Session, assignment: Assignment, recipient: Recipient, *, inci
     composed = compose_for(incident, task=task, reply_code=assignment.reply_code, eta_s=assignment.eta_s, via=via,
                            muster_point=muster_point, signature=settings.signature, link=link,
                            card_short=_card_short(session, assignment, incident))
-    return sms_queue.enqueue(
+    return queue.enqueue(
         session, to_phone=recipient.phone, body=composed.text, purpose=purpose, now=now, segments=composed.segments,
         incident_id=incident.id, assignment=assignment, contact_id=recipient.contact_id, chain_step=recipient.step,
         recipient_name=recipient.name, reply_code=assignment.reply_code,
@@ -287,7 +287,7 @@ def page(session: Session, assignment: Assignment, recipient: Recipient, *, inci
 
 def _card_short(session: Session, assignment: Assignment, incident: Incident) -> str:
     """The short form of the resource's enterprise card for this incident type ("" when there is none)."""
-    from rescue.services import cards  # cards builds on this module
+    from rescue.cards import cards  # cards builds on this module
 
     enterprise_id = resource_enterprise_id(session, assignment.resource_kind.value, assignment.resource_id)
     return cards.short_for(session, enterprise_id=enterprise_id, incident_type=incident.type_code)
@@ -460,7 +460,7 @@ def create_dispatch(session: Session, incident: Incident, *, resources: list[dic
                          via=item.get("via") or facts.get("via", ""), wave=1, taken_codes=taken, settings=settings,
                          now=now, actor=who)
     session.flush()
-    from rescue.services import escalation  # escalation builds on this module
+    from rescue.dispatch import escalation  # escalation builds on this module
 
     for assignment in list(dispatch.assignments):
         if assignment.status == AssignmentStatus.failed:

@@ -6,7 +6,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from rescue.db import get_db, utcnow
+from rescue.db import utcnow
+from rescue.web.extensions import get_db
 
 roads_cli = AppGroup("roads", help="道路网络: 导入 OSM / GraphML / GeoJSON")
 
@@ -16,15 +17,15 @@ roads_cli = AppGroup("roads", help="道路网络: 导入 OSM / GraphML / GeoJSON
 @click.option("--progress/--no-progress", default=None, help="显示进度条 (默认: 终端上显示)")
 def import_roads(file, progress):
     """Make FILE's network (.osm, .osm.pbf, .graphml, .geojson) the active one, used from the next start."""
-    from rescue import roads
+    from rescue.roads import active
     from routing import RoadDataError
 
     click.echo(f"读取 {file} ...")
     try:
-        net = roads.import_active(current_app, file, progress=progress)
+        net = active.import_active(current_app.instance_path, file, progress=progress)
     except RoadDataError as exc:
         raise click.ClickException(f"无法导入道路数据: {exc}") from exc
-    target = roads.roads_dir(current_app) / roads.ACTIVE_NAME
+    target = active.roads_dir(current_app.instance_path) / active.ACTIVE_NAME
     click.echo(f"已导入: {net.n_nodes} 个节点, {net.n_edges} 条有向路段 (最大强连通分量), "
                f"保存为 {target.name}; 重启服务后生效")
 
@@ -38,9 +39,9 @@ def import_roads(file, progress):
 def coverage_map(capability, minutes, exclude, out):
     """Render the coverage of CAPABILITY within MINUTES as a PNG map (roads, met/missed places)."""
     from rescue.errors import ValidationError
-    from rescue.roads import get_roads
-    from rescue.services import coverage
-    from rescue.services.mapping import render_coverage_png
+    from rescue.roads import coverage
+    from rescue.roads.mapping import render_coverage_png
+    from rescue.web.extensions import get_roads
 
     args = {"capability": capability, "minutes": str(minutes), "exclude": exclude}
     with get_db().session_factory() as session:

@@ -1,10 +1,9 @@
-"""The SMS gateway of the app, built from configuration at start-up into app.extensions["sms_gateway"]."""
+"""The SMS gateway and alert settings of the app, built from its configuration by the app factory."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import current_app
-
-from contacts import GatewayConfigError, InvalidSignatureError, create_gateway, validate_signature
+from contacts import GatewayConfigError, InvalidSignatureError, SmsGateway, create_gateway, validate_signature
 from rescue.config import ConfigError
 
 STATUS_PATH = "/sms/{backend}/status"
@@ -63,33 +62,23 @@ def _flag(value) -> bool:
     return bool(value)
 
 
-def init_app(app) -> None:
-    """Create the configured gateway; bad settings stop the start-up with every reason named."""
+def build(config: Mapping) -> tuple[SmsGateway, AlertSettings]:
+    """The configured gateway and alert settings; bad settings raise ConfigError naming every reason."""
     problems = []
     try:
-        validate_signature(app.config["SMS_SIGNATURE"])
+        validate_signature(config["SMS_SIGNATURE"])
     except InvalidSignatureError as exc:
         problems.append(f"RESCUE_SMS_SIGNATURE: {exc}")
     try:
-        float(_setting(app.config, "SMS_RATE_PER_S", 10.0))
+        float(_setting(config, "SMS_RATE_PER_S", 10.0))
     except (TypeError, ValueError):
         problems.append("RESCUE_SMS_RATE_PER_S 应为数字")
     gateway = None
     try:
-        name, options = gateway_config(app.config)
+        name, options = gateway_config(config)
         gateway = create_gateway(name, options)
     except (GatewayConfigError, ValueError) as exc:
         problems.append(f"短信网关: {exc}")
     if problems:
         raise ConfigError("配置错误: " + "; ".join(problems))
-    app.extensions["sms_gateway"] = gateway
-    app.extensions["alert_settings"] = alert_settings(app.config)
-
-
-def get_gateway():
-    """The app's SMS gateway."""
-    return current_app.extensions["sms_gateway"]
-
-
-def get_alert_settings() -> AlertSettings:
-    return current_app.extensions["alert_settings"]
+    return gateway, alert_settings(config)

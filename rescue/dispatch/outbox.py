@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from contacts import OutgoingSms, PermanentSendError, TransientSendError
 from rescue.db import UTCDateTime, utcnow
+from rescue.dispatch import escalation
+from rescue.dispatch.dispatches import add_event
 from rescue.models import DeliveryReceiptEntry, OutboxMessage
-from rescue.services import escalation
-from rescue.services.dispatches import add_event
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,11 @@ from sqlalchemy.orm import Session
 
 from contacts import DeliveryReceipt, InboundSms, ReplyKind, normalize_phone, parse_reply
 from contacts.errors import InvalidPhoneError
+from rescue.dispatch import escalation, outbox
+from rescue.dispatch.dispatches import add_event, set_status
+from rescue.drills import drills
 from rescue.models import Assignment, ContactPerson, DeliveryReceiptEntry, Expert, InboundMessage, OutboxMessage, SmsOptOut
 from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus
-from rescue.services import drills, escalation, outbox
-from rescue.services.dispatches import add_event, set_status
 
 log = logging.getLogger(__name__)
 

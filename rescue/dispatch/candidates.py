@@ -23,7 +23,7 @@ from rescue.db import utcnow
 from rescue.models import Assignment, Capability, Depot, Enterprise, Equipment, Expert, Incident, IncidentNeed, SupplyLot, Team
 from rescue.models.enums import LEVEL_NAMES, OPEN_ASSIGNMENT_STATUSES, TEAM_STATUS_NAMES
 from rescue.models.registry import equipment_capabilities, expert_fields, team_capabilities
-from rescue.services.roadnet import ActiveRoads, as_roads
+from rescue.roads.network import ActiveRoads, as_roads
 from routing import Offer, rank_sources
 from routing import plan as plan_routing
 
@@ -410,7 +410,7 @@ class _Loader:
 def _views(session: Session, roads: ActiveRoads, incident: Incident, now: datetime) -> tuple[list[NeedView], _Search]:
     """Every need with its usable options (arrival times) and the resources left out, with reasons;
     and the search they came from (routes are added to it on demand)."""
-    from rescue.services.incidents import need_name
+    from rescue.dispatch.incidents import need_name
 
     target = roads.reachable_snap(incident.lat, incident.lon)
     closure_ids, blocked = roads.closures(session, now=now)

@@ -4,7 +4,7 @@ from sqlalchemy import Select
 
 from rescue.errors import ForbiddenError, NotFoundError
 from rescue.models import Role, User
-from rescue.services.kinds import Kind
+from rescue.registry.kinds import Kind
 
 
 def can_write(actor: User, kind: Kind) -> bool:

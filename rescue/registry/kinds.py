@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass, field
 
-from rescue import schemas
 from rescue.models import (
     Capability,
     ContactPerson,
@@ -16,6 +15,7 @@ from rescue.models import (
     SupplyLot,
     Team,
 )
+from rescue.registry import schemas
 from rescue.validation import partial
 
 

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from rescue.db import utcnow
+from rescue.dispatch.candidates import _Loader
 from rescue.errors import ValidationError
 from rescue.models import Capability, Incident
-from rescue.services.candidates import _Loader
-from rescue.services.roadnet import as_roads
+from rescue.roads.network import as_roads
 from routing import coverage, lost_cover
 
 TARGET_KINDS = ("county", "key_site")

@@ -29,9 +29,9 @@ from rescue.models.enums import (
     MineRescueGrade,
     TeamStatus,
 )
-from rescue.schemas import Requirement, SupplyRequirement
-from rescue.services import access, audit, registry
-from rescue.services.kinds import Kind
+from rescue.registry import access, audit, registry
+from rescue.registry.kinds import Kind
+from rescue.registry.schemas import Requirement, SupplyRequirement
 
 MAX_ROWS = 5000
 MAX_EXPORT_ROWS = 100_000

@@ -12,36 +12,35 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import logging
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
-from flask import current_app
-
-from rescue.services.roadnet import ActiveRoads, Settings
+from rescue.roads.network import ActiveRoads, Settings
 from routing import Gazetteer, RoadNetwork, import_file, load_cache, save_cache
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED_ROADS = ROOT / "seed" / "roads" / "ningxia.graphml"
 SEED_PLACES = ROOT / "seed" / "data" / "places.json"
 ACTIVE_NAME = "active.npz"
-EXTENSION = "road_graph"
 
 # networks already loaded in this process, by source file state: several apps (tests, CLI) share one
 _LOADED: dict[tuple, RoadNetwork] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def roads_dir(app) -> Path:
-    return Path(app.instance_path) / "roads"
+def roads_dir(instance_path: str | Path) -> Path:
+    return Path(instance_path) / "roads"
 
 
-def active_source(app) -> Path:
+def active_source(config: Mapping, instance_path: str | Path) -> Path:
     """The file the active network comes from (see the module docstring)."""
-    configured = app.config.get("ROADS_FILE")
+    configured = config.get("ROADS_FILE")
     if configured:
         return Path(configured)
-    active = roads_dir(app) / ACTIVE_NAME
+    active = roads_dir(instance_path) / ACTIVE_NAME
     if active.exists():
         return active
     return SEED_ROADS
@@ -95,10 +94,12 @@ def _settings(config) -> Settings:
 
 
 class RoadGraph:
-    """app.extensions["road_graph"]: loads the active network on first use (or at start)."""
+    """The active network of one app: loaded on first use (or at start), then shared by every request."""
 
-    def __init__(self, app) -> None:
-        self.app = app
+    def __init__(self, config: Mapping, instance_path: str | Path, *, log: logging.Logger | None = None) -> None:
+        self.config = config
+        self.instance_path = instance_path
+        self.log = log
         self._roads: ActiveRoads | None = None
         self._lock = threading.Lock()
 
@@ -106,14 +107,14 @@ class RoadGraph:
         if self._roads is None:
             with self._lock:
                 if self._roads is None:
-                    app = self.app
-                    source = active_source(app)
-                    net = load_network(source, roads_dir(app), log=app.logger)
-                    places = Path(app.config.get("PLACES_FILE") or SEED_PLACES)
+                    source = active_source(self.config, self.instance_path)
+                    net = load_network(source, roads_dir(self.instance_path), log=self.log)
+                    places = Path(self.config.get("PLACES_FILE") or SEED_PLACES)
                     gaz = Gazetteer.from_json(places) if places.exists() else Gazetteer([])
+                    settings = _settings(self.config)
                     roads = net._cache.get("active_roads")
-                    if roads is None or roads.settings != _settings(app.config):
-                        roads = ActiveRoads(net, gaz, _settings(app.config), source=str(source))
+                    if roads is None or roads.settings != settings:
+                        roads = ActiveRoads(net, gaz, settings, source=str(source))
                         net._cache["active_roads"] = roads
                     self._roads = roads
                     # long-lived from here on: keep the cyclic GC from walking them on every request
@@ -121,31 +122,15 @@ class RoadGraph:
         return self._roads
 
 
-def init_app(app) -> None:
-    """Register the road graph; it loads lazily, or at start with ROADS_PRELOAD (default outside tests)."""
-    app.extensions[EXTENSION] = RoadGraph(app)
-    preload = app.config.get("ROADS_PRELOAD", not app.testing)
+def preload_wanted(config: Mapping, *, testing: bool) -> bool:
+    """Load the network at start (ROADS_PRELOAD, default outside tests) rather than on first use."""
+    preload = config.get("ROADS_PRELOAD", not testing)
     if isinstance(preload, str):  # RESCUE_ROADS_PRELOAD=0/1 from the environment
         preload = preload.strip().lower() in {"1", "true", "yes", "on"}
-    if preload:
-        app.extensions[EXTENSION].get()
+    return bool(preload)
 
 
-def get_roads() -> ActiveRoads:
-    """The active network with its gazetteer, settings and caches (what services take as ``network``)."""
-    return current_app.extensions[EXTENSION].get()
-
-
-def get_network() -> ActiveRoads:
-    """The accessor services are called with: ``rank_candidates(session, get_network(), incident)``."""
-    return get_roads()
-
-
-def get_gazetteer() -> Gazetteer:
-    return get_roads().gazetteer
-
-
-def import_active(app, path: Path, *, progress: bool | None = None) -> RoadNetwork:
+def import_active(instance_path: str | Path, path: Path, *, progress: bool | None = None) -> RoadNetwork:
     """Read a road file and make it the active network (from the next start)."""
     from routing import load_osm
 
@@ -154,7 +139,7 @@ def import_active(app, path: Path, *, progress: bool | None = None) -> RoadNetwo
         net = load_osm(path, progress=progress)
     else:
         net = import_file(path)
-    target = roads_dir(app) / ACTIVE_NAME
+    target = roads_dir(instance_path) / ACTIVE_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
     save_cache(net, target)
     return net

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rescue.dispatch import dispatches
+from rescue.dispatch.dispatches import add_event, set_status
 from rescue.models import Assignment, Dispatch, Incident, OutboxMessage
 from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus
-from rescue.services import dispatches
-from rescue.services.dispatches import add_event, set_status
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,9 @@ from sqlalchemy.orm import Session
 
 from contacts import DrillReminder, ReplyKind, compose_reminder, is_mobile, make_reply_code, normalize_phone, parse_reply
 from contacts.errors import InvalidPhoneError
+from rescue.dispatch import dispatches
 from rescue.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from rescue.messaging import queue
 from rescue.models import (
     Assignment,
     ContactPerson,
@@ -79,7 +81,6 @@ from rescue.models.drills import (
     Rsvp,
 )
 from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus, ContactRole, IncidentStatus
-from rescue.services import dispatches, sms_queue
 from rescue.validation import parse, partial
 
 log = logging.getLogger(__name__)
@@ -571,7 +572,7 @@ def reminder_text(run: DrillRun, participant: DrillParticipant, *, signature: st
 
 def _queue_reminder(session: Session, participant: DrillParticipant, run: DrillRun, *, settings, now: datetime) -> OutboxMessage:
     text = reminder_text(run, participant, signature=settings.signature)
-    return sms_queue.enqueue(session, to_phone=participant.phone, body=text, purpose="reminder", now=now,
+    return queue.enqueue(session, to_phone=participant.phone, body=text, purpose="reminder", now=now,
                              contact_id=participant.contact_id, recipient_name=participant.name,
                              reply_code=participant.reply_code)
 
@@ -627,7 +628,7 @@ def start_run(session: Session, network, plan: DrillPlan, *, actor: User | None,
               settings=None, run_id: int | None = None) -> DrillRun:
     """Start a run in drill mode: a drill incident, dispatched to the participating teams by the real pipeline
     (assignments and their 【演练】 SMS in the outbox; flushed, the caller commits)."""
-    from rescue.services import incidents  # the incident service builds on the road network
+    from rescue.dispatch import incidents  # the incident service builds on the road network
 
     _check_owner(actor, plan.enterprise_id)
     if not plan.teams:
