@@ -2,11 +2,13 @@
 
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from flask import Flask
 
 from rescue import cli, web, worker
+from rescue.cards import cards
 from rescue.config import load_config
 from rescue.db import Database
 from rescue.messaging import gateway
@@ -29,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     try:
         cli.prepare_database(app)
         sms_gateway, alert_settings = gateway.build(app.config)
+        alert_settings = replace(alert_settings, card_short=cards.short_for)  # dispatch SMS carry the card's text
         app.extensions[extensions.SMS_GATEWAY] = sms_gateway
         app.extensions[extensions.ALERT_SETTINGS] = alert_settings
         # the active road network, loaded once per process from its .npz cache

@@ -1,11 +1,51 @@
 """Running pydantic schemas at the boundary and reporting every bad field at once, in Chinese."""
 
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
 from pydantic import ValidationError as PydanticError
 
 from rescue.errors import ValidationError
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Short = Annotated[str, Field(max_length=50)]
+Count = Annotated[int, Field(ge=0, le=100_000)]
+Quantity = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+RefId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class Schema(BaseModel):
+    """Base of every request and response schema: unknown fields refused, text stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, from_attributes=True)
+
+
+def context_value(info: ValidationInfo, key: str):
+    """A value the caller put in the validation context (e.g. the service area), or None."""
+    return (info.context or {}).get(key)
+
+
+def _lat_in_area(v, info: ValidationInfo):
+    area = context_value(info, "area")
+    if v is not None and area and not area[0] <= v <= area[2]:
+        msg = f"超出服务区域 (纬度应在 {area[0]}–{area[2]} 之间)"
+        raise ValueError(msg)
+    return v
+
+
+def _lon_in_area(v, info: ValidationInfo):
+    area = context_value(info, "area")
+    if v is not None and area and not area[1] <= v <= area[3]:
+        msg = f"超出服务区域 (经度应在 {area[1]}–{area[3]} 之间)"
+        raise ValueError(msg)
+    return v
+
+
+def in_service_area():
+    """Validators keeping `lat` and `lon` inside the service area given in the validation context."""
+    return field_validator("lat")(_lat_in_area), field_validator("lon")(_lon_in_area)
+
+
 
 _MESSAGES = {
     "missing": "必填",

@@ -22,10 +22,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rescue.dispatch import dispatches
-from rescue.drills.drills import CHINA, begin_write, enterprise_recipients, local, sms_phone
+from rescue.clock import CHINA, local
+from rescue.db import begin_write
 from rescue.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from rescue.messaging import queue
+from rescue.messaging.gateway import AlertSettings
 from rescue.models import (
     CardPrint,
     ContactPerson,
@@ -40,6 +41,7 @@ from rescue.models import (
     User,
 )
 from rescue.models.enums import EquipmentStatus
+from rescue.registry.recipients import enterprise_recipients, sms_phone
 from rescue.validation import parse
 
 SHORT_MAX = 60
@@ -465,7 +467,7 @@ def serialize_versions(session: Session, card: ResponseCard) -> list[dict]:
 
 def send_review_reminders(session_factory, gateway=None, *, now: datetime, settings=None) -> int:
     """The job: remind each card's owner 30 and 7 days before its review date and once in the week after it."""
-    settings = dispatches.settings_of(settings)
+    settings = settings or AlertSettings()
     today = now.astimezone(CHINA).date()
     sent = 0
     with session_factory() as session:

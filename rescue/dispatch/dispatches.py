@@ -1,346 +1,32 @@
-"""Dispatching: assignments and their SMS written in one transaction, who of a resource gets paged, and the texts."""
+"""Dispatching: the chosen resources checked, their assignments and SMS written in one transaction, and serialised."""
 
-import hashlib
-import secrets
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contacts import ComposedSms, DispatchNotice, compose_dispatch, count_segments, is_mobile, make_reply_code, normalize_phone
-from contacts.errors import InvalidPhoneError
-from rescue.errors import ConflictError, NotFoundError, ValidationError
-from rescue.messaging import queue
+from contacts import count_segments
+from rescue.dispatch import escalation
+from rescue.dispatch.assignments import (
+    DEFAULT_MAX_WAVES,
+    DEFAULT_WAVE_TIMEOUT_S,
+    MAX_RESOURCES,
+    RESOURCE_MODELS,
+    candidate_facts,
+    load_resource,
+    open_reply_codes,
+    start_assignment,
+)
+from rescue.errors import ConflictError, ValidationError
+from rescue.messaging.gateway import AlertSettings
 from rescue.models import (
     Assignment,
-    AssignmentEvent,
-    Capability,
-    ContactPerson,
-    Depot,
     Dispatch,
-    Equipment,
-    EscalationChainEntry,
-    Expert,
     Incident,
-    IncidentNeed,
     OutboxMessage,
-    ResponderToken,
-    RosterShift,
-    SupplyLot,
-    Team,
     User,
 )
-from rescue.models.enums import INCIDENT_LEVEL_NAMES, OPEN_ASSIGNMENT_STATUSES, AssignmentStatus, ContactRole, ResourceKind
-
-DEFAULT_WAVE_TIMEOUT_S = 300
-DEFAULT_MAX_WAVES = 3
-MAX_RESOURCES = 200
-RESOURCE_MODELS = {"team": Team, "expert": Expert, "equipment": Equipment, "supply": SupplyLot}
-# the default escalation chain of a team when it keeps none of its own
-DEFAULT_CHAIN_ROLES = (ContactRole.duty, ContactRole.commander, ContactRole.deputy)
-ROLE_NAMES = {"duty": "值班", "commander": "指挥员", "deputy": "副指挥员", "member": "队员", "manager": "负责人",
-              "liaison": "联络员", "on_call": "当班"}
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """One person (or duty phone) of a resource's escalation chain; `step` is the position in it."""
-
-    step: int
-    name: str
-    phone: str
-    role: str
-    contact_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Wording and link options (see rescue.sms.AlertSettings; duplicated so services need no Flask)."""
-
-    signature: str = "【宁夏应急】"
-    responder_base_url: str | None = None
-    responder_ttl_s: int = 24 * 3600
-
-
-def settings_of(obj) -> Settings:
-    if obj is None:
-        return Settings()
-    if isinstance(obj, Settings):
-        return obj
-    return Settings(obj.signature, obj.responder_base_url, obj.responder_ttl_s)
-
-
-# -- who gets the message --------------------------------------------------------------------------
-
-
-def _sms_phone(raw: str) -> str | None:
-    """E.164 of `raw` if it can receive SMS (duty landlines cannot), else None."""
-    try:
-        phone = normalize_phone(raw)
-    except InvalidPhoneError:
-        return None
-    return phone if is_mobile(phone) else None
-
-
-def team_chain(session: Session, team: Team, *, now: datetime) -> list[Recipient]:
-    """Who of `team` to page, in order: whoever is on shift now, then the team's own chain
-    (or duty phone → commander → deputy); numbers that cannot take SMS are left out."""
-    people: list[tuple[str, str, str, int | None]] = []
-    shifts = session.scalars(
-        select(RosterShift).where(RosterShift.team_id == team.id, RosterShift.starts_dt <= now, RosterShift.ends_dt > now)
-        .order_by(RosterShift.starts_dt, RosterShift.id)
-    )
-    people += [(s.contact.name, s.contact.phone, "on_call", s.contact.id) for s in shifts]
-    entries = session.scalars(
-        select(EscalationChainEntry).where(EscalationChainEntry.team_id == team.id).order_by(EscalationChainEntry.position)
-    ).all()
-    if entries:
-        people += [(e.contact.name, e.contact.phone, e.contact.role.value, e.contact.id) for e in entries]
-    else:
-        contacts = session.scalars(select(ContactPerson).where(ContactPerson.team_id == team.id).order_by(ContactPerson.id)).all()
-        for role in DEFAULT_CHAIN_ROLES:
-            found = [c for c in contacts if c.role == role]
-            people += [(c.name, c.phone, role.value, c.id) for c in found]
-            if role == ContactRole.duty and not found and team.duty_phone:
-                people.append((f"{team.name}值班室", team.duty_phone, "duty", None))
-            if role == ContactRole.commander and not found and team.commander_phone:
-                people.append((team.commander_name or f"{team.name}指挥员", team.commander_phone, "commander", None))
-    return _dedupe(people)
-
-
-def _dedupe(people) -> list[Recipient]:
-    out, seen = [], set()
-    for name, raw, role, contact_id in people:
-        phone = _sms_phone(raw)
-        if phone is None or phone in seen:
-            continue
-        seen.add(phone)
-        out.append(Recipient(len(out), name, phone, role, contact_id))
-    return out
-
-
-def resource_chain(session: Session, kind: str, resource, *, now: datetime) -> list[Recipient]:
-    """The escalation chain of any resource: a team's chain, an expert's own phone, a custodian's contact."""
-    if kind == "team":
-        return team_chain(session, resource, now=now)
-    if kind == "expert":
-        return _dedupe([(resource.name, resource.phone, "expert", None)])
-    if kind == "equipment" and resource.team is not None:
-        return team_chain(session, resource.team, now=now)
-    depot: Depot | None = resource.depot
-    if depot is None:
-        return []
-    return _dedupe([(depot.contact_name or f"{depot.name}联系人", depot.contact_phone, "depot", None)])
-
-
-def load_resource(session: Session, kind: str, resource_id: int):
-    model = RESOURCE_MODELS.get(kind)
-    return session.get(model, resource_id) if model else None
-
-
-def resource_enterprise_id(session: Session, kind: str, resource_id: int) -> int | None:
-    record = load_resource(session, kind, resource_id)
-    return getattr(record, "enterprise_id", None) if record is not None else None
-
-
-# -- texts -----------------------------------------------------------------------------------------
-
-
-def task_text(session: Session, need: IncidentNeed | None, kind: str, resource, quantity: float) -> str:
-    """What the resource is asked to do, short ("危化品泄漏控制", "专家会商", "调运空气呼吸器3")."""
-    if kind == "expert":
-        return "专家会商"
-    if kind in ("equipment", "supply"):
-        amount = f"{quantity:g}" if quantity != 1 else ""
-        return f"调运{resource.name}{amount}"
-    if need is not None and need.capability_code:
-        cap = session.get(Capability, need.capability_code)
-        return cap.name if cap else need.capability_code
-    return "增援处置"
-
-
-# optional parts of the dispatch SMS and the notice field that carries each
-_DROPPABLE = {"route": "route", "eta": "eta_min", "landmark": "landmark", "muster": "muster_point"}
-_DROPPABLE_EMPTY = {"route": "", "eta": None, "landmark": "", "muster": ""}
-
-
-def compose_for(incident: Incident, *, task: str, reply_code: str, eta_s: float | None, via: str = "",
-                muster_point: str = "", signature: str, link: str | None = None, card_short: str = "") -> ComposedSms:
-    """The dispatch SMS of one assignment; a responder link (when on) is appended after the core text.
-
-    The card's short form is added only as a second segment: when the whole core fits one segment and the core
-    plus the card fits two (otherwise the core is sent alone, fitted to one segment as before)."""
-    notice = DispatchNotice(
-        incident_no=incident.number,
-        event_type=incident.type.name if incident.type else incident.type_code,
-        level=INCIDENT_LEVEL_NAMES.get(incident.level.value, incident.level.value),
-        town=incident.place or "事发地",
-        task=task,
-        reply_code=reply_code,
-        muster_point=muster_point,
-        route=via or "",
-        eta_min=max(1, round(eta_s / 60)) if eta_s is not None else None,
-        drill=incident.drill,
-    )
-    composed = compose_dispatch(notice, signature=signature)
-    if card_short and composed.segments == 1:
-        # the core exactly as fitted to one segment (its dropped parts left out), then the card after it
-        fitted = replace(notice, card_short=card_short, **{_DROPPABLE[p]: _DROPPABLE_EMPTY[p] for p in composed.dropped
-                                                             if p in _DROPPABLE})
-        with_card = compose_dispatch(fitted, signature=signature, max_segments=2)
-        if "card" not in with_card.dropped and with_card.text.startswith(composed.text):
-            composed = with_card
-    if link:
-        text = composed.text + f" {link}"
-        composed = ComposedSms(text, count_segments(text), composed.dropped)
-    return composed
-
-
-# -- reply codes -----------------------------------------------------------------------------------
-
-
-def open_reply_codes(session: Session) -> set[str]:
-    return set(session.scalars(select(Assignment.reply_code).where(Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))))
-
-
-def new_reply_code(taken: set[str]) -> str:
-    """A code unused among open assignments (3 characters while plenty are free, else 4)."""
-    length = 3 if len(taken) < 2000 else 4
-    for _ in range(1000):
-        code = make_reply_code(length)
-        if code not in taken:
-            taken.add(code)
-            return code
-    code = make_reply_code(4)
-    taken.add(code)
-    return code
-
-
-# -- the timeline ----------------------------------------------------------------------------------
-
-
-def add_event(session: Session, assignment: Assignment | None, kind: str, message: str, *, now: datetime,
-              incident_id: int | None = None, from_status=None, to_status=None, detail: dict | None = None,
-              actor: str = "system") -> AssignmentEvent:
-    event = AssignmentEvent(
-        incident_id=incident_id if incident_id is not None else assignment.incident_id,
-        assignment_id=assignment.id if assignment is not None else None,
-        at_dt=now, kind=kind, message=message, detail=detail or {}, actor=actor,
-        from_status=str(from_status) if from_status is not None else None,
-        to_status=str(to_status) if to_status is not None else None,
-    )
-    session.add(event)
-    return event
-
-
-def set_status(session: Session, assignment: Assignment, status: AssignmentStatus, *, now: datetime, message: str,
-               actor: str = "system", detail: dict | None = None, kind: str = "status") -> None:
-    """Move `assignment` to `status` with a timeline event; closing it stops its timer and unsent SMS."""
-    old = assignment.status
-    assignment.status = status
-    assignment.status_dt = now
-    if status == AssignmentStatus.accepted and assignment.acknowledged_dt is None:
-        assignment.acknowledged_dt = now
-    if status == AssignmentStatus.on_scene and assignment.on_scene_dt is None:
-        assignment.on_scene_dt = now
-        assignment.acknowledged_dt = assignment.acknowledged_dt or now
-    if status != AssignmentStatus.notified:
-        assignment.deadline_dt = None
-    if status.value not in OPEN_ASSIGNMENT_STATUSES or status in (AssignmentStatus.accepted, AssignmentStatus.on_scene):
-        _cancel_unsent(session, assignment, now=now)
-    add_event(session, assignment, kind, message, now=now, from_status=old.value, to_status=status.value, actor=actor,
-              detail=detail)
-
-
-def _cancel_unsent(session: Session, assignment: Assignment, *, now: datetime) -> None:
-    """Queued pages of further chain members are no longer needed once someone answered."""
-    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id,
-                                                       OutboxMessage.status == "queued",
-                                                       OutboxMessage.chain_step > 0))
-    for row in rows:
-        row.status = "cancelled"
-        row.status_dt = now
-
-
-# -- paging ----------------------------------------------------------------------------------------
-
-
-def page(session: Session, assignment: Assignment, recipient: Recipient, *, incident: Incident, task: str, via: str,
-         muster_point: str, settings: Settings, now: datetime, purpose: str = "dispatch") -> OutboxMessage:
-    """Queue the SMS that pages `recipient` for `assignment` (sent by the outbox after commit)."""
-    link = None
-    if settings.responder_base_url:
-        token = secrets.token_urlsafe(16)
-        session.add(ResponderToken(assignment=assignment, token_hash=hash_token(token), created_dt=now,
-                                   expires_dt=now + timedelta(seconds=settings.responder_ttl_s)))
-        link = settings.responder_base_url + token
-    composed = compose_for(incident, task=task, reply_code=assignment.reply_code, eta_s=assignment.eta_s, via=via,
-                           muster_point=muster_point, signature=settings.signature, link=link,
-                           card_short=_card_short(session, assignment, incident))
-    return queue.enqueue(
-        session, to_phone=recipient.phone, body=composed.text, purpose=purpose, now=now, segments=composed.segments,
-        incident_id=incident.id, assignment=assignment, contact_id=recipient.contact_id, chain_step=recipient.step,
-        recipient_name=recipient.name, reply_code=assignment.reply_code,
-    )
-
-
-def _card_short(session: Session, assignment: Assignment, incident: Incident) -> str:
-    """The short form of the resource's enterprise card for this incident type ("" when there is none)."""
-    from rescue.cards import cards  # cards builds on this module
-
-    enterprise_id = resource_enterprise_id(session, assignment.resource_kind.value, assignment.resource_id)
-    return cards.short_for(session, enterprise_id=enterprise_id, incident_type=incident.type_code)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def dispatch_context(dispatch: Dispatch) -> dict:
-    return (dispatch.ranking or {}).get("context", {})
-
-
-def candidate_facts(dispatch: Dispatch, need_id: int | None, kind: str, resource_id: int) -> dict:
-    """What the stored ranking says about a resource: rank, eta_s, via."""
-    for need in (dispatch.ranking or {}).get("needs", []):
-        if need_id is not None and need.get("need_id") not in (None, need_id):
-            continue
-        for rank, cand in enumerate(need.get("candidates", []), start=1):
-            if cand.get("kind") == kind and cand.get("id") == resource_id:
-                return {"rank": rank, "eta_s": cand.get("eta_s"), "via": cand.get("via") or ""}
-    return {}
-
-
-def start_assignment(session: Session, dispatch: Dispatch, incident: Incident, *, kind: str, resource, need_id: int | None,
-                     quantity: float, rank: int, eta_s: float | None, via: str, wave: int, taken_codes: set[str],
-                     settings: Settings, now: datetime, escalated_from: Assignment | None = None,
-                     actor: str = "system") -> Assignment:
-    """Create one assignment and page the first of its chain; with nobody to page it fails at once."""
-    need = session.get(IncidentNeed, need_id) if need_id else None
-    assignment = Assignment(
-        dispatch=dispatch, incident_id=incident.id, need_id=need_id, resource_kind=ResourceKind(kind),
-        resource_id=resource.id, resource_name=resource.name, quantity=quantity, status=AssignmentStatus.notified,
-        reply_code=new_reply_code(taken_codes), wave=wave, rank=rank, eta_s=eta_s,
-        escalated_from_id=escalated_from.id if escalated_from else None, created_dt=now, status_dt=now,
-        deadline_dt=now + timedelta(seconds=dispatch.wave_timeout_s),
-    )
-    session.add(assignment)
-    session.flush()
-    context = dispatch_context(dispatch)
-    task = context.get("task") or task_text(session, need, kind, resource, quantity)
-    add_event(session, assignment, "escalated" if escalated_from else "dispatched",
-              (f"改派{resource.name}(第{wave}轮)" if escalated_from else f"调派{resource.name}") + f", 回复码{assignment.reply_code}",
-              now=now, to_status="notified", actor=actor,
-              detail={"rank": rank, "eta_s": eta_s, "wave": wave, "escalated_from": escalated_from.id if escalated_from else None})
-    chain = resource_chain(session, kind, resource, now=now)
-    if not chain:
-        set_status(session, assignment, AssignmentStatus.failed, now=now, message=f"{resource.name}没有可接收短信的号码")
-        return assignment
-    page(session, assignment, chain[0], incident=incident, task=task, via=via, muster_point=context.get("muster_point", ""),
-         settings=settings, now=now, purpose="escalation" if escalated_from else "dispatch")
-    return assignment
-
+from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus, ResourceKind
 
 # -- creating a dispatch ---------------------------------------------------------------------------
 
@@ -431,7 +117,7 @@ def create_dispatch(session: Session, incident: Incident, *, resources: list[dic
                     actor: User | None = None, settings=None, now: datetime) -> Dispatch:
     """Write a dispatch, its assignments and their outbox rows (flushed, not committed: the caller commits,
     then the outbox sends). `ranking` is what the dispatcher saw; it orders later escalations."""
-    settings = settings_of(settings)
+    settings = settings or AlertSettings()
     if incident.status.value != "open":
         raise ConflictError("事件已关闭, 不能调派")
     busy = set(session.execute(
@@ -460,20 +146,11 @@ def create_dispatch(session: Session, incident: Incident, *, resources: list[dic
                          via=item.get("via") or facts.get("via", ""), wave=1, taken_codes=taken, settings=settings,
                          now=now, actor=who)
     session.flush()
-    from rescue.dispatch import escalation  # escalation builds on this module
-
     for assignment in list(dispatch.assignments):
         if assignment.status == AssignmentStatus.failed:
             escalation.replace(session, assignment, now=now, settings=settings, reason="无可接收短信的号码")
     session.flush()
     return dispatch
-
-
-def get_incident(session: Session, incident_id: int) -> Incident:
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFoundError("事件不存在")
-    return incident
 
 
 def serialize_message(row: OutboxMessage, *, with_body: bool = True) -> dict:

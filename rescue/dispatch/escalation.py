@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rescue.dispatch import dispatches
-from rescue.dispatch.dispatches import add_event, set_status
-from rescue.models import Assignment, Dispatch, Incident, OutboxMessage
+from rescue.dispatch import assignments
+from rescue.dispatch.assignments import add_event, set_status
+from rescue.messaging.gateway import AlertSettings
+from rescue.models import Assignment, Dispatch, Incident, IncidentNeed, OutboxMessage
 from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus
 
 log = logging.getLogger(__name__)
@@ -29,11 +30,11 @@ def _paged_steps(session: Session, assignment: Assignment) -> int:
 def next_in_chain(session: Session, assignment: Assignment, *, now: datetime, settings=None,
                   reason: str) -> bool:
     """Page the next person of the resource's chain; False when the chain is exhausted."""
-    settings = dispatches.settings_of(settings)
-    resource = dispatches.load_resource(session, assignment.resource_kind.value, assignment.resource_id)
+    settings = settings or AlertSettings()
+    resource = assignments.load_resource(session, assignment.resource_kind.value, assignment.resource_id)
     if resource is None:
         return False
-    chain = dispatches.resource_chain(session, assignment.resource_kind.value, resource, now=now)
+    chain = assignments.resource_chain(session, assignment.resource_kind.value, resource, now=now)
     done = _paged_steps(session, assignment)
     following = [r for r in chain if r.step > done]
     if not following:
@@ -41,15 +42,15 @@ def next_in_chain(session: Session, assignment: Assignment, *, now: datetime, se
     recipient = following[0]
     dispatch = assignment.dispatch
     incident = session.get(Incident, assignment.incident_id)
-    context = dispatches.dispatch_context(dispatch)
-    need = session.get(dispatches.IncidentNeed, assignment.need_id) if assignment.need_id else None
-    task = context.get("task") or dispatches.task_text(session, need, assignment.resource_kind.value, resource,
+    context = assignments.dispatch_context(dispatch)
+    need = session.get(IncidentNeed, assignment.need_id) if assignment.need_id else None
+    task = context.get("task") or assignments.task_text(session, need, assignment.resource_kind.value, resource,
                                                        assignment.quantity)
-    facts = dispatches.candidate_facts(dispatch, assignment.need_id, assignment.resource_kind.value, assignment.resource_id)
-    dispatches.page(session, assignment, recipient, incident=incident, task=task, via=facts.get("via", ""),
+    facts = assignments.candidate_facts(dispatch, assignment.need_id, assignment.resource_kind.value, assignment.resource_id)
+    assignments.page(session, assignment, recipient, incident=incident, task=task, via=facts.get("via", ""),
                     muster_point=context.get("muster_point", ""), settings=settings, now=now, purpose="escalation")
     assignment.deadline_dt = now + timedelta(seconds=dispatch.wave_timeout_s)
-    role = dispatches.ROLE_NAMES.get(recipient.role, recipient.role)
+    role = assignments.ROLE_NAMES.get(recipient.role, recipient.role)
     add_event(session, assignment, "chain_escalated", f"{reason}, 转呼{role}{recipient.name}", now=now,
               detail={"step": recipient.step, "to": recipient.phone, "role": recipient.role})
     return True
@@ -72,7 +73,7 @@ def next_candidate(session: Session, assignment: Assignment) -> tuple[int, dict]
             continue
         for rank, cand in enumerate(need.get("candidates", []), start=1):
             key = (cand.get("kind"), cand.get("id"))
-            if key in tried or dispatches.load_resource(session, *key) is None:
+            if key in tried or assignments.load_resource(session, *key) is None:
                 continue
             if assignment.need_id is None and not _same_kind(assignment, cand):
                 continue
@@ -91,7 +92,7 @@ def accepted_count(session: Session, dispatch: Dispatch) -> int:
 
 def replace(session: Session, assignment: Assignment, *, now: datetime, settings=None, reason: str) -> Assignment | None:
     """Page the next-ranked capable resource in place of `assignment` (declined, failed or silent)."""
-    settings = dispatches.settings_of(settings)
+    settings = settings or AlertSettings()
     dispatch = assignment.dispatch
     current = assignment
     while True:
@@ -108,12 +109,12 @@ def replace(session: Session, assignment: Assignment, *, now: datetime, settings
                       detail={"reason": reason, "needs_dispatcher": True})
             return None
         rank, cand = found
-        resource = dispatches.load_resource(session, cand["kind"], cand["id"])
+        resource = assignments.load_resource(session, cand["kind"], cand["id"])
         incident = session.get(Incident, current.incident_id)
-        new = dispatches.start_assignment(
+        new = assignments.start_assignment(
             session, dispatch, incident, kind=cand["kind"], resource=resource, need_id=current.need_id,
             quantity=current.quantity, rank=rank, eta_s=cand.get("eta_s"), via=cand.get("via") or "", wave=current.wave + 1,
-            taken_codes=dispatches.open_reply_codes(session), settings=settings, now=now, escalated_from=current,
+            taken_codes=assignments.open_reply_codes(session), settings=settings, now=now, escalated_from=current,
         )
         add_event(session, current, "replaced", f"{reason}, 改派{resource.name}", now=now, detail={"next_assignment_id": new.id})
         if new.status != AssignmentStatus.failed:
@@ -191,9 +192,9 @@ def correct(session: Session, assignment: Assignment, status: str | None, note: 
         return
     if new == AssignmentStatus.notified:
         # re-open: restart the timer (the reply code must still be free)
-        taken = dispatches.open_reply_codes(session)
+        taken = assignments.open_reply_codes(session)
         if assignment.reply_code in taken:
-            assignment.reply_code = dispatches.new_reply_code(taken)
+            assignment.reply_code = assignments.new_reply_code(taken)
         set_status(session, assignment, new, now=now, message=note or "调度员重新置为已通知", actor=actor, kind="correction")
         assignment.deadline_dt = now + timedelta(seconds=assignment.dispatch.wave_timeout_s)
         return

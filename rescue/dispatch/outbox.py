@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from contacts import OutgoingSms, PermanentSendError, TransientSendError
 from rescue.db import UTCDateTime, utcnow
 from rescue.dispatch import escalation
-from rescue.dispatch.dispatches import add_event
+from rescue.dispatch.assignments import add_event
 from rescue.models import DeliveryReceiptEntry, OutboxMessage
 
 log = logging.getLogger(__name__)

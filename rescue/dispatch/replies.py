@@ -1,6 +1,7 @@
 """Replies and delivery receipts from the provider's webhooks → assignment transitions and timeline events."""
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,8 +10,8 @@ from sqlalchemy.orm import Session
 from contacts import DeliveryReceipt, InboundSms, ReplyKind, normalize_phone, parse_reply
 from contacts.errors import InvalidPhoneError
 from rescue.dispatch import escalation, outbox
-from rescue.dispatch.dispatches import add_event, set_status
-from rescue.drills import drills
+from rescue.dispatch.assignments import add_event, set_status
+from rescue.messaging.gateway import AlertSettings
 from rescue.models import Assignment, ContactPerson, DeliveryReceiptEntry, Expert, InboundMessage, OutboxMessage, SmsOptOut
 from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus
 
@@ -65,8 +66,12 @@ def _find_assignment(session: Session, phone: str, code: str | None) -> tuple[As
     return None, "ambiguous" if paged else "no_open_assignment"
 
 
-def handle_inbound(session: Session, sms: InboundSms, *, provider: str, now: datetime, settings=None) -> InboundMessage:
-    """Record a reply and apply it; anything not understood is flagged for the dispatcher, never raised."""
+def handle_inbound(session: Session, sms: InboundSms, *, provider: str, now: datetime, settings: AlertSettings | None = None,
+                   unmatched: Callable[..., object | None] | None = None) -> InboundMessage:
+    """Record a reply and apply it; anything not understood is flagged for the dispatcher, never raised.
+
+    A reply no assignment claims is offered to ``unmatched(session, record, now=)`` first (drills read RSVPs
+    there; drills sit above dispatch, so the caller hands the reader in); a non-None answer means it was taken."""
     reply = parse_reply(sms.body)
     phone = _phone(sms.from_)
     record = InboundMessage(received_dt=now, from_phone=phone, to_phone=sms.to or "", body=sms.body or "",
@@ -89,7 +94,7 @@ def handle_inbound(session: Session, sms: InboundSms, *, provider: str, now: dat
         session.flush()
         return record
     assignment, why = _find_assignment(session, phone, reply.code)
-    if assignment is None and drills.apply_rsvp(session, record, now=now) is not None:
+    if assignment is None and unmatched is not None and unmatched(session, record, now=now) is not None:
         session.flush()
         return record
     if assignment is None:

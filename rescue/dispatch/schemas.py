@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from rescue.models.enums import INCIDENT_LEVEL_NAMES, IncidentLevel, IncidentStatus
-from rescue.registry.schemas import Schema, _ctx, in_service_area
+from rescue.validation import Schema, context_value, in_service_area
 
 _LEVEL_BY_NAME = {v: k for k, v in INCIDENT_LEVEL_NAMES.items()}
 NeedQuantity = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
@@ -31,7 +31,7 @@ class NeedIn(Schema):
     @field_validator("capability")
     @classmethod
     def _known_capability(cls, v, info: ValidationInfo):
-        known = _ctx(info, "capabilities")
+        known = context_value(info, "capabilities")
         if v is not None and known is not None and v not in known:
             msg = f"未知的能力代码: {v}"
             raise ValueError(msg)
@@ -78,7 +78,7 @@ class IncidentIn(Schema):
     @field_validator("type")
     @classmethod
     def _known_type(cls, v, info: ValidationInfo):
-        known = _ctx(info, "incident_types")
+        known = context_value(info, "incident_types")
         if known is not None and v not in known:
             msg = f"未知的事件类型: {v}"
             raise ValueError(msg)
@@ -193,50 +193,6 @@ class PlanOut(Schema):
     optimal: bool
 
 
-class RouteOut(Schema):
-    travel_s: float
-    distance_m: float
-    offroad_s: float
-    offroad_m: float
-    via: list[str]
-    route: dict
-
-
-class ClosureIn(Schema):
-    reason: str = Field(min_length=1, max_length=200)
-    lat: float | None = Field(None, allow_inf_nan=False)
-    lon: float | None = Field(None, allow_inf_nan=False)
-    radius_m: float | None = Field(None, gt=0, le=50_000, allow_inf_nan=False)
-    polygon: dict | list | None = Field(None, description="GeoJSON Polygon (几何或其 coordinates)")
-    expires_at: datetime | None = Field(None, description="失效时间 (ISO 8601, 带时区); 省略为长期")
-    hours: float | None = Field(None, gt=0, le=24 * 365, description="或: 从现在起多少小时后失效")
-
-    @model_validator(mode="after")
-    def _point_or_polygon(self):
-        point = self.lat is not None or self.lon is not None
-        if point and self.polygon is not None:
-            msg = "封闭范围应为 点+半径 或 多边形 之一"
-            raise ValueError(msg)
-        if not point and self.polygon is None:
-            msg = "请给出 lat/lon/radius_m 或 polygon"
-            raise ValueError(msg)
-        return self
-
-
-class ClosureOut(Schema):
-    id: int
-    reason: str
-    lat: float | None
-    lon: float | None
-    radius_m: float | None
-    polygon: list | None
-    expires_at: datetime | None
-    created_at: datetime
-    lifted_at: datetime | None
-    active: bool
-    closed_edges: int
-
-
 class CoverItemOut(Schema):
     name: str
     kind: str
@@ -257,13 +213,3 @@ class CoverageOut(Schema):
     met: int
     missed: int
     lost: list[str]
-
-
-class PlaceOut(Schema):
-    name: str
-    kind: str
-    county: str
-    prefecture: str
-    lat: float
-    lon: float
-    verified: bool

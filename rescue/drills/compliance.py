@@ -26,12 +26,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rescue.dispatch import dispatches
-from rescue.drills.drills import CHINA, begin_write, enterprise_recipients, sms_phone
+from rescue.clock import CHINA
+from rescue.db import begin_write
 from rescue.messaging import queue
+from rescue.messaging.gateway import AlertSettings
 from rescue.models import DrillPlan, DrillRun, Enterprise, NoticeLog, Role, User
 from rescue.models.drills import DrillRunStatus, PlanLevel
 from rescue.models.enums import INDUSTRY_NAMES
+from rescue.registry.recipients import enterprise_recipients, sms_phone
 
 DUE_SOON_DAYS = 30
 # an "overdue" SMS goes out only in the first days after the due date; long-overdue enterprises (or ones with no
@@ -213,7 +215,7 @@ def notice_text(enterprise: Enterprise, state: dict, *, signature: str) -> str:
 
 def send_compliance_reminders(session_factory, gateway=None, *, now: datetime, settings=None) -> int:
     """The job: remind enterprises before (and once when) a drill falls overdue; each notice once. Returns how many."""
-    settings = dispatches.settings_of(settings)
+    settings = settings or AlertSettings()
     sent = 0
     with session_factory() as session:
         items = [i for i in evaluate(session, now=now) if i["status"] != "ok"]

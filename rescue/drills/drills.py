@@ -33,22 +33,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contacts import DrillReminder, ReplyKind, compose_reminder, is_mobile, make_reply_code, normalize_phone, parse_reply
-from contacts.errors import InvalidPhoneError
-from rescue.dispatch import dispatches
+from contacts import DrillReminder, ReplyKind, compose_reminder, make_reply_code, parse_reply
+from rescue.clock import CHINA, local
+from rescue.db import begin_write
+from rescue.dispatch import assignments, dispatches
 from rescue.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from rescue.messaging import queue
+from rescue.messaging.gateway import AlertSettings
 from rescue.models import (
     Assignment,
-    ContactPerson,
     DrillParticipant,
     DrillPlan,
     DrillReminderRow,
@@ -80,12 +80,12 @@ from rescue.models.drills import (
     RepeatUnit,
     Rsvp,
 )
-from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus, ContactRole, IncidentStatus
+from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus, IncidentStatus
+from rescue.registry.recipients import enterprise_recipients, sms_phone
 from rescue.validation import parse, partial
 
 log = logging.getLogger(__name__)
 
-CHINA = ZoneInfo("Asia/Shanghai")
 DEFAULT_OFFSETS_MIN = (7 * 24 * 60, 24 * 60, 120)
 MAX_OFFSET_MIN = 30 * 24 * 60
 HORIZON = timedelta(days=45)  # runs are made this far ahead (longer than the largest reminder offset)
@@ -208,11 +208,6 @@ class RecordIn(BaseModel):
 
 
 # -- time ------------------------------------------------------------------------------------------
-
-
-def local(moment: datetime | None) -> str | None:
-    """An aware datetime shown in Beijing time (ISO 8601 with +08:00)."""
-    return moment.astimezone(CHINA).isoformat() if moment is not None else None
 
 
 def occurrence(plan: DrillPlan, k: int) -> datetime:
@@ -405,30 +400,10 @@ def schedule_runs(session: Session, plan: DrillPlan, *, now: datetime) -> list[D
     return made
 
 
-def sms_phone(raw: str | None) -> str | None:
-    try:
-        phone = normalize_phone(raw or "")
-    except InvalidPhoneError:
-        return None
-    return phone if is_mobile(phone) else None
-
-
-def enterprise_recipients(session: Session, enterprise_id: int) -> list[ContactPerson]:
-    """Whom an enterprise's drill and compliance notices go to: its safety managers, else its liaisons."""
-    rows = session.scalars(select(ContactPerson).where(ContactPerson.enterprise_id == enterprise_id,
-                                                       ContactPerson.team_id.is_(None))
-                           .order_by(ContactPerson.id)).all()
-    for role in (ContactRole.manager, ContactRole.liaison, ContactRole.duty, ContactRole.commander):
-        found = [c for c in rows if c.role == role and sms_phone(c.phone)]
-        if found:
-            return found[:1]
-    return []
-
-
 def _rsvp_codes_in_use(session: Session) -> set[str]:
     codes = set(session.scalars(select(DrillParticipant.reply_code).join(DrillRun).where(
         DrillRun.status.in_((DrillRunStatus.scheduled, DrillRunStatus.running)))))
-    return codes | dispatches.open_reply_codes(session)
+    return codes | assignments.open_reply_codes(session)
 
 
 def add_participants(session: Session, run: DrillRun, *, now: datetime) -> list[DrillParticipant]:
@@ -437,7 +412,7 @@ def add_participants(session: Session, run: DrillRun, *, now: datetime) -> list[
     plan = run.plan
     people: list[tuple[str, str, int | None, int | None, int | None]] = []
     for team in plan.teams:
-        chain = dispatches.team_chain(session, team, now=now)
+        chain = assignments.team_chain(session, team, now=now)
         if chain:
             people.append((f"{chain[0].name}", chain[0].phone, team.id, None, chain[0].contact_id))
     enterprise_ids = [plan.enterprise_id, *[e.id for e in plan.enterprises if e.id != plan.enterprise_id]]
@@ -473,13 +448,6 @@ def _new_code(taken: set[str]) -> str:
             return code
     msg = "no free RSVP code"
     raise ConflictError(msg)
-
-
-def begin_write(session: Session) -> None:
-    """On SQLite, take the write lock as the transaction's first statement: later reads then see the latest
-    commit and the writes cannot fail on a stale snapshot (PostgreSQL locks rows instead)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE drill_plans SET id = id WHERE 1 = 0"))
 
 
 def plan_runs(session_factory, *, now: datetime) -> int:
@@ -522,7 +490,7 @@ def _settle(session: Session, reminder_id: int, status: ReminderStatus, *, now: 
 
 def send_due_reminders(session_factory, gateway=None, *, now: datetime, settings=None, limit: int = 500) -> ReminderResult:
     """The job: queue every due drill reminder exactly once (see the module docstring for missed ones)."""
-    settings = dispatches.settings_of(settings)
+    settings = settings or AlertSettings()
     result = ReminderResult(runs_made=plan_runs(session_factory, now=now))
     with session_factory() as session:
         begin_write(session)
@@ -793,7 +761,7 @@ def _close_drill_incident(session: Session, incident: Incident, final: Assignmen
         status = final
         if final == AssignmentStatus.released and assignment.status == AssignmentStatus.notified:
             status = AssignmentStatus.cancelled  # never answered: nothing to release
-        dispatches.set_status(session, assignment, status, now=now, message="演练结束", actor="drills")
+        assignments.set_status(session, assignment, status, now=now, message="演练结束", actor="drills")
     if incident.status != IncidentStatus.closed:
         incident.status = IncidentStatus.closed
         incident.closed_dt = now

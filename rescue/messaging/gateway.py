@@ -1,7 +1,7 @@
 """The SMS gateway and alert settings of the app, built from its configuration by the app factory."""
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from contacts import GatewayConfigError, InvalidSignatureError, SmsGateway, create_gateway, validate_signature
 from rescue.config import ConfigError
@@ -19,6 +19,9 @@ class AlertSettings:
     responder_base_url: str | None = None
     responder_ttl_s: int = 24 * 3600
     rate_per_s: float = 10.0
+    # the short text of the response card for (session, enterprise_id=, incident_type=); the cards feature sits
+    # above dispatch, so the app factory hands its lookup in here (None: dispatch SMS carry no card text)
+    card_short: Callable[..., str] | None = field(default=None, compare=False)
 
 
 def gateway_config(config) -> tuple[str, dict]:

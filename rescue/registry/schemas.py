@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
 from contacts.errors import InvalidPhoneError
 from contacts.phones import normalize_phone
@@ -17,41 +17,7 @@ from rescue.models.enums import (
     MineRescueGrade,
     TeamStatus,
 )
-
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Short = Annotated[str, Field(max_length=50)]
-Count = Annotated[int, Field(ge=0, le=100_000)]
-Quantity = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
-RefId = Annotated[int, Field(ge=1, le=2**31 - 1)]
-
-
-class Schema(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, from_attributes=True)
-
-
-def _ctx(info: ValidationInfo, key: str):
-    return (info.context or {}).get(key)
-
-
-def _lat_in_area(v, info: ValidationInfo):
-    area = _ctx(info, "area")
-    if v is not None and area and not area[0] <= v <= area[2]:
-        msg = f"超出服务区域 (纬度应在 {area[0]}–{area[2]} 之间)"
-        raise ValueError(msg)
-    return v
-
-
-def _lon_in_area(v, info: ValidationInfo):
-    area = _ctx(info, "area")
-    if v is not None and area and not area[1] <= v <= area[3]:
-        msg = f"超出服务区域 (经度应在 {area[1]}–{area[3]} 之间)"
-        raise ValueError(msg)
-    return v
-
-
-def in_service_area():
-    """Validators keeping `lat` and `lon` inside the service area given in the validation context."""
-    return field_validator("lat")(_lat_in_area), field_validator("lon")(_lon_in_area)
+from rescue.validation import Count, Name, Quantity, RefId, Schema, Short, context_value, in_service_area
 
 
 class Located(Schema):
@@ -62,7 +28,7 @@ class Located(Schema):
 
 
 def _known_codes(codes, info: ValidationInfo):
-    known = _ctx(info, "capabilities")
+    known = context_value(info, "capabilities")
     if codes is None or known is None:
         return codes
     unknown = [c for c in codes if c not in known]
@@ -338,13 +304,3 @@ class IncidentTypeIn(Schema):
 
 class IncidentTypeOut(IncidentTypeIn):
     pass
-
-
-class TokenIn(Schema):
-    username: Annotated[str, Field(min_length=1, max_length=64)]
-    password: Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class TokenOut(Schema):
-    token: str
-    expires_at: datetime

@@ -38,8 +38,8 @@ def import_roads(file, progress):
 @with_appcontext
 def coverage_map(capability, minutes, exclude, out):
     """Render the coverage of CAPABILITY within MINUTES as a PNG map (roads, met/missed places)."""
+    from rescue.dispatch import coverage
     from rescue.errors import ValidationError
-    from rescue.roads import coverage
     from rescue.roads.mapping import render_coverage_png
     from rescue.web.extensions import get_roads
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rescue.dispatch.schemas import ClosureIn
 from rescue.errors import ConflictError, NotFoundError, ValidationError
 from rescue.models import RoadClosure, User
 from rescue.roads.network import as_roads, closure_edges
+from rescue.roads.schemas import ClosureIn
 from rescue.validation import parse
 
 

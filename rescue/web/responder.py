@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from rescue.cards import cards
 from rescue.db import utcnow
-from rescue.dispatch import dispatches, escalation
-from rescue.dispatch.dispatches import hash_token, set_status
+from rescue.dispatch import assignments, escalation
+from rescue.dispatch.assignments import hash_token, set_status
 from rescue.models import Assignment, Incident, ResponderToken
 from rescue.models.enums import ASSIGNMENT_STATUS_NAMES, INCIDENT_LEVEL_NAMES, AssignmentStatus
 from rescue.web.extensions import get_alert_settings, get_session
@@ -33,9 +33,9 @@ def _load(token: str) -> tuple[ResponderToken, Assignment]:
 def _page(record, assignment, *, message=None, status=200):
     session = get_session()
     incident = session.get(Incident, assignment.incident_id)
-    facts = dispatches.candidate_facts(assignment.dispatch, assignment.need_id, assignment.resource_kind.value,
+    facts = assignments.candidate_facts(assignment.dispatch, assignment.need_id, assignment.resource_kind.value,
                                        assignment.resource_id)
-    card = cards.card_for(session, incident_type=incident.type_code, enterprise_id=dispatches.resource_enterprise_id(
+    card = cards.card_for(session, incident_type=incident.type_code, enterprise_id=assignments.resource_enterprise_id(
         session, assignment.resource_kind.value, assignment.resource_id))
     body = render_template(
         "responder/assignment.html", incident=incident, assignment=assignment, via=facts.get("via", ""),

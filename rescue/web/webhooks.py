@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from contacts.webhooks import WebhookFormError
 from rescue.db import utcnow
 from rescue.dispatch import replies
+from rescue.drills import drills
 from rescue.models import Incident
 from rescue.web.extensions import get_alert_settings, get_gateway, get_session
 
@@ -46,7 +47,8 @@ def _twiml(message: str | None) -> Response:
 def receive_inbound(backend):
     gateway, sms = _parsed(backend, "parse_inbound")
     session = get_session()
-    record = replies.handle_inbound(session, sms, provider=gateway.name, now=utcnow(), settings=get_alert_settings())
+    record = replies.handle_inbound(session, sms, provider=gateway.name, now=utcnow(), settings=get_alert_settings(),
+                                    unmatched=drills.apply_rsvp)
     session.commit()
     template = _REPLIES.get(record.outcome)
     if template is None:

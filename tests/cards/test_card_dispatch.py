@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from contacts import count_segments
 from rescue.cards import cards
-from rescue.dispatch import dispatches
+from rescue.dispatch import assignments
 from rescue.models import Enterprise, Incident, IncidentNeed, Team
 from rescue.models.enums import IncidentLevel
 from tests.conftest import Api, make_app
@@ -22,15 +22,15 @@ def _incident(**kw):
 
 
 def test_card_short_form_only_as_a_second_segment_after_a_one_segment_core():
-    plain = dispatches.compose_for(_incident(), task="灭火", reply_code="K7Q", eta_s=900, signature="【宁夏应急】")
-    with_card = dispatches.compose_for(_incident(), task="灭火", reply_code="K7Q", eta_s=900, signature="【宁夏应急】",
+    plain = assignments.compose_for(_incident(), task="灭火", reply_code="K7Q", eta_s=900, signature="【宁夏应急】")
+    with_card = assignments.compose_for(_incident(), task="灭火", reply_code="K7Q", eta_s=900, signature="【宁夏应急】",
                                        card_short=CARD)
     assert plain.segments == 1 and "处置卡" not in plain.text
     assert with_card.text.startswith(plain.text) and with_card.text.endswith(f"处置卡：{CARD}")
     assert with_card.segments == 2
     # a core that needs cutting to fit one segment gets no card: the core stays whole in the first segment
     long_place = "宁东能源化工基地煤制油分公司东区罐区南侧道路"
-    tight = dispatches.compose_for(_incident(place=long_place), task="危化品泄漏控制与灭火", reply_code="K7Q", eta_s=900,
+    tight = assignments.compose_for(_incident(place=long_place), task="危化品泄漏控制与灭火", reply_code="K7Q", eta_s=900,
                                    via="G20青银高速转S203", muster_point="园区东门", signature="【宁夏应急】", card_short=CARD)
     assert "处置卡" not in tight.text and count_segments(tight.text).segments == tight.segments
 

@@ -71,7 +71,7 @@ def test_drill_runs_through_the_dispatch_pipeline(app, session):
     started = T0 + timedelta(hours=1)
     for minutes, body in ((1, f"{assignment.reply_code} 1"), (30, f"{assignment.reply_code} 到达")):
         replies.handle_inbound(session, InboundSms(from_=phone, to="", body=body, provider_id=None), provider="fake",
-                               now=started + timedelta(minutes=minutes))
+                               now=started + timedelta(minutes=minutes), unmatched=drills.apply_rsvp)
     session.commit()
     old = drilled.turnout_min
     run = drills.record_run(session, plan, {"status": "held", "evaluation": "集结偏慢", "rating": "pass",

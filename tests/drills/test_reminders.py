@@ -138,7 +138,8 @@ def test_rsvp_by_reply_code(app, factory, session):
     now = T0 + timedelta(days=3)
     for person, answer in ((yes, "1"), (no, "2 请假")):
         replies.handle_inbound(session, InboundSms(from_=person.phone, to="", body=f"{person.reply_code} {answer}",
-                                                   provider_id=None), provider="fake", now=now)
+                                                   provider_id=None), provider="fake", now=now,
+                               unmatched=drills.apply_rsvp)
     session.commit()
     fresh(session)
     assert (yes.rsvp.value, no.rsvp.value) == ("yes", "no")

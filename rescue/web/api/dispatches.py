@@ -4,7 +4,7 @@ from flask import request
 from sqlalchemy import select
 
 from rescue.db import utcnow
-from rescue.dispatch import dispatches, escalation, replies
+from rescue.dispatch import assignments, dispatches, escalation, incidents, replies
 from rescue.errors import ForbiddenError, NotFoundError, ValidationError
 from rescue.models import Assignment, AssignmentEvent, Dispatch, InboundMessage, OutboxMessage, Role
 from rescue.models.enums import AssignmentStatus
@@ -63,7 +63,7 @@ def _strip_routes(ranking: dict) -> dict:
 
 
 def _build(session, incident_id: int, data: dict, actor, now):
-    incident = dispatches.get_incident(session, incident_id)
+    incident = incidents.get_incident(session, incident_id)
     errors = {}
     try:
         options = dispatches.validate_options(data)
@@ -120,11 +120,11 @@ def preview_dispatch(incident_id):
 
 
 def _visible_assignments(session, incident_id: int, actor) -> dict[int, Assignment]:
-    dispatches.get_incident(session, incident_id)
+    incidents.get_incident(session, incident_id)
     rows = session.scalars(select(Assignment).where(Assignment.incident_id == incident_id).order_by(Assignment.id)).all()
     if actor.role == Role.enterprise_admin:
         rows = [a for a in rows
-                if dispatches.resource_enterprise_id(session, a.resource_kind.value, a.resource_id) == actor.enterprise_id]
+                if assignments.resource_enterprise_id(session, a.resource_kind.value, a.resource_id) == actor.enterprise_id]
     return {a.id: a for a in rows}
 
 

@@ -3,12 +3,13 @@
 from flask import Response, request
 
 from rescue.db import utcnow
-from rescue.dispatch.schemas import ClosureIn, ClosureOut, CoverageOut, PlaceOut, RouteOut
+from rescue.dispatch import coverage as coverage_service
+from rescue.dispatch.schemas import CoverageOut
 from rescue.errors import ValidationError
 from rescue.models import Role
 from rescue.roads import closures
-from rescue.roads import coverage as coverage_service
 from rescue.roads.network import route_between
+from rescue.roads.schemas import ClosureIn, ClosureOut, PlaceOut, RouteOut
 from rescue.web.api import bp, int_arg, json_body, page, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required

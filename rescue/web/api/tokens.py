@@ -3,7 +3,7 @@
 from flask import current_app
 
 from rescue.accounts import accounts
-from rescue.registry.schemas import TokenIn, TokenOut
+from rescue.accounts.schemas import TokenIn, TokenOut
 from rescue.validation import parse
 from rescue.web.api import bp, json_body
 from rescue.web.api.openapi import documented

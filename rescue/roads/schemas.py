@@ -1,0 +1,61 @@
+"""Request and response schemas of routes, road closures and places."""
+
+from datetime import datetime
+
+from pydantic import Field, model_validator
+
+from rescue.validation import Schema
+
+
+class RouteOut(Schema):
+    travel_s: float
+    distance_m: float
+    offroad_s: float
+    offroad_m: float
+    via: list[str]
+    route: dict
+
+
+class ClosureIn(Schema):
+    reason: str = Field(min_length=1, max_length=200)
+    lat: float | None = Field(None, allow_inf_nan=False)
+    lon: float | None = Field(None, allow_inf_nan=False)
+    radius_m: float | None = Field(None, gt=0, le=50_000, allow_inf_nan=False)
+    polygon: dict | list | None = Field(None, description="GeoJSON Polygon (几何或其 coordinates)")
+    expires_at: datetime | None = Field(None, description="失效时间 (ISO 8601, 带时区); 省略为长期")
+    hours: float | None = Field(None, gt=0, le=24 * 365, description="或: 从现在起多少小时后失效")
+
+    @model_validator(mode="after")
+    def _point_or_polygon(self):
+        point = self.lat is not None or self.lon is not None
+        if point and self.polygon is not None:
+            msg = "封闭范围应为 点+半径 或 多边形 之一"
+            raise ValueError(msg)
+        if not point and self.polygon is None:
+            msg = "请给出 lat/lon/radius_m 或 polygon"
+            raise ValueError(msg)
+        return self
+
+
+class ClosureOut(Schema):
+    id: int
+    reason: str
+    lat: float | None
+    lon: float | None
+    radius_m: float | None
+    polygon: list | None
+    expires_at: datetime | None
+    created_at: datetime
+    lifted_at: datetime | None
+    active: bool
+    closed_edges: int
+
+
+class PlaceOut(Schema):
+    name: str
+    kind: str
+    county: str
+    prefecture: str
+    lat: float
+    lon: float
+    verified: bool

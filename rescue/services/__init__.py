@@ -1,1 +1,0 @@
-"""Domain operations called by views, CLI commands and jobs alike (no Flask here)."""
