@@ -9,7 +9,7 @@ from flask import Flask
 
 from rescue import cli, web, worker
 from rescue.cards import cards
-from rescue.config import load_config
+from rescue.config import ConfigError, load_config
 from rescue.db import Database
 from rescue.messaging import gateway
 from rescue.roads.active import RoadGraph, preload_wanted
@@ -23,11 +23,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance_path = os.environ.get("RESCUE_INSTANCE_PATH") or (test_config or {}).get("INSTANCE_PATH")
     app = Flask("rescue", instance_path=str(Path(instance_path).resolve()) if instance_path else str(ROOT / "instance"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    try:
+        _configure(app, test_config)
+    except ConfigError as exc:
+        if not cli.from_command_line():
+            raise
+        # `flask --app app …` without its settings: help and the command list work, each command says what is missing
+        cli.init_unconfigured(app, exc)
+    return app
+
+
+def _configure(app: Flask, test_config: dict | None) -> None:
     load_config(app, test_config)
     app.secret_key = app.config["SECRET_KEY"]
     app.extensions[extensions.DB] = Database(app.config["DATABASE_URL"])
-    web.init_app(app)
-    cli.init_app(app)
     try:
         cli.prepare_database(app)
         sms_gateway, alert_settings = gateway.build(app.config)
@@ -38,11 +47,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         roads = app.extensions[extensions.ROAD_GRAPH] = RoadGraph(app.config, app.instance_path, log=app.logger)
         if preload_wanted(app.config, testing=app.testing):
             roads.get()
+        web.init_app(app)
+        cli.init_app(app)
         worker.init_app(app)  # the scheduler thread, only with RESCUE_RUN_SCHEDULER
     except Exception:
-        app.extensions["db"].engine.dispose()  # a refused start leaves no connections behind
+        app.extensions[extensions.DB].engine.dispose()  # a refused start leaves no connections behind
         raise
-    return app
 
 
 def main() -> None:

@@ -1,8 +1,10 @@
 """Command-line commands (`flask --app app …`) and start-up preparation of the database."""
 
+import copy
+
 import click
 from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, NoAppException, with_appcontext
 
 from rescue import migrations
 from rescue.config import ConfigError
@@ -48,6 +50,35 @@ def init_app(app) -> None:
     from rescue.roads import cli as roads_cli
 
     roads_cli.init_app(app)
+
+
+def from_command_line() -> bool:
+    """Whether the `flask` command line is building the app (for a command, its help or the command list)."""
+    return click.get_current_context(silent=True) is not None
+
+
+def init_unconfigured(app, error: Exception) -> None:
+    """Register every command on an app whose settings are incomplete; running one says what is missing.
+    `flask run`/`shell`/`routes` must not get such an app: they stop with the same one line."""
+    if click.get_current_context().info_name in {"run", "shell", "routes"}:
+        raise NoAppException(f"{error} (设置见 README 的 Settings 一节)")
+    init_app(app)
+    for name, command in list(app.cli.commands.items()):
+        app.cli.add_command(_refusing(command, str(error)), name)
+
+
+def _refusing(command: click.Command, reason: str) -> click.Command:
+    """A copy of `command` (and of a group's subcommands) that stops with `reason` in one line."""
+    clone = copy.copy(command)
+    if isinstance(command, click.Group):
+        clone.commands = {name: _refusing(sub, reason) for name, sub in command.commands.items()}
+    else:
+
+        def refuse(*_args, **_kwargs):
+            raise click.ClickException(f"{reason} (设置见 README 的 Settings 一节)")
+
+        clone.callback = refuse
+    return clone
 
 
 def prepare_database(app) -> None:

@@ -31,7 +31,7 @@ DEFAULTS = {
     "MAP_TILE_URL": "",  # optional tile layer; the map works offline without one
     "MAP_TILE_ATTRIBUTION": "",
     "CONSOLE_POLL_MS": 3000,
-    "PUBLIC_URL": "http://127.0.0.1:5000",
+    "PUBLIC_URL": None,  # None: http://127.0.0.1:<PORT>, what webhook signatures, replies and QR codes use
     "ROADS_FILE": None,  # None: the active network in the instance folder, else the seeded Ningxia one
     # the default network is a backbone of major roads: the straight "off-road" leg to it stands for
     # unmapped county and local roads (30 km/h with a typical detour), and mining areas such as
@@ -78,6 +78,8 @@ def load_config(app, test_config: dict | None = None) -> None:
             raise ConfigError(msg) from exc
     if test_config:
         app.config.update(test_config)
+    if not app.config["PUBLIC_URL"]:
+        app.config["PUBLIC_URL"] = f"http://127.0.0.1:{app.config['PORT']}"
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "rescue.sqlite")
     if app.config["DEMO"] and not app.config["SECRET_KEY"]:

@@ -1,9 +1,16 @@
 """Settings are validated at start-up with clear messages."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from rescue.config import ConfigError
 from tests.conftest import make_app
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_twilio_without_credentials_fails_fast(tmp_path):
@@ -29,3 +36,30 @@ def test_demo_accounts_refused_outside_demo_mode(templates, backend, tmp_path):
     url = templates.copy(backend, seeded=True)
     with pytest.raises(ConfigError, match="演示账号"):
         make_app(url, tmp_path, DEMO=False, SECRET_KEY="a-real-secret")
+
+
+def test_public_url_follows_the_port_unless_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("RESCUE_PORT", "5077")
+    app = make_app(f"sqlite:///{tmp_path}/x.sqlite", tmp_path)
+    assert app.config["PUBLIC_URL"] == "http://127.0.0.1:5077"
+    monkeypatch.setenv("RESCUE_PUBLIC_URL", "https://yingji.example.cn")
+    app = make_app(f"sqlite:///{tmp_path}/y.sqlite", tmp_path)
+    assert app.config["PUBLIC_URL"] == "https://yingji.example.cn"
+
+
+def _flask(*args, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESCUE_")} | {"RESCUE_INSTANCE_PATH": str(tmp_path)}
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_commands_without_settings_say_what_is_missing_in_one_line(tmp_path):
+    listing = _flask("--help", tmp_path=tmp_path)
+    assert listing.returncode == 0 and "Traceback" not in listing.stderr
+    assert {"db", "seed", "worker", "roads", "coverage-map"} <= {
+        line.split()[0] for line in listing.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    for command in (["seed"], ["db", "upgrade"], ["worker", "--once"], ["run"]):
+        result = _flask(*command, tmp_path=tmp_path)
+        assert result.returncode != 0, command
+        assert "Traceback" not in result.stderr, result.stderr
+        assert "RESCUE_SECRET_KEY" in result.stderr, (command, result.stderr)
