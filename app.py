@@ -1,13 +1,12 @@
 """Composition root: create_app() builds the service; `python app.py` serves the embedded default."""
 
-import logging
 import os
 from dataclasses import replace
 from pathlib import Path
 
 from flask import Flask
 
-from rescue import cli, web, worker
+from rescue import cli, logs, web, worker
 from rescue.cards import cards
 from rescue.config import ConfigError, load_config
 from rescue.db import Database
@@ -34,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _configure(app: Flask, test_config: dict | None) -> None:
+    logs.quiet_libraries()
     load_config(app, test_config)
     app.secret_key = app.config["SECRET_KEY"]
     app.extensions[extensions.DB] = Database(app.config["DATABASE_URL"])
@@ -57,8 +57,7 @@ def _configure(app: Flask, test_config: dict | None) -> None:
 
 def main() -> None:
     """The embedded default: SQLite in instance/, seeded data, demo accounts, console SMS, scheduler thread."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every tick; console SMS must stay readable
+    logs.setup()
     for name, value in {"DEMO": "1", "AUTO_MIGRATE": "1", "SEED_ON_START": "1", "RUN_SCHEDULER": "1"}.items():
         os.environ.setdefault(f"RESCUE_{name}", value)
     app = create_app()

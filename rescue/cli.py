@@ -92,8 +92,9 @@ def prepare_database(app) -> None:
         from seed import loader
 
         with db.session_factory() as session:
-            loader.seed(session, area=app.config["SERVICE_AREA"], demo=app.config["DEMO"])
+            result = loader.seed(session, area=app.config["SERVICE_AREA"], demo=app.config["DEMO"])
             session.commit()
+        app.logger.info("%s", result.summary())
     if not app.config["DEMO"] and migrations.current(db.engine):
         with db.session_factory() as session:
             if names := accounts.demo_users_present(session):

@@ -22,8 +22,10 @@ import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import current_app
 from flask.cli import with_appcontext
+from flask.logging import default_handler
 from sqlalchemy import text
 
+from rescue import logs
 from rescue.cards import cards
 from rescue.db import utcnow
 from rescue.dispatch import escalation, outbox
@@ -83,6 +85,14 @@ class PostgresLeader:
             log.exception("leader connection lost")
             return False
 
+    def holder(self) -> str:
+        """Who holds the lock now, for the standby's message."""
+        with self.engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT a.pid, a.client_addr, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted LIMIT 1"), {"k": self.key & 0xFFFFFFFF}).first()
+        return f"PostgreSQL 会话 {row.pid} ({row.client_addr or '本机'})" if row else "另一个进程"
+
     def release(self) -> None:
         if self.conn is not None:
             try:
@@ -106,7 +116,17 @@ class FileLeader:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, str(os.getpid()).encode(), 0)  # who leads, for a standby's message
         return True
+
+    def holder(self) -> str:
+        """Who holds the lock now, for the standby's message."""
+        try:
+            pid = self.path.read_text().strip()
+        except OSError:
+            pid = ""
+        return f"进程 {pid}" if pid else "另一个进程"
 
     def still_held(self) -> bool:
         return self.fd is not None
@@ -180,6 +200,7 @@ class Worker:
 
     def run(self) -> None:
         """Wait as a standby until leading, lead, and repeat until `stop()`."""
+        announced = False
         while not self.stopping.is_set():
             try:
                 acquired = self.leader.try_acquire()
@@ -193,8 +214,18 @@ class Worker:
                 finally:
                     self.leader.release()
             else:
-                log.info("worker %s waits as standby", os.getpid())
+                if not announced:  # once per standby spell, not every poll
+                    log.warning("%s 正在领导调度并发送短信; 本进程 %s 待命, 它停止后接替", self._holder(), os.getpid())
+                    announced = True
                 self.stopping.wait(self.standby_poll_s)
+                continue
+            announced = False
+
+    def _holder(self) -> str:
+        try:
+            return self.leader.holder()
+        except Exception:  # noqa: BLE001 - only for the message
+            return "另一个进程"
 
     def start(self) -> "Worker":
         """Run in a daemon thread (the embedded default)."""
@@ -230,7 +261,8 @@ def _idle(session_factory) -> bool:
 def worker_command(once, exit_when_idle, interval_scale):
     """Run the scheduler (SMS outbox, escalation timers, …); one worker leads, others wait as standbys."""
     app = current_app._get_current_object()  # noqa: SLF001 - the worker outlives the app context
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup()
+    app.logger.removeHandler(default_handler)  # the root handler prints it; Flask's own would print each line twice
     worker = Worker(app, interval_scale=interval_scale, standby_poll_s=0.5 if exit_when_idle else 2.0)
     if once:
         outbox.recover_sending(worker.session_factory, now=utcnow(), everything=False)

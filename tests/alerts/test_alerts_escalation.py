@@ -1,5 +1,6 @@
 """Escalation with a frozen clock: silence walks the chain then the ranking; declines move on at once; max waves."""
 
+import os
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -23,6 +24,10 @@ def _dispatch(app, *, n_ranked=3, max_waves=3, timeout=300):
                                        max_waves=max_waves)
         s.commit()
         return sf, d.id, [t.id for t in teams]
+
+
+def _backend_pid(leader) -> int:
+    return leader.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
 
 
 def _assignments(sf, dispatch_id):
@@ -123,6 +128,8 @@ def test_two_workers_only_one_leads(backend, templates, tmp_path):
     try:
         assert one.try_acquire() is True
         assert two.try_acquire() is False  # hot standby
+        # the standby can say who leads
+        assert two.holder() == (f"进程 {os.getpid()}" if backend == "sqlite" else f"PostgreSQL 会话 {_backend_pid(one)} (127.0.0.1)")
         assert one.still_held()
         one.release()
         assert two.try_acquire() is True  # takes over
