@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -27,7 +28,7 @@ ORDER = (
     ("contacts.json", "contacts", {"team": "teams", "enterprise": "enterprises"}),
 )
 # fields of the files that are not record fields
-_FILE_ONLY = {"key", "verified_note", "source"}
+_FILE_ONLY = {"key", "verified_note", "source", "confirmed_days_ago"}
 
 
 @dataclass
@@ -65,6 +66,8 @@ def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) ->
                 if row.get(ref_field) is not None:
                     values[f"{ref_field}_id"] = ids[ref_kind][row[ref_field]]
             record = registry.create_record(session, kind, None, values, area=area, now=now, context=context)
+            if row.get("confirmed_days_ago"):  # demo data: some records not confirmed for months (数据时效)
+                record.last_confirmed_dt = now - timedelta(days=row["confirmed_days_ago"])
             if "key" in row:
                 keys[row["key"]] = record.id
         result.counts[kind_name] = len(rows)

@@ -33,3 +33,20 @@ def test_seed_command_on_empty_database(empty_app):
     assert "已加载种子数据" in first.output
     second = runner.invoke(args=["seed"])
     assert "未重复加载" in second.output
+
+
+def test_demo_data_tells_a_story(api):
+    """A trainee sees stale records, a mixed compliance picture and a drill coming up."""
+    dispatcher = api("dispatcher")
+    assert dispatcher.get("/api/v1/freshness?days=90").json["total"] >= 20
+    cities = dispatcher.get("/api/v1/drills/compliance").json["summary"]["by_city"].values()
+    totals = {status: sum(c[status] for c in cities) for status in ("ok", "due_soon", "overdue")}
+    assert totals["ok"] >= 10 and totals["due_soon"] >= 5 and totals["overdue"] >= 10, totals
+    plans = dispatcher.get("/api/v1/drills?limit=200").json["items"]
+    assert [p for p in plans if p["next_run_at"] and 0 < _days_until(p["next_run_at"]) <= 3]
+
+
+def _days_until(moment: str) -> float:
+    from datetime import UTC, datetime
+
+    return (datetime.fromisoformat(moment) - datetime.now(UTC)).total_seconds() / 86400

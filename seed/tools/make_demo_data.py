@@ -1133,7 +1133,17 @@ def build() -> dict[str, list]:
     out["experts"] = experts
 
     out["contacts"] = contacts
+    mark_stale(out)
     return out
+
+
+def mark_stale(out: dict[str, list]) -> None:
+    """Leave a few non-backbone records unconfirmed for months, so the regulator's 数据时效 list tells a story.
+    A random generator of its own keeps every other value as it was."""
+    rng = random.Random(20261130)
+    for name, n in {"teams": 7, "equipment": 12, "experts": 5, "depots": 2, "supplies": 6}.items():
+        for record in rng.sample([r for r in out[name] if not r.get("backbone")], n):
+            record["confirmed_days_ago"] = rng.choice([104, 128, 151, 187, 233, 270])
 
 
 def main(argv: list[str] | None = None) -> None:

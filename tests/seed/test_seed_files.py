@@ -60,6 +60,11 @@ FIELDS = {
 }
 REQUIRED_OPTIONAL = {"incident_types": {"supplies"}, "enterprises": {"verified_note"}, "depots": {"verified_note"},
                      "teams": {"verified_note"}}
+# demo records not confirmed for months, so the regulator's 数据时效 list has something to show
+STALE_CAPABLE = ("teams", "equipment", "experts", "depots", "supplies")
+for _name in STALE_CAPABLE:
+    FIELDS[_name] = FIELDS[_name] | {"confirmed_days_ago"}
+    REQUIRED_OPTIONAL[_name] = REQUIRED_OPTIONAL.get(_name, set()) | {"confirmed_days_ago"}
 
 
 def load(name):
