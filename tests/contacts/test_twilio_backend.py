@@ -15,7 +15,7 @@ import pytest
 
 from contacts import OutgoingSms, PermanentSendError, TransientSendError, create_gateway
 from contacts.backends.twilio import verify_signature
-from contacts.fake_twilio import FakeTwilio
+from contacts.standins.twilio import FakeTwilio
 
 TO = "+8613800000001"
 FROM = "+15005550006"
@@ -226,7 +226,7 @@ def test_inbound_webhook_is_signed(fake, gateway, receiver):
 
 def test_standalone_process_with_control_api(tmp_path):
     process = subprocess.Popen(
-        [sys.executable, "-m", "contacts.fake_twilio", "--port", "0", "--rule", "0000=21211"],
+        [sys.executable, "-m", "contacts.standins.twilio", "--port", "0", "--rule", "0000=21211"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = process.stdout.readline()

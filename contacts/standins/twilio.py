@@ -2,7 +2,7 @@
 
 Start it in-process with ``with FakeTwilio() as fake: …`` (a free port on 127.0.0.1, served
 from a thread) and point the twilio backend at ``fake.base_url``; or as its own process with
-``python -m contacts.fake_twilio --port 8021 --sid AC… --token …`` and script it through the
+``python -m contacts.standins.twilio --port 8021 --sid AC… --token …`` and script it through the
 control API under ``/_fake/``. It implements what `twilio.rest.Client` uses for SMS: create,
 list (Twilio's paging shape) and fetch of Messages, Basic auth, Twilio-style error bodies,
 and signed status callbacks (X-Twilio-Signature) after each accepted message.
@@ -449,7 +449,7 @@ class FakeTwilio:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m contacts.fake_twilio",
+    parser = argparse.ArgumentParser(prog="python -m contacts.standins.twilio",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8021, help="0 picks a free port")
