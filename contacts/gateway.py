@@ -135,8 +135,14 @@ def create_gateway(name: str, config: Mapping[str, object] | None = None) -> Sms
     return factory(dict(config or {}))
 
 
-def check_config(backend: str, config: Mapping[str, object], *, required: tuple[str, ...] = (),
-                 optional: tuple[str, ...] = (), what: str = "SMS backend") -> None:
+def check_config(
+    backend: str,
+    config: Mapping[str, object],
+    *,
+    required: tuple[str, ...] = (),
+    optional: tuple[str, ...] = (),
+    what: str = "SMS backend",
+) -> None:
     """Fail fast on missing or unknown keys (a typo must not silently fall back to defaults)."""
     missing = [key for key in required if not config.get(key)]
     unknown = sorted(set(config) - set(required) - set(optional))

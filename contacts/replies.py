@@ -12,7 +12,7 @@ CODE_DIGITS = "23456789"
 CODE_ALPHABET = CODE_LETTERS + CODE_DIGITS
 
 
-class ReplyKind(str, enum.Enum):
+class ReplyKind(enum.StrEnum):
     """What a responder meant."""
 
     ACCEPT = "accept"

@@ -89,8 +89,9 @@ class Rendered:
 
     def outgoing(self, to: str, reference: str, *, status_callback: str | None = None) -> OutgoingSms:
         """The `OutgoingSms` for this message (text for every backend, template for Aliyun)."""
-        return OutgoingSms(to, self.text, reference, status_callback=status_callback, template=self.kind,
-                           params=dict(self.params))
+        return OutgoingSms(
+            to, self.text, reference, status_callback=status_callback, template=self.kind, params=dict(self.params)
+        )
 
 
 def _load(path: Path, channel: str) -> dict[str, Template]:
@@ -116,16 +117,22 @@ def _load(path: Path, channel: str) -> dict[str, Template]:
             if attribute not in limits or spec["max_len"] > limits[attribute]:
                 msg = f"template {kind!r}: {name} is longer than the provider allows for {attribute!r}"
                 raise TemplateError(msg)
-            variables.append(Variable(name, attribute, spec["max_len"], spec.get("truncate", True),
-                                      spec.get("description", "")))
+            variables.append(Variable(name, attribute, spec["max_len"], spec.get("truncate", True), spec.get("description", "")))
         unknown = set(entry.get("shrink", ())) - set(specs)
         if unknown:
             msg = f"template {kind!r}: shrink names unknown variables {sorted(unknown)}"
             raise TemplateError(msg)
         console = {k: v for k, v in entry.items() if k[0].isupper()}
-        out[kind] = Template(kind, channel, entry["TemplateName"], entry["TemplateContent"], tuple(variables),
-                             tuple(entry.get("shrink", ())), entry.get("KeypressContent"),
-                             MappingProxyType(console))
+        out[kind] = Template(
+            kind,
+            channel,
+            entry["TemplateName"],
+            entry["TemplateContent"],
+            tuple(variables),
+            tuple(entry.get("shrink", ())),
+            entry.get("KeypressContent"),
+            MappingProxyType(console),
+        )
     return out
 
 
@@ -199,8 +206,14 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
     return _VARIABLE.sub(lambda m: values[m[1]], text)
 
 
-def render(kind: str, params: Mapping[str, object], *, signature: str | None = DEFAULT_SIGNATURE,
-           max_segments: int | None = None, keypress: bool = False) -> Rendered:
+def render(
+    kind: str,
+    params: Mapping[str, object],
+    *,
+    signature: str | None = DEFAULT_SIGNATURE,
+    max_segments: int | None = None,
+    keypress: bool = False,
+) -> Rendered:
     """Fill the template of `kind`: "【signature】" + text, values cut to their limits.
 
     With `max_segments`, the template's `shrink` variables are shortened in order (to no less
@@ -286,9 +299,14 @@ def dispatch_params(notice: DispatchNotice) -> tuple[str, dict[str, str]]:
     """Kind ("dispatch" or "drill_dispatch") and values of a dispatch SMS."""
     n = notice
     return ("drill_dispatch" if n.drill else "dispatch"), {
-        "event": n.event_type, "level": n.level, "place": (n.town or "事发地") + n.landmark,
-        "task": n.task, "muster": n.muster_point or "事发地", "eta": _eta_text(n.route, n.eta_min),
-        "code": n.reply_code, "incident": n.incident_no,
+        "event": n.event_type,
+        "level": n.level,
+        "place": (n.town or "事发地") + n.landmark,
+        "task": n.task,
+        "muster": n.muster_point or "事发地",
+        "eta": _eta_text(n.route, n.eta_min),
+        "code": n.reply_code,
+        "incident": n.incident_no,
     }
 
 
@@ -304,16 +322,28 @@ def reminder_params(reminder: DrillReminder) -> tuple[str, dict[str, str]]:
         raise ValueError(msg)
     local = r.starts_at.astimezone(CHINA_TZ)
     when = f"{_day(local)}（周{_WEEKDAYS[local.weekday()]}）{local:%H:%M}"
-    return "drill_reminder", {"time": when, "place": r.place, "drill": r.drill_name,
-                              "muster": r.muster_point or r.place, "code": r.reply_code}
+    return "drill_reminder", {
+        "time": when,
+        "place": r.place,
+        "drill": r.drill_name,
+        "muster": r.muster_point or r.place,
+        "code": r.reply_code,
+    }
 
 
 def escalation_params(notice: EscalationNotice) -> tuple[str, dict[str, str]]:
     """Values of the notice telling the dispatcher on duty that a page was escalated."""
     n = notice
     nxt = f"已改派{n.next_resource}" if n.next_resource else "无可改派队伍，请人工调度"
-    return "escalation", {"incident": n.incident_no, "event": n.event_type, "level": n.level, "place": n.place,
-                          "resource": n.resource, "reason": n.reason, "next": nxt}
+    return "escalation", {
+        "incident": n.incident_no,
+        "event": n.event_type,
+        "level": n.level,
+        "place": n.place,
+        "resource": n.resource,
+        "reason": n.reason,
+        "next": nxt,
+    }
 
 
 def card_review_params(notice: CardReviewNotice) -> tuple[str, dict[str, str]]:
@@ -322,17 +352,17 @@ def card_review_params(notice: CardReviewNotice) -> tuple[str, dict[str, str]]:
 
 def compliance_params(notice: ComplianceNotice) -> tuple[str, dict[str, str]]:
     n = notice
-    if n.due_date is None:
-        state = "尚无演练记录，已逾期"
-    else:
-        state = f"{'已' if n.overdue else '将'}于{_day(n.due_date)}到期"
+    state = "尚无演练记录，已逾期" if n.due_date is None else f"{'已' if n.overdue else '将'}于{_day(n.due_date)}到期"
     return "compliance", {"enterprise": n.enterprise, "drill": n.drill_kind, "state": state}
 
 
 def certificate_params(notice: CertificateExpiry) -> tuple[str, dict[str, str]]:
     d = notice.expires_on
-    return "certificate_expiry", {"holder": notice.holder, "certificate": notice.certificate,
-                                  "date": f"{d.year}年{d.month}月{d.day}日"}
+    return "certificate_expiry", {
+        "holder": notice.holder,
+        "certificate": notice.certificate,
+        "date": f"{d.year}年{d.month}月{d.day}日",
+    }
 
 
 def reply_ack_params(notice: ReplyAck) -> tuple[str, dict[str, str]]:
@@ -347,7 +377,10 @@ def voice_dispatch_params(notice: DispatchNotice) -> tuple[str, dict[str, str]]:
     """Kind ("voice_dispatch" / "voice_drill_dispatch") and values of a dispatch call."""
     n = notice
     return ("voice_drill_dispatch" if n.drill else "voice_dispatch"), {
-        "event": n.event_type, "level": n.level, "place": (n.town or "事发地") + n.landmark, "task": n.task,
+        "event": n.event_type,
+        "level": n.level,
+        "place": (n.town or "事发地") + n.landmark,
+        "task": n.task,
         "code": n.reply_code,
     }
 

@@ -66,7 +66,7 @@ class CallEvent:
 
 
 def answer_for(digits: str | None) -> str | None:
-    """"accept" for 1, "decline" for 2, None for anything else (the first key counts)."""
+    """ "accept" for 1, "decline" for 2, None for anything else (the first key counts)."""
     return KEYPRESS_ANSWERS.get((digits or "").strip()[:1])
 
 
@@ -143,8 +143,9 @@ class ConsoleVoiceGateway:
         if found is None:
             raise KeyError(provider_id)
         call, _ = found
-        return CallEvent(provider_id, "in-progress", reference=call.reference, digits=digits, answer=answer_for(digits),
-                         to=call.to)
+        return CallEvent(
+            provider_id, "in-progress", reference=call.reference, digits=digits, answer=answer_for(digits), to=call.to
+        )
 
     def verify_webhook(self, url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> bool:
         # Nothing signs console webhooks; only used on a developer's machine.
@@ -156,8 +157,17 @@ class ConsoleVoiceGateway:
         if not sid:
             return WebhookBatch((), ((0, "CallSid missing"),))
         digits = form.get("Digits") or None
-        return WebhookBatch((CallEvent(sid, (form.get("CallStatus") or "in-progress").lower(), digits=digits,
-                                       answer=answer_for(digits), to=form.get("To") or None),))
+        return WebhookBatch(
+            (
+                CallEvent(
+                    sid,
+                    (form.get("CallStatus") or "in-progress").lower(),
+                    digits=digits,
+                    answer=answer_for(digits),
+                    to=form.get("To") or None,
+                ),
+            )
+        )
 
     def webhook_reply(self, kind: str, message: str | None = None) -> WebhookReply:
         return WebhookReply(204, "", "text/plain")

@@ -16,11 +16,16 @@ from contacts.gateway import DeliveryReceipt, InboundSms
 
 # Twilio's MessageStatus values → DELIVERY_STATUSES.
 _STATUS_MAP = {
-    "accepted": "queued", "scheduled": "queued", "queued": "queued",
-    "sending": "sent", "sent": "sent",
-    "delivered": "delivered", "read": "delivered",
+    "accepted": "queued",
+    "scheduled": "queued",
+    "queued": "queued",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
     "undelivered": "undelivered",
-    "failed": "failed", "canceled": "failed",
+    "failed": "failed",
+    "canceled": "failed",
 }
 
 
@@ -59,8 +64,7 @@ class WebhookReply:
 def twiml_reply(message: str | None = None) -> WebhookReply:
     """A TwiML answer, with a reply SMS when `message` is given."""
     inner = f"<Message>{escape(message)}</Message>" if message else ""
-    return WebhookReply(200, f'<?xml version="1.0" encoding="UTF-8"?><Response>{inner}</Response>',
-                        "application/xml")
+    return WebhookReply(200, f'<?xml version="1.0" encoding="UTF-8"?><Response>{inner}</Response>', "application/xml")
 
 
 class FormWebhooks:

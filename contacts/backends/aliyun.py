@@ -36,8 +36,7 @@ SMS_URL = "https://dysmsapi.aliyuncs.com"
 VOICE_URL = "https://dyvmsapi.aliyuncs.com"
 DEFAULT_TIMEOUT_S = 10.0
 # The provider's expected answer to every push; anything else makes it push again.
-PUSH_REPLY = WebhookReply(200, json.dumps({"code": 0, "msg": "成功"}, ensure_ascii=False),
-                          "application/json; charset=utf-8")
+PUSH_REPLY = WebhookReply(200, json.dumps({"code": 0, "msg": "成功"}, ensure_ascii=False), "application/json; charset=utf-8")
 LOOKUP_SKEW = timedelta(minutes=5)
 LOOKUP_PAGE_SIZE = 50  # the most QuerySendDetails returns per page
 LOOKUP_MAX_PAGES = 10
@@ -54,10 +53,19 @@ THROTTLED = {
 }
 # Account-wide problems: every message would fail alike, so they stay queued until fixed.
 ACCOUNT_WIDE = {
-    "InvalidAccessKeyId.NotFound", "InvalidAccessKeyId.Inactive", "SignatureDoesNotMatch",
-    "IncompleteSignature", "Forbidden.RAM", "isp.RAM_PERMISSION_DENY", "isv.ACCOUNT_NOT_EXISTS",
-    "isv.ACCOUNT_ABNORMAL", "isv.AMOUNT_NOT_ENOUGH", "isv.OUT_OF_SERVICE", "isv.SMS_SIGNATURE_ILLEGAL",
-    "isv.SMS_SIGN_ILLEGAL", "isv.SIGN_NAME_ILLEGAL",
+    "InvalidAccessKeyId.NotFound",
+    "InvalidAccessKeyId.Inactive",
+    "SignatureDoesNotMatch",
+    "IncompleteSignature",
+    "Forbidden.RAM",
+    "isp.RAM_PERMISSION_DENY",
+    "isv.ACCOUNT_NOT_EXISTS",
+    "isv.ACCOUNT_ABNORMAL",
+    "isv.AMOUNT_NOT_ENOUGH",
+    "isv.OUT_OF_SERVICE",
+    "isv.SMS_SIGNATURE_ILLEGAL",
+    "isv.SMS_SIGN_ILLEGAL",
+    "isv.SIGN_NAME_ILLEGAL",
 }
 # Codes of a message that sending again will not help, with the reason shown to people.
 PERMANENT = {
@@ -88,7 +96,7 @@ def _map_error(code: str, message: str, *, http_status: int | None = None) -> Ex
         return TransientSendError(f"阿里云账号或签名配置问题 ({code}): {message}")
     if code in PERMANENT:
         return PermanentSendError(code, PERMANENT[code])
-    if http_status is not None and http_status >= 500 or code.startswith("isp."):
+    if (http_status is not None and http_status >= 500) or code.startswith("isp."):
         return TransientSendError(f"阿里云服务错误 ({http_status or ''} {code}): {message}", maybe_sent=True)
     if code.startswith("isv."):
         return PermanentSendError(code, message or code)
@@ -112,6 +120,10 @@ def _translate(exc: Exception) -> Exception:
     return TransientSendError(f"阿里云请求失败: {inner}", maybe_sent=True)
 
 
+def _json(params: Mapping[str, str] | None) -> str:
+    return json.dumps(dict(params or {}), ensure_ascii=False, separators=(",", ":"))
+
+
 def local_number(e164: str) -> str:
     """The number as Aliyun takes it: 11 digits for mainland China, country code + digits otherwise."""
     if e164.startswith("+86"):
@@ -129,7 +141,7 @@ def e164_number(raw: str) -> str:
 
 
 def _china_time(text: object) -> datetime | None:
-    """"2024-05-03 10:00:00" (China time) → aware UTC, None when absent or unreadable."""
+    """ "2024-05-03 10:00:00" (China time) → aware UTC, None when absent or unreadable."""
     try:
         return datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA_TZ).astimezone(UTC)
     except ValueError:
@@ -148,8 +160,14 @@ def _endpoint(base_url: str) -> tuple[str, str]:
 def _sdk_config(access_key_id: str, access_key_secret: str, base_url: str, timeout_s: float) -> Config:
     protocol, endpoint = _endpoint(base_url)
     millis = int(timeout_s * 1000)
-    return Config(access_key_id=access_key_id, access_key_secret=access_key_secret, endpoint=endpoint,
-                  protocol=protocol, connect_timeout=millis, read_timeout=millis)
+    return Config(
+        access_key_id=access_key_id,
+        access_key_secret=access_key_secret,
+        endpoint=endpoint,
+        protocol=protocol,
+        connect_timeout=millis,
+        read_timeout=millis,
+    )
 
 
 def token_matches(url: str, token: str) -> bool:
@@ -222,8 +240,14 @@ def parse_sms_report(item: Mapping) -> DeliveryReceipt:
 
 # VoiceReport status_code → CALL_STATUSES (200000: the callee listened to the end).
 VOICE_STATUS = {
-    "200000": "completed", "200001": "no-answer", "200002": "busy", "200003": "no-answer",
-    "200004": "failed", "200005": "no-answer", "200010": "failed", "200011": "canceled",
+    "200000": "completed",
+    "200001": "no-answer",
+    "200002": "busy",
+    "200003": "no-answer",
+    "200004": "failed",
+    "200005": "no-answer",
+    "200010": "failed",
+    "200011": "canceled",
 }
 
 
@@ -240,7 +264,9 @@ def parse_voice_report(item: Mapping) -> CallEvent:
         provider_id=str(item["call_id"]),
         status=VOICE_STATUS.get(code, "failed"),
         reference=str(item["out_id"]) if item.get("out_id") not in (None, "") else None,
-        digits=digits, answer=answer_for(digits), duration_s=duration,
+        digits=digits,
+        answer=answer_for(digits),
+        duration_s=duration,
         error_code=None if code == "200000" else code,
         to=e164_number(item["callee"]) if item.get("callee") else None,
         at=_china_time(item.get("end_time")) or datetime.now(UTC),
@@ -308,8 +334,17 @@ class AliyunSmsGateway(_PushWebhooks):
 
     name = "aliyun"
 
-    def __init__(self, *, access_key_id: str, access_key_secret: str, sign_name: str, templates: Mapping[str, str],
-                 base_url: str = SMS_URL, timeout_s: float = DEFAULT_TIMEOUT_S, callback_token: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        access_key_id: str,
+        access_key_secret: str,
+        sign_name: str,
+        templates: Mapping[str, str],
+        base_url: str = SMS_URL,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        callback_token: str | None = None,
+    ) -> None:
         super().__init__(callback_token)
         self.sign_name = sign_name
         self.templates = dict(templates)
@@ -327,8 +362,11 @@ class AliyunSmsGateway(_PushWebhooks):
 
     def send(self, sms: OutgoingSms) -> SendResult:
         request = sms_models.SendSmsRequest(
-            phone_numbers=local_number(sms.to), sign_name=self.sign_name, template_code=self._code(sms),
-            template_param=json.dumps(dict(sms.params or {}), ensure_ascii=False), out_id=sms.reference,
+            phone_numbers=local_number(sms.to),
+            sign_name=self.sign_name,
+            template_code=self._code(sms),
+            template_param=_json(sms.params),
+            out_id=sms.reference,
         )
         try:
             body = self.client.send_sms_with_options(request, self.runtime).body
@@ -357,7 +395,7 @@ class AliyunSmsGateway(_PushWebhooks):
             phone_number_json=json.dumps([local_number(m.to) for m in messages]),
             sign_name_json=json.dumps([self.sign_name] * len(messages), ensure_ascii=False),
             template_code=codes.pop(),
-            template_param_json=json.dumps([dict(m.params or {}) for m in messages], ensure_ascii=False),
+            template_param_json=json.dumps([dict(m.params or {}) for m in messages], ensure_ascii=False, separators=(",", ":")),
             out_id=messages[0].reference,
         )
         try:
@@ -380,8 +418,12 @@ class AliyunSmsGateway(_PushWebhooks):
         while day <= now.date():
             for page in range(1, LOOKUP_MAX_PAGES + 1):
                 request = sms_models.QuerySendDetailsRequest(
-                    phone_number=local_number(sms.to), send_date=day.strftime("%Y%m%d"),
-                    page_size=LOOKUP_PAGE_SIZE, current_page=page, biz_id=provider_id or None)
+                    phone_number=local_number(sms.to),
+                    send_date=day.strftime("%Y%m%d"),
+                    page_size=LOOKUP_PAGE_SIZE,
+                    current_page=page,
+                    biz_id=provider_id or None,
+                )
                 try:
                     body = self.client.query_send_details_with_options(request, self.runtime).body
                 except (AlibabaCloudException, UnretryableException) as exc:
@@ -390,10 +432,12 @@ class AliyunSmsGateway(_PushWebhooks):
                     raise _map_lookup(_map_error(body.code or "", body.message or ""))
                 dtos = body.sms_send_detail_dtos.sms_send_detail_dto if body.sms_send_detail_dtos else None
                 for dto in dtos or []:
-                    if dto.out_id == sms.reference or (dto.out_id in (None, "") and dto.content
-                                                       and sms.body.endswith(dto.content)):
-                        return SendResult(provider_id or f"out:{sms.reference}",
-                                          _SEND_STATUS.get(int(dto.send_status or 1), "sent"))
+                    if dto.out_id == sms.reference or (
+                        dto.out_id in (None, "") and dto.content and sms.body.endswith(dto.content)
+                    ):
+                        return SendResult(
+                            provider_id or f"out:{sms.reference}", _SEND_STATUS.get(int(dto.send_status or 1), "sent")
+                        )
                 if not dtos or len(dtos) < LOOKUP_PAGE_SIZE:
                     break
             day += timedelta(days=1)
@@ -472,9 +516,15 @@ def create(config: dict) -> AliyunSmsGateway:
         problems.append(str(exc))
     if problems:
         raise GatewayConfigError("SMS backend 'aliyun': " + "; ".join(problems))
-    return AliyunSmsGateway(access_key_id=str(config["access_key_id"]), access_key_secret=str(config["access_key_secret"]),
-                            sign_name=sign, templates=templates, base_url=str(base), timeout_s=timeout_s,
-                            callback_token=str(config["callback_token"]))
+    return AliyunSmsGateway(
+        access_key_id=str(config["access_key_id"]),
+        access_key_secret=str(config["access_key_secret"]),
+        sign_name=sign,
+        templates=templates,
+        base_url=str(base),
+        timeout_s=timeout_s,
+        callback_token=str(config["callback_token"]),
+    )
 
 
 # -- voice -----------------------------------------------------------------------------------------
@@ -487,9 +537,18 @@ class AliyunVoiceGateway(_PushWebhooks):
     supports_keypress = False
     enabled = True
 
-    def __init__(self, *, access_key_id: str, access_key_secret: str, templates: Mapping[str, str],
-                 base_url: str = VOICE_URL, timeout_s: float = DEFAULT_TIMEOUT_S, callback_token: str | None = None,
-                 show_number: str | None = None, play_times: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        access_key_id: str,
+        access_key_secret: str,
+        templates: Mapping[str, str],
+        base_url: str = VOICE_URL,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        callback_token: str | None = None,
+        show_number: str | None = None,
+        play_times: int = 2,
+    ) -> None:
         super().__init__(callback_token)
         self.templates = dict(templates)
         self.show_number = show_number
@@ -502,8 +561,11 @@ class AliyunVoiceGateway(_PushWebhooks):
         if not code:
             raise PermanentSendError("no_template", f"未配置语音类型 {call.template} 的模板编号")
         request = voice_models.SingleCallByTtsRequest(
-            called_number=local_number(call.to), called_show_number=self.show_number, tts_code=code,
-            tts_param=json.dumps(dict(call.params or {}), ensure_ascii=False), play_times=self.play_times,
+            called_number=local_number(call.to),
+            called_show_number=self.show_number,
+            tts_code=code,
+            tts_param=_json(call.params),
+            play_times=self.play_times,
             out_id=call.reference,
         )
         try:
@@ -544,8 +606,13 @@ def create_voice(config: dict) -> AliyunVoiceGateway:
         problems.append(str(exc))
     if problems:
         raise GatewayConfigError("voice backend 'aliyun': " + "; ".join(problems))
-    return AliyunVoiceGateway(access_key_id=str(config["access_key_id"]), access_key_secret=str(config["access_key_secret"]),
-                              templates=templates, base_url=base, timeout_s=timeout_s,
-                              callback_token=str(config["callback_token"]),
-                              show_number=str(config["show_number"]) if config.get("show_number") else None,
-                              play_times=play_times)
+    return AliyunVoiceGateway(
+        access_key_id=str(config["access_key_id"]),
+        access_key_secret=str(config["access_key_secret"]),
+        templates=templates,
+        base_url=base,
+        timeout_s=timeout_s,
+        callback_token=str(config["callback_token"]),
+        show_number=str(config["show_number"]) if config.get("show_number") else None,
+        play_times=play_times,
+    )

@@ -206,7 +206,7 @@ def test_status_callbacks_arrive_signed(fake, gateway, receiver):
 def test_forged_callbacks_are_rejected(fake, gateway, receiver):
     url = receiver.url + "/sms/twilio/status"
     gateway.send(sms(status_callback=url))
-    path, headers, form = collect(receiver, 1)[0]
+    _path, headers, form = collect(receiver, 1)[0]
     signature = headers["X-Twilio-Signature"]
     assert verify_signature(url, form, signature, fake.auth_token)
     assert not verify_signature(url, form | {"MessageStatus": "failed"}, signature, fake.auth_token)
@@ -218,7 +218,7 @@ def test_forged_callbacks_are_rejected(fake, gateway, receiver):
 def test_inbound_webhook_is_signed(fake, gateway, receiver):
     url = receiver.url + "/sms/twilio/inbound"
     assert fake.send_inbound(url, from_=TO, body="K7Q 1") == 204
-    path, headers, form = collect(receiver, 1)[0]
+    _path, headers, form = collect(receiver, 1)[0]
     assert gateway.verify_webhook(url, form, headers)
     inbound = gateway.parse_inbound(form)
     assert (inbound.from_, inbound.body) == (TO, "K7Q 1")
