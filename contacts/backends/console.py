@@ -5,12 +5,12 @@ import threading
 import uuid
 
 from contacts.gateway import SendResult, check_config
-from contacts.webhooks import parse_inbound_form, parse_status_form
+from contacts.webhooks import FormWebhooks, parse_inbound_form, parse_status_form
 
 logger = logging.getLogger("contacts.sms.console")
 
 
-class ConsoleGateway:
+class ConsoleGateway(FormWebhooks):
     """Logs messages at INFO; `lookup` knows only what this process sent."""
 
     name = "console"

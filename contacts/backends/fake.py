@@ -5,10 +5,10 @@ import threading
 
 from contacts.errors import PermanentSendError, TransientSendError
 from contacts.gateway import SendResult, check_config
-from contacts.webhooks import parse_inbound_form, parse_status_form
+from contacts.webhooks import FormWebhooks, parse_inbound_form, parse_status_form
 
 
-class FakeGateway:
+class FakeGateway(FormWebhooks):
     """Records every accepted message in `sent`; `fail_next()` scripts failures.
 
     Thread-safe, so an outbox drained by several threads can be tested against it.
@@ -23,8 +23,7 @@ class FakeGateway:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def fail_next(self, kind="transient", count=1, *, code=21211, retry_after=None,
-                  accepted=False):
+    def fail_next(self, kind="transient", count=1, *, code=21211, retry_after=None, accepted=False):
         """Make the next `count` sends fail.
 
         `kind` "transient" or "permanent" (with `code`). `accepted=True` records the message
@@ -46,8 +45,7 @@ class FakeGateway:
                 result = SendResult(f"FAKE{next(self._ids):06d}", "queued")
                 self.sent.append((sms, result))
             if failure:
-                raise TransientSendError("fake transient failure", retry_after=failure[2],
-                                         maybe_sent=failure[3])
+                raise TransientSendError("fake transient failure", retry_after=failure[2], maybe_sent=failure[3])
             return result
 
     def sent_to(self, number):

@@ -8,10 +8,12 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
 
 from contacts.errors import GatewayConfigError, PermanentSendError, TransientSendError
 from contacts.gateway import SendResult, check_config
-from contacts.webhooks import parse_inbound_form, parse_status_form
+from contacts.voice import CallEvent, CallResult, OutgoingCall, answer_for
+from contacts.webhooks import FormWebhooks, WebhookBatch, WebhookReply, WebhookRequest, parse_inbound_form, parse_status_form
 
 TWILIO_API = "https://api.twilio.com"
 DEFAULT_TIMEOUT_S = 10.0
@@ -51,7 +53,7 @@ class RebasingHttpClient(TwilioHttpClient):
 
     def request(self, method, url, *args, **kwargs):
         if self.base_url and url.startswith(TWILIO_API):
-            url = self.base_url + url[len(TWILIO_API):]
+            url = self.base_url + url[len(TWILIO_API) :]
         self._local.response = None
         response = super().request(method, url, *args, **kwargs)
         self._local.response = response
@@ -70,13 +72,22 @@ def _retry_after(headers):
         return None  # an HTTP date; callers fall back to their own back-off
 
 
-class TwilioGateway:
+class TwilioGateway(FormWebhooks):
     """Sends through Twilio's Messages API with `from_` or a `messaging_service_sid`."""
 
     name = "twilio"
 
-    def __init__(self, *, account_sid, auth_token, from_=None, messaging_service_sid=None,
-                 base_url=None, timeout_s=DEFAULT_TIMEOUT_S, status_callback=None):
+    def __init__(
+        self,
+        *,
+        account_sid,
+        auth_token,
+        from_=None,
+        messaging_service_sid=None,
+        base_url=None,
+        timeout_s=DEFAULT_TIMEOUT_S,
+        status_callback=None,
+    ):
         self.from_ = from_
         self.messaging_service_sid = messaging_service_sid
         self.status_callback = status_callback
@@ -95,8 +106,9 @@ class TwilioGateway:
         if isinstance(exc, (TwilioRestException, TwilioServiceException)):
             status, code = exc.status, exc.code
             if status == 429:
-                return TransientSendError(f"Twilio rate limit ({code})",
-                                          retry_after=_retry_after(self.http_client.last_headers()))
+                return TransientSendError(
+                    f"Twilio rate limit ({code})", retry_after=_retry_after(self.http_client.last_headers())
+                )
             if status >= 500:
                 return TransientSendError(f"Twilio {status} ({code})", maybe_sent=True)
             if status in (401, 403):
@@ -115,7 +127,8 @@ class TwilioGateway:
     def send(self, sms):
         try:
             message = self.client.messages.create(
-                to=sms.to, body=sms.body,
+                to=sms.to,
+                body=sms.body,
                 status_callback=sms.status_callback or self.status_callback,
                 **self._sender(),
             )
@@ -141,8 +154,7 @@ class TwilioGateway:
                     raise
                 return SendResult(message.sid, message.status)
             oldest = since - LOOKUP_SKEW
-            for message in self.client.messages.stream(to=sms.to, page_size=50,
-                                                       limit=LOOKUP_MAX_MESSAGES):
+            for message in self.client.messages.stream(to=sms.to, page_size=50, limit=LOOKUP_MAX_MESSAGES):
                 if message.date_created and message.date_created < oldest:
                     break
                 if message.direction.startswith("outbound") and sms.body in (message.body or ""):
@@ -167,12 +179,134 @@ class TwilioGateway:
         return parse_status_form(params)
 
 
+# -- voice -----------------------------------------------------------------------------------------
+
+# Twilio CallStatus → CALL_STATUSES ("initiated" is still on its way).
+_CALL_STATUS = {
+    "queued": "queued",
+    "initiated": "queued",
+    "ringing": "ringing",
+    "in-progress": "in-progress",
+    "answered": "in-progress",
+    "completed": "completed",
+    "busy": "busy",
+    "no-answer": "no-answer",
+    "failed": "failed",
+    "canceled": "failed",
+}
+CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
+NO_KEY_TEXT = "未收到按键，请按调派短信回复。"
+
+
+def call_twiml(script: str, *, gather_action: str | None, repeat: int = 2) -> str:
+    """TwiML reading `script` in Chinese; with `gather_action`, one key is taken (1 接受 / 2 拒绝)."""
+    response = VoiceResponse()
+    if gather_action:
+        gather = response.gather(num_digits=1, action=gather_action, method="POST", timeout=8)
+        gather.say(script, language="zh-CN", loop=repeat)
+        response.say(NO_KEY_TEXT, language="zh-CN")
+    else:
+        response.say(script, language="zh-CN", loop=repeat)
+    return str(response)
+
+
+class TwilioVoiceGateway(TwilioGateway):
+    """Calls through Twilio's Calls API with inline TwiML (<Say language="zh-CN">, <Gather numDigits=1>)."""
+
+    supports_keypress = True
+    enabled = True
+
+    def __init__(self, *, gather_callback: str | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.gather_callback = gather_callback
+
+    def call(self, call: OutgoingCall) -> CallResult:
+        status_callback = call.status_callback or self.status_callback
+        extra = (
+            {"status_callback": status_callback, "status_callback_event": list(CALL_EVENTS), "status_callback_method": "POST"}
+            if status_callback
+            else {}
+        )
+        try:
+            created = self.client.calls.create(
+                to=call.to,
+                from_=self.from_,
+                twiml=call_twiml(call.script, gather_action=call.gather_callback or self.gather_callback),
+                **extra,
+            )
+        except (TwilioException, requests.RequestException) as exc:
+            raise self._translate(exc) from exc
+        return CallResult(created.sid, _CALL_STATUS.get(created.status, created.status))
+
+    def read_call_events(self, request: WebhookRequest) -> WebhookBatch:
+        """A status callback or a <Gather> callback (with Digits) as one `CallEvent`."""
+        form = request.form
+        if not form.get("CallSid"):
+            return WebhookBatch((), ((0, "CallSid missing"),))
+        raw = (form.get("CallStatus") or "").lower()
+        digits = form.get("Digits") or None
+        try:
+            duration = int(form["CallDuration"]) if form.get("CallDuration") else None
+        except ValueError:
+            duration = None
+        return WebhookBatch(
+            (
+                CallEvent(
+                    form["CallSid"],
+                    _CALL_STATUS.get(raw, raw or "in-progress"),
+                    digits=digits,
+                    answer=answer_for(digits),
+                    duration_s=duration,
+                    error_code=form.get("ErrorCode") or None,
+                    to=form.get("To") or None,
+                ),
+            )
+        )
+
+    def webhook_reply(self, kind: str, message: str | None = None) -> WebhookReply:
+        """A gather answers TwiML reading `message` back; a status callback answers 204."""
+        if kind == "gather":
+            response = VoiceResponse()
+            if message:
+                response.say(message, language="zh-CN")
+            response.hangup()
+            return WebhookReply(200, str(response), "application/xml")
+        return WebhookReply(204, "", "text/plain")
+
+
+def create_voice(config: dict) -> TwilioVoiceGateway:
+    """A TwilioVoiceGateway from account_sid, auth_token, from (a voice-capable number), optionally
+    base_url, timeout_s, status_callback and gather_callback (public URLs of the call webhooks)."""
+    check_config(
+        "twilio",
+        config,
+        required=("account_sid", "auth_token", "from"),
+        optional=("base_url", "timeout_s", "status_callback", "gather_callback"),
+        what="voice backend",
+    )
+    sms_config = {k: v for k, v in config.items() if k != "gather_callback"}
+    base = create(sms_config)
+    base.close()
+    return TwilioVoiceGateway(
+        account_sid=config["account_sid"],
+        auth_token=config["auth_token"],
+        from_=config["from"],
+        base_url=config.get("base_url") or None,
+        timeout_s=base.http_client.timeout,
+        status_callback=config.get("status_callback") or None,
+        gather_callback=config.get("gather_callback") or None,
+    )
+
+
 def create(config):
     """Create a TwilioGateway from account_sid, auth_token, from (or messaging_service_sid)
     and optionally base_url, timeout_s and status_callback."""
-    check_config("twilio", config, required=("account_sid", "auth_token"),
-                 optional=("from", "messaging_service_sid", "base_url", "timeout_s",
-                           "status_callback"))
+    check_config(
+        "twilio",
+        config,
+        required=("account_sid", "auth_token"),
+        optional=("from", "messaging_service_sid", "base_url", "timeout_s", "status_callback"),
+    )
     if not (config.get("from") or config.get("messaging_service_sid")):
         msg = "SMS backend 'twilio': set 'from' (a Twilio number) or 'messaging_service_sid'"
         raise GatewayConfigError(msg)
@@ -187,9 +321,11 @@ def create(config):
         msg = f"SMS backend 'twilio': timeout_s must be a positive number, not {config['timeout_s']!r}"
         raise GatewayConfigError(msg)
     return TwilioGateway(
-        account_sid=config["account_sid"], auth_token=config["auth_token"],
+        account_sid=config["account_sid"],
+        auth_token=config["auth_token"],
         from_=config.get("from") or None,
         messaging_service_sid=config.get("messaging_service_sid") or None,
-        base_url=config.get("base_url") or None, timeout_s=timeout_s,
+        base_url=config.get("base_url") or None,
+        timeout_s=timeout_s,
         status_callback=config.get("status_callback") or None,
     )

@@ -1,11 +1,14 @@
-"""A local fake of Twilio's Messages REST API for development and tests (loopback only).
+"""A local fake of Twilio's Messages and Calls REST APIs for development and tests (loopback only).
 
 Start it in-process with ``with FakeTwilio() as fake: …`` (a free port on 127.0.0.1, served
 from a thread) and point the twilio backend at ``fake.base_url``; or as its own process with
 ``python -m contacts.standins.twilio --port 8021 --sid AC… --token …`` and script it through the
 control API under ``/_fake/``. It implements what `twilio.rest.Client` uses for SMS: create,
 list (Twilio's paging shape) and fetch of Messages, Basic auth, Twilio-style error bodies,
-and signed status callbacks (X-Twilio-Signature) after each accepted message.
+and signed status callbacks (X-Twilio-Signature) after each accepted message. For calls:
+create (Twiml or Url), fetch, signed status callbacks (initiated, ringing, answered, then the
+outcome), the TwiML fetched from Url when answered, and `press(sid, digits)`, which posts the
+signed <Gather> callback as if the callee pressed a key.
 """
 
 import argparse
@@ -13,6 +16,7 @@ import base64
 import email.utils
 import hashlib
 import hmac
+import html
 import itertools
 import json
 import queue
@@ -35,6 +39,7 @@ API = "/2010-04-01/Accounts/<account>"
 DEFAULT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_TOKEN = "fake-twilio-auth-token"
 FINAL_STATUSES = ("delivered", "undelivered", "failed")
+CALL_OUTCOMES = ("completed", "no-answer", "busy", "failed")
 
 # Twilio error code → (HTTP status, message).
 ERRORS = {
@@ -42,6 +47,7 @@ ERRORS = {
     20404: (404, "The requested resource was not found"),
     20429: (429, "Too Many Requests"),
     20500: (500, "Internal Server Error"),
+    21205: (400, "Url or Twiml is required to make a call."),
     21211: (400, "The 'To' number is not a valid phone number."),
     21602: (400, "Message body is required."),
     21603: (400, "A 'From' or 'MessagingServiceSid' parameter is required to send a message."),
@@ -49,8 +55,11 @@ ERRORS = {
 }
 # What `fail_next` can script for the next message creations.
 FAILURE_KINDS = {
-    "server_error": 20500, "rate_limit": 20429, "invalid_number": 21211, "unsubscribed": 21610,
-    "hang": None,            # accept the message, then answer too late (client times out)
+    "server_error": 20500,
+    "rate_limit": 20429,
+    "invalid_number": 21211,
+    "unsubscribed": 21610,
+    "hang": None,  # accept the message, then answer too late (client times out)
     "hang_unaccepted": None,  # stall without accepting it
 }
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -81,14 +90,16 @@ class FakeTwilio:
     `send_inbound(url, from_=…, body=…)`. `hang_s` bounds how long a hung request stalls.
     """
 
-    def __init__(self, *, account_sid=DEFAULT_SID, auth_token=DEFAULT_TOKEN,
-                 host="127.0.0.1", port=0, auto_callbacks=True, hang_s=30.0):
+    def __init__(
+        self, *, account_sid=DEFAULT_SID, auth_token=DEFAULT_TOKEN, host="127.0.0.1", port=0, auto_callbacks=True, hang_s=30.0
+    ):
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.host, self.port = host, port
         self.auto_callbacks = auto_callbacks
         self.hang_s = hang_s
         self.messages = []
+        self.calls = []  # dicts shaped like Twilio's Call resource, plus the TwiML it reads
         self.callbacks = []  # (url, params, HTTP status or error text), in posting order
         self._failures = []
         self._rules = []
@@ -97,17 +108,23 @@ class FakeTwilio:
         self._callback_queue = queue.Queue()
         self._server = self._threads = None
         self._seq = itertools.count()
-        self._urls = Map([
-            Rule(f"{API}/Messages.json", methods=["POST"], endpoint="create"),
-            Rule(f"{API}/Messages.json", methods=["GET"], endpoint="list"),
-            Rule(f"{API}/Messages/<sid>.json", methods=["GET"], endpoint="fetch"),
-            Rule("/_fake/failures", methods=["POST"], endpoint="ctl_fail"),
-            Rule("/_fake/rules", methods=["POST"], endpoint="ctl_rule"),
-            Rule("/_fake/messages", methods=["GET"], endpoint="ctl_messages"),
-            Rule("/_fake/messages/<sid>/status", methods=["POST"], endpoint="ctl_status"),
-            Rule("/_fake/inbound", methods=["POST"], endpoint="ctl_inbound"),
-            Rule("/_fake/reset", methods=["POST"], endpoint="ctl_reset"),
-        ])
+        self._urls = Map(
+            [
+                Rule(f"{API}/Messages.json", methods=["POST"], endpoint="create"),
+                Rule(f"{API}/Messages.json", methods=["GET"], endpoint="list"),
+                Rule(f"{API}/Messages/<sid>.json", methods=["GET"], endpoint="fetch"),
+                Rule(f"{API}/Calls.json", methods=["POST"], endpoint="create_call"),
+                Rule(f"{API}/Calls/<sid>.json", methods=["GET"], endpoint="fetch_call"),
+                Rule("/_fake/calls/<sid>/press", methods=["POST"], endpoint="ctl_press"),
+                Rule("/_fake/calls/<sid>/status", methods=["POST"], endpoint="ctl_call_status"),
+                Rule("/_fake/failures", methods=["POST"], endpoint="ctl_fail"),
+                Rule("/_fake/rules", methods=["POST"], endpoint="ctl_rule"),
+                Rule("/_fake/messages", methods=["GET"], endpoint="ctl_messages"),
+                Rule("/_fake/messages/<sid>/status", methods=["POST"], endpoint="ctl_status"),
+                Rule("/_fake/inbound", methods=["POST"], endpoint="ctl_inbound"),
+                Rule("/_fake/reset", methods=["POST"], endpoint="ctl_reset"),
+            ]
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -122,8 +139,7 @@ class FakeTwilio:
         self.port = self._server.server_port
         self._threads = [
             # A short poll interval makes stop() quick (tests start and stop many fakes).
-            threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                             name="fake-twilio", daemon=True),
+            threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-twilio", daemon=True),
             threading.Thread(target=self._post_callbacks, name="fake-twilio-cb", daemon=True),
         ]
         for thread in self._threads:
@@ -166,17 +182,17 @@ class FakeTwilio:
         if error is not None and error not in ERRORS:
             msg = f"unknown Twilio error {error}; known: {sorted(ERRORS)}"
             raise ValueError(msg)
-        if outcome is not None and outcome not in FINAL_STATUSES:
-            msg = f"outcome must be one of {FINAL_STATUSES}"
+        if outcome is not None and outcome not in FINAL_STATUSES + CALL_OUTCOMES:
+            msg = f"outcome must be one of {FINAL_STATUSES + CALL_OUTCOMES}"
             raise ValueError(msg)
         with self._lock:
-            self._rules.append({"suffix": suffix, "error": error, "outcome": outcome,
-                                "error_code": error_code})
+            self._rules.append({"suffix": suffix, "error": error, "outcome": outcome, "error_code": error_code})
 
     def reset(self):
         """Forget messages, callbacks, scripted failures and rules."""
         with self._lock:
             self.messages.clear()
+            self.calls.clear()
             self.callbacks.clear()
             self._failures.clear()
             self._rules.clear()
@@ -201,9 +217,16 @@ class FakeTwilio:
         """Post a signed inbound-SMS webhook to `url`, as Twilio does; returns the HTTP status."""
         sid = "SM" + secrets.token_hex(16)
         params = {
-            "AccountSid": self.account_sid, "ApiVersion": "2010-04-01", "Body": body,
-            "From": from_, "To": to or "+15005550006", "MessageSid": sid, "SmsSid": sid,
-            "SmsMessageSid": sid, "SmsStatus": "received", "NumMedia": "0",
+            "AccountSid": self.account_sid,
+            "ApiVersion": "2010-04-01",
+            "Body": body,
+            "From": from_,
+            "To": to or "+15005550006",
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "SmsMessageSid": sid,
+            "SmsStatus": "received",
+            "NumMedia": "0",
             "NumSegments": "1",
         }
         return self._post(url, params)
@@ -228,19 +251,19 @@ class FakeTwilio:
 
     def _authorized(self, request):
         auth = request.authorization
-        return bool(auth) and (auth.username, auth.password) == (self.account_sid,
-                                                                  self.auth_token)
+        return bool(auth) and (auth.username, auth.password) == (self.account_sid, self.auth_token)
 
     @staticmethod
     def _json(payload, status=200, headers=None):
-        return Response(json.dumps(payload), status=status, headers=headers,
-                        content_type="application/json")
+        return Response(json.dumps(payload), status=status, headers=headers, content_type="application/json")
 
     def _error(self, code, headers=None):
         status, message = ERRORS[code]
-        return self._json({"code": code, "message": message,
-                           "more_info": f"https://www.twilio.com/docs/errors/{code}",
-                           "status": status}, status, headers)
+        return self._json(
+            {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status},
+            status,
+            headers,
+        )
 
     def _create(self, request):
         form = request.form
@@ -277,17 +300,26 @@ class FakeTwilio:
         sid = "SM" + secrets.token_hex(16)
         body = form["Body"]
         return {
-            "sid": sid, "account_sid": self.account_sid, "api_version": "2010-04-01",
-            "to": form["To"], "from": form.get("From") or None,
+            "sid": sid,
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "to": form["To"],
+            "from": form.get("From") or None,
             "messaging_service_sid": form.get("MessagingServiceSid") or None,
-            "body": body, "status": "queued", "direction": "outbound-api",
-            "date_created": now, "date_updated": now, "date_sent": None,
-            "error_code": None, "error_message": None, "num_media": "0",
+            "body": body,
+            "status": "queued",
+            "direction": "outbound-api",
+            "date_created": now,
+            "date_updated": now,
+            "date_sent": None,
+            "error_code": None,
+            "error_message": None,
+            "num_media": "0",
             "num_segments": str(count_segments(body).segments),
-            "price": None, "price_unit": "USD",
+            "price": None,
+            "price_unit": "USD",
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
-            "subresource_uris": {
-                "media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
+            "subresource_uris": {"media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
             # Not part of Twilio's JSON; kept for the callbacks.
             "_status_callback": form.get("StatusCallback") or None,
             "_outcome": (rule["outcome"], rule["error_code"]) if rule else ("delivered", None),
@@ -297,8 +329,9 @@ class FakeTwilio:
     @staticmethod
     def _public(message):
         out = {k: v for k, v in message.items() if not k.startswith("_")}
-        for key in ("date_created", "date_updated", "date_sent"):
-            out[key] = _rfc2822(out[key])
+        for key in ("date_created", "date_updated", "date_sent", "start_time", "end_time"):
+            if key in out:
+                out[key] = _rfc2822(out[key])
         return out
 
     def _find(self, sid):
@@ -314,36 +347,46 @@ class FakeTwilio:
         try:
             page = int(args.get("Page", 0))
             size = max(1, min(int(args.get("PageSize", 50)), 1000))
-            filters = [(op, _parse_date(args[key])) for key, op in
-                       (("DateSent", "="), ("DateSent>", ">="), ("DateSent<", "<="))
-                       if key in args]
+            filters = [
+                (op, _parse_date(args[key]))
+                for key, op in (("DateSent", "="), ("DateSent>", ">="), ("DateSent<", "<="))
+                if key in args
+            ]
         except ValueError:
-            return self._json({"code": 20001, "message": "Invalid parameter",
-                               "status": 400}, 400)
+            return self._json({"code": 20001, "message": "Invalid parameter", "status": 400}, 400)
         with self._lock:
-            found = [m for m in self.messages
-                     if args.get("To") in (None, m["to"])
-                     and args.get("From") in (None, m["from"])
-                     and all(self._date_matches(m["date_sent"], op, value)
-                             for op, value in filters)]
+            found = [
+                m
+                for m in self.messages
+                if args.get("To") in (None, m["to"])
+                and args.get("From") in (None, m["from"])
+                and all(self._date_matches(m["date_sent"], op, value) for op, value in filters)
+            ]
             # Twilio lists newest first.
             found.sort(key=lambda m: (m["date_created"], m["_seq"]), reverse=True)
-            items = [self._public(m) for m in found[page * size:(page + 1) * size]]
+            items = [self._public(m) for m in found[page * size : (page + 1) * size]]
         base = {k: v for k, v in args.items() if k not in ("Page", "PageSize", "PageToken")}
 
         def uri(number):
-            query = urllib.parse.urlencode({**base, "PageSize": size, "Page": number,
-                                            **({"PageToken": f"PA{number}"} if number else {})})
+            query = urllib.parse.urlencode(
+                {**base, "PageSize": size, "Page": number, **({"PageToken": f"PA{number}"} if number else {})}
+            )
             return f"/2010-04-01/Accounts/{self.account_sid}/Messages.json?{query}"
 
         has_next = (page + 1) * size < len(found)
-        return self._json({
-            "messages": items, "page": page, "page_size": size,
-            "start": page * size, "end": page * size + max(len(items) - 1, 0),
-            "uri": uri(page), "first_page_uri": uri(0),
-            "next_page_uri": uri(page + 1) if has_next else None,
-            "previous_page_uri": uri(page - 1) if page else None,
-        })
+        return self._json(
+            {
+                "messages": items,
+                "page": page,
+                "page_size": size,
+                "start": page * size,
+                "end": page * size + max(len(items) - 1, 0),
+                "uri": uri(page),
+                "first_page_uri": uri(0),
+                "next_page_uri": uri(page + 1) if has_next else None,
+                "previous_page_uri": uri(page - 1) if page else None,
+            }
+        )
 
     @staticmethod
     def _date_matches(date_sent, op, value):
@@ -369,10 +412,14 @@ class FakeTwilio:
         if not url:
             return None
         params = {
-            "AccountSid": self.account_sid, "ApiVersion": "2010-04-01",
-            "From": message["from"] or "", "To": message["to"],
-            "MessageSid": message["sid"], "SmsSid": message["sid"],
-            "MessageStatus": message["status"], "SmsStatus": message["status"],
+            "AccountSid": self.account_sid,
+            "ApiVersion": "2010-04-01",
+            "From": message["from"] or "",
+            "To": message["to"],
+            "MessageSid": message["sid"],
+            "SmsSid": message["sid"],
+            "MessageStatus": message["status"],
+            "SmsStatus": message["status"],
         }
         if message["messaging_service_sid"]:
             params["MessagingServiceSid"] = message["messaging_service_sid"]
@@ -383,6 +430,9 @@ class FakeTwilio:
     def _post_callbacks(self):
         """Walk each accepted message through sent → its outcome, posting each step in order."""
         while (sid := self._callback_queue.get()) is not None:
+            if sid.startswith("CA"):
+                self._walk_call(sid)
+                continue
             with self._lock:
                 message = self._find(sid)
                 if message is None:  # reset() meanwhile
@@ -396,23 +446,203 @@ class FakeTwilio:
                 if job and not self._stopping.is_set():
                     self._post(*job)
 
-    def _post(self, url, params):
+    # -- voice calls -------------------------------------------------------------------------
+
+    def calls_to(self, number):
+        """Created calls to `number`, oldest first."""
+        with self._lock:
+            return [dict(c) for c in self.calls if c["to"] == number]
+
+    def _create_call(self, request):
+        form = request.form
+        with self._lock:
+            failure = self._failures.pop(0) if self._failures else None
+        if failure and FAILURE_KINDS[failure]:
+            code = FAILURE_KINDS[failure]
+            return self._error(code, {"Retry-After": "2"} if code == 20429 else None)
+        to = form.get("To", "")
+        if not _E164.match(to):
+            return self._error(21211)
+        if not form.get("From"):
+            return self._error(21603)
+        if not (form.get("Twiml") or form.get("Url")):
+            return self._error(21205)
+        now = datetime.now(UTC)
+        sid = "CA" + secrets.token_hex(16)
+        with self._lock:
+            rule = next((r for r in self._rules if to.endswith(r["suffix"])), None)
+            if rule and rule["error"]:
+                return self._error(rule["error"])
+            call = {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "api_version": "2010-04-01",
+                "to": to,
+                "from": form["From"],
+                "status": "queued",
+                "direction": "outbound-api",
+                "date_created": now,
+                "date_updated": now,
+                "start_time": None,
+                "end_time": None,
+                "duration": None,
+                "price": None,
+                "price_unit": "USD",
+                "answered_by": None,
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json",
+                "subresource_uris": {},
+                "_twiml": form.get("Twiml") or None,
+                "_url": form.get("Url") or None,
+                "_status_callback": form.get("StatusCallback") or None,
+                "_events": set(form.getlist("StatusCallbackEvent")) or {"completed"},
+                # A rule's outcome for calls: "no-answer", "busy", "failed"; default answered.
+                "_outcome": rule["outcome"] if rule and rule["outcome"] in CALL_OUTCOMES else "completed",
+                "_seq": next(self._seq),
+            }
+            self.calls.append(call)
+            public = self._public(call)
+        if self.auto_callbacks:
+            self._callback_queue.put(sid)
+        return self._json(public, 201)
+
+    def _fetch_call(self, request, sid):
+        with self._lock:
+            call = next((c for c in self.calls if c["sid"] == sid), None)
+            return self._json(self._public(call)) if call else self._error(20404)
+
+    def _call_params(self, call, **extra):
+        params = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": "2010-04-01",
+            "CallSid": call["sid"],
+            "CallStatus": call["status"],
+            "Direction": "outbound-api",
+            "From": call["from"],
+            "To": call["to"],
+            "Called": call["to"],
+            "Caller": call["from"],
+        }
+        if call["duration"] is not None:
+            params["CallDuration"] = str(call["duration"])
+        return params | extra
+
+    def _walk_call(self, sid):
+        """initiated → ringing → answered (fetching TwiML from Url) → its outcome, with callbacks."""
+        for status in ("initiated", "ringing", "in-progress", "end"):
+            if self._stopping.is_set():
+                return
+            with self._lock:
+                call = next((c for c in self.calls if c["sid"] == sid), None)
+                if call is None or call["status"] in CALL_OUTCOMES:
+                    return
+                event = {"initiated": "initiated", "ringing": "ringing", "in-progress": "answered"}.get(status, "completed")
+                if status == "end":
+                    status = call["_outcome"]
+                    if status == "completed":
+                        # Answered calls end when the test presses a key or sets the status.
+                        return
+                if status == "in-progress" and call["_outcome"] != "completed":
+                    continue
+                self._set_call(call, status)
+                job = (
+                    (call["_status_callback"], self._call_params(call))
+                    if call["_status_callback"] and (event in call["_events"] or status in CALL_OUTCOMES)
+                    else None
+                )
+                url = call["_url"] if status == "in-progress" and not call["_twiml"] else None
+            if url:
+                self._fetch_twiml(sid, url)
+            if job:
+                self._post(*job)
+
+    def _set_call(self, call, status):
+        now = datetime.now(UTC)
+        call["status"] = status
+        call["date_updated"] = now
+        if status == "in-progress":
+            call["start_time"] = now
+        if status in CALL_OUTCOMES:
+            call["end_time"] = now
+            call["duration"] = int((now - (call["start_time"] or now)).total_seconds()) if call["start_time"] else 0
+
+    def _fetch_twiml(self, sid, url):
+        with self._lock:
+            call = next(c for c in self.calls if c["sid"] == sid)
+            params = self._call_params(call)
+        outcome, body = self._post(url, params, with_body=True)
+        with self._lock:
+            call["_twiml"] = body if outcome == 200 else None
+
+    def press(self, sid, digits):
+        """The callee presses `digits`: posts the signed <Gather> callback to its action URL.
+
+        Returns (HTTP status, TwiML answered). Raises KeyError for an unknown call and
+        ValueError when the call's TwiML has no <Gather> with an action.
+        """
+        with self._lock:
+            call = next((c for c in self.calls if c["sid"] == sid), None)
+            if call is None:
+                raise KeyError(sid)
+            match = re.search(r"<Gather\b[^>]*\baction=\"([^\"]+)\"", call["_twiml"] or "")
+            if not match:
+                msg = f"call {sid} reads no <Gather action=…>"
+                raise ValueError(msg)
+            url = html.unescape(match[1])
+            if call["status"] != "in-progress":
+                self._set_call(call, "in-progress")
+            params = self._call_params(call, Digits=digits)
+        answer = self._post(url, params, with_body=True)
+        # Twilio reads the action's TwiML, then hangs up: the call completes.
+        self.set_call_status(sid, "completed")
+        return answer
+
+    def set_call_status(self, sid, status):
+        """End call `sid` with `status` ("completed", "no-answer", "busy", "failed"), posting its callback."""
+        if status not in CALL_OUTCOMES:
+            msg = f"status must be one of {CALL_OUTCOMES}"
+            raise ValueError(msg)
+        with self._lock:
+            call = next((c for c in self.calls if c["sid"] == sid), None)
+            if call is None:
+                raise KeyError(sid)
+            self._set_call(call, status)
+            job = (call["_status_callback"], self._call_params(call)) if call["_status_callback"] else None
+        if job:
+            self._post(*job)
+
+    def _ctl_press(self, request, sid):
+        body = request.get_json(force=True)
+        status, twiml = self.press(sid, str(body["digits"]))
+        return self._json({"status": status, "twiml": twiml})
+
+    def _ctl_call_status(self, request, sid):
+        self.set_call_status(sid, request.get_json(force=True)["status"])
+        return self._json({"ok": True})
+
+    def _post(self, url, params, *, with_body=False):
         data = urllib.parse.urlencode(params).encode()
-        request = urllib.request.Request(url, data=data, method="POST", headers={
-            "X-Twilio-Signature": twilio_signature(url, params, self.auth_token),
-            "Content-Type": "application/x-www-form-urlencoded",
-            "User-Agent": "TwilioProxy/1.1",
-        })
+        request = urllib.request.Request(
+            url,
+            data=data,
+            method="POST",
+            headers={
+                "X-Twilio-Signature": twilio_signature(url, params, self.auth_token),
+                "Content-Type": "application/x-www-form-urlencoded",
+                "User-Agent": "TwilioProxy/1.1",
+            },
+        )
+        body = None
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
                 outcome = response.status
+                body = response.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
             outcome = exc.code
         except OSError as exc:
             outcome = f"error: {exc}"  # Twilio would retry later; the fake only records it
         with self._lock:
             self.callbacks.append((url, params, outcome))
-        return outcome
+        return (outcome, body) if with_body else outcome
 
     # -- control API (JSON; for a fake running in another process) ---------------------------
 
@@ -423,14 +653,14 @@ class FakeTwilio:
 
     def _ctl_rule(self, request):
         body = request.get_json(force=True)
-        self.add_rule(body["suffix"], error=body.get("error"), outcome=body.get("outcome"),
-                      error_code=body.get("error_code"))
+        self.add_rule(body["suffix"], error=body.get("error"), outcome=body.get("outcome"), error_code=body.get("error_code"))
         return self._json({"ok": True})
 
     def _ctl_messages(self, request):
         with self._lock:
-            return self._json({"messages": [self._public(m) for m in self.messages],
-                               "callbacks": [[u, p, o] for u, p, o in self.callbacks]})
+            return self._json(
+                {"messages": [self._public(m) for m in self.messages], "callbacks": [[u, p, o] for u, p, o in self.callbacks]}
+            )
 
     def _ctl_status(self, request, sid):
         body = request.get_json(force=True)
@@ -439,8 +669,7 @@ class FakeTwilio:
 
     def _ctl_inbound(self, request):
         body = request.get_json(force=True)
-        status = self.send_inbound(body["url"], from_=body["from"], body=body["body"],
-                                   to=body.get("to"))
+        status = self.send_inbound(body["url"], from_=body["from"], body=body["body"], to=body.get("to"))
         return self._json({"status": status})
 
     def _ctl_reset(self, request):
@@ -449,18 +678,19 @@ class FakeTwilio:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m contacts.standins.twilio",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m contacts.standins.twilio", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8021, help="0 picks a free port")
     parser.add_argument("--sid", default=DEFAULT_SID)
     parser.add_argument("--token", default=DEFAULT_TOKEN)
-    parser.add_argument("--rule", action="append", default=[], metavar="SUFFIX=WHAT",
-                        help="e.g. 0000=21211, 9999=undelivered:30003 (repeatable)")
+    parser.add_argument(
+        "--rule", action="append", default=[], metavar="SUFFIX=WHAT", help="e.g. 0000=21211, 9999=undelivered:30003 (repeatable)"
+    )
     parser.add_argument("--no-callbacks", action="store_true")
     args = parser.parse_args(argv)
-    fake = FakeTwilio(account_sid=args.sid, auth_token=args.token, host=args.host,
-                      port=args.port, auto_callbacks=not args.no_callbacks)
+    fake = FakeTwilio(
+        account_sid=args.sid, auth_token=args.token, host=args.host, port=args.port, auto_callbacks=not args.no_callbacks
+    )
     for rule in args.rule:
         suffix, _, what = rule.partition("=")
         if what.isdigit():

@@ -26,9 +26,18 @@ from contacts.templating import (
     voice_kinds,
 )
 
-DISPATCH = DispatchNotice(incident_no="N2025-0012", event_type="危化品泄漏", level="较大", town="宁东镇",
-                          landmark="鸭子荡水库", task="堵漏", muster_point="宁东消防站", route="G6", eta_min=45,
-                          reply_code="K7Q")
+DISPATCH = DispatchNotice(
+    incident_no="N2025-0012",
+    event_type="危化品泄漏",
+    level="较大",
+    town="宁东镇",
+    landmark="鸭子荡水库",
+    task="堵漏",
+    muster_point="宁东消防站",
+    route="G6",
+    eta_min=45,
+    reply_code="K7Q",
+)
 NOTICES = [
     DISPATCH,
     DrillReminder("年度综合演练", datetime(2025, 5, 3, 1, 0, tzinfo=UTC), "宁东基地", "R7K"),
@@ -43,8 +52,17 @@ NOTICES = [
 
 
 def test_every_kind_we_send_has_a_console_ready_template():
-    assert {"dispatch", "drill_dispatch", "escalation", "drill_reminder", "card_review", "compliance",
-            "certificate_expiry", "reply_ack", "reply_unclear"} <= set(sms_kinds())
+    assert {
+        "dispatch",
+        "drill_dispatch",
+        "escalation",
+        "drill_reminder",
+        "card_review",
+        "compliance",
+        "certificate_expiry",
+        "reply_ack",
+        "reply_unclear",
+    } <= set(sms_kinds())
     assert set(voice_kinds()) == {"voice_dispatch", "voice_drill_dispatch"}
     for path in (SMS_TEMPLATE_FILE, VOICE_TEMPLATE_FILE):
         for entry in json.loads(path.read_text(encoding="utf-8"))["templates"]:
@@ -75,7 +93,9 @@ def test_drills_have_their_own_templates():
 
 
 def test_long_values_are_cut_with_an_ellipsis_and_reported():
-    rendered = render_message(DispatchNotice(**{**DISPATCH.__dict__, "town": "宁东能源化工基地临河综合工业园区", "landmark": "A区三号罐区"}))
+    rendered = render_message(
+        DispatchNotice(**{**DISPATCH.__dict__, "town": "宁东能源化工基地临河综合工业园区", "landmark": "A区三号罐区"})
+    )
     assert rendered.params["place"] == "宁东能源化工基地临河综合工业园区A区三…"
     assert len(rendered.params["place"]) == get_template("dispatch").variable("place").max_len
     assert rendered.truncated == ("place",)
@@ -86,11 +106,14 @@ def test_codes_and_numbers_are_never_cut():
         render_message(DispatchNotice(**{**DISPATCH.__dict__, "reply_code": "K7Q2X"}))
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"answer": "接受"}, "missing incident"),
-    ({"answer": "接受", "incident": "N1", "extra": "x"}, "unknown extra"),
-    ({"answer": " ", "incident": "N1"}, "empty answer"),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"answer": "接受"}, "missing incident"),
+        ({"answer": "接受", "incident": "N1", "extra": "x"}, "unknown extra"),
+        ({"answer": " ", "incident": "N1"}, "empty answer"),
+    ],
+)
 def test_bad_values_are_refused_with_every_reason(params, message):
     with pytest.raises(TemplateError, match=message):
         render("reply_ack", params)
