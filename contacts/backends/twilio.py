@@ -1,7 +1,8 @@
 """Twilio backend: the only module that imports `twilio`."""
 
 import threading
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
@@ -11,7 +12,7 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from contacts.errors import GatewayConfigError, PermanentSendError, TransientSendError
-from contacts.gateway import SendResult, check_config
+from contacts.gateway import DeliveryReceipt, InboundSms, OutgoingSms, SendResult, check_config
 from contacts.voice import CallEvent, CallResult, OutgoingCall, answer_for
 from contacts.webhooks import FormWebhooks, WebhookBatch, WebhookReply, WebhookRequest, parse_inbound_form, parse_status_form
 
@@ -29,7 +30,7 @@ _PERMANENT_MESSAGES = {
 }
 
 
-def verify_signature(url, params, signature, auth_token):
+def verify_signature(url: str, params: Mapping[str, str], signature: str | None, auth_token: str) -> bool:
     """True if `signature` (X-Twilio-Signature) signs `url` + form `params` with `auth_token`.
 
     `url` must be the public URL Twilio called (RESCUE_PUBLIC_URL + path + query), not the
@@ -46,12 +47,12 @@ class RebasingHttpClient(TwilioHttpClient):
     the last response per thread, because `TwilioRestException` drops its headers
     (Retry-After)."""
 
-    def __init__(self, *, base_url=None, timeout=DEFAULT_TIMEOUT_S):
+    def __init__(self, *, base_url: str | None = None, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         super().__init__(timeout=timeout)
         self.base_url = base_url.rstrip("/") if base_url else None
         self._local = threading.local()
 
-    def request(self, method, url, *args, **kwargs):
+    def request(self, method: str, url: str, *args: object, **kwargs: object) -> object:
         if self.base_url and url.startswith(TWILIO_API):
             url = self.base_url + url[len(TWILIO_API) :]
         self._local.response = None
@@ -59,7 +60,7 @@ class RebasingHttpClient(TwilioHttpClient):
         self._local.response = response
         return response
 
-    def last_headers(self):
+    def last_headers(self) -> dict[str, str]:
         response = getattr(self._local, "response", None)
         return dict(response.headers or {}) if response is not None else {}
 
@@ -80,14 +81,14 @@ class TwilioGateway(FormWebhooks):
     def __init__(
         self,
         *,
-        account_sid,
-        auth_token,
-        from_=None,
-        messaging_service_sid=None,
-        base_url=None,
-        timeout_s=DEFAULT_TIMEOUT_S,
-        status_callback=None,
-    ):
+        account_sid: str,
+        auth_token: str,
+        from_: str | None = None,
+        messaging_service_sid: str | None = None,
+        base_url: str | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        status_callback: str | None = None,
+    ) -> None:
         self.from_ = from_
         self.messaging_service_sid = messaging_service_sid
         self.status_callback = status_callback
@@ -124,7 +125,7 @@ class TwilioGateway(FormWebhooks):
             return TransientSendError(f"Twilio request failed: {exc}", maybe_sent=True)
         return TransientSendError(f"Twilio client error: {exc}", maybe_sent=True)
 
-    def send(self, sms):
+    def send(self, sms: OutgoingSms) -> SendResult:
         try:
             message = self.client.messages.create(
                 to=sms.to,
@@ -136,7 +137,7 @@ class TwilioGateway(FormWebhooks):
             raise self._translate(exc) from exc
         return SendResult(message.sid, message.status)
 
-    def lookup(self, sms, *, since, provider_id=None):
+    def lookup(self, sms: OutgoingSms, *, since: datetime, provider_id: str | None = None) -> SendResult | None:
         """Find `sms` among the messages Twilio took since `since`.
 
         Twilio stores no client reference, so with no `provider_id` this lists messages to
@@ -163,19 +164,19 @@ class TwilioGateway(FormWebhooks):
             raise self._translate(exc) from exc
         return None
 
-    def close(self):
+    def close(self) -> None:
         """Release pooled connections."""
         if self.http_client.session is not None:
             self.http_client.session.close()
 
-    def verify_webhook(self, url, params, headers):
+    def verify_webhook(self, url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> bool:
         signature = {k.lower(): v for k, v in headers.items()}.get("x-twilio-signature")
         return verify_signature(url, params, signature, self._auth_token)
 
-    def parse_inbound(self, params, *, now=None):
+    def parse_inbound(self, params: Mapping[str, str], *, now: datetime | None = None) -> InboundSms:
         return parse_inbound_form(params, now=now)
 
-    def parse_status(self, params):
+    def parse_status(self, params: Mapping[str, str]) -> DeliveryReceipt:
         return parse_status_form(params)
 
 
@@ -298,7 +299,7 @@ def create_voice(config: dict) -> TwilioVoiceGateway:
     )
 
 
-def create(config):
+def create(config: dict) -> TwilioGateway:
     """Create a TwilioGateway from account_sid, auth_token, from (or messaging_service_sid)
     and optionally base_url, timeout_s and status_callback."""
     check_config(

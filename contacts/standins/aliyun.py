@@ -22,6 +22,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -249,7 +250,7 @@ class AliyunStandIn:
 
     # -- WSGI ------------------------------------------------------------------------------
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
         path = request.path
         if path.startswith("/_standin/"):

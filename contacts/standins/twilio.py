@@ -26,6 +26,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
 from werkzeug.exceptions import HTTPException
@@ -65,7 +66,7 @@ FAILURE_KINDS = {
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
-def twilio_signature(url, params, auth_token):
+def twilio_signature(url: str, params: Mapping[str, str], auth_token: str) -> str:
     """X-Twilio-Signature of a form POST to `url`: HMAC-SHA1 over url + sorted key/values."""
     payload = url + "".join(f"{key}{params[key]}" for key in sorted(params))
     digest = hmac.new(auth_token.encode(), payload.encode("utf-8"), hashlib.sha1).digest()
@@ -91,8 +92,15 @@ class FakeTwilio:
     """
 
     def __init__(
-        self, *, account_sid=DEFAULT_SID, auth_token=DEFAULT_TOKEN, host="127.0.0.1", port=0, auto_callbacks=True, hang_s=30.0
-    ):
+        self,
+        *,
+        account_sid: str = DEFAULT_SID,
+        auth_token: str = DEFAULT_TOKEN,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        auto_callbacks: bool = True,
+        hang_s: float = 30.0,
+    ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.host, self.port = host, port
@@ -129,11 +137,11 @@ class FakeTwilio:
     # -- lifecycle -------------------------------------------------------------------------
 
     @property
-    def base_url(self):
+    def base_url(self) -> str:
         """Where to point the twilio backend (config "base_url")."""
         return f"http://{self.host}:{self.port}"
 
-    def start(self):
+    def start(self) -> "FakeTwilio":
         self._stopping.clear()
         self._server = make_server(self.host, self.port, self, threaded=True)
         self.port = self._server.server_port
@@ -146,7 +154,7 @@ class FakeTwilio:
             thread.start()
         return self
 
-    def stop(self):
+    def stop(self) -> None:
         if self._server is None:
             return
         self._stopping.set()  # releases hung requests
@@ -157,15 +165,15 @@ class FakeTwilio:
             thread.join(timeout=5)
         self._server = None
 
-    def __enter__(self):
+    def __enter__(self) -> "FakeTwilio":
         return self.start()
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # -- scripting -------------------------------------------------------------------------
 
-    def fail_next(self, kind, count=1):
+    def fail_next(self, kind: str, count: int = 1) -> None:
         """Make the next `count` message creations fail: one of FAILURE_KINDS."""
         if kind not in FAILURE_KINDS:
             msg = f"unknown failure {kind!r}; one of {', '.join(FAILURE_KINDS)}"
@@ -173,7 +181,9 @@ class FakeTwilio:
         with self._lock:
             self._failures.extend([kind] * count)
 
-    def add_rule(self, suffix, *, error=None, outcome=None, error_code=None):
+    def add_rule(
+        self, suffix: str, *, error: int | None = None, outcome: str | None = None, error_code: int | None = None
+    ) -> None:
         """Numbers ending in `suffix` are refused with Twilio `error` (21211, 21610) or end in
         `outcome` ("undelivered"/"failed", with `error_code` e.g. 30003) instead of delivered."""
         if (error is None) == (outcome is None):
@@ -188,7 +198,7 @@ class FakeTwilio:
         with self._lock:
             self._rules.append({"suffix": suffix, "error": error, "outcome": outcome, "error_code": error_code})
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget messages, callbacks, scripted failures and rules."""
         with self._lock:
             self.messages.clear()
@@ -197,12 +207,12 @@ class FakeTwilio:
             self._failures.clear()
             self._rules.clear()
 
-    def messages_to(self, number):
+    def messages_to(self, number: str) -> list[dict]:
         """Accepted messages to `number`, oldest first."""
         with self._lock:
             return [dict(m) for m in self.messages if m["to"] == number]
 
-    def set_status(self, sid, status, *, error_code=None):
+    def set_status(self, sid: str, status: str, *, error_code: int | None = None) -> None:
         """Move message `sid` to `status` and post its signed status callback (if it has one)."""
         with self._lock:
             message = self._find(sid)
@@ -213,7 +223,7 @@ class FakeTwilio:
         if job:
             self._post(*job)
 
-    def send_inbound(self, url, *, from_, body, to=None):
+    def send_inbound(self, url: str, *, from_: str, body: str, to: str | None = None) -> object:
         """Post a signed inbound-SMS webhook to `url`, as Twilio does; returns the HTTP status."""
         sid = "SM" + secrets.token_hex(16)
         params = {
@@ -233,7 +243,7 @@ class FakeTwilio:
 
     # -- WSGI ------------------------------------------------------------------------------
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
         try:
             endpoint, args = self._urls.bind_to_environ(environ).match()
@@ -448,7 +458,7 @@ class FakeTwilio:
 
     # -- voice calls -------------------------------------------------------------------------
 
-    def calls_to(self, number):
+    def calls_to(self, number: str) -> list[dict]:
         """Created calls to `number`, oldest first."""
         with self._lock:
             return [dict(c) for c in self.calls if c["to"] == number]
@@ -573,7 +583,7 @@ class FakeTwilio:
         with self._lock:
             call["_twiml"] = body if outcome == 200 else None
 
-    def press(self, sid, digits):
+    def press(self, sid: str, digits: str) -> tuple[object, str | None]:
         """The callee presses `digits`: posts the signed <Gather> callback to its action URL.
 
         Returns (HTTP status, TwiML answered). Raises KeyError for an unknown call and
@@ -596,7 +606,7 @@ class FakeTwilio:
         self.set_call_status(sid, "completed")
         return answer
 
-    def set_call_status(self, sid, status):
+    def set_call_status(self, sid: str, status: str) -> None:
         """End call `sid` with `status` ("completed", "no-answer", "busy", "failed"), posting its callback."""
         if status not in CALL_OUTCOMES:
             msg = f"status must be one of {CALL_OUTCOMES}"
@@ -677,7 +687,7 @@ class FakeTwilio:
         return self._json({"ok": True})
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m contacts.standins.twilio", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8021, help="0 picks a free port")

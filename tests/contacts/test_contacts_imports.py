@@ -57,3 +57,21 @@ def test_the_rule_catches_offenders(tmp_path):
     (fake / "gateway.py").write_text("from contacts.standins.twilio import FakeTwilio\nimport twilio\n", encoding="utf-8")
     (fake / "standins" / "x.py").write_text("import werkzeug\n", encoding="utf-8")
     assert offenders(fake) == {"gateway.py": ["contacts.standins.twilio", "twilio"]}
+
+
+def test_public_functions_have_type_hints():
+    missing = []
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE).as_posix()
+
+        def visit(body, prefix=""):
+            for node in body:
+                if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                    visit(node.body, node.name + ".")
+                elif isinstance(node, ast.FunctionDef) and (not node.name.startswith("_") or node.name == "__init__"):
+                    args = [a for a in node.args.args + node.args.kwonlyargs if a.arg not in ("self", "cls")]
+                    if node.returns is None or any(a.annotation is None for a in args):
+                        missing.append(f"{rel}:{prefix}{node.name}")
+
+        visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    assert missing == []
