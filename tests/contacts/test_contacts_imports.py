@@ -64,10 +64,10 @@ def test_public_functions_have_type_hints():
     for path in PACKAGE.rglob("*.py"):
         rel = path.relative_to(PACKAGE).as_posix()
 
-        def visit(body, prefix=""):
+        def visit(body, prefix="", rel=rel):
             for node in body:
                 if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
-                    visit(node.body, node.name + ".")
+                    visit(node.body, node.name + ".", rel)
                 elif isinstance(node, ast.FunctionDef) and (not node.name.startswith("_") or node.name == "__init__"):
                     args = [a for a in node.args.args + node.args.kwonlyargs if a.arg not in ("self", "cls")]
                     if node.returns is None or any(a.annotation is None for a in args):
