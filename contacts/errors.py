@@ -8,7 +8,7 @@ class ContactsError(Exception):
 class InvalidPhoneError(ContactsError, ValueError):
     """A phone number that cannot be normalised; `reason` is shown to people (Chinese)."""
 
-    def __init__(self, raw, reason):
+    def __init__(self, raw: object, reason: str) -> None:
         self.raw = raw
         self.reason = reason
         super().__init__(f"{reason}: {raw!r}")
@@ -34,7 +34,7 @@ class TransientSendError(SendError):
     `gateway.lookup()` before sending again, or the responder gets the SMS twice.
     """
 
-    def __init__(self, message, *, retry_after=None, maybe_sent=False):
+    def __init__(self, message: str, *, retry_after: float | None = None, maybe_sent: bool = False) -> None:
         self.retry_after = retry_after
         self.maybe_sent = maybe_sent
         super().__init__(message)
@@ -43,7 +43,7 @@ class TransientSendError(SendError):
 class PermanentSendError(SendError):
     """Sending again will not help (invalid number, unsubscribed, rejected content)."""
 
-    def __init__(self, code, message):
+    def __init__(self, code: int | str, message: str) -> None:
         self.code = code
         self.message = message
         super().__init__(f"{code}: {message}")

@@ -18,12 +18,18 @@ DELIVERY_STATUSES = ("queued", "sent", "delivered", "undelivered", "failed")
 
 @dataclass(frozen=True)
 class OutgoingSms:
-    """One SMS to send; `reference` is the caller's id (the outbox row), unique per message."""
+    """One SMS to send; `reference` is the caller's id (the outbox row), unique per message.
+
+    `template` (a message kind, see `contacts.templating`) and `params` (its values) are what
+    template-only providers (Aliyun) send; the others send `body`, the rendered text.
+    """
 
     to: str
     body: str
     reference: str
     status_callback: str | None = None
+    template: str | None = None
+    params: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,10 @@ class DeliveryReceipt:
     provider_id: str
     status: str
     error_code: str | None = None
+    # The caller's reference (OutgoingSms.reference) when the provider echoes it (Aliyun out_id).
+    reference: str | None = None
+    # The recipient in E.164 when the provider tells (Aliyun batches share one id).
+    to: str | None = None
 
 
 @runtime_checkable
@@ -74,11 +84,9 @@ class SmsGateway(Protocol):
 
     def send(self, sms: OutgoingSms) -> SendResult: ...
 
-    def lookup(self, sms: OutgoingSms, *, since: datetime,
-               provider_id: str | None = None) -> SendResult | None: ...
+    def lookup(self, sms: OutgoingSms, *, since: datetime, provider_id: str | None = None) -> SendResult | None: ...
 
-    def verify_webhook(self, url: str, params: Mapping[str, str],
-                       headers: Mapping[str, str]) -> bool: ...
+    def verify_webhook(self, url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> bool: ...
 
     def parse_inbound(self, params: Mapping[str, str]) -> InboundSms: ...
 
@@ -87,37 +95,54 @@ class SmsGateway(Protocol):
 
 Factory = Callable[[dict], SmsGateway]
 
-# Built-in backends are imported on first use, so a console-only setup never imports twilio.
-_BUILTIN = {
-    "console": "contacts.backends.console",
-    "fake": "contacts.backends.fake",
-    "twilio": "contacts.backends.twilio",
+
+def _lazy(module: str, function: str = "create") -> Callable[[dict], object]:
+    """A factory that imports `module` on first use, so a console-only setup never imports an SDK."""
+
+    def factory(config: dict) -> object:
+        return getattr(importlib.import_module(module), function)(config)
+
+    factory.__qualname__ = f"{module}.{function}"
+    return factory
+
+
+# The registry is data: backend name → factory(config). `register_backend` adds to it.
+_BUILTIN: dict[str, Factory] = {
+    "console": _lazy("contacts.backends.console"),
+    "fake": _lazy("contacts.backends.fake"),
+    "twilio": _lazy("contacts.backends.twilio"),
+    "aliyun": _lazy("contacts.backends.aliyun"),
 }
 _registry: dict[str, Factory] = {}
 
 
-def register_backend(name, factory):
+def register_backend(name: str, factory: Factory) -> None:
     """Make `create_gateway(name, config)` call `factory(config)`; replaces a backend of that name."""
     _registry[name] = factory
 
 
-def available_backends():
+def available_backends() -> list[str]:
     """Names `create_gateway` accepts."""
     return sorted(set(_BUILTIN) | set(_registry))
 
 
-def create_gateway(name, config=None):
+def create_gateway(name: str, config: Mapping[str, object] | None = None) -> SmsGateway:
     """Create the gateway called `name` from `config`, or raise `GatewayConfigError`."""
-    factory = _registry.get(name)
-    if factory is None and name in _BUILTIN:
-        factory = importlib.import_module(_BUILTIN[name]).create
+    factory = _registry.get(name) or _BUILTIN.get(name)
     if factory is None:
         msg = f"unknown SMS backend {name!r}; available: {', '.join(available_backends())}"
         raise GatewayConfigError(msg)
     return factory(dict(config or {}))
 
 
-def check_config(backend, config, *, required=(), optional=()):
+def check_config(
+    backend: str,
+    config: Mapping[str, object],
+    *,
+    required: tuple[str, ...] = (),
+    optional: tuple[str, ...] = (),
+    what: str = "SMS backend",
+) -> None:
     """Fail fast on missing or unknown keys (a typo must not silently fall back to defaults)."""
     missing = [key for key in required if not config.get(key)]
     unknown = sorted(set(config) - set(required) - set(optional))
@@ -127,5 +152,5 @@ def check_config(backend, config, *, required=(), optional=()):
     if unknown:
         problems.append(f"unknown {', '.join(unknown)}")
     if problems:
-        msg = f"SMS backend {backend!r}: {'; '.join(problems)}"
+        msg = f"{what} {backend!r}: {'; '.join(problems)}"
         raise GatewayConfigError(msg)

@@ -19,7 +19,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WEEKDAYS = "一二三四五六日"
 
 
-def validate_signature(signature):
+def validate_signature(signature: str | None) -> str:
     """Return `signature` as "【…】" or raise `InvalidSignatureError`.
 
     Domestic gateways want 3–8 characters that contain Chinese; "宁夏应急" and "【宁夏应急】"
@@ -44,7 +44,7 @@ class ComposedSms:
     dropped: tuple[str, ...] = ()
 
     @property
-    def segments(self):
+    def segments(self) -> int:
         return self.info.segments
 
 
@@ -118,7 +118,7 @@ def _reply_instruction(code, yes, no, *, spaced):
     return f"回复{code} 1{yes} 2{no}"
 
 
-def compose_dispatch(notice, *, signature=DEFAULT_SIGNATURE, max_segments=1):
+def compose_dispatch(notice: DispatchNotice, *, signature: str = DEFAULT_SIGNATURE, max_segments: int | None = 1) -> ComposedSms:
     """Compose a dispatch SMS in the order responders read it.
 
     [signature][【演练】] event type and level → place → task and muster point → route and
@@ -139,8 +139,7 @@ def compose_dispatch(notice, *, signature=DEFAULT_SIGNATURE, max_segments=1):
             parts.append(f"经{route}约{n.eta_min}分钟" if route else f"约{n.eta_min}分钟到达")
         elif route:
             parts.append(f"经{route}")
-        parts.append(_reply_instruction(n.reply_code, "接受", "拒绝",
-                                        spaced="reply_spaces" not in drop))
+        parts.append(_reply_instruction(n.reply_code, "接受", "拒绝", spaced="reply_spaces" not in drop))
         parts.append(f"事件{n.incident_no}")
         if n.card_short and "card" not in drop:
             parts.append(f"处置卡：{n.card_short}")
@@ -160,7 +159,7 @@ def _china_time(moment, *, weekday):
     return f"{day}{local:%H:%M}"
 
 
-def compose_reminder(reminder, *, signature=DEFAULT_SIGNATURE, max_segments=1):
+def compose_reminder(reminder: DrillReminder, *, signature: str = DEFAULT_SIGNATURE, max_segments: int | None = 1) -> ComposedSms:
     """Compose a drill reminder with an RSVP code ("回复 R7K 1 参加 2 请假")."""
     r = reminder
 
@@ -169,18 +168,16 @@ def compose_reminder(reminder, *, signature=DEFAULT_SIGNATURE, max_segments=1):
         parts = [f"提醒：{when}在{r.place}举行{r.drill_name}"]
         if r.muster_point and "muster" not in drop:
             parts[0] += f"，到{r.muster_point}集结"
-        parts.append(_reply_instruction(r.reply_code, "参加", "请假",
-                                        spaced="reply_spaces" not in drop))
+        parts.append(_reply_instruction(r.reply_code, "参加", "请假", spaced="reply_spaces" not in drop))
         return _head(signature, True) + "。".join(parts)
 
     return _fit(build, REMINDER_DROP_ORDER, max_segments)
 
 
-def compose_escalation(notice, *, signature=DEFAULT_SIGNATURE):
+def compose_escalation(notice: EscalationNotice, *, signature: str = DEFAULT_SIGNATURE) -> ComposedSms:
     """Compose the notice that tells the dispatcher on duty a page was escalated."""
     n = notice
-    text = (f"升级：事件{n.incident_no} {n.event_type}（{n.level}），{n.place}。"
-            f"{n.resource}{n.reason}，")
+    text = f"升级：事件{n.incident_no} {n.event_type}（{n.level}），{n.place}。{n.resource}{n.reason}，"
     text += f"已改派{n.next_resource}。" if n.next_resource else "无可改派队伍，请人工调度。"
     text = _head(signature, n.drill) + text
     return ComposedSms(text, count_segments(text))

@@ -30,7 +30,7 @@ def _parse(raw, region):
     return number
 
 
-def normalize_phone(raw, *, region="CN"):
+def normalize_phone(raw: object, *, region: str = "CN") -> str:
     """Return `raw` in E.164 ("+8613800000000"), or raise `InvalidPhoneError`.
 
     Accepts spaces, dashes, full-width digits, +86/0086 prefixes and landlines with their
@@ -40,7 +40,7 @@ def normalize_phone(raw, *, region="CN"):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def is_mobile(raw, *, region="CN"):
+def is_mobile(raw: object, *, region: str = "CN") -> bool:
     """True if `raw` is a valid mobile number (one that can receive SMS)."""
     try:
         number = _parse(raw, region)

@@ -12,7 +12,7 @@ CODE_DIGITS = "23456789"
 CODE_ALPHABET = CODE_LETTERS + CODE_DIGITS
 
 
-class ReplyKind(str, enum.Enum):
+class ReplyKind(enum.StrEnum):
     """What a responder meant."""
 
     ACCEPT = "accept"
@@ -33,7 +33,7 @@ class Reply:
     raw: str
 
 
-def make_reply_code(length=3):
+def make_reply_code(length: int = 3) -> str:
     """Return a random reply code of 3 or 4 characters, e.g. "K7Q" (4,232 / 228,528 codes).
 
     It starts and ends with a letter, so a digit typed against it ("K7Q2", "1K7Q") never
@@ -56,18 +56,13 @@ _PUNCT_RE = re.compile(r"[\s,;:!?、，。；：！？~～\-—_/\\()\[\]【】\
 
 # Checked on the text left after the code is taken out, in this order.
 _STOP_WORDS = re.compile(r"^(STOP|STOPALL|UNSUBSCRIBE|TD|T|QUIT|CANCEL)$|退订|取消订阅")
-_DECLINE = re.compile(
-    r"^2(?!\d)|^(N|NO|NOPE)(?![A-Z])|否|不能|拒绝|不去|去不了|来不了|无法|不行|没空|不参加|不接受|不方便|请假"
-)
+_DECLINE = re.compile(r"^2(?!\d)|^(N|NO|NOPE)(?![A-Z])|否|不能|拒绝|不去|去不了|来不了|无法|不行|没空|不参加|不接受|不方便|请假")
 _ARRIVED = re.compile(r"到达|已到|抵达|到场|到现场|已经到|我到了|^到了")
 # A negation the decline words did not catch ("不是我", "没看懂") is not an acceptance.
 _NEGATION = re.compile(r"不|没|别|未")
-_ACCEPT = re.compile(
-    r"没问题|^1(?!\d)|^(Y|YES|OK|ACK)(?![A-Z])|是|收到|确认|接受|同意|可以|好的|^好|明白|出发|马上|立即|参加"
-)
+_ACCEPT = re.compile(r"没问题|^1(?!\d)|^(Y|YES|OK|ACK)(?![A-Z])|是|收到|确认|接受|同意|可以|好的|^好|明白|出发|马上|立即|参加")
 
-_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NUM = r"(\d+(?:\.\d+)?|[零一二两三四五六七八九十]+)"
 # "1个半小时" is 90 minutes, but "1 半小时" is an answer (1) and an ETA (30).
 _HOURS_RE = re.compile(_NUM + r"(?:个?(半)| ?个?)(?:小时|钟头|H|HR|HRS|HOURS?)(?![A-Z])")
@@ -86,7 +81,7 @@ def _number(token):
 
 
 def _cut(text, m):
-    return text[: m.start()] + " " + text[m.end():]
+    return text[: m.start()] + " " + text[m.end() :]
 
 
 def _eta_minutes(text):
@@ -116,7 +111,7 @@ def _find_code(text):
     return None, text
 
 
-def parse_reply(text):
+def parse_reply(text: str | None) -> Reply:
     """Read a responder's SMS into a `Reply`; anything not understood is `UNCLEAR`.
 
     The code may come before or after the answer, with or without spaces ("K7Q 1",

@@ -22,7 +22,7 @@ class SegmentInfo:
     segments: int
 
     @property
-    def single(self):
+    def single(self) -> int:
         """The most units one segment can hold in this encoding."""
         return GSM_SINGLE if self.encoding == "GSM-7" else UCS2_SINGLE
 
@@ -33,7 +33,7 @@ def _segments(units, single, part):
     return -(-units // part)
 
 
-def count_segments(text):
+def count_segments(text: str) -> SegmentInfo:
     """Count the segments `text` needs, signature 【…】 included (it is part of the text).
 
     Any character outside GSM-7 (every Chinese one) makes the whole message UCS-2: 70 units

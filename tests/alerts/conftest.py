@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from contacts.fake_twilio import FakeTwilio
+from contacts.standins.twilio import FakeTwilio
 from rescue.models import ContactPerson, Incident, IncidentNeed, IncidentType, Team
 from rescue.models.enums import ContactRole, IncidentLevel
 from tests.conftest import make_app

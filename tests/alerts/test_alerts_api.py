@@ -6,7 +6,7 @@ import urllib.parse
 import pytest
 from sqlalchemy import select
 
-from contacts.fake_twilio import twilio_signature
+from contacts.standins.twilio import twilio_signature
 from rescue.config import ConfigError
 from rescue.models import Assignment, InboundMessage, OutboxMessage, SmsOptOut, Team
 from tests.alerts.conftest import make_incident, teams_with, twilio_config

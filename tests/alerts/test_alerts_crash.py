@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from contacts.fake_twilio import FakeTwilio
+from contacts.standins.twilio import FakeTwilio
 from rescue.db import utcnow
 from rescue.dispatch import dispatches
 from rescue.models import OutboxMessage

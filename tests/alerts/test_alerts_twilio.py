@@ -5,7 +5,7 @@ import urllib.parse
 
 from sqlalchemy import func, select
 
-from contacts.fake_twilio import twilio_signature
+from contacts.standins.twilio import twilio_signature
 from rescue.dispatch import outbox
 from rescue.models import Assignment, AssignmentEvent, InboundMessage, OutboxMessage
 from tests.alerts.conftest import make_incident, teams_with

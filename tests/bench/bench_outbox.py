@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from contacts import OutgoingSms, create_gateway
-from contacts.fake_twilio import FakeTwilio
+from contacts.standins.twilio import FakeTwilio
 from rescue import migrations
 from rescue.config import DEFAULTS
 from rescue.db import make_engine, sessionmaker

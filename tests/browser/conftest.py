@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from contacts.fake_twilio import FakeTwilio
+from contacts.standins.twilio import FakeTwilio
 from tests.conftest import make_app
 
 CHROMIUM = os.environ.get("RESCUE_TEST_CHROMIUM", "/usr/bin/chromium")

@@ -27,13 +27,16 @@ def test_unknown_backend_lists_the_known_ones():
         create_gateway("carrier-pigeon", {})
 
 
-@pytest.mark.parametrize(("config", "message"), [
-    ({}, "missing account_sid, auth_token"),
-    ({"account_sid": SID, "auth_token": "t"}, "'from'"),
-    ({"account_sid": "XX1", "auth_token": "t", "from": "+15005550006"}, "start with 'AC'"),
-    ({"account_sid": SID, "auth_token": "t", "from": "+1", "timeout_s": "soon"}, "timeout_s"),
-    ({"account_sid": SID, "auth_token": "t", "from": "+1", "tokn": "x"}, "unknown tokn"),
-])
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({}, "missing account_sid, auth_token"),
+        ({"account_sid": SID, "auth_token": "t"}, "'from'"),
+        ({"account_sid": "XX1", "auth_token": "t", "from": "+15005550006"}, "start with 'AC'"),
+        ({"account_sid": SID, "auth_token": "t", "from": "+1", "timeout_s": "soon"}, "timeout_s"),
+        ({"account_sid": SID, "auth_token": "t", "from": "+1", "tokn": "x"}, "unknown tokn"),
+    ],
+)
 def test_twilio_config_fails_fast(config, message):
     with pytest.raises(GatewayConfigError, match=message):
         create_gateway("twilio", config)
@@ -99,12 +102,10 @@ def test_fake_can_accept_then_time_out():
 
 def test_webhook_forms_are_normalised():
     gateway = create_gateway("fake", {})
-    inbound = gateway.parse_inbound({"From": "+8613800000001", "To": "+15005550006",
-                                     "Body": "K7Q 1", "MessageSid": "SM1"})
+    inbound = gateway.parse_inbound({"From": "+8613800000001", "To": "+15005550006", "Body": "K7Q 1", "MessageSid": "SM1"})
     assert (inbound.from_, inbound.body, inbound.provider_id) == ("+8613800000001", "K7Q 1", "SM1")
     assert inbound.received_at.tzinfo is not None
-    receipt = gateway.parse_status({"MessageSid": "SM1", "MessageStatus": "undelivered",
-                                    "ErrorCode": "30003"})
+    receipt = gateway.parse_status({"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003"})
     assert (receipt.status, receipt.error_code) == ("undelivered", "30003")
     assert gateway.parse_status({"MessageSid": "SM1", "MessageStatus": "sending"}).status == "sent"
     with pytest.raises(WebhookFormError):

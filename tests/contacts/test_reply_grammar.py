@@ -5,8 +5,7 @@ import pytest
 from contacts import ReplyKind, make_reply_code, parse_reply
 from contacts.replies import CODE_ALPHABET
 
-A, D, R, E, S, U = (ReplyKind.ACCEPT, ReplyKind.DECLINE, ReplyKind.ARRIVED, ReplyKind.ETA,
-                    ReplyKind.STOP, ReplyKind.UNCLEAR)
+A, D, R, E, S, U = (ReplyKind.ACCEPT, ReplyKind.DECLINE, ReplyKind.ARRIVED, ReplyKind.ETA, ReplyKind.STOP, ReplyKind.UNCLEAR)
 
 CASES = [
     # text, kind, code, eta_min

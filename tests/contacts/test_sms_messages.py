@@ -17,17 +17,35 @@ from contacts.messages import DISPATCH_DROP_ORDER
 
 
 def notice(**overrides):
-    fields = dict(incident_no="N2025-0012", event_type="危化品泄漏", level="较大", town="宁东镇",
-                  landmark="鸭子荡水库", task="堵漏", muster_point="宁东消防站", route="G6",
-                  eta_min=45, reply_code="K7Q")
+    fields = dict(
+        incident_no="N2025-0012",
+        event_type="危化品泄漏",
+        level="较大",
+        town="宁东镇",
+        landmark="鸭子荡水库",
+        task="堵漏",
+        muster_point="宁东消防站",
+        route="G6",
+        eta_min=45,
+        reply_code="K7Q",
+    )
     return DispatchNotice(**(fields | overrides))
 
 
 def test_dispatch_parts_in_domain_order():
     sms = compose_dispatch(notice(), max_segments=None)
     text = sms.text
-    order = ["【宁夏应急】", "危化品泄漏", "较大", "宁东镇鸭子荡水库", "堵漏", "宁东消防站",
-             "经G6约45分钟", "回复 K7Q 1 接受 2 拒绝", "N2025-0012"]
+    order = [
+        "【宁夏应急】",
+        "危化品泄漏",
+        "较大",
+        "宁东镇鸭子荡水库",
+        "堵漏",
+        "宁东消防站",
+        "经G6约45分钟",
+        "回复 K7Q 1 接受 2 拒绝",
+        "N2025-0012",
+    ]
     positions = [text.index(part) for part in order]
     assert positions == sorted(positions)
     assert text.startswith("【宁夏应急】")
@@ -42,8 +60,7 @@ def test_drill_tag_follows_the_signature():
 
 
 def test_short_dispatch_keeps_everything_in_one_segment():
-    sms = compose_dispatch(notice(town="大武口区", landmark="", muster_point="石嘴山站",
-                                  incident_no="12", eta_min=20))
+    sms = compose_dispatch(notice(town="大武口区", landmark="", muster_point="石嘴山站", incident_no="12", eta_min=20))
     assert sms.segments == 1
     assert sms.dropped == ()
     assert "回复 K7Q 1 接受 2 拒绝" in sms.text
@@ -89,8 +106,9 @@ def test_signature_rejected(signature):
 
 
 def test_reminder_shows_china_time_and_rsvp_code():
-    reminder = DrillReminder("危化品泄漏综合演练", datetime(2025, 6, 12, 1, 0, tzinfo=UTC),
-                             "宁东基地", "R7K", muster_point="东门广场")
+    reminder = DrillReminder(
+        "危化品泄漏综合演练", datetime(2025, 6, 12, 1, 0, tzinfo=UTC), "宁东基地", "R7K", muster_point="东门广场"
+    )
     sms = compose_reminder(reminder)
     assert sms.text.startswith("【宁夏应急】【演练】")
     assert "6月12日" in sms.text and "09:00" in sms.text  # 01:00 UTC is 09:00 in Ningxia
@@ -104,8 +122,7 @@ def test_reminder_rejects_naive_time():
 
 
 def test_escalation_names_both_resources_or_asks_for_a_human():
-    base = dict(incident_no="N12", event_type="火灾", level="一般", place="大武口区",
-                resource="神华宁煤救援队", reason="未应答")
+    base = dict(incident_no="N12", event_type="火灾", level="一般", place="大武口区", resource="神华宁煤救援队", reason="未应答")
     paged = compose_escalation(EscalationNotice(**base, next_resource="石嘴山消防支队"))
     assert "神华宁煤救援队未应答" in paged.text and "已改派石嘴山消防支队" in paged.text
     stuck = compose_escalation(EscalationNotice(**base))

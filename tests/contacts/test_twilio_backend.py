@@ -15,7 +15,7 @@ import pytest
 
 from contacts import OutgoingSms, PermanentSendError, TransientSendError, create_gateway
 from contacts.backends.twilio import verify_signature
-from contacts.fake_twilio import FakeTwilio
+from contacts.standins.twilio import FakeTwilio
 
 TO = "+8613800000001"
 FROM = "+15005550006"
@@ -28,8 +28,13 @@ def fake():
 
 
 def make_gateway(fake, **overrides):
-    config = {"account_sid": fake.account_sid, "auth_token": fake.auth_token, "from": FROM,
-              "base_url": fake.base_url, "timeout_s": 0.5} | overrides
+    config = {
+        "account_sid": fake.account_sid,
+        "auth_token": fake.auth_token,
+        "from": FROM,
+        "base_url": fake.base_url,
+        "timeout_s": 0.5,
+    } | overrides
     return create_gateway("twilio", config)
 
 
@@ -199,14 +204,13 @@ def test_status_callbacks_arrive_signed(fake, gateway, receiver):
         assert gateway.verify_webhook(receiver.url + path, form, headers)
         by_sid.setdefault(form["MessageSid"], []).append(gateway.parse_status(form))
     assert [r.status for r in by_sid[delivered.provider_id]] == ["sent", "delivered"]
-    assert [(r.status, r.error_code) for r in by_sid[undelivered.provider_id]] == [
-        ("sent", None), ("undelivered", "30003")]
+    assert [(r.status, r.error_code) for r in by_sid[undelivered.provider_id]] == [("sent", None), ("undelivered", "30003")]
 
 
 def test_forged_callbacks_are_rejected(fake, gateway, receiver):
     url = receiver.url + "/sms/twilio/status"
     gateway.send(sms(status_callback=url))
-    path, headers, form = collect(receiver, 1)[0]
+    _path, headers, form = collect(receiver, 1)[0]
     signature = headers["X-Twilio-Signature"]
     assert verify_signature(url, form, signature, fake.auth_token)
     assert not verify_signature(url, form | {"MessageStatus": "failed"}, signature, fake.auth_token)
@@ -218,7 +222,7 @@ def test_forged_callbacks_are_rejected(fake, gateway, receiver):
 def test_inbound_webhook_is_signed(fake, gateway, receiver):
     url = receiver.url + "/sms/twilio/inbound"
     assert fake.send_inbound(url, from_=TO, body="K7Q 1") == 204
-    path, headers, form = collect(receiver, 1)[0]
+    _path, headers, form = collect(receiver, 1)[0]
     assert gateway.verify_webhook(url, form, headers)
     inbound = gateway.parse_inbound(form)
     assert (inbound.from_, inbound.body) == (TO, "K7Q 1")
@@ -226,17 +230,23 @@ def test_inbound_webhook_is_signed(fake, gateway, receiver):
 
 def test_standalone_process_with_control_api(tmp_path):
     process = subprocess.Popen(
-        [sys.executable, "-m", "contacts.fake_twilio", "--port", "0", "--rule", "0000=21211"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        [sys.executable, "-m", "contacts.standins.twilio", "--port", "0", "--rule", "0000=21211"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         line = process.stdout.readline()
         base_url = line.split(" on ")[1].split()[0]
         fake = FakeTwilio()  # defaults match the process's sid and token
-        gateway = create_gateway("twilio", {"account_sid": fake.account_sid, "auth_token": fake.auth_token,
-                                            "from": FROM, "base_url": base_url, "timeout_s": 2})
+        gateway = create_gateway(
+            "twilio",
+            {"account_sid": fake.account_sid, "auth_token": fake.auth_token, "from": FROM, "base_url": base_url, "timeout_s": 2},
+        )
         try:
-            request = urllib.request.Request(base_url + "/_fake/failures", method="POST",
-                                             data=json.dumps({"kind": "server_error"}).encode())
+            request = urllib.request.Request(
+                base_url + "/_fake/failures", method="POST", data=json.dumps({"kind": "server_error"}).encode()
+            )
             urllib.request.urlopen(request, timeout=2).close()
             with pytest.raises(TransientSendError):
                 gateway.send(sms())
