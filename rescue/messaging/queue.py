@@ -1,4 +1,4 @@
-"""Putting a message into the SMS outbox; rescue.services.outbox sends it after the transaction commits."""
+"""Putting a message into the SMS outbox; rescue.dispatch.outbox sends it after the transaction commits."""
 
 from datetime import datetime
 

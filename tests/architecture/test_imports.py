@@ -11,7 +11,7 @@ PACKAGE = ROOT / "rescue"
 
 # features from the bottom up: a module may import its own feature and the features below it, never above
 LAYERS = [
-    {"rescue.db", "rescue.clock", "rescue.errors", "rescue.validation", "rescue.codes", "rescue.config", "rescue.models",
+    {"rescue.db", "rescue.clock", "rescue.errors", "rescue.validation", "rescue.codes", "rescue.config", "rescue.logs", "rescue.models",
      "rescue.migrations"},
     {"rescue.accounts", "rescue.registry", "rescue.messaging", "rescue.roads"},
     {"rescue.dispatch"},
