@@ -39,9 +39,10 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     app.extensions[extensions.DB] = Database(app.config["DATABASE_URL"])
     try:
         cli.prepare_database(app)
-        sms_gateway, alert_settings = gateway.build(app.config)
+        sms_gateway, voice_gateway, alert_settings = gateway.build(app.config)
         alert_settings = replace(alert_settings, card_short=cards.short_for)  # dispatch SMS carry the card's text
         app.extensions[extensions.SMS_GATEWAY] = sms_gateway
+        app.extensions[extensions.VOICE_GATEWAY] = voice_gateway
         app.extensions[extensions.ALERT_SETTINGS] = alert_settings
         # the active road network, loaded once per process from its .npz cache
         roads = app.extensions[extensions.ROAD_GRAPH] = RoadGraph(app.config, app.instance_path, log=app.logger)
@@ -58,7 +59,7 @@ def _configure(app: Flask, test_config: dict | None) -> None:
 def main() -> None:
     """The embedded default: SQLite in instance/, seeded data, demo accounts, console SMS, scheduler thread."""
     logs.setup()
-    for name, value in {"DEMO": "1", "AUTO_MIGRATE": "1", "SEED_ON_START": "1", "RUN_SCHEDULER": "1"}.items():
+    for name, value in {"DEMO": "1", "AUTO_MIGRATE": "1", "SEED_ON_START": "1", "RUN_SCHEDULER": "1", "VOICE_BACKEND": "console"}.items():
         os.environ.setdefault(f"RESCUE_{name}", value)
     app = create_app()
     port = app.config["PORT"]

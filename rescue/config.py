@@ -25,6 +25,18 @@ DEFAULTS = {
     "TWILIO_BASE_URL": None,
     "TWILIO_TIMEOUT_S": 10.0,
     "SMS_RATE_PER_S": 10.0,  # per sender; 0: no limit
+    # Alibaba Cloud SMS and voice (RESCUE_SMS_BACKEND=aliyun / RESCUE_VOICE_BACKEND=aliyun); template codes per
+    # message kind as JSON or "kind=code,kind=code" (kinds: contacts/templates/aliyun_*.json)
+    "ALIYUN_ACCESS_KEY_ID": None,
+    "ALIYUN_ACCESS_KEY_SECRET": None,
+    "ALIYUN_SMS_SIGN_NAME": None,
+    "ALIYUN_SMS_URL": None,  # None: the public endpoint
+    "ALIYUN_SMS_TEMPLATES": None,
+    "ALIYUN_CALLBACK_TOKEN": None,
+    "ALIYUN_VOICE_URL": None,
+    "ALIYUN_VOICE_TEMPLATES": None,
+    "ALIYUN_VOICE_SHOW_NUMBER": None,
+    "VOICE_BACKEND": "none",  # none | console | twilio | aliyun; the embedded default uses console
     "RESPONDER_LINKS": False,  # off: Chinese carriers often block links
     "RESPONDER_TTL_S": 24 * 3600,
     "IMPORT_MAX_ROWS": 5000,

@@ -63,3 +63,21 @@ def test_commands_without_settings_say_what_is_missing_in_one_line(tmp_path):
         assert result.returncode != 0, command
         assert "Traceback" not in result.stderr, result.stderr
         assert "RESCUE_SECRET_KEY" in result.stderr, (command, result.stderr)
+
+
+def test_aliyun_settings_are_validated_at_start_up(tmp_path):
+    from contacts.templating import sms_kinds
+
+    base = {"SMS_BACKEND": "aliyun", "ALIYUN_ACCESS_KEY_ID": "LTAIdemo", "ALIYUN_ACCESS_KEY_SECRET": "secret",
+            "ALIYUN_SMS_SIGN_NAME": "宁夏应急", "ALIYUN_CALLBACK_TOKEN": "tok", "ALIYUN_SMS_URL": "http://127.0.0.1:9"}
+    codes = {kind: f"SMS_{i:06d}" for i, kind in enumerate(sms_kinds())}
+    missing = dict(codes)
+    missing.pop("dispatch")
+    with pytest.raises(ConfigError, match="dispatch"):  # a kind that can be sent has no template: refuse to start
+        make_app(f"sqlite:///{tmp_path}/a.sqlite", tmp_path, **base, ALIYUN_SMS_TEMPLATES=missing)
+    with pytest.raises(ConfigError, match="RESCUE_VOICE_BACKEND=aliyun"):
+        make_app(f"sqlite:///{tmp_path}/b.sqlite", tmp_path, **base, ALIYUN_SMS_TEMPLATES=codes, VOICE_BACKEND="aliyun")
+    app = make_app(f"sqlite:///{tmp_path}/c.sqlite", tmp_path, **base,
+                   ALIYUN_SMS_TEMPLATES=",".join(f"{k}={v}" for k, v in codes.items()))
+    assert app.extensions["sms_gateway"].name == "aliyun"
+    assert app.extensions["voice_gateway"].name == "none"

@@ -275,6 +275,8 @@ def parse_voice_report(item: Mapping) -> CallEvent:
 
 def _codes(config: Mapping, key: str, kinds: Iterable[str], setting: str) -> dict[str, str]:
     codes = config.get(key) or {}
+    if isinstance(codes, str):  # the setting as written: JSON or "kind=code,kind=code"
+        codes = parse_template_codes(codes)
     if not isinstance(codes, Mapping):
         msg = f"{key} must be a mapping of message kind → template code"
         raise GatewayConfigError(msg)

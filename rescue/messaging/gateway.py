@@ -4,10 +4,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from contacts import GatewayConfigError, InvalidSignatureError, SmsGateway, create_gateway, validate_signature
+from contacts.voice import VoiceGateway, create_voice_gateway
 from rescue.config import ConfigError
 
 STATUS_PATH = "/sms/{backend}/status"
 INBOUND_PATH = "/sms/{backend}/inbound"
+VOICE_STATUS_PATH = "/voice/{backend}/status"
+VOICE_GATHER_PATH = "/voice/{backend}/gather"
 
 
 @dataclass(frozen=True)
@@ -24,11 +27,21 @@ class AlertSettings:
     card_short: Callable[..., str] | None = field(default=None, compare=False)
 
 
-def gateway_config(config) -> tuple[str, dict]:
-    """The backend name and its config dict, from RESCUE_* settings."""
+def _aliyun(config: Mapping, *, url_key: str, templates_key: str) -> dict:
+    return {
+        "access_key_id": config.get("ALIYUN_ACCESS_KEY_ID"),
+        "access_key_secret": config.get("ALIYUN_ACCESS_KEY_SECRET"),
+        "callback_token": config.get("ALIYUN_CALLBACK_TOKEN"),
+        "templates": config.get(templates_key) or None,
+        "base_url": config.get(url_key) or None,
+    }
+
+
+def gateway_config(config: Mapping) -> tuple[str, dict]:
+    """The SMS backend name and its config dict, from RESCUE_* settings."""
     name = config["SMS_BACKEND"]
+    public = (config.get("PUBLIC_URL") or "").rstrip("/")
     if name == "twilio":
-        public = (config.get("PUBLIC_URL") or "").rstrip("/")
         return name, {
             "account_sid": config["TWILIO_ACCOUNT_SID"],
             "auth_token": config["TWILIO_AUTH_TOKEN"],
@@ -38,8 +51,31 @@ def gateway_config(config) -> tuple[str, dict]:
             "timeout_s": float(config.get("TWILIO_TIMEOUT_S") or 10),
             "status_callback": public + STATUS_PATH.format(backend=name) if public else None,
         }
-    # other backends take their keys from SMS_OPTIONS (a dict), e.g. a domestic provider's credentials
+    if name == "aliyun":
+        options = _aliyun(config, url_key="ALIYUN_SMS_URL", templates_key="ALIYUN_SMS_TEMPLATES")
+        return name, options | {"sign_name": config.get("ALIYUN_SMS_SIGN_NAME")}
+    # other backends take their keys from SMS_OPTIONS (a dict), e.g. another domestic provider's credentials
     return name, dict(config.get("SMS_OPTIONS") or {})
+
+
+def voice_config(config: Mapping) -> tuple[str, dict]:
+    """The voice backend name and its config dict, from RESCUE_* settings."""
+    name = config["VOICE_BACKEND"]
+    public = (config.get("PUBLIC_URL") or "").rstrip("/")
+    if name == "twilio":
+        return name, {
+            "account_sid": config["TWILIO_ACCOUNT_SID"],
+            "auth_token": config["TWILIO_AUTH_TOKEN"],
+            "from": config.get("TWILIO_FROM"),
+            "base_url": config.get("TWILIO_BASE_URL"),
+            "timeout_s": float(config.get("TWILIO_TIMEOUT_S") or 10),
+            "status_callback": public + VOICE_STATUS_PATH.format(backend=name) if public else None,
+            "gather_callback": public + VOICE_GATHER_PATH.format(backend=name) if public else None,
+        }
+    if name == "aliyun":
+        options = _aliyun(config, url_key="ALIYUN_VOICE_URL", templates_key="ALIYUN_VOICE_TEMPLATES")
+        return name, options | {"show_number": config.get("ALIYUN_VOICE_SHOW_NUMBER") or None}
+    return name, dict(config.get("VOICE_OPTIONS") or {})
 
 
 def alert_settings(config) -> AlertSettings:
@@ -65,8 +101,8 @@ def _flag(value) -> bool:
     return bool(value)
 
 
-def build(config: Mapping) -> tuple[SmsGateway, AlertSettings]:
-    """The configured gateway and alert settings; bad settings raise ConfigError naming every reason."""
+def build(config: Mapping) -> tuple[SmsGateway, VoiceGateway, AlertSettings]:
+    """The configured SMS and voice gateways and alert settings; bad settings raise ConfigError naming every reason."""
     problems = []
     try:
         validate_signature(config["SMS_SIGNATURE"])
@@ -76,12 +112,15 @@ def build(config: Mapping) -> tuple[SmsGateway, AlertSettings]:
         float(_setting(config, "SMS_RATE_PER_S", 10.0))
     except (TypeError, ValueError):
         problems.append("RESCUE_SMS_RATE_PER_S 应为数字")
-    gateway = None
+    gateway = voice = None
     try:
-        name, options = gateway_config(config)
-        gateway = create_gateway(name, options)
+        gateway = create_gateway(*gateway_config(config))
     except (GatewayConfigError, ValueError) as exc:
-        problems.append(f"短信网关: {exc}")
+        problems.append(f"短信网关 (RESCUE_SMS_BACKEND={config['SMS_BACKEND']}): {exc}")
+    try:
+        voice = create_voice_gateway(*voice_config(config))
+    except (GatewayConfigError, ValueError) as exc:
+        problems.append(f"语音网关 (RESCUE_VOICE_BACKEND={config['VOICE_BACKEND']}): {exc}")
     if problems:
         raise ConfigError("配置错误: " + "; ".join(problems))
-    return gateway, alert_settings(config)
+    return gateway, voice, alert_settings(config)

@@ -8,12 +8,13 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
 from contacts import SmsGateway
+from contacts.voice import VoiceGateway
 from rescue.db import Database
 from rescue.messaging.gateway import AlertSettings
 from rescue.roads.active import RoadGraph
 from rescue.roads.network import ActiveRoads
 
-DB, SMS_GATEWAY, ALERT_SETTINGS, ROAD_GRAPH = "db", "sms_gateway", "alert_settings", "road_graph"
+DB, SMS_GATEWAY, VOICE_GATEWAY, ALERT_SETTINGS, ROAD_GRAPH = "db", "sms_gateway", "voice_gateway", "alert_settings", "road_graph"
 
 
 def init_app(app: Flask) -> None:
@@ -43,6 +44,11 @@ def _close_session(exc: BaseException | None) -> None:
 def get_gateway() -> SmsGateway:
     """The app's SMS gateway."""
     return current_app.extensions[SMS_GATEWAY]
+
+
+def get_voice_gateway() -> VoiceGateway:
+    """The app's voice-call gateway (`none` refuses every call)."""
+    return current_app.extensions[VOICE_GATEWAY]
 
 
 def get_alert_settings() -> AlertSettings:
