@@ -27,7 +27,8 @@ from sqlalchemy import text
 from rescue.cards import cards
 from rescue.db import utcnow
 from rescue.dispatch import escalation, outbox
-from rescue.drills import compliance, drills
+from rescue.drills import compliance
+from rescue.drills import plans as drills
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from contacts.webhooks import WebhookFormError
 from rescue.db import utcnow
 from rescue.dispatch import replies
-from rescue.drills import drills
+from rescue.drills import plans as drills
 from rescue.models import Incident
 from rescue.web.extensions import get_alert_settings, get_gateway, get_session
 

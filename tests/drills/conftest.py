@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from rescue.drills import drills
+from rescue.drills import plans as drills
 from rescue.models import Enterprise, OutboxMessage, Team
 
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 09:00 in Beijing

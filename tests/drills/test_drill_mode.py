@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from contacts import InboundSms
 from rescue.dispatch import candidates, incidents, replies, statistics
-from rescue.drills import drills
+from rescue.drills import plans as drills
 from rescue.models import Assignment, Incident, OutboxMessage, Team
 from rescue.web.extensions import get_roads
 from tests.drills.conftest import SIGNATURE, T0, fresh, make_plan, plan_data, team

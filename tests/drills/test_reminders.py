@@ -9,7 +9,7 @@ from sqlalchemy.orm import sessionmaker
 from contacts import InboundSms
 from rescue.db import make_engine
 from rescue.dispatch import replies
-from rescue.drills import drills
+from rescue.drills import plans as drills
 from rescue.models import DrillParticipant, DrillReminderRow, InboundMessage
 from tests.drills.conftest import SIGNATURE, T0, fresh, make_plan, reminder_rows
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from rescue.db import utcnow
-from rescue.drills import drills
+from rescue.drills import plans as drills
 from rescue.models import ContactPerson, DrillPlan, Enterprise, Incident, ResponseCard, Team
 from tests.pages.test_pages import XSS, csrf_of, sign_in
 

@@ -3,7 +3,8 @@
 from flask import Response, request
 
 from rescue.db import utcnow
-from rescue.drills import compliance, drills
+from rescue.drills import compliance
+from rescue.drills import plans as drills
 from rescue.errors import ForbiddenError, NotFoundError, ValidationError
 from rescue.models import DrillRun, Role
 from rescue.models.enums import INDUSTRY_NAMES

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from rescue.db import utcnow
-from rescue.drills import drills
+from rescue.drills import plans as drills
 from rescue.errors import NotFoundError, RescueError
 from rescue.models import DrillRun, Enterprise, IncidentType, Role, Team
 from rescue.models.drills import (
