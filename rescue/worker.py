@@ -24,11 +24,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import text
 
-from rescue.cards import cards
+from rescue import cards, drills
 from rescue.db import utcnow
 from rescue.dispatch import escalation, outbox
 from rescue.drills import compliance
-from rescue.drills import plans as drills
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@
   with the app secret, so the link works from a phone without signing in but cannot be guessed for other cards.
 """
 
+
 from __future__ import annotations
 
 import hashlib
@@ -17,16 +18,14 @@ import json
 import re
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rescue.cards.schemas import SHORT_MAX, CardIn, CardOut, CardPatch, CardVersionOut
 from rescue.clock import CHINA, local
-from rescue.db import begin_write
 from rescue.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from rescue.messaging import queue
-from rescue.messaging.gateway import AlertSettings
 from rescue.models import (
     CardPrint,
     ContactPerson,
@@ -34,104 +33,17 @@ from rescue.models import (
     Enterprise,
     Equipment,
     IncidentType,
-    NoticeLog,
     ResponseCard,
     ResponseCardVersion,
     Role,
     User,
 )
 from rescue.models.enums import EquipmentStatus
-from rescue.registry.recipients import enterprise_recipients, sms_phone
 from rescue.validation import parse
 
-SHORT_MAX = 60
-REVIEW_STAGES = ((30, "d30"), (7, "d7"))
-OVERDUE_NOTICE_DAYS = 7
-# numbers anyone may put on a card without a contact record
-PUBLIC_NUMBERS = {"110", "119", "120", "122", "12350"}
 _CONTENT_KEYS = ("post", "area", "incident_types", "risks", "when_to_act", "steps", "reporting", "ppe", "prohibitions",
                  "evacuation_route", "assembly_point", "review_date", "owner_contact_id", "short")
 
-
-class ReportingIn(BaseModel):
-    """One step of the reporting chain: a contact (phone read live) or a public number (119, 120, 110)."""
-
-    model_config = ConfigDict(extra="forbid")
-    label: str = Field(min_length=1, max_length=20, description="如 班长、调度室、消防")
-    contact_id: int | None = None
-    phone: str | None = Field(None, max_length=20, description="仅用于 110/119/120 等公共号码或固定电话")
-
-    @model_validator(mode="after")
-    def _one(self):
-        if (self.contact_id is None) == (self.phone is None):
-            msg = "应给出 contact_id 或 phone 之一"
-            raise ValueError(msg)
-        if self.phone is not None and not re.fullmatch(r"\+?[0-9-]{3,20}", self.phone):
-            msg = "电话号码格式不正确"
-            raise ValueError(msg)
-        return self
-
-
-class PpeIn(BaseModel):
-    """Where a piece of PPE or a supply is kept: linked to equipment or a depot, or a free location."""
-
-    model_config = ConfigDict(extra="forbid")
-    item: str = Field(min_length=1, max_length=40)
-    equipment_id: int | None = None
-    depot_id: int | None = None
-    location: str = Field("", max_length=60)
-
-
-class CardIn(BaseModel):
-    """A response card as the API takes it."""
-
-    model_config = ConfigDict(extra="forbid")
-    enterprise_id: int
-    number: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-_/]+$", description="卡号, 如 NXSH-CZK-001")
-    post: str = Field(min_length=1, max_length=60, description="岗位")
-    area: str = Field("", max_length=60, description="区域/装置")
-    incident_types: list[str] = Field([], max_length=10, description="适用的事件类型代码")
-    risks: list[str] = Field([], max_length=10, description="主要风险")
-    when_to_act: str = Field("", max_length=200, description="启动条件")
-    steps: list[str] = Field(min_length=1, max_length=10, description="应急处置步骤, 按顺序")
-    reporting: list[ReportingIn] = Field(min_length=1, max_length=8, description="报告程序与电话")
-    ppe: list[PpeIn] = Field([], max_length=10, description="防护用品与应急物资位置")
-    prohibitions: list[str] = Field([], max_length=8, description="禁止事项")
-    evacuation_route: str = Field("", max_length=120)
-    assembly_point: str = Field("", max_length=60)
-    review_date: date
-    owner_contact_id: int | None = Field(None, description="负责复核的人 (提前提醒)")
-    short: str | None = Field(None, max_length=SHORT_MAX, description="短信与响应页用的简要处置 (省略时由步骤生成)")
-
-    @model_validator(mode="after")
-    def _texts(self):
-        for name in ("steps", "risks", "prohibitions"):
-            for text in getattr(self, name):
-                if not text.strip() or len(text) > 80:
-                    msg = f"{name} 每项应为 1–80 字"
-                    raise ValueError(msg)
-        return self
-
-
-class CardPatch(BaseModel):
-    """A change to a card: any content field (a new version is written)."""
-
-    model_config = ConfigDict(extra="forbid")
-    post: str | None = Field(None, min_length=1, max_length=60)
-    area: str | None = Field(None, max_length=60)
-    incident_types: list[str] | None = Field(None, max_length=10)
-    risks: list[str] | None = Field(None, max_length=10)
-    when_to_act: str | None = Field(None, max_length=200)
-    steps: list[str] | None = Field(None, min_length=1, max_length=10)
-    reporting: list[ReportingIn] | None = Field(None, min_length=1, max_length=8)
-    ppe: list[PpeIn] | None = Field(None, max_length=10)
-    prohibitions: list[str] | None = Field(None, max_length=8)
-    evacuation_route: str | None = Field(None, max_length=120)
-    assembly_point: str | None = Field(None, max_length=60)
-    review_date: date | None = None
-    owner_contact_id: int | None = None
-    short: str | None = Field(None, max_length=SHORT_MAX)
-    active: bool | None = None
 
 
 # -- access ----------------------------------------------------------------------------------------------
@@ -297,6 +209,12 @@ def link_options(session: Session, enterprise_id: int) -> dict[str, list[tuple[i
     }
 
 
+
+def enterprise_choices(session: Session) -> list[tuple[int, str]]:
+    """Every enterprise as (id, name), by name: whom a command-center user may write a card for."""
+    return [tuple(row) for row in session.execute(select(Enterprise.id, Enterprise.name).order_by(Enterprise.name))]
+
+
 # -- resolving live data -----------------------------------------------------------------------------------
 
 
@@ -394,6 +312,14 @@ def record_print(session: Session, card: ResponseCard, version: ResponseCardVers
     return row
 
 
+def get_print(session: Session, card: ResponseCard, print_id: int) -> CardPrint:
+    """Print `print_id` of `card`."""
+    printed = session.get(CardPrint, print_id)
+    if printed is None or printed.card_id != card.id:
+        raise NotFoundError("打印记录不存在")
+    return printed
+
+
 # -- short form and links ------------------------------------------------------------------------------------
 
 
@@ -446,68 +372,22 @@ def live_url(public_url: str, secret: str, card_id: int) -> str:
 # -- output ---------------------------------------------------------------------------------------------------
 
 
-def serialize(session: Session, card: ResponseCard, *, version: ResponseCardVersion | None = None) -> dict:
+def serialize(session: Session, card: ResponseCard, *, version: ResponseCardVersion | None = None, live_url: str) -> dict:
+    """The card as the API returns it (`live_url`: the link of its QR code)."""
     resolved = resolve(session, card, version)
-    return {"id": card.id, **resolved, "current_version": card.current_version, "active": card.active,
-            "demo": card.demo, "review_due": card.review_date.isoformat(), **print_status(session, card)}
+    # a PPE entry names `linked` and `status` only when it links equipment or a depot: unset fields stay out
+    return CardOut(id=card.id, **resolved, current_version=card.current_version, active=card.active, demo=card.demo,
+                   review_due=card.review_date.isoformat(), **print_status(session, card),
+                   live_url=live_url).model_dump(mode="json", exclude_unset=True)
 
 
 def serialize_versions(session: Session, card: ResponseCard) -> list[dict]:
-    out = []
-    for v in card.versions:
-        out.append({"version": v.version, "created_at": local(v.created_dt), "created_by": v.created_by,
-                    "current": v.version == card.current_version,
-                    "prints": [{"id": p.id, "printed_at": local(p.printed_dt), "printed_by": p.printed_by,
-                                "page_size": p.page_size} for p in v.prints]})
-    return out
-
-
-# -- review reminders --------------------------------------------------------------------------------------------
-
-
-def send_review_reminders(session_factory, gateway=None, *, now: datetime, settings=None) -> int:
-    """The job: remind each card's owner 30 and 7 days before its review date and once in the week after it."""
-    settings = settings or AlertSettings()
-    today = now.astimezone(CHINA).date()
-    sent = 0
-    with session_factory() as session:
-        cards = session.execute(select(ResponseCard.id, ResponseCard.review_date).where(
-            ResponseCard.active.is_(True), ResponseCard.review_date <= today + timedelta(days=REVIEW_STAGES[0][0]))).all()
-    for card_id, review_date in cards:
-        days_left = (review_date - today).days
-        if days_left < -OVERDUE_NOTICE_DAYS:
-            continue  # long overdue: listed, not texted again
-        stage = "overdue" if days_left < 0 else None
-        if stage is None:
-            for days, name in REVIEW_STAGES:
-                if days_left <= days:
-                    stage = name
-        key = f"card-review:{card_id}:{review_date.isoformat()}:{stage}"
-        with session_factory() as session:
-            begin_write(session)
-            if session.scalar(select(NoticeLog.id).where(NoticeLog.key == key)) is not None:
-                continue
-            card = session.get(ResponseCard, card_id)
-            owner = card.owner_contact if card.owner_contact and sms_phone(card.owner_contact.phone) else None
-            recipients = [owner] if owner else enterprise_recipients(session, card.enterprise_id)
-            log = NoticeLog(key=key, kind="card_review", outcome="sent" if recipients else "skipped", created_dt=now)
-            session.add(log)
-            try:
-                session.flush()
-            except IntegrityError:
-                session.rollback()
-                continue
-            due = card.review_date
-            verb = "已于" if days_left < 0 else "将于"
-            text = f"{settings.signature}处置卡{card.number}({card.post}){verb}{due.month}月{due.day}日到复核期, 请复核后在系统中更新。"
-            for contact in recipients:
-                row = queue.enqueue(session, to_phone=sms_phone(contact.phone), body=text, purpose="notice", now=now,
-                                        contact_id=contact.id, recipient_name=contact.name)
-                session.flush()
-                log.outbox_id = log.outbox_id or row.id
-            session.commit()
-            sent += bool(recipients)
-    return sent
+    """Every version of the card, with the prints made of each."""
+    return [CardVersionOut(version=v.version, created_at=local(v.created_dt), created_by=v.created_by,
+                           current=v.version == card.current_version,
+                           prints=[{"id": p.id, "printed_at": local(p.printed_dt), "printed_by": p.printed_by,
+                                    "page_size": p.page_size} for p in v.prints]).model_dump(mode="json")
+            for v in card.versions]
 
 
 # -- seed ----------------------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from rescue.cards import cards, pdf
+from rescue.cards import cards, pdf, reviews
+from rescue.clock import CHINA
 from rescue.models import ContactPerson, Enterprise, NoticeLog, OutboxMessage, ResponseCard
 
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
@@ -146,7 +147,7 @@ def test_seeded_cards_and_short_form_for_dispatch(app, session):
 def test_review_reminders_once(app, session):
     factory = app.extensions["db"].session_factory
     now = datetime.now(UTC)
-    today = now.astimezone(cards.CHINA).date()
+    today = now.astimezone(CHINA).date()
     made = {}
     for number, days in (("R-30", 20), ("R-7", 5), ("R-LATE", -3), ("R-OLD", -60), ("R-FAR", 100)):
         card = cards.create_card(session, _card_data(session, number=number,
@@ -154,8 +155,8 @@ def test_review_reminders_once(app, session):
                                  actor=None, now=now)
         made[number] = card.id
     session.commit()
-    assert cards.send_review_reminders(factory, now=now) == 3
-    assert cards.send_review_reminders(factory, now=now + timedelta(minutes=5)) == 0
+    assert reviews.send_review_reminders(factory, now=now) == 3
+    assert reviews.send_review_reminders(factory, now=now + timedelta(minutes=5)) == 0
     session.rollback()
     keys = session.scalars(select(NoticeLog.key).where(NoticeLog.kind == "card_review")).all()
     stages = {int(k.split(":")[1]): k.rsplit(":", 1)[1] for k in keys}
@@ -163,4 +164,4 @@ def test_review_reminders_once(app, session):
     bodies = session.scalars(select(OutboxMessage.body).where(OutboxMessage.purpose == "notice")).all()
     assert any("R-LATE" in b and "已于" in b for b in bodies) and not any("R-OLD" in b for b in bodies)
     # the 7-day reminder follows the 30-day one when its day comes, once
-    assert cards.send_review_reminders(factory, now=now + timedelta(days=14)) == 1
+    assert reviews.send_review_reminders(factory, now=now + timedelta(days=14)) == 1

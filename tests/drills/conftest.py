@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from rescue.drills import plans as drills
+from rescue.drills import plans
 from rescue.models import Enterprise, OutboxMessage, Team
 
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
@@ -29,7 +29,7 @@ def plan_data(session, **overrides) -> dict:
 
 
 def make_plan(session, *, now=T0, **overrides):
-    plan = drills.create_plan(session, plan_data(session, **overrides), actor=None, now=now)
+    plan = plans.create_plan(session, plan_data(session, **overrides), actor=None, now=now)
     session.commit()
     return plan
 

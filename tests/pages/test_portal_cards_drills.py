@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from rescue.clock import CHINA
 from rescue.db import utcnow
-from rescue.drills import plans as drills
 from rescue.models import ContactPerson, DrillPlan, Enterprise, Incident, ResponseCard, Team
 from tests.pages.test_pages import XSS, csrf_of, sign_in
 
@@ -35,7 +35,7 @@ def _card_form(token, contact_id, **overrides):
 
 
 def test_card_form_creates_versions_and_tracks_printing(client, session):
-    ent, contact, _ = _ids(session)
+    _, contact, _ = _ids(session)
     sign_in(client, "enterprise-a")
     listing = client.get("/portal/cards")
     assert listing.status_code == 200 and "NXSH-CZK-001" in listing.text
@@ -78,7 +78,7 @@ def test_card_form_creates_versions_and_tracks_printing(client, session):
 
 
 def test_card_links_are_checked_against_the_enterprise(client, session):
-    ent, contact, _ = _ids(session)
+    ent, _, _ = _ids(session)
     other = next(c for c in session.scalars(select(ContactPerson)) if c.enterprise_id not in (None, ent.id))
     sign_in(client, "enterprise-a")
     token = csrf_of(client.get("/portal/cards/new").text)
@@ -88,7 +88,7 @@ def test_card_links_are_checked_against_the_enterprise(client, session):
 
 
 def _drill_form(token, team_id, **overrides):
-    start = (utcnow() + timedelta(days=10)).astimezone(drills.CHINA)
+    start = (utcnow() + timedelta(days=10)).astimezone(CHINA)
     form = {"csrf_token": token, "name": "罐区火灾演练", "content": "single", "form": "live", "purpose": "inspection",
             "plan_level": "onsite_plan", "incident_type": "chem_tank_fire", "place": "罐区", "muster_point": "东门",
             "lat": "", "lon": "", "scenario": "储罐泄漏着火", "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
@@ -130,7 +130,7 @@ def test_drill_plan_form_start_and_record(client, session):
     assert session.get(Incident, run.incident_id).drill
 
     run_id = run.id
-    now = utcnow().astimezone(drills.CHINA)
+    now = utcnow().astimezone(CHINA)
     form = {"csrf_token": token, "status": "held", "cancel_reason": "", "actual_start": (now - timedelta(minutes=40)).strftime("%Y-%m-%dT%H:%M"),
             "actual_end": now.strftime("%Y-%m-%dT%H:%M"), "headcount": "25", "rating": "good", "team_ids": str(team.id),
             f"acknowledged-{team.id}": "", f"mustered-{team.id}": now.strftime("%Y-%m-%dT%H:%M"), f"present-{team.id}": "12",
