@@ -74,7 +74,7 @@ def test_responder_page_shows_the_card_and_links_the_live_card(backend, template
         page = client.get(f"/r/{token}")
         assert page.status_code == 200
         assert 'id="response-card"' in page.text and short.replace(">", "&gt;") in page.text
-        live = re.search(r'href="([^"]*/api/v1/cards/%d/live\?k=[0-9a-f]+)"' % card_id, page.text)[1]
+        live = re.search(rf'href="([^"]*/api/v1/cards/{card_id}/live\?k=[0-9a-f]+)"', page.text)[1]
         path = live.split("://", 1)[1].split("/", 1)[1]
         assert client.get("/" + path).status_code == 200  # the link opens the live card without signing in
     finally:

@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, render_template, request
 
 from rescue.db import utcnow
+from rescue.drills import compliance
 from rescue.models import Role
 from rescue.registry import audit, registry
 from rescue.registry.kinds import KINDS
@@ -18,11 +19,7 @@ ACTION_NAMES = {"create": "新增", "update": "修改", "delete": "删除", "imp
 
 @bp.get("/compliance")
 @page_roles(*READERS)
-def show_compliance():
-    try:
-        from rescue.drills import compliance
-    except ImportError:  # the drills service is optional in a partial deployment
-        return render_template("pages/compliance.html", report=None)
+def show_compliance() -> str:
     report = compliance.report(get_session(), now=utcnow(), actor=current_user())
     summary = report["summary"]
     charts = {title: sorted(((name, c["overdue"]) for name, c in summary[key].items()), key=lambda kv: (-kv[1], kv[0]))
@@ -33,7 +30,7 @@ def show_compliance():
 
 @bp.get("/stale")
 @page_roles(*READERS)
-def list_stale_records():
+def list_stale_records() -> str:
     try:
         days = min(max(int(request.args.get("days", current_app.config["FRESHNESS_DAYS"])), 1), 3650)
     except ValueError:
@@ -46,7 +43,7 @@ def list_stale_records():
 
 @bp.get("/coverage")
 @page_roles(*READERS)
-def show_coverage():
+def show_coverage() -> str:
     # GET /api/v1/coverage draws the reachable area for a capability and a target time
     return render_template("pages/coverage.html", tile_url=current_app.config.get("MAP_TILE_URL", ""),
                            tile_attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""))
@@ -54,7 +51,7 @@ def show_coverage():
 
 @bp.get("/audit")
 @page_roles(*READERS)
-def list_audit_entries():
+def list_audit_entries() -> str:
     kind = request.args.get("kind") or None
     username = (request.args.get("username") or "").strip()[:64] or None
     try:
