@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from rescue.clock import CHINA
 from rescue.db import begin_write
+from rescue.drills.schemas import ComplianceReportOut
 from rescue.messaging import queue
 from rescue.messaging.gateway import AlertSettings
 from rescue.models import DrillPlan, DrillRun, Enterprise, NoticeLog, Role, User
@@ -137,10 +138,13 @@ def summarize(items: list[dict]) -> dict:
 
 
 def report(session: Session, *, now: datetime, actor: User | None = None, **filters) -> dict:
+    """Every enterprise's state, those due soon and overdue, and the counts by city and industry."""
     items = evaluate(session, now=now, actor=actor, **filters)
-    return {"as_of": now.astimezone(CHINA).date().isoformat(), "due_soon_days": DUE_SOON_DAYS,
-            "summary": summarize(items), "due_soon": [i for i in items if i["status"] == "due_soon"],
-            "overdue": [i for i in items if i["status"] == "overdue"], "items": items}
+    return ComplianceReportOut(
+        as_of=now.astimezone(CHINA).date().isoformat(), due_soon_days=DUE_SOON_DAYS, summary=summarize(items),
+        due_soon=[i for i in items if i["status"] == "due_soon"], overdue=[i for i in items if i["status"] == "overdue"],
+        items=items,
+    ).model_dump(mode="json")
 
 
 def to_xlsx(items: list[dict], *, now: datetime) -> bytes:

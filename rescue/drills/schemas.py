@@ -269,3 +269,49 @@ class DrillRunOut(DrillRunBriefOut):
     reminders: list[ReminderOut]
     teams: list[TeamResultOut]
     rectifications: list[RectificationOut]
+
+
+class ComplianceRuleOut(_Out):
+    rule: str = Field(description="six_months / yearly_plan / onsite_plan")
+    name: str
+    basis: str = Field(description="法规依据")
+    period_months: int
+    last_held: str | None
+    due_date: str | None
+    days_left: int | None
+    status: str = Field(description="ok / due_soon / overdue")
+    status_name: str
+
+
+class ComplianceItemOut(_Out):
+    enterprise_id: int
+    enterprise: str
+    city: str
+    county: str
+    industry: str
+    industry_name: str
+    drill_every_6_months: bool
+    status: str = Field(description="各项规则中最紧迫的状态: ok / due_soon / overdue")
+    status_name: str
+    rules: list[ComplianceRuleOut]
+
+
+class ComplianceCountsOut(_Out):
+    ok: int
+    due_soon: int
+    overdue: int
+
+
+class ComplianceSummaryOut(_Out):
+    totals: ComplianceCountsOut
+    by_city: dict[str, ComplianceCountsOut]
+    by_industry: dict[str, ComplianceCountsOut]
+
+
+class ComplianceReportOut(_Out):
+    as_of: str = Field(description="统计日期 (北京时间)")
+    due_soon_days: int
+    summary: ComplianceSummaryOut
+    due_soon: list[ComplianceItemOut]
+    overdue: list[ComplianceItemOut]
+    items: list[ComplianceItemOut]

@@ -5,7 +5,7 @@ from flask import Response, request
 from rescue.clock import CHINA
 from rescue.db import utcnow
 from rescue.drills import compliance, plans, records, runs
-from rescue.drills.schemas import DrillPlanOut, DrillRunOut, PlanIn, PlanPatch, RecordIn, StartIn
+from rescue.drills.schemas import ComplianceReportOut, DrillPlanOut, DrillRunOut, PlanIn, PlanPatch, RecordIn, StartIn
 from rescue.drills.serialize import serialize_measured_run, serialize_plan, serialize_run
 from rescue.errors import ForbiddenError, ValidationError
 from rescue.models import Role
@@ -128,7 +128,8 @@ def get_drill_run(plan_id: int, run_id: int) -> dict:
 
 @bp.get("/drills/compliance")
 @roles_required(Role.command_center, Role.regulator, Role.enterprise_admin)
-@documented("演练合规: 按城市与行业列出即将到期与已逾期的企业; format=xlsx 导出", query=_COMPLIANCE_QUERY)
+@documented("演练合规: 按城市与行业列出即将到期与已逾期的企业; format=xlsx 导出",
+            response=ComplianceReportOut, query=_COMPLIANCE_QUERY)
 def get_compliance() -> dict | Response:
     errors: dict[str, str] = {}
     args = request.args
