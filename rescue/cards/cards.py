@@ -9,7 +9,6 @@
   with the app secret, so the link works from a phone without signing in but cannot be guessed for other cards.
 """
 
-
 from __future__ import annotations
 
 import hashlib
@@ -41,9 +40,22 @@ from rescue.models import (
 from rescue.models.enums import EquipmentStatus
 from rescue.validation import parse
 
-_CONTENT_KEYS = ("post", "area", "incident_types", "risks", "when_to_act", "steps", "reporting", "ppe", "prohibitions",
-                 "evacuation_route", "assembly_point", "review_date", "owner_contact_id", "short")
-
+_CONTENT_KEYS = (
+    "post",
+    "area",
+    "incident_types",
+    "risks",
+    "when_to_act",
+    "steps",
+    "reporting",
+    "ppe",
+    "prohibitions",
+    "evacuation_route",
+    "assembly_point",
+    "review_date",
+    "owner_contact_id",
+    "short",
+)
 
 
 # -- access ----------------------------------------------------------------------------------------------
@@ -64,8 +76,16 @@ def get_card(session: Session, card_id: int, actor: User | None = None) -> Respo
     return card
 
 
-def list_cards(session: Session, actor: User, *, enterprise_id: int | None = None, q: str | None = None,
-               changed: bool | None = None, limit: int = 50, offset: int = 0) -> tuple[list[ResponseCard], int]:
+def list_cards(
+    session: Session,
+    actor: User,
+    *,
+    enterprise_id: int | None = None,
+    q: str | None = None,
+    changed: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[ResponseCard], int]:
     stmt = select(ResponseCard).where(ResponseCard.active.is_(True))
     if actor.role == Role.enterprise_admin:
         stmt = stmt.where(ResponseCard.enterprise_id == actor.enterprise_id)
@@ -77,7 +97,7 @@ def list_cards(session: Session, actor: User, *, enterprise_id: int | None = Non
     rows = list(session.scalars(stmt.order_by(ResponseCard.enterprise_id, ResponseCard.number)))
     if changed is not None:
         rows = [c for c in rows if print_status(session, c)["changed_since_printed"] is changed]
-    return rows[offset: offset + limit], len(rows)
+    return rows[offset : offset + limit], len(rows)
 
 
 # -- validation of links -----------------------------------------------------------------------------------
@@ -134,16 +154,29 @@ def create_card(session: Session, data: dict, *, actor: User | None, now: dateti
         errors["enterprise_id"] = "只能为本企业编制处置卡"
     content = _content(obj)
     errors |= _check_links(session, obj.enterprise_id, content)
-    if session.scalar(select(ResponseCard.id).where(ResponseCard.enterprise_id == obj.enterprise_id,
-                                                    ResponseCard.number == obj.number)) is not None:
+    if (
+        session.scalar(
+            select(ResponseCard.id).where(ResponseCard.enterprise_id == obj.enterprise_id, ResponseCard.number == obj.number)
+        )
+        is not None
+    ):
         errors["number"] = "本企业已有该卡号"
     if errors:
         raise ValidationError(errors)
-    card = ResponseCard(enterprise_id=obj.enterprise_id, number=obj.number, post=obj.post, area=obj.area,
-                        current_version=1, review_date=obj.review_date, owner_contact_id=obj.owner_contact_id,
-                        created_dt=now, updated_dt=now)
-    card.versions.append(ResponseCardVersion(version=1, content=content, created_by=actor.username if actor else "system",
-                                             created_dt=now))
+    card = ResponseCard(
+        enterprise_id=obj.enterprise_id,
+        number=obj.number,
+        post=obj.post,
+        area=obj.area,
+        current_version=1,
+        review_date=obj.review_date,
+        owner_contact_id=obj.owner_contact_id,
+        created_dt=now,
+        updated_dt=now,
+    )
+    card.versions.append(
+        ResponseCardVersion(version=1, content=content, created_by=actor.username if actor else "system", created_dt=now)
+    )
     session.add(card)
     try:
         with session.begin_nested():
@@ -183,8 +216,11 @@ def update_card(session: Session, card: ResponseCard, data: dict, *, actor: User
         raise ValidationError(errors)
     if content != current(card).content:
         card.current_version += 1
-        card.versions.append(ResponseCardVersion(version=card.current_version, content=content,
-                                                 created_by=actor.username if actor else "system", created_dt=now))
+        card.versions.append(
+            ResponseCardVersion(
+                version=card.current_version, content=content, created_by=actor.username if actor else "system", created_dt=now
+            )
+        )
         card.post, card.area = content["post"], content.get("area") or ""
         card.review_date = date.fromisoformat(content["review_date"])
         card.owner_contact_id = content.get("owner_contact_id")
@@ -196,18 +232,21 @@ def update_card(session: Session, card: ResponseCard, data: dict, *, actor: User
 def link_options(session: Session, enterprise_id: int) -> dict[str, list[tuple[int | str, str]]]:
     """What a card of `enterprise_id` may link to, as (id, label) choices for a form: its contacts (its own and its
     teams'), equipment and depots (its own and shared ones), and the incident types."""
-    contacts = [c for c in session.scalars(select(ContactPerson).order_by(ContactPerson.name, ContactPerson.id))
-                if _contact_enterprise(c) == enterprise_id]
+    contacts = [
+        c
+        for c in session.scalars(select(ContactPerson).order_by(ContactPerson.name, ContactPerson.id))
+        if _contact_enterprise(c) == enterprise_id
+    ]
     equipment = session.scalars(select(Equipment).where(Equipment.enterprise_id == enterprise_id).order_by(Equipment.name))
-    depots = session.scalars(select(Depot).where(or_(Depot.enterprise_id == enterprise_id, Depot.enterprise_id.is_(None)))
-                             .order_by(Depot.name))
+    depots = session.scalars(
+        select(Depot).where(or_(Depot.enterprise_id == enterprise_id, Depot.enterprise_id.is_(None))).order_by(Depot.name)
+    )
     return {
         "contacts": [(c.id, f"{c.name} {c.phone}") for c in contacts],
         "equipment": [(e.id, f"{e.name}×{e.quantity:g}") for e in equipment],
         "depots": [(d.id, d.name) for d in depots],
         "incident_types": [(t.code, t.name) for t in session.scalars(select(IncidentType).order_by(IncidentType.code))],
     }
-
 
 
 def enterprise_choices(session: Session) -> list[tuple[int, str]]:
@@ -234,14 +273,24 @@ def resolve(session: Session, card: ResponseCard, version: ResponseCardVersion |
     for item in content.get("reporting", []):
         if item.get("contact_id") is not None:
             contact = session.get(ContactPerson, item["contact_id"])
-            reporting.append({"label": item["label"], "contact_id": item["contact_id"],
-                              "name": contact.name if contact else "(联系人已删除)", "phone": contact.phone if contact else ""})
+            reporting.append(
+                {
+                    "label": item["label"],
+                    "contact_id": item["contact_id"],
+                    "name": contact.name if contact else "(联系人已删除)",
+                    "phone": contact.phone if contact else "",
+                }
+            )
         else:
             reporting.append({"label": item["label"], "contact_id": None, "name": "", "phone": item["phone"]})
     ppe = []
     for item in content.get("ppe", []):
-        entry = {"item": item["item"], "equipment_id": item.get("equipment_id"), "depot_id": item.get("depot_id"),
-                 "location": item.get("location") or ""}
+        entry = {
+            "item": item["item"],
+            "equipment_id": item.get("equipment_id"),
+            "depot_id": item.get("depot_id"),
+            "location": item.get("location") or "",
+        }
         if item.get("equipment_id") is not None:
             equipment = session.get(Equipment, item["equipment_id"])
             if equipment is None:
@@ -257,21 +306,35 @@ def resolve(session: Session, card: ResponseCard, version: ResponseCardVersion |
         ppe.append(entry)
     types = [session.get(IncidentType, c) for c in content.get("incident_types", [])]
     return {
-        "card_id": card.id, "number": card.number, "version": version.version, "enterprise_id": card.enterprise_id,
-        "enterprise": card.enterprise.name if card.enterprise else "", "post": content["post"], "area": content.get("area") or "",
+        "card_id": card.id,
+        "number": card.number,
+        "version": version.version,
+        "enterprise_id": card.enterprise_id,
+        "enterprise": card.enterprise.name if card.enterprise else "",
+        "post": content["post"],
+        "area": content.get("area") or "",
         "incident_types": [{"code": t.code, "name": t.name} for t in types if t is not None],
-        "risks": content.get("risks") or [], "when_to_act": content.get("when_to_act") or "", "steps": content["steps"],
-        "reporting": reporting, "ppe": ppe, "prohibitions": content.get("prohibitions") or [],
-        "evacuation_route": content.get("evacuation_route") or "", "assembly_point": content.get("assembly_point") or "",
-        "review_date": content["review_date"], "owner_contact_id": content.get("owner_contact_id"),
-        "short": short_form(content), "version_created_at": local(version.created_dt),
+        "risks": content.get("risks") or [],
+        "when_to_act": content.get("when_to_act") or "",
+        "steps": content["steps"],
+        "reporting": reporting,
+        "ppe": ppe,
+        "prohibitions": content.get("prohibitions") or [],
+        "evacuation_route": content.get("evacuation_route") or "",
+        "assembly_point": content.get("assembly_point") or "",
+        "review_date": content["review_date"],
+        "owner_contact_id": content.get("owner_contact_id"),
+        "short": short_form(content),
+        "version_created_at": local(version.created_dt),
     }
 
 
 def linked_part(resolved: dict) -> dict:
     """What of a resolved card comes from live records (what "changed since printed" watches)."""
-    return {"reporting": [(r["label"], r["name"], r["phone"]) for r in resolved["reporting"]],
-            "ppe": [(p["item"], p.get("linked"), p.get("status")) for p in resolved["ppe"]]}
+    return {
+        "reporting": [(r["label"], r["name"], r["phone"]) for r in resolved["reporting"]],
+        "ppe": [(p["item"], p.get("linked"), p.get("status")) for p in resolved["ppe"]],
+    }
 
 
 def fingerprint(resolved: dict) -> str:
@@ -279,16 +342,22 @@ def fingerprint(resolved: dict) -> str:
 
 
 def last_print(session: Session, card: ResponseCard) -> CardPrint | None:
-    return session.scalars(select(CardPrint).where(CardPrint.card_id == card.id)
-                           .order_by(CardPrint.printed_dt.desc(), CardPrint.id.desc()).limit(1)).first()
+    return session.scalars(
+        select(CardPrint).where(CardPrint.card_id == card.id).order_by(CardPrint.printed_dt.desc(), CardPrint.id.desc()).limit(1)
+    ).first()
 
 
 def print_status(session: Session, card: ResponseCard, resolved: dict | None = None) -> dict:
     """Whether the card was printed, and whether what is on paper is out of date (and why)."""
     printed = last_print(session, card)
     if printed is None:
-        return {"printed": False, "last_printed_at": None, "last_printed_version": None, "changed_since_printed": False,
-                "changes": []}
+        return {
+            "printed": False,
+            "last_printed_at": None,
+            "last_printed_version": None,
+            "changed_since_printed": False,
+            "changes": [],
+        }
     resolved = resolved or resolve(session, card)
     changes = []
     if printed.version.version != card.current_version:
@@ -299,14 +368,34 @@ def print_status(session: Session, card: ResponseCard, resolved: dict | None = N
             changes.append("报告电话或联系人已变更")
         if [tuple(x) for x in linked_part(was)["ppe"]] != linked_part(now)["ppe"]:
             changes.append("防护用品或物资位置已变更")
-    return {"printed": True, "last_printed_at": local(printed.printed_dt), "last_printed_version": printed.version.version,
-            "changed_since_printed": bool(changes), "changes": changes}
+    return {
+        "printed": True,
+        "last_printed_at": local(printed.printed_dt),
+        "last_printed_version": printed.version.version,
+        "changed_since_printed": bool(changes),
+        "changes": changes,
+    }
 
 
-def record_print(session: Session, card: ResponseCard, version: ResponseCardVersion, resolved: dict, *,
-                 actor: User | None, now: datetime, page_size: str = "A6") -> CardPrint:
-    row = CardPrint(card_id=card.id, version=version, printed_dt=now, printed_by=actor.username if actor else "system",
-                    page_size=page_size, fingerprint=fingerprint(resolved), snapshot=resolved)
+def record_print(
+    session: Session,
+    card: ResponseCard,
+    version: ResponseCardVersion,
+    resolved: dict,
+    *,
+    actor: User | None,
+    now: datetime,
+    page_size: str = "A6",
+) -> CardPrint:
+    row = CardPrint(
+        card_id=card.id,
+        version=version,
+        printed_dt=now,
+        printed_by=actor.username if actor else "system",
+        page_size=page_size,
+        fingerprint=fingerprint(resolved),
+        snapshot=resolved,
+    )
     session.add(row)
     session.flush()
     return row
@@ -345,8 +434,11 @@ def card_for(session: Session, *, enterprise_id: int | None, incident_type: str 
     """The enterprise's first active card covering `incident_type`, or None."""
     if enterprise_id is None or not incident_type:
         return None
-    cards = session.scalars(select(ResponseCard).where(ResponseCard.enterprise_id == enterprise_id,
-                                                       ResponseCard.active.is_(True)).order_by(ResponseCard.id)).all()
+    cards = session.scalars(
+        select(ResponseCard)
+        .where(ResponseCard.enterprise_id == enterprise_id, ResponseCard.active.is_(True))
+        .order_by(ResponseCard.id)
+    ).all()
     return next((c for c in cards if incident_type in (current(c).content.get("incident_types") or [])), None)
 
 
@@ -376,18 +468,33 @@ def serialize(session: Session, card: ResponseCard, *, version: ResponseCardVers
     """The card as the API returns it (`live_url`: the link of its QR code)."""
     resolved = resolve(session, card, version)
     # a PPE entry names `linked` and `status` only when it links equipment or a depot: unset fields stay out
-    return CardOut(id=card.id, **resolved, current_version=card.current_version, active=card.active, demo=card.demo,
-                   review_due=card.review_date.isoformat(), **print_status(session, card),
-                   live_url=live_url).model_dump(mode="json", exclude_unset=True)
+    return CardOut(
+        id=card.id,
+        **resolved,
+        current_version=card.current_version,
+        active=card.active,
+        demo=card.demo,
+        review_due=card.review_date.isoformat(),
+        **print_status(session, card),
+        live_url=live_url,
+    ).model_dump(mode="json", exclude_unset=True)
 
 
 def serialize_versions(session: Session, card: ResponseCard) -> list[dict]:
     """Every version of the card, with the prints made of each."""
-    return [CardVersionOut(version=v.version, created_at=local(v.created_dt), created_by=v.created_by,
-                           current=v.version == card.current_version,
-                           prints=[{"id": p.id, "printed_at": local(p.printed_dt), "printed_by": p.printed_by,
-                                    "page_size": p.page_size} for p in v.prints]).model_dump(mode="json")
-            for v in card.versions]
+    return [
+        CardVersionOut(
+            version=v.version,
+            created_at=local(v.created_dt),
+            created_by=v.created_by,
+            current=v.version == card.current_version,
+            prints=[
+                {"id": p.id, "printed_at": local(p.printed_dt), "printed_by": p.printed_by, "page_size": p.page_size}
+                for p in v.prints
+            ],
+        ).model_dump(mode="json")
+        for v in card.versions
+    ]
 
 
 # -- seed ----------------------------------------------------------------------------------------------------------
@@ -398,11 +505,19 @@ def seed_cards(session: Session, rows: list[dict], ids: dict[str, dict[str, int]
     for row in rows:
         data = {k: v for k, v in row.items() if k in CardIn.model_fields and k not in ("reporting", "ppe", "enterprise_id")}
         data["enterprise_id"] = ids["enterprises"][row["enterprise"]]
-        data["reporting"] = [{"label": r["label"], **({"contact_id": ids["contacts"][r["contact"]]} if "contact" in r
-                                                      else {"phone": r["phone"]})} for r in row["reporting"]]
-        data["ppe"] = [{"item": p["item"], "location": p.get("location", ""),
-                        **({"equipment_id": ids["equipment"][p["equipment"]]} if "equipment" in p else {}),
-                        **({"depot_id": ids["depots"][p["depot"]]} if "depot" in p else {})} for p in row.get("ppe", [])]
+        data["reporting"] = [
+            {"label": r["label"], **({"contact_id": ids["contacts"][r["contact"]]} if "contact" in r else {"phone": r["phone"]})}
+            for r in row["reporting"]
+        ]
+        data["ppe"] = [
+            {
+                "item": p["item"],
+                "location": p.get("location", ""),
+                **({"equipment_id": ids["equipment"][p["equipment"]]} if "equipment" in p else {}),
+                **({"depot_id": ids["depots"][p["depot"]]} if "depot" in p else {}),
+            }
+            for p in row.get("ppe", [])
+        ]
         if "owner" in row:
             data["owner_contact_id"] = ids["contacts"][row["owner"]]
         data["review_date"] = (now.astimezone(CHINA).date() + timedelta(days=row.get("review_in_days", 365))).isoformat()

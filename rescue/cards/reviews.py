@@ -25,8 +25,11 @@ def send_review_reminders(session_factory, gateway=None, *, now: datetime, setti
     today = now.astimezone(CHINA).date()
     sent = 0
     with session_factory() as session:
-        cards = session.execute(select(ResponseCard.id, ResponseCard.review_date).where(
-            ResponseCard.active.is_(True), ResponseCard.review_date <= today + timedelta(days=REVIEW_STAGES[0][0]))).all()
+        cards = session.execute(
+            select(ResponseCard.id, ResponseCard.review_date).where(
+                ResponseCard.active.is_(True), ResponseCard.review_date <= today + timedelta(days=REVIEW_STAGES[0][0])
+            )
+        ).all()
     for card_id, review_date in cards:
         days_left = (review_date - today).days
         if days_left < -OVERDUE_NOTICE_DAYS:
@@ -55,8 +58,15 @@ def send_review_reminders(session_factory, gateway=None, *, now: datetime, setti
             verb = "已于" if days_left < 0 else "将于"
             text = f"{settings.signature}处置卡{card.number}({card.post}){verb}{due.month}月{due.day}日到复核期, 请复核后在系统中更新。"
             for contact in recipients:
-                row = queue.enqueue(session, to_phone=sms_phone(contact.phone), body=text, purpose="notice", now=now,
-                                        contact_id=contact.id, recipient_name=contact.name)
+                row = queue.enqueue(
+                    session,
+                    to_phone=sms_phone(contact.phone),
+                    body=text,
+                    purpose="notice",
+                    now=now,
+                    contact_id=contact.id,
+                    recipient_name=contact.name,
+                )
                 session.flush()
                 log.outbox_id = log.outbox_id or row.id
             session.commit()

@@ -94,7 +94,6 @@ class CardPatch(BaseModel):
     active: bool | None = None
 
 
-
 # -- responses (times are ISO 8601 in Beijing time, +08:00) ----------------------------------------------
 
 

@@ -91,19 +91,29 @@ def get_plan(session: Session, plan_id: int, actor: User | None = None) -> Drill
 def _may_read(actor: User, plan: DrillPlan) -> bool:
     if actor.role != Role.enterprise_admin:
         return True
-    return plan.enterprise_id == actor.enterprise_id or actor.enterprise_id in {e.id for e in plan.enterprises} \
+    return (
+        plan.enterprise_id == actor.enterprise_id
+        or actor.enterprise_id in {e.id for e in plan.enterprises}
         or actor.enterprise_id in {t.enterprise_id for t in plan.teams}
+    )
 
 
-def list_plans(session: Session, actor: User, *, enterprise_id: int | None = None, active: bool | None = None,
-               limit: int = 50, offset: int = 0) -> tuple[list[DrillPlan], int]:
+def list_plans(
+    session: Session,
+    actor: User,
+    *,
+    enterprise_id: int | None = None,
+    active: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[DrillPlan], int]:
     stmt = select(DrillPlan)
     if enterprise_id is not None:
         stmt = stmt.where(DrillPlan.enterprise_id == enterprise_id)
     if active is not None:
         stmt = stmt.where(DrillPlan.active.is_(active))
     rows = [p for p in session.scalars(stmt.order_by(DrillPlan.starts_dt, DrillPlan.id)) if _may_read(actor, p)]
-    return rows[offset: offset + limit], len(rows)
+    return rows[offset : offset + limit], len(rows)
 
 
 def apply_plan(session: Session, plan: DrillPlan, obj: BaseModel, given: set[str], actor: User | None) -> None:
@@ -129,8 +139,11 @@ def apply_plan(session: Session, plan: DrillPlan, obj: BaseModel, given: set[str
         missing = [i for i, t in zip(obj.team_ids, teams, strict=True) if t is None]
         if missing:
             errors["team_ids"] = "队伍不存在: " + ", ".join(map(str, missing))
-        elif actor is not None and actor.role == Role.enterprise_admin and any(
-                t.enterprise_id != actor.enterprise_id for t in teams):
+        elif (
+            actor is not None
+            and actor.role == Role.enterprise_admin
+            and any(t.enterprise_id != actor.enterprise_id for t in teams)
+        ):
             errors["team_ids"] = "企业只能安排本企业的队伍参演; 联合演练请由指挥中心安排"
         else:
             plan.teams = teams
@@ -141,10 +154,24 @@ def apply_plan(session: Session, plan: DrillPlan, obj: BaseModel, given: set[str
             errors["enterprise_ids"] = "企业不存在: " + ", ".join(map(str, missing))
         else:
             plan.enterprises = found
-    simple = {"name": "name", "content": "content", "form": "form", "purpose": "purpose", "plan_level": "plan_level",
-              "place": "place", "muster_point": "muster_point", "scenario": "scenario", "duration_min": "duration_min",
-              "repeat": "repeat_unit", "repeat_interval": "repeat_interval", "repeat_count": "repeat_count",
-              "repeat_until": "repeat_until", "reminder_offsets_min": "reminder_offsets_min", "lat": "lat", "lon": "lon"}
+    simple = {
+        "name": "name",
+        "content": "content",
+        "form": "form",
+        "purpose": "purpose",
+        "plan_level": "plan_level",
+        "place": "place",
+        "muster_point": "muster_point",
+        "scenario": "scenario",
+        "duration_min": "duration_min",
+        "repeat": "repeat_unit",
+        "repeat_interval": "repeat_interval",
+        "repeat_count": "repeat_count",
+        "repeat_until": "repeat_until",
+        "reminder_offsets_min": "reminder_offsets_min",
+        "lat": "lat",
+        "lon": "lon",
+    }
     for key, column in simple.items():
         if key in given:
             setattr(plan, column, getattr(obj, key))
@@ -162,8 +189,13 @@ def create_plan(session: Session, data: dict, *, actor: User | None, now: dateti
     obj = parse(PlanIn, data)
     if obj.starts_at < now - timedelta(minutes=1) and obj.repeat == RepeatUnit.none:
         raise ValidationError({"starts_at": "一次性演练的开始时间不能早于现在"})
-    plan = DrillPlan(created_by=actor.username if actor else "system", created_dt=now, updated_dt=now,
-                     repeat_unit=RepeatUnit.none, repeat_interval=1)
+    plan = DrillPlan(
+        created_by=actor.username if actor else "system",
+        created_dt=now,
+        updated_dt=now,
+        repeat_unit=RepeatUnit.none,
+        repeat_interval=1,
+    )
     apply_plan(session, plan, obj, set(PlanIn.model_fields), actor)
     session.add(plan)
     session.flush()
@@ -179,8 +211,17 @@ def update_plan(session: Session, plan: DrillPlan, data: dict, *, actor: User | 
     apply_plan(session, plan, obj, given, actor)
     plan.updated_dt = now
     session.flush()
-    timing = {"starts_at", "repeat", "repeat_interval", "repeat_count", "repeat_until", "reminder_offsets_min",
-              "team_ids", "enterprise_ids", "enterprise_id"}
+    timing = {
+        "starts_at",
+        "repeat",
+        "repeat_interval",
+        "repeat_count",
+        "repeat_until",
+        "reminder_offsets_min",
+        "team_ids",
+        "enterprise_ids",
+        "enterprise_id",
+    }
     if given & timing:
         for run in list(plan.runs):
             if run.status == DrillRunStatus.scheduled and run.scheduled_dt > now:
@@ -206,10 +247,11 @@ def cancel_plan(session: Session, plan: DrillPlan, *, actor: User | None, now: d
 def cancel_run(session: Session, run: DrillRun, *, reason: str, now: datetime) -> None:
     run.status = DrillRunStatus.cancelled
     run.cancel_reason = reason
-    session.execute(update(DrillReminderRow).where(DrillReminderRow.run_id == run.id,
-                                                   DrillReminderRow.status == ReminderStatus.pending)
-                    .values(status=ReminderStatus.cancelled, handled_dt=now, note=reason[:100]))
-
+    session.execute(
+        update(DrillReminderRow)
+        .where(DrillReminderRow.run_id == run.id, DrillReminderRow.status == ReminderStatus.pending)
+        .values(status=ReminderStatus.cancelled, handled_dt=now, note=reason[:100])
+    )
 
 
 def get_run(session: Session, plan: DrillPlan, run_id: int) -> DrillRun:
@@ -222,8 +264,11 @@ def get_run(session: Session, plan: DrillPlan, run_id: int) -> DrillRun:
 
 def form_choices(session: Session) -> dict[str, list[tuple]]:
     """What a plan form offers: incident types (code, name), teams (id, "team (enterprise)"), enterprises (id, name)."""
-    teams = session.execute(select(Team.id, Team.name, Enterprise.name).outerjoin(Enterprise, Enterprise.id == Team.enterprise_id)
-                            .order_by(Enterprise.name, Team.name)).all()
+    teams = session.execute(
+        select(Team.id, Team.name, Enterprise.name)
+        .outerjoin(Enterprise, Enterprise.id == Team.enterprise_id)
+        .order_by(Enterprise.name, Team.name)
+    ).all()
     return {
         "incident_types": session.execute(select(IncidentType.code, IncidentType.name).order_by(IncidentType.code)).all(),
         "teams": [(tid, f"{name} ({ent})" if ent else name) for tid, name, ent in teams],
@@ -252,7 +297,6 @@ def schedule_runs(session: Session, plan: DrillPlan, *, now: datetime) -> list[D
     return made
 
 
-
 def add_participants(session: Session, run: DrillRun, *, now: datetime) -> list[DrillParticipant]:
     """Who is told about `run` (each team's first pageable person, each enterprise's safety manager),
     with a reply code each and one reminder per offset."""
@@ -274,16 +318,28 @@ def add_participants(session: Session, run: DrillRun, *, now: datetime) -> list[
             continue
         seen.add(phone)
         code = rsvp.new_code(taken)
-        participant = DrillParticipant(run=run, name=name[:100], phone=phone, team_id=team_id, enterprise_id=enterprise_id,
-                                       contact_id=contact_id, reply_code=code, rsvp=Rsvp.pending)
+        participant = DrillParticipant(
+            run=run,
+            name=name[:100],
+            phone=phone,
+            team_id=team_id,
+            enterprise_id=enterprise_id,
+            contact_id=contact_id,
+            reply_code=code,
+            rsvp=Rsvp.pending,
+        )
         session.add(participant)
         session.flush()
         for offset in plan.reminder_offsets_min or []:
-            session.add(DrillReminderRow(run_id=run.id, participant_id=participant.id, offset_min=int(offset),
-                                         due_dt=run.scheduled_dt - timedelta(minutes=int(offset)),
-                                         status=ReminderStatus.pending))
+            session.add(
+                DrillReminderRow(
+                    run_id=run.id,
+                    participant_id=participant.id,
+                    offset_min=int(offset),
+                    due_dt=run.scheduled_dt - timedelta(minutes=int(offset)),
+                    status=ReminderStatus.pending,
+                )
+            )
         made.append(participant)
     session.flush()
     return made
-
-

@@ -44,7 +44,9 @@ def record_run(session: Session, plan: DrillPlan, data: dict, *, actor: User | N
         errors["status"] = "已举行的演练不能改为取消"
     if obj.actual_start and obj.actual_end and obj.actual_end < obj.actual_start:
         errors["actual_end"] = "结束时间早于开始时间"
-    if obj.status == DrillRunStatus.held and (obj.actual_start or run.actual_start_dt or run.scheduled_dt) > now + timedelta(minutes=5):
+    if obj.status == DrillRunStatus.held and (obj.actual_start or run.actual_start_dt or run.scheduled_dt) > now + timedelta(
+        minutes=5
+    ):
         errors["actual_start"] = "尚未开始的演练不能记录为已举行"
     participants = {p.id: p for p in run.participants}
     for i, item in enumerate(obj.attendance):
@@ -73,8 +75,9 @@ def record_run(session: Session, plan: DrillPlan, data: dict, *, actor: User | N
             result = results.get(item.team_id)
             if result is None:
                 team = session.get(Team, item.team_id)
-                result = DrillTeamResult(run=run, team_id=team.id, notified_dt=run.actual_start_dt,
-                                         turnout_before_min=team.turnout_min)
+                result = DrillTeamResult(
+                    run=run, team_id=team.id, notified_dt=run.actual_start_dt, turnout_before_min=team.turnout_min
+                )
                 session.add(result)
                 results[item.team_id] = result
             if item.mustered_at is not None:
@@ -118,8 +121,9 @@ def record_run(session: Session, plan: DrillPlan, data: dict, *, actor: User | N
 
 def close_drill_incident(session: Session, incident: Incident, final: AssignmentStatus, *, now: datetime) -> None:
     """End the drill in the dispatch pipeline: open assignments released (or cancelled), incident closed."""
-    open_rows = session.scalars(select(Assignment).where(Assignment.incident_id == incident.id,
-                                                         Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))).all()
+    open_rows = session.scalars(
+        select(Assignment).where(Assignment.incident_id == incident.id, Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
+    ).all()
     for assignment in open_rows:
         status = final
         if final == AssignmentStatus.released and assignment.status == AssignmentStatus.notified:
@@ -128,5 +132,3 @@ def close_drill_incident(session: Session, incident: Incident, final: Assignment
     if incident.status != IncidentStatus.closed:
         incident.status = IncidentStatus.closed
         incident.closed_dt = now
-
-

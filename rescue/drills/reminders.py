@@ -62,9 +62,11 @@ class ReminderResult:
 
 def _settle(session: Session, reminder_id: int, status: ReminderStatus, *, now: datetime, note: str = "") -> bool:
     """Move one reminder out of pending; False if someone else did first."""
-    result = session.execute(update(DrillReminderRow).where(DrillReminderRow.id == reminder_id,
-                                                            DrillReminderRow.status == ReminderStatus.pending)
-                             .values(status=status, handled_dt=now, note=note[:100]))
+    result = session.execute(
+        update(DrillReminderRow)
+        .where(DrillReminderRow.id == reminder_id, DrillReminderRow.status == ReminderStatus.pending)
+        .values(status=status, handled_dt=now, note=note[:100])
+    )
     return result.rowcount == 1
 
 
@@ -74,17 +76,24 @@ def send_due_reminders(session_factory, gateway=None, *, now: datetime, settings
     result = ReminderResult(runs_made=plan_runs(session_factory, now=now))
     with session_factory() as session:
         begin_write(session)
-        due = select(DrillReminderRow.participant_id).where(DrillReminderRow.status == ReminderStatus.pending,
-                                                            DrillReminderRow.due_dt <= now)
+        due = select(DrillReminderRow.participant_id).where(
+            DrillReminderRow.status == ReminderStatus.pending, DrillReminderRow.due_dt <= now
+        )
         stmt = select(DrillParticipant).where(DrillParticipant.id.in_(due)).order_by(DrillParticipant.id).limit(limit)
         if session.get_bind().dialect.name == "postgresql":
             # one participant's reminders are decided together, by one worker
             stmt = stmt.with_for_update(skip_locked=True, of=DrillParticipant)
         for participant in session.scalars(stmt).all():
             # a fresh read after the lock: a worker that held it has committed by now
-            rows = session.execute(select(DrillReminderRow.id, DrillReminderRow.due_dt).where(
-                DrillReminderRow.participant_id == participant.id, DrillReminderRow.status == ReminderStatus.pending,
-                DrillReminderRow.due_dt <= now).order_by(DrillReminderRow.due_dt, DrillReminderRow.id)).all()
+            rows = session.execute(
+                select(DrillReminderRow.id, DrillReminderRow.due_dt)
+                .where(
+                    DrillReminderRow.participant_id == participant.id,
+                    DrillReminderRow.status == ReminderStatus.pending,
+                    DrillReminderRow.due_dt <= now,
+                )
+                .order_by(DrillReminderRow.due_dt, DrillReminderRow.id)
+            ).all()
             if not rows:
                 continue
             run = participant.run
@@ -112,16 +121,28 @@ def send_due_reminders(session_factory, gateway=None, *, now: datetime, settings
 
 def reminder_text(run: DrillRun, participant: DrillParticipant, *, signature: str) -> str:
     plan = run.plan
-    composed = compose_reminder(DrillReminder(drill_name=plan.name, starts_at=run.scheduled_dt, place=plan.place,
-                                              reply_code=participant.reply_code, muster_point=plan.muster_point),
-                                signature=signature)
+    composed = compose_reminder(
+        DrillReminder(
+            drill_name=plan.name,
+            starts_at=run.scheduled_dt,
+            place=plan.place,
+            reply_code=participant.reply_code,
+            muster_point=plan.muster_point,
+        ),
+        signature=signature,
+    )
     return composed.text
 
 
 def _queue_reminder(session: Session, participant: DrillParticipant, run: DrillRun, *, settings, now: datetime) -> OutboxMessage:
     text = reminder_text(run, participant, signature=settings.signature)
-    return queue.enqueue(session, to_phone=participant.phone, body=text, purpose="reminder", now=now,
-                             contact_id=participant.contact_id, recipient_name=participant.name,
-                             reply_code=participant.reply_code)
-
-
+    return queue.enqueue(
+        session,
+        to_phone=participant.phone,
+        body=text,
+        purpose="reminder",
+        now=now,
+        contact_id=participant.contact_id,
+        recipient_name=participant.name,
+        reply_code=participant.reply_code,
+    )

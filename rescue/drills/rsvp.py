@@ -24,11 +24,14 @@ RSVP_CODE_LENGTH = 4
 
 def codes_in_use(session: Session) -> set[str]:
     """Reply codes taken by participants of upcoming or running drills and by open dispatches."""
-    codes = set(session.scalars(select(DrillParticipant.reply_code).join(DrillRun).where(
-        DrillRun.status.in_((DrillRunStatus.scheduled, DrillRunStatus.running)))))
+    codes = set(
+        session.scalars(
+            select(DrillParticipant.reply_code)
+            .join(DrillRun)
+            .where(DrillRun.status.in_((DrillRunStatus.scheduled, DrillRunStatus.running)))
+        )
+    )
     return codes | assignments.open_reply_codes(session)
-
-
 
 
 def new_code(taken: set[str]) -> str:
@@ -40,8 +43,6 @@ def new_code(taken: set[str]) -> str:
             return code
     msg = "no free RSVP code"
     raise ConflictError(msg)
-
-
 
 
 def _participant_for(session: Session, phone: str, code: str | None) -> DrillParticipant | None:
@@ -68,5 +69,3 @@ def apply_rsvp(session: Session, record: InboundMessage, *, now: datetime) -> Dr
     record.reviewed_by = "drills"
     record.reviewed_dt = now
     return participant
-
-

@@ -31,7 +31,9 @@ TURNOUT_MIN, TURNOUT_MAX = 1.0, 120.0
 def _pick_run(session: Session, plan: DrillPlan, run_id: int | None, *, now: datetime) -> DrillRun:
     if run_id is not None:
         return get_run(session, plan, run_id)
-    scheduled = [r for r in plan.runs if r.status == DrillRunStatus.scheduled and abs(r.scheduled_dt - now) <= timedelta(hours=12)]
+    scheduled = [
+        r for r in plan.runs if r.status == DrillRunStatus.scheduled and abs(r.scheduled_dt - now) <= timedelta(hours=12)
+    ]
     if scheduled:
         return min(scheduled, key=lambda r: abs(r.scheduled_dt - now))
     run = DrillRun(plan=plan, sequence=-1, scheduled_dt=now, status=DrillRunStatus.scheduled, created_dt=now)
@@ -40,8 +42,17 @@ def _pick_run(session: Session, plan: DrillPlan, run_id: int | None, *, now: dat
     return run
 
 
-def start_run(session: Session, network, plan: DrillPlan, *, actor: User | None, now: datetime, area,
-              settings=None, run_id: int | None = None) -> DrillRun:
+def start_run(
+    session: Session,
+    network,
+    plan: DrillPlan,
+    *,
+    actor: User | None,
+    now: datetime,
+    area,
+    settings=None,
+    run_id: int | None = None,
+) -> DrillRun:
     """Start a run in drill mode: a drill incident, dispatched to the participating teams by the real pipeline
     (assignments and their 【演练】 SMS in the outbox; flushed, the caller commits)."""
     check_owner(actor, plan.enterprise_id)
@@ -50,29 +61,60 @@ def start_run(session: Session, network, plan: DrillPlan, *, actor: User | None,
     run = _pick_run(session, plan, run_id, now=now)
     if run.status != DrillRunStatus.scheduled:
         raise ConflictError(f"该场次{RUN_STATUS_NAMES[run.status.value]}, 不能开始")
-    incident = incidents.create_incident(session, network, {
-        "type": plan.incident_type_code, "level": "general", "lat": plan.lat, "lon": plan.lon, "place": plan.place,
-        "description": f"【演练】{plan.name}。{plan.scenario}"[:5000], "drill": True,
-    }, area=area, actor=actor, now=now)
+    incident = incidents.create_incident(
+        session,
+        network,
+        {
+            "type": plan.incident_type_code,
+            "level": "general",
+            "lat": plan.lat,
+            "lon": plan.lon,
+            "place": plan.place,
+            "description": f"【演练】{plan.name}。{plan.scenario}"[:5000],
+            "drill": True,
+        },
+        area=area,
+        actor=actor,
+        now=now,
+    )
     need_by_cap = {n.capability_code: n.id for n in incident.needs if n.capability_code}
     resources = []
     for team in plan.teams:
         need_id = next((need_by_cap[c] for c in team.capabilities if c in need_by_cap), None)
         resources.append({"kind": "team", "id": team.id, "need_id": need_id, "quantity": 1, "eta_s": None, "via": ""})
     dispatch = dispatches.create_dispatch(
-        session, incident, resources=resources, acks_needed=len(resources), max_waves=1, muster_point=plan.muster_point,
-        task=DRILL_TASK, note=f"演练: {plan.name}", actor=actor, settings=settings, now=now)
+        session,
+        incident,
+        resources=resources,
+        acks_needed=len(resources),
+        max_waves=1,
+        muster_point=plan.muster_point,
+        task=DRILL_TASK,
+        note=f"演练: {plan.name}",
+        actor=actor,
+        settings=settings,
+        now=now,
+    )
     run.status = DrillRunStatus.running
     run.incident_id = incident.id
     run.started_dt = now
     run.actual_start_dt = run.actual_start_dt or now
-    session.execute(update(DrillReminderRow).where(DrillReminderRow.run_id == run.id,
-                                                   DrillReminderRow.status == ReminderStatus.pending)
-                    .values(status=ReminderStatus.cancelled, handled_dt=now, note="演练已开始"))
+    session.execute(
+        update(DrillReminderRow)
+        .where(DrillReminderRow.run_id == run.id, DrillReminderRow.status == ReminderStatus.pending)
+        .values(status=ReminderStatus.cancelled, handled_dt=now, note="演练已开始")
+    )
     for assignment in dispatch.assignments:
         team = session.get(Team, assignment.resource_id)
-        session.add(DrillTeamResult(run=run, team_id=team.id, assignment_id=assignment.id, notified_dt=assignment.created_dt,
-                                    turnout_before_min=team.turnout_min))
+        session.add(
+            DrillTeamResult(
+                run=run,
+                team_id=team.id,
+                assignment_id=assignment.id,
+                notified_dt=assignment.created_dt,
+                turnout_before_min=team.turnout_min,
+            )
+        )
     session.flush()
     return run
 
@@ -99,5 +141,3 @@ def measure(session: Session, run: DrillRun) -> None:
             result.ack_s = max(0.0, (result.acknowledged_dt - result.notified_dt).total_seconds())
         if result.notified_dt and result.mustered_dt:
             result.muster_s = max(0.0, (result.mustered_dt - result.notified_dt).total_seconds())
-
-

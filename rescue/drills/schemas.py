@@ -55,8 +55,9 @@ class PlanIn(BaseModel):
     repeat_interval: int = Field(1, ge=1, le=24)
     repeat_count: int | None = Field(None, ge=1, le=100, description="共举行次数")
     repeat_until: date | None = None
-    reminder_offsets_min: list[int] = Field(list(DEFAULT_OFFSETS_MIN), max_length=5,
-                                            description="提前提醒的分钟数, 默认 7 天、1 天、2 小时")
+    reminder_offsets_min: list[int] = Field(
+        list(DEFAULT_OFFSETS_MIN), max_length=5, description="提前提醒的分钟数, 默认 7 天、1 天、2 小时"
+    )
     team_ids: list[int] = Field([], max_length=50, description="参演队伍")
     enterprise_ids: list[int] = Field([], max_length=50, description="参演企业 (组织单位自动参加)")
 

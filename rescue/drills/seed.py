@@ -27,24 +27,39 @@ def seed_drills(session: Session, rows: list[dict], ids: dict[str, dict[str, int
         data["enterprise_ids"] = [ids["enterprises"][k] for k in row.get("enterprises", [])]
         data["starts_at"] = starts.isoformat()
         obj = parse(PlanIn, data)
-        plan = DrillPlan(created_by="seed", created_dt=now, updated_dt=now, demo=True, repeat_unit=RepeatUnit.none,
-                         repeat_interval=1)
+        plan = DrillPlan(
+            created_by="seed", created_dt=now, updated_dt=now, demo=True, repeat_unit=RepeatUnit.none, repeat_interval=1
+        )
         apply_plan(session, plan, obj, set(PlanIn.model_fields), None)
         session.add(plan)
         session.flush()
         for held in row.get("held", []):
-            when = (now - timedelta(days=held["days_ago"])).astimezone(CHINA).replace(hour=hh, minute=mm, second=0,
-                                                                                      microsecond=0)
-            run = DrillRun(plan=plan, sequence=-1, scheduled_dt=when, status=DrillRunStatus.held, actual_start_dt=when,
-                           actual_end_dt=when + timedelta(minutes=plan.duration_min), headcount=held.get("headcount"),
-                           evaluation=held.get("evaluation", ""), rating=held.get("rating"), findings=held.get("findings", []),
-                           recorded_by="seed", recorded_dt=when + timedelta(days=1), created_dt=now)
+            when = (now - timedelta(days=held["days_ago"])).astimezone(CHINA).replace(hour=hh, minute=mm, second=0, microsecond=0)
+            run = DrillRun(
+                plan=plan,
+                sequence=-1,
+                scheduled_dt=when,
+                status=DrillRunStatus.held,
+                actual_start_dt=when,
+                actual_end_dt=when + timedelta(minutes=plan.duration_min),
+                headcount=held.get("headcount"),
+                evaluation=held.get("evaluation", ""),
+                rating=held.get("rating"),
+                findings=held.get("findings", []),
+                recorded_by="seed",
+                recorded_dt=when + timedelta(days=1),
+                created_dt=now,
+            )
             session.add(run)
             for item in held.get("rectifications", []):
-                run.rectifications.append(RectificationItem(
-                    description=item["description"], owner=item["owner"],
-                    due_date=(when + timedelta(days=item.get("due_in_days", 30))).date(),
-                    status=RectificationStatus(item.get("status", "open"))))
+                run.rectifications.append(
+                    RectificationItem(
+                        description=item["description"],
+                        owner=item["owner"],
+                        due_date=(when + timedelta(days=item.get("due_in_days", 30))).date(),
+                        status=RectificationStatus(item.get("status", "open")),
+                    )
+                )
         session.flush()
         schedule_runs(session, plan, now=now)
         count += 1

@@ -21,10 +21,19 @@ def team(session, name="中石油宁夏石化公司救援队") -> Team:
 
 
 def plan_data(session, **overrides) -> dict:
-    data = {"name": "储罐火灾演练", "enterprise_id": enterprise(session).id, "content": "comprehensive", "form": "live",
-            "purpose": "inspection", "plan_level": "special_plan", "incident_type": "chem_tank_fire",
-            "place": "宁夏石化厂区", "muster_point": "厂消防站", "starts_at": (T0 + timedelta(days=10)).isoformat(),
-            "team_ids": [team(session).id]}
+    data = {
+        "name": "储罐火灾演练",
+        "enterprise_id": enterprise(session).id,
+        "content": "comprehensive",
+        "form": "live",
+        "purpose": "inspection",
+        "plan_level": "special_plan",
+        "incident_type": "chem_tank_fire",
+        "place": "宁夏石化厂区",
+        "muster_point": "厂消防站",
+        "starts_at": (T0 + timedelta(days=10)).isoformat(),
+        "team_ids": [team(session).id],
+    }
     return data | overrides
 
 

@@ -33,9 +33,9 @@ def test_drill_runs_through_the_dispatch_pipeline(app, session):
     area = app.config["SERVICE_AREA"]
     drilled = team(session)
     # a real incident to rank teams for, before and after the drill
-    real = incidents.create_incident(session, network, {"type": "chem_tank_fire", "level": "general",
-                                                        "lat": 38.47, "lon": 106.27}, area=area,
-                                     now=T0)
+    real = incidents.create_incident(
+        session, network, {"type": "chem_tank_fire", "level": "general", "lat": 38.47, "lon": 106.27}, area=area, now=T0
+    )
     session.commit()
 
     def ranked():
@@ -70,15 +70,28 @@ def test_drill_runs_through_the_dispatch_pipeline(app, session):
     phone = rows[0].to_phone
     started = T0 + timedelta(hours=1)
     for minutes, body in ((1, f"{assignment.reply_code} 1"), (30, f"{assignment.reply_code} 到达")):
-        replies.handle_inbound(session, InboundSms(from_=phone, to="", body=body, provider_id=None), provider="fake",
-                               now=started + timedelta(minutes=minutes), unmatched=rsvp.apply_rsvp)
+        replies.handle_inbound(
+            session,
+            InboundSms(from_=phone, to="", body=body, provider_id=None),
+            provider="fake",
+            now=started + timedelta(minutes=minutes),
+            unmatched=rsvp.apply_rsvp,
+        )
     session.commit()
     old = drilled.turnout_min
-    run = records.record_run(session, plan, {"status": "held", "evaluation": "集结偏慢", "rating": "pass",
-                                            "findings": ["值班员未及时转呼指挥员"],
-                                            "rectifications": [{"description": "完善值班转呼程序", "owner": "消防支队",
-                                                                "due_date": "2026-07-01"}]},
-                            actor=None, now=started + timedelta(hours=2))
+    run = records.record_run(
+        session,
+        plan,
+        {
+            "status": "held",
+            "evaluation": "集结偏慢",
+            "rating": "pass",
+            "findings": ["值班员未及时转呼指挥员"],
+            "rectifications": [{"description": "完善值班转呼程序", "owner": "消防支队", "due_date": "2026-07-01"}],
+        },
+        actor=None,
+        now=started + timedelta(hours=2),
+    )
     session.commit()
     result = run.results[0]
     assert result.ack_s == 60 and result.muster_s == 1800
@@ -87,8 +100,9 @@ def test_drill_runs_through_the_dispatch_pipeline(app, session):
     assert session.get(Incident, incident.id).status.value == "closed"
     assert run.rectifications[0].status.value == "open"
     # recording again does not apply the measurement twice
-    records.record_run(session, plan, {"run_id": run.id, "status": "held", "headcount": 40}, actor=None,
-                      now=started + timedelta(hours=3))
+    records.record_run(
+        session, plan, {"run_id": run.id, "status": "held", "headcount": 40}, actor=None, now=started + timedelta(hours=3)
+    )
     session.commit()
     assert drilled.turnout_min == runs.updated_turnout(old, 30)
 
@@ -124,8 +138,7 @@ def test_drill_api_plan_start_record(app, api, session):
     assert incident.drill
     messages = api("dispatcher").get(f"/api/v1/incidents/{incident.id}/messages").json["items"]
     assert messages and all(m["text"].startswith(SIGNATURE + "【演练】") for m in messages if m["direction"] == "out")
-    recorded = admin.post(f"/api/v1/drills/{plan_id}/record", json={"status": "held", "headcount": 30,
-                                                                    "findings": ["通讯不畅"]})
+    recorded = admin.post(f"/api/v1/drills/{plan_id}/record", json={"status": "held", "headcount": 30, "findings": ["通讯不畅"]})
     assert recorded.status_code == 200, recorded.json
     assert recorded.json["status"] == "held" and recorded.json["findings"] == ["通讯不畅"]
     run = api("regulator").get(f"/api/v1/drills/{plan_id}/runs/{recorded.json['id']}")

@@ -16,8 +16,12 @@ from tests.drills.conftest import SIGNATURE, T0, fresh, make_plan, reminder_rows
 
 
 def _statuses(session, plan):
-    rows = session.scalars(select(DrillReminderRow).join(DrillParticipant).where(
-        DrillParticipant.run_id.in_([r.id for r in plan.runs])).order_by(DrillReminderRow.offset_min.desc())).all()
+    rows = session.scalars(
+        select(DrillReminderRow)
+        .join(DrillParticipant)
+        .where(DrillParticipant.run_id.in_([r.id for r in plan.runs]))
+        .order_by(DrillReminderRow.offset_min.desc())
+    ).all()
     return [(r.offset_min, r.status.value) for r in rows]
 
 
@@ -26,8 +30,11 @@ def test_each_reminder_fires_once_at_its_time(app, factory, session):
     start = plan.runs[0].scheduled_dt
     people = len(plan.runs[0].participants)
     assert people >= 2  # the team's pageable person and the enterprise's safety manager
-    assert {r.offset_min for p in plan.runs[0].participants for r in session.scalars(
-        select(DrillReminderRow).where(DrillReminderRow.participant_id == p.id))} == {10080, 1440, 120}
+    assert {
+        r.offset_min
+        for p in plan.runs[0].participants
+        for r in session.scalars(select(DrillReminderRow).where(DrillReminderRow.participant_id == p.id))
+    } == {10080, 1440, 120}
 
     assert reminders.send_due_reminders(factory, now=T0).queued == []
     assert reminders.send_due_reminders(factory, now=start - timedelta(days=7, minutes=1)).queued == []
@@ -120,8 +127,11 @@ def test_two_workers_racing_send_each_reminder_once(app, factory, session):
     fresh(session)
     rows = reminder_rows(session)
     assert len(rows) == people  # one per person: the latest due reminder (2 h), no duplicates
-    per_reminder = session.execute(select(DrillReminderRow.outbox_id, func.count()).where(
-        DrillReminderRow.status == "queued").group_by(DrillReminderRow.outbox_id)).all()
+    per_reminder = session.execute(
+        select(DrillReminderRow.outbox_id, func.count())
+        .where(DrillReminderRow.status == "queued")
+        .group_by(DrillReminderRow.outbox_id)
+    ).all()
     assert all(n == 1 for _, n in per_reminder) and len(per_reminder) == people
 
 
@@ -138,9 +148,13 @@ def test_rsvp_by_reply_code(app, factory, session):
     yes, no = participants[0], participants[1]
     now = T0 + timedelta(days=3)
     for person, answer in ((yes, "1"), (no, "2 请假")):
-        replies.handle_inbound(session, InboundSms(from_=person.phone, to="", body=f"{person.reply_code} {answer}",
-                                                   provider_id=None), provider="fake", now=now,
-                               unmatched=rsvp.apply_rsvp)
+        replies.handle_inbound(
+            session,
+            InboundSms(from_=person.phone, to="", body=f"{person.reply_code} {answer}", provider_id=None),
+            provider="fake",
+            now=now,
+            unmatched=rsvp.apply_rsvp,
+        )
     session.commit()
     fresh(session)
     assert (yes.rsvp.value, no.rsvp.value) == ("yes", "no")
@@ -152,11 +166,13 @@ def test_recurring_plans(app, factory, session):
     plan = make_plan(session, repeat="months", repeat_interval=6, starts_at="2026-01-31T09:00:00+08:00")
     starts = [plans.occurrence(plan, k).astimezone(CHINA).isoformat() for k in range(3)]
     assert starts == ["2026-01-31T09:00:00+08:00", "2026-07-31T09:00:00+08:00", "2027-01-31T09:00:00+08:00"]
-    monthly = make_plan(session, name="月度演练", repeat="months", repeat_interval=1, starts_at="2026-01-31T09:00:00+08:00",
-                        repeat_count=3)
+    monthly = make_plan(
+        session, name="月度演练", repeat="months", repeat_interval=1, starts_at="2026-01-31T09:00:00+08:00", repeat_count=3
+    )
     assert [plans.occurrence(monthly, k).astimezone(CHINA).day for k in range(3)] == [31, 28, 31]
-    weekly = make_plan(session, name="周演练", repeat="weeks", repeat_interval=2, starts_at=(T0 + timedelta(days=10)).isoformat(),
-                       repeat_count=4)
+    weekly = make_plan(
+        session, name="周演练", repeat="weeks", repeat_interval=2, starts_at=(T0 + timedelta(days=10)).isoformat(), repeat_count=4
+    )
     # runs are made 45 days ahead: three of the four fortnightly runs now, the fourth later
     assert [r.sequence for r in weekly.runs] == [0, 1, 2]
     assert reminders.send_due_reminders(factory, now=T0 + timedelta(days=20)).runs_made >= 1

@@ -15,9 +15,11 @@ from rescue.web.auth import current_user, roles_required
 from rescue.web.extensions import get_session
 
 _WRITERS = (Role.command_center, Role.enterprise_admin)
-_PDF = {"version": {"type": "integer", "description": "默认为当前版本"},
-        "size": {"type": "string", "enum": ["A6", "A5"], "description": "默认 A6"},
-        "preview": {"type": "boolean", "description": "true: 只预览, 不记为已打印"}}
+_PDF = {
+    "version": {"type": "integer", "description": "默认为当前版本"},
+    "size": {"type": "string", "enum": ["A6", "A5"], "description": "默认 A6"},
+    "preview": {"type": "boolean", "description": "true: 只预览, 不记为已打印"},
+}
 
 
 def _live_url(card_id: int) -> str:
@@ -39,10 +41,18 @@ def _version_arg(card: ResponseCard) -> ResponseCardVersion | None:
 
 @bp.get("/cards")
 @roles_required()
-@documented("处置卡列表", response=CardOut, listing=True,
-            query={"enterprise_id": {"type": "integer"}, "q": {"type": "string"},
-                   "changed": {"type": "boolean", "description": "true: 打印后联系人/装备有变更的"},
-                   "limit": {"type": "integer"}, "offset": {"type": "integer"}})
+@documented(
+    "处置卡列表",
+    response=CardOut,
+    listing=True,
+    query={
+        "enterprise_id": {"type": "integer"},
+        "q": {"type": "string"},
+        "changed": {"type": "boolean", "description": "true: 打印后联系人/装备有变更的"},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+    },
+)
 def list_cards() -> dict:
     errors: dict[str, str] = {}
     args = request.args
@@ -64,8 +74,15 @@ def list_cards() -> dict:
     limit = min(max(values["limit"], 1), 500)
     session = get_session()
     changed = None if args.get("changed") is None else args["changed"] == "true"
-    rows, total = cards.list_cards(session, current_user(), enterprise_id=values["enterprise_id"], q=args.get("q"),
-                                   changed=changed, limit=limit, offset=values["offset"])
+    rows, total = cards.list_cards(
+        session,
+        current_user(),
+        enterprise_id=values["enterprise_id"],
+        q=args.get("q"),
+        changed=changed,
+        limit=limit,
+        offset=values["offset"],
+    )
     return page([_out(c) for c in rows], total, limit, values["offset"])
 
 
@@ -81,8 +98,9 @@ def create_card() -> tuple[dict, int]:
 
 @bp.get("/cards/<int:card_id>")
 @roles_required()
-@documented("处置卡 (联系人电话、装备与储备库实时读取); ?version=n 查看旧版本", response=CardOut,
-            query={"version": {"type": "integer"}})
+@documented(
+    "处置卡 (联系人电话、装备与储备库实时读取); ?version=n 查看旧版本", response=CardOut, query={"version": {"type": "integer"}}
+)
 def get_card(card_id: int) -> dict:
     session = get_session()
     card = cards.get_card(session, card_id, current_user())
@@ -94,8 +112,9 @@ def get_card(card_id: int) -> dict:
 @documented("修改处置卡 (生成新版本; 已打印的版本仍可查看)", body=CardPatch, response=CardOut)
 def update_card(card_id: int) -> dict:
     session = get_session()
-    card = cards.update_card(session, cards.get_card(session, card_id, current_user()), json_body(), actor=current_user(),
-                             now=utcnow())
+    card = cards.update_card(
+        session, cards.get_card(session, card_id, current_user()), json_body(), actor=current_user(), now=utcnow()
+    )
     session.commit()
     return _out(card)
 
@@ -105,8 +124,9 @@ def update_card(card_id: int) -> dict:
 @documented("停用处置卡 (版本与打印记录保留)", response=CardOut)
 def delete_card(card_id: int) -> dict:
     session = get_session()
-    card = cards.update_card(session, cards.get_card(session, card_id, current_user()), {"active": False},
-                             actor=current_user(), now=utcnow())
+    card = cards.update_card(
+        session, cards.get_card(session, card_id, current_user()), {"active": False}, actor=current_user(), now=utcnow()
+    )
     session.commit()
     return _out(card)
 
@@ -166,8 +186,13 @@ def get_card_print_pdf(card_id: int, print_id: int) -> Response:
 def show_card_print(card_id: int) -> str:
     session = get_session()
     card = cards.get_card(session, card_id, current_user())
-    return render_template("cards/card.html", card=cards.resolve(session, card, _version_arg(card)),
-                           live_url=_live_url(card.id), status=cards.print_status(session, card), printable=True)
+    return render_template(
+        "cards/card.html",
+        card=cards.resolve(session, card, _version_arg(card)),
+        live_url=_live_url(card.id),
+        status=cards.print_status(session, card),
+        printable=True,
+    )
 
 
 @bp.get("/cards/<int:card_id>/live")
@@ -177,5 +202,6 @@ def show_live_card(card_id: int) -> str:
     card = cards.get_card(session, card_id)
     if not card.active or not cards.check_link_key(current_app.config["SECRET_KEY"], card_id, request.args.get("k")):
         raise NotFoundError("处置卡不存在")
-    return render_template("cards/card.html", card=cards.resolve(session, card), live_url=_live_url(card.id),
-                           status=None, printable=False)
+    return render_template(
+        "cards/card.html", card=cards.resolve(session, card), live_url=_live_url(card.id), status=None, printable=False
+    )

@@ -17,7 +17,8 @@ from rescue.web.extensions import get_alert_settings, get_roads, get_session
 
 _WRITERS = (Role.command_center, Role.enterprise_admin)
 _COMPLIANCE_QUERY = {
-    "city": {"type": "string"}, "industry": {"type": "string", "enum": sorted(INDUSTRY_NAMES)},
+    "city": {"type": "string"},
+    "industry": {"type": "string", "enum": sorted(INDUSTRY_NAMES)},
     "status": {"type": "string", "enum": ["ok", "due_soon", "overdue"]},
     "format": {"type": "string", "enum": ["json", "xlsx"], "description": "xlsx: 监管导出"},
 }
@@ -25,9 +26,17 @@ _COMPLIANCE_QUERY = {
 
 @bp.get("/drills")
 @roles_required()
-@documented("演练计划列表 (企业只看到本企业组织或参加的)", response=DrillPlanOut, listing=True,
-            query={"enterprise_id": {"type": "integer"}, "active": {"type": "boolean"}, "limit": {"type": "integer"},
-                   "offset": {"type": "integer"}})
+@documented(
+    "演练计划列表 (企业只看到本企业组织或参加的)",
+    response=DrillPlanOut,
+    listing=True,
+    query={
+        "enterprise_id": {"type": "integer"},
+        "active": {"type": "boolean"},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+    },
+)
 def list_drills() -> dict:
     errors: dict[str, str] = {}
     limit = int_arg(request.args, "limit", 50, 1, 500, errors)
@@ -42,8 +51,14 @@ def list_drills() -> dict:
         raise ValidationError(errors)
     session = get_session()
     now = utcnow()
-    rows, total = plans.list_plans(session, current_user(), enterprise_id=enterprise_id,
-                                   active=None if active is None else active == "true", limit=limit, offset=offset)
+    rows, total = plans.list_plans(
+        session,
+        current_user(),
+        enterprise_id=enterprise_id,
+        active=None if active is None else active == "true",
+        limit=limit,
+        offset=offset,
+    )
     return page([serialize_plan(session, p, now=now) for p in rows], total, limit, offset)
 
 
@@ -72,8 +87,9 @@ def get_drill(plan_id: int) -> dict:
 def update_drill(plan_id: int) -> dict:
     session = get_session()
     now = utcnow()
-    plan = plans.update_plan(session, plans.get_plan(session, plan_id, current_user()), json_body(), actor=current_user(),
-                             now=now)
+    plan = plans.update_plan(
+        session, plans.get_plan(session, plan_id, current_user()), json_body(), actor=current_user(), now=now
+    )
     session.commit()
     return serialize_plan(session, plan, now=now)
 
@@ -91,22 +107,32 @@ def cancel_drill(plan_id: int) -> dict:
 
 @bp.post("/drills/<int:plan_id>/start")
 @roles_required(*_WRITERS)
-@documented("开始演练: 以演练模式建立事件并经正式调派流程通知参演队伍 (短信带【演练】)", body=StartIn,
-            response=DrillRunOut, status=201)
+@documented(
+    "开始演练: 以演练模式建立事件并经正式调派流程通知参演队伍 (短信带【演练】)", body=StartIn, response=DrillRunOut, status=201
+)
 def start_drill(plan_id: int) -> tuple[dict, int]:
     session = get_session()
     body = StartIn.read(request.get_json(silent=True))
     plan = plans.get_plan(session, plan_id, current_user())
-    run = runs.start_run(session, get_roads(), plan, actor=current_user(), now=utcnow(), area=service_area(),
-                         settings=get_alert_settings(), run_id=body.run_id)
+    run = runs.start_run(
+        session,
+        get_roads(),
+        plan,
+        actor=current_user(),
+        now=utcnow(),
+        area=service_area(),
+        settings=get_alert_settings(),
+        run_id=body.run_id,
+    )
     session.commit()  # then the outbox sends
     return serialize_run(session, run), 201
 
 
 @bp.post("/drills/<int:plan_id>/record")
 @roles_required(*_WRITERS)
-@documented("记录演练: 已举行/已取消、实际时间、出勤、各队响应与集结时间、评估与整改项 (AQ/T 9009)",
-            body=RecordIn, response=DrillRunOut)
+@documented(
+    "记录演练: 已举行/已取消、实际时间、出勤、各队响应与集结时间、评估与整改项 (AQ/T 9009)", body=RecordIn, response=DrillRunOut
+)
 def record_drill(plan_id: int) -> dict:
     session = get_session()
     plan = plans.get_plan(session, plan_id, current_user())
@@ -128,8 +154,9 @@ def get_drill_run(plan_id: int, run_id: int) -> dict:
 
 @bp.get("/drills/compliance")
 @roles_required(Role.command_center, Role.regulator, Role.enterprise_admin)
-@documented("演练合规: 按城市与行业列出即将到期与已逾期的企业; format=xlsx 导出",
-            response=ComplianceReportOut, query=_COMPLIANCE_QUERY)
+@documented(
+    "演练合规: 按城市与行业列出即将到期与已逾期的企业; format=xlsx 导出", response=ComplianceReportOut, query=_COMPLIANCE_QUERY
+)
 def get_compliance() -> dict | Response:
     errors: dict[str, str] = {}
     args = request.args
@@ -153,6 +180,9 @@ def get_compliance() -> dict | Response:
     if fmt == "xlsx":
         data = compliance.to_xlsx(compliance.evaluate(session, now=now, actor=actor, **filters), now=now)
         name = f"drill-compliance-{now.astimezone(CHINA):%Y%m%d}.xlsx"
-        return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f"attachment; filename={name}"})
+        return Response(
+            data,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f"attachment; filename={name}"},
+        )
     return compliance.report(session, now=now, actor=actor, **filters)

@@ -15,8 +15,24 @@ from rescue.web.pages.portal import EDITORS, bp
 
 REPORTING_ROWS, PPE_ROWS = 4, 3  # blank rows offered beyond the card's own
 CONTENT_LINES = ("steps", "risks", "prohibitions")  # lists typed one item a line
-PLACED = {"number", "post", "area", "when_to_act", "incident_types", "risks", "steps", "prohibitions", "reporting", "ppe",
-          "evacuation_route", "assembly_point", "review_date", "owner_contact_id", "short", "enterprise_id"}
+PLACED = {
+    "number",
+    "post",
+    "area",
+    "when_to_act",
+    "incident_types",
+    "risks",
+    "steps",
+    "prohibitions",
+    "reporting",
+    "ppe",
+    "evacuation_route",
+    "assembly_point",
+    "review_date",
+    "owner_contact_id",
+    "short",
+    "enterprise_id",
+}
 
 
 def _lines(text: str) -> list[str]:
@@ -57,8 +73,14 @@ def _submitted(form: MultiDict, *, creating: bool) -> tuple[dict, dict[str, dict
     data["ppe"] = []
     for row, v in _rows(form, "ppe", ("item", "equipment_id", "depot_id", "location")):
         rows["ppe"][len(data["ppe"])] = row
-        data["ppe"].append({"item": v["item"], "equipment_id": _int_or_none(v["equipment_id"]),
-                            "depot_id": _int_or_none(v["depot_id"]), "location": v["location"]})
+        data["ppe"].append(
+            {
+                "item": v["item"],
+                "equipment_id": _int_or_none(v["equipment_id"]),
+                "depot_id": _int_or_none(v["depot_id"]),
+                "location": v["location"],
+            }
+        )
     if creating:
         data["number"] = form.get("number", "").strip()
         data["enterprise_id"] = _int_or_none(form.get("enterprise_id"))
@@ -96,18 +118,26 @@ def _values_from(data: dict) -> dict:
     return values
 
 
-def _form_page(card: ResponseCard | None, values: dict, errors: dict, *, message: str | None = None,
-               status: int = 200) -> tuple[str, int]:
+def _form_page(
+    card: ResponseCard | None, values: dict, errors: dict, *, message: str | None = None, status: int = 200
+) -> tuple[str, int]:
     session = get_session()
     user = current_user()
     enterprise_id = card.enterprise_id if card else (user.enterprise_id or _int_or_none(request.values.get("enterprise_id")))
     enterprises = [] if user.role == Role.enterprise_admin else cards.enterprise_choices(session)
     options = cards.link_options(session, enterprise_id) if isinstance(enterprise_id, int) else cards.link_options(session, -1)
     return render_template(
-        "pages/card_form.html", card=card, values=values, errors=errors, message=message, options=options,
-        enterprises=enterprises, enterprise_id=enterprise_id,
+        "pages/card_form.html",
+        card=card,
+        values=values,
+        errors=errors,
+        message=message,
+        options=options,
+        enterprises=enterprises,
+        enterprise_id=enterprise_id,
         unplaced=[k for k in errors if k not in PLACED and not k.startswith(("reporting-", "ppe-"))],
-        reporting_rows=len(values.get("reporting") or []) + REPORTING_ROWS, ppe_rows=len(values.get("ppe") or []) + PPE_ROWS,
+        reporting_rows=len(values.get("reporting") or []) + REPORTING_ROWS,
+        ppe_rows=len(values.get("ppe") or []) + PPE_ROWS,
     ), status
 
 
@@ -153,9 +183,13 @@ def show_card(card_id: int) -> str:
     version = cards.version_of(card, int(raw)) if raw.isdigit() else None
     resolved = cards.resolve(session, card, version)
     return render_template(
-        "pages/card_show.html", card=card, resolved=resolved, status=cards.print_status(session, card),
+        "pages/card_show.html",
+        card=card,
+        resolved=resolved,
+        status=cards.print_status(session, card),
         versions=cards.serialize_versions(session, card),
-        live_url=cards.live_url(current_app.config["PUBLIC_URL"], current_app.config["SECRET_KEY"], card.id))
+        live_url=cards.live_url(current_app.config["PUBLIC_URL"], current_app.config["SECRET_KEY"], card.id),
+    )
 
 
 @bp.get("/cards/<int:card_id>/edit")

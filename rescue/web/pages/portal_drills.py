@@ -25,12 +25,17 @@ from rescue.web.pages.common import page_roles
 from rescue.web.pages.portal import EDITORS, bp
 
 # reminder offsets offered as checkboxes (minutes before the start); a plan's own others are shown too
-OFFSET_CHOICES = ((7 * 24 * 60, "提前7天"), (3 * 24 * 60, "提前3天"), (24 * 60, "提前1天"), (120, "提前2小时"), (30, "提前30分钟"))
+OFFSET_CHOICES = (
+    (7 * 24 * 60, "提前7天"),
+    (3 * 24 * 60, "提前3天"),
+    (24 * 60, "提前1天"),
+    (120, "提前2小时"),
+    (30, "提前30分钟"),
+)
 REPEAT_NAMES = {"none": "一次", "weeks": "每N周", "months": "每N月"}
 RECTIFICATION_NAMES = {"open": "待整改", "in_progress": "整改中", "done": "已完成"}
 BLANK_RECTIFICATIONS = 2
-PLAN_TEXT = ("name", "incident_type", "place", "muster_point", "scenario", "content", "form", "purpose", "plan_level",
-             "repeat")
+PLAN_TEXT = ("name", "incident_type", "place", "muster_point", "scenario", "content", "form", "purpose", "plan_level", "repeat")
 PLAN_INTS = ("duration_min", "repeat_interval", "repeat_count")
 
 
@@ -80,18 +85,33 @@ def _plan_data(form: MultiDict) -> dict:
 
 def _choices() -> dict:
     return {
-        "content": DRILL_CONTENT_NAMES, "form": DRILL_FORM_NAMES, "purpose": DRILL_PURPOSE_NAMES, "plan_level": PLAN_LEVEL_NAMES,
-        "repeat": REPEAT_NAMES, **plans.form_choices(get_session()),
+        "content": DRILL_CONTENT_NAMES,
+        "form": DRILL_FORM_NAMES,
+        "purpose": DRILL_PURPOSE_NAMES,
+        "plan_level": PLAN_LEVEL_NAMES,
+        "repeat": REPEAT_NAMES,
+        **plans.form_choices(get_session()),
     }
 
 
-def _plan_form(plan: DrillPlan | None, values: dict, errors: dict, *, message: str | None = None,
-               status: int = 200) -> tuple[str, int]:
-    offsets = dict(OFFSET_CHOICES) | {m: f"提前{m}分钟" for m in values.get("reminder_offsets_min") or []
-                                      if m not in dict(OFFSET_CHOICES) and isinstance(m, int)}
-    return render_template("pages/drill_form.html", plan=plan, values=values, errors={k.split(".")[0]: v for k, v in errors.items()},
-                           message=message, choices=_choices(), offsets=sorted(offsets.items(), reverse=True),
-                           admin=current_user().role == Role.enterprise_admin), status
+def _plan_form(
+    plan: DrillPlan | None, values: dict, errors: dict, *, message: str | None = None, status: int = 200
+) -> tuple[str, int]:
+    offsets = dict(OFFSET_CHOICES) | {
+        m: f"提前{m}分钟"
+        for m in values.get("reminder_offsets_min") or []
+        if m not in dict(OFFSET_CHOICES) and isinstance(m, int)
+    }
+    return render_template(
+        "pages/drill_form.html",
+        plan=plan,
+        values=values,
+        errors={k.split(".")[0]: v for k, v in errors.items()},
+        message=message,
+        choices=_choices(),
+        offsets=sorted(offsets.items(), reverse=True),
+        admin=current_user().role == Role.enterprise_admin,
+    ), status
 
 
 def _form_values(serialized: dict) -> dict:
@@ -104,17 +124,28 @@ def list_drills() -> str:
     session = get_session()
     now = utcnow()
     rows, total = plans.list_plans(session, current_user(), limit=500)
-    return render_template("pages/drills.html", plans=[serialize_plan(session, p, now=now) for p in rows], total=total,
-                           repeat_names=REPEAT_NAMES)
+    return render_template(
+        "pages/drills.html", plans=[serialize_plan(session, p, now=now) for p in rows], total=total, repeat_names=REPEAT_NAMES
+    )
 
 
 @bp.get("/drills/new")
 @page_roles(*EDITORS)
 def new_drill() -> tuple[str, int]:
     user = current_user()
-    defaults = {"content": "single", "form": "live", "purpose": "inspection", "plan_level": "onsite_plan", "repeat": "none",
-                "repeat_interval": 1, "duration_min": 120, "reminder_offsets_min": list(DEFAULT_OFFSETS_MIN),
-                "enterprise_id": user.enterprise_id, "team_ids": [], "enterprise_ids": []}
+    defaults = {
+        "content": "single",
+        "form": "live",
+        "purpose": "inspection",
+        "plan_level": "onsite_plan",
+        "repeat": "none",
+        "repeat_interval": 1,
+        "duration_min": 120,
+        "reminder_offsets_min": list(DEFAULT_OFFSETS_MIN),
+        "enterprise_id": user.enterprise_id,
+        "team_ids": [],
+        "enterprise_ids": [],
+    }
     return _plan_form(None, defaults, {})
 
 
@@ -130,8 +161,9 @@ def create_drill() -> Response | tuple[str, int]:
         plan = plans.create_plan(session, data, actor=current_user(), now=now)
     except RescueError as exc:
         session.rollback()
-        return _plan_form(None, data | {"starts_at": request.form.get("starts_at", "")}, exc.fields, message=exc.message,
-                          status=exc.status)
+        return _plan_form(
+            None, data | {"starts_at": request.form.get("starts_at", "")}, exc.fields, message=exc.message, status=exc.status
+        )
     session.commit()
     flash(f"已制定演练计划: {plan.name}", "success")
     return redirect(url_for("portal.show_drill", plan_id=plan.id))
@@ -146,8 +178,9 @@ def show_drill(plan_id: int) -> str:
     body = serialize_plan(session, plan, now=now)
     upcoming = [r for r in body["runs"] if r["status"] in ("scheduled", "running")]
     past = [r for r in body["runs"] if r["status"] not in ("scheduled", "running")]
-    return render_template("pages/drill_show.html", plan=body, upcoming=upcoming, past=past, repeat_names=REPEAT_NAMES,
-                           may_edit=_may_edit(plan))
+    return render_template(
+        "pages/drill_show.html", plan=body, upcoming=upcoming, past=past, repeat_names=REPEAT_NAMES, may_edit=_may_edit(plan)
+    )
 
 
 def _may_edit(plan: DrillPlan) -> bool:
@@ -176,8 +209,9 @@ def update_drill(plan_id: int) -> Response | tuple[str, int]:
         plans.update_plan(session, plan, data, actor=current_user(), now=utcnow())
     except RescueError as exc:
         session.rollback()
-        return _plan_form(plan, data | {"starts_at": request.form.get("starts_at", "")}, exc.fields, message=exc.message,
-                          status=exc.status)
+        return _plan_form(
+            plan, data | {"starts_at": request.form.get("starts_at", "")}, exc.fields, message=exc.message, status=exc.status
+        )
     session.commit()
     flash("已保存演练计划 (未开始的场次与提醒已按新计划重排)", "success")
     return redirect(url_for("portal.show_drill", plan_id=plan_id))
@@ -190,8 +224,16 @@ def start_drill(plan_id: int) -> Response:
     plan = plans.get_plan(session, plan_id, current_user())
     run_id = _number(request.form.get("run_id"))
     try:
-        run = runs.start_run(session, get_roads(), plan, actor=current_user(), now=utcnow(), area=service_area(),
-                               settings=get_alert_settings(), run_id=run_id if isinstance(run_id, int) else None)
+        run = runs.start_run(
+            session,
+            get_roads(),
+            plan,
+            actor=current_user(),
+            now=utcnow(),
+            area=service_area(),
+            settings=get_alert_settings(),
+            run_id=run_id if isinstance(run_id, int) else None,
+        )
     except RescueError as exc:
         session.rollback()
         flash(exc.message + "".join(f" {v}" for v in exc.fields.values()), "error")
@@ -201,17 +243,33 @@ def start_drill(plan_id: int) -> Response:
     return redirect(url_for("portal.show_drill_run", plan_id=plan_id, run_id=run.id))
 
 
-def _run_page(plan: DrillPlan, run: DrillRun, *, values: MultiDict | None = None, errors: dict | None = None,
-              message: str | None = None, status: int = 200) -> tuple[str, int]:
+def _run_page(
+    plan: DrillPlan,
+    run: DrillRun,
+    *,
+    values: MultiDict | None = None,
+    errors: dict | None = None,
+    message: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     session = get_session()
     body = serialize_measured_run(session, run)  # a running drill shows its times so far; recording stores them
     session.rollback()
     values = values or {}
     rects = body["rectifications"] + [{} for _ in range(BLANK_RECTIFICATIONS)]
     return render_template(
-        "pages/drill_run.html", plan=serialize_plan(session, plan, now=utcnow()), run=body, values=values,
-        errors=dict(errors or {}), message=message, rects=rects, drill_page=run.status == DrillRunStatus.running,
-        ratings=RATING_NAMES, rect_names=RECTIFICATION_NAMES, run_names=RUN_STATUS_NAMES, may_edit=_may_edit(plan),
+        "pages/drill_run.html",
+        plan=serialize_plan(session, plan, now=utcnow()),
+        run=body,
+        values=values,
+        errors=dict(errors or {}),
+        message=message,
+        rects=rects,
+        drill_page=run.status == DrillRunStatus.running,
+        ratings=RATING_NAMES,
+        rect_names=RECTIFICATION_NAMES,
+        run_names=RUN_STATUS_NAMES,
+        may_edit=_may_edit(plan),
         local=_form_time,
     ), status
 
@@ -226,18 +284,29 @@ def show_drill_run(plan_id: int, run_id: int) -> tuple[str, int]:
 
 def _record_data(form: MultiDict, run_id: int) -> dict:
     """The record form as the API's body (run, status, times, attendance, per-team times, evaluation, rectifications)."""
-    data = {"run_id": run_id, "status": form.get("status", ""), "cancel_reason": form.get("cancel_reason", "").strip(),
-            "actual_start": _local_time(form.get("actual_start")), "actual_end": _local_time(form.get("actual_end")),
-            "evaluation": form.get("evaluation", "").strip(), "rating": form.get("rating") or None,
-            "findings": [line.strip() for line in form.get("findings", "").splitlines() if line.strip()]}
+    data = {
+        "run_id": run_id,
+        "status": form.get("status", ""),
+        "cancel_reason": form.get("cancel_reason", "").strip(),
+        "actual_start": _local_time(form.get("actual_start")),
+        "actual_end": _local_time(form.get("actual_end")),
+        "evaluation": form.get("evaluation", "").strip(),
+        "rating": form.get("rating") or None,
+        "findings": [line.strip() for line in form.get("findings", "").splitlines() if line.strip()],
+    }
     if (headcount := _number(form.get("headcount"))) is not None:
         data["headcount"] = headcount
-    data["attendance"] = [{"participant_id": _number(pid), "attended": form.get(f"attended-{pid}") == "1"}
-                          for pid in form.getlist("participant_ids")]
+    data["attendance"] = [
+        {"participant_id": _number(pid), "attended": form.get(f"attended-{pid}") == "1"}
+        for pid in form.getlist("participant_ids")
+    ]
     data["teams"] = []
     for tid in form.getlist("team_ids"):
-        item = {"team_id": _number(tid), "mustered_at": _local_time(form.get(f"mustered-{tid}")),
-                "acknowledged_at": _local_time(form.get(f"acknowledged-{tid}"))}
+        item = {
+            "team_id": _number(tid),
+            "mustered_at": _local_time(form.get(f"mustered-{tid}")),
+            "acknowledged_at": _local_time(form.get(f"acknowledged-{tid}")),
+        }
         if (present := _number(form.get(f"present-{tid}"))) is not None:
             item["present"] = present
         data["teams"].append(item)
@@ -246,8 +315,12 @@ def _record_data(form: MultiDict, run_id: int) -> dict:
     while f"rect-{i}-description" in form:
         row = {k: form.get(f"rect-{i}-{k}", "").strip() for k in ("id", "description", "owner", "due_date", "status")}
         if row["description"] or row["owner"]:
-            item = {"description": row["description"], "owner": row["owner"], "due_date": row["due_date"] or None,
-                    "status": row["status"] or "open"}
+            item = {
+                "description": row["description"],
+                "owner": row["owner"],
+                "due_date": row["due_date"] or None,
+                "status": row["status"] or "open",
+            }
             if row["id"]:
                 item["id"] = _number(row["id"])
             data["rectifications"].append(item)
@@ -266,8 +339,17 @@ def record_drill(plan_id: int, run_id: int) -> Response | tuple[str, int]:
         records.record_run(session, plan, data, actor=current_user(), now=utcnow())
     except RescueError as exc:
         session.rollback()
-        return _run_page(plan, plans.get_run(session, plan, run_id), values=request.form, errors=exc.fields, message=exc.message,
-                         status=exc.status)
+        return _run_page(
+            plan,
+            plans.get_run(session, plan, run_id),
+            values=request.form,
+            errors=exc.fields,
+            message=exc.message,
+            status=exc.status,
+        )
     session.commit()
-    flash("已记录演练结果" + ("; 测得集结用时的队伍已更新出动时间" if data["status"] == DrillRunStatus.held.value else ""), "success")
+    flash(
+        "已记录演练结果" + ("; 测得集结用时的队伍已更新出动时间" if data["status"] == DrillRunStatus.held.value else ""),
+        "success",
+    )
     return redirect(url_for("portal.show_drill_run", plan_id=plan_id, run_id=run_id))
