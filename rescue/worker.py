@@ -25,11 +25,10 @@ from flask.cli import with_appcontext
 from flask.logging import default_handler
 from sqlalchemy import text
 
-from rescue import logs
-from rescue.cards import cards
+from rescue import cards, drills, logs
 from rescue.db import utcnow
 from rescue.dispatch import escalation, outbox
-from rescue.drills import compliance, drills
+from rescue.drills import compliance
 
 log = logging.getLogger(__name__)
 

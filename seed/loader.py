@@ -72,8 +72,8 @@ def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) ->
                 keys[row["key"]] = record.id
         result.counts[kind_name] = len(rows)
     # response cards and drill plans link the records above by their keys (same transaction)
+    from rescue import drills
     from rescue.cards import cards
-    from rescue.drills import drills
 
     cards.seed_cards(session, json.loads(((data_dir or DATA) / "cards.json").read_text(encoding="utf-8")), ids, now=now)
     drills.seed_drills(session, json.loads(((data_dir or DATA) / "drills.json").read_text(encoding="utf-8")), ids, now=now)

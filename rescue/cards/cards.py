@@ -17,16 +17,14 @@ import json
 import re
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rescue.cards.schemas import SHORT_MAX, CardIn, CardOut, CardPatch, CardVersionOut
 from rescue.clock import CHINA, local
-from rescue.db import begin_write
 from rescue.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from rescue.messaging import queue
-from rescue.messaging.gateway import AlertSettings
 from rescue.models import (
     CardPrint,
     ContactPerson,
@@ -34,104 +32,30 @@ from rescue.models import (
     Enterprise,
     Equipment,
     IncidentType,
-    NoticeLog,
     ResponseCard,
     ResponseCardVersion,
     Role,
     User,
 )
 from rescue.models.enums import EquipmentStatus
-from rescue.registry.recipients import enterprise_recipients, sms_phone
 from rescue.validation import parse
 
-SHORT_MAX = 60
-REVIEW_STAGES = ((30, "d30"), (7, "d7"))
-OVERDUE_NOTICE_DAYS = 7
-# numbers anyone may put on a card without a contact record
-PUBLIC_NUMBERS = {"110", "119", "120", "122", "12350"}
-_CONTENT_KEYS = ("post", "area", "incident_types", "risks", "when_to_act", "steps", "reporting", "ppe", "prohibitions",
-                 "evacuation_route", "assembly_point", "review_date", "owner_contact_id", "short")
-
-
-class ReportingIn(BaseModel):
-    """One step of the reporting chain: a contact (phone read live) or a public number (119, 120, 110)."""
-
-    model_config = ConfigDict(extra="forbid")
-    label: str = Field(min_length=1, max_length=20, description="如 班长、调度室、消防")
-    contact_id: int | None = None
-    phone: str | None = Field(None, max_length=20, description="仅用于 110/119/120 等公共号码或固定电话")
-
-    @model_validator(mode="after")
-    def _one(self):
-        if (self.contact_id is None) == (self.phone is None):
-            msg = "应给出 contact_id 或 phone 之一"
-            raise ValueError(msg)
-        if self.phone is not None and not re.fullmatch(r"\+?[0-9-]{3,20}", self.phone):
-            msg = "电话号码格式不正确"
-            raise ValueError(msg)
-        return self
-
-
-class PpeIn(BaseModel):
-    """Where a piece of PPE or a supply is kept: linked to equipment or a depot, or a free location."""
-
-    model_config = ConfigDict(extra="forbid")
-    item: str = Field(min_length=1, max_length=40)
-    equipment_id: int | None = None
-    depot_id: int | None = None
-    location: str = Field("", max_length=60)
-
-
-class CardIn(BaseModel):
-    """A response card as the API takes it."""
-
-    model_config = ConfigDict(extra="forbid")
-    enterprise_id: int
-    number: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-_/]+$", description="卡号, 如 NXSH-CZK-001")
-    post: str = Field(min_length=1, max_length=60, description="岗位")
-    area: str = Field("", max_length=60, description="区域/装置")
-    incident_types: list[str] = Field([], max_length=10, description="适用的事件类型代码")
-    risks: list[str] = Field([], max_length=10, description="主要风险")
-    when_to_act: str = Field("", max_length=200, description="启动条件")
-    steps: list[str] = Field(min_length=1, max_length=10, description="应急处置步骤, 按顺序")
-    reporting: list[ReportingIn] = Field(min_length=1, max_length=8, description="报告程序与电话")
-    ppe: list[PpeIn] = Field([], max_length=10, description="防护用品与应急物资位置")
-    prohibitions: list[str] = Field([], max_length=8, description="禁止事项")
-    evacuation_route: str = Field("", max_length=120)
-    assembly_point: str = Field("", max_length=60)
-    review_date: date
-    owner_contact_id: int | None = Field(None, description="负责复核的人 (提前提醒)")
-    short: str | None = Field(None, max_length=SHORT_MAX, description="短信与响应页用的简要处置 (省略时由步骤生成)")
-
-    @model_validator(mode="after")
-    def _texts(self):
-        for name in ("steps", "risks", "prohibitions"):
-            for text in getattr(self, name):
-                if not text.strip() or len(text) > 80:
-                    msg = f"{name} 每项应为 1–80 字"
-                    raise ValueError(msg)
-        return self
-
-
-class CardPatch(BaseModel):
-    """A change to a card: any content field (a new version is written)."""
-
-    model_config = ConfigDict(extra="forbid")
-    post: str | None = Field(None, min_length=1, max_length=60)
-    area: str | None = Field(None, max_length=60)
-    incident_types: list[str] | None = Field(None, max_length=10)
-    risks: list[str] | None = Field(None, max_length=10)
-    when_to_act: str | None = Field(None, max_length=200)
-    steps: list[str] | None = Field(None, min_length=1, max_length=10)
-    reporting: list[ReportingIn] | None = Field(None, min_length=1, max_length=8)
-    ppe: list[PpeIn] | None = Field(None, max_length=10)
-    prohibitions: list[str] | None = Field(None, max_length=8)
-    evacuation_route: str | None = Field(None, max_length=120)
-    assembly_point: str | None = Field(None, max_length=60)
-    review_date: date | None = None
-    owner_contact_id: int | None = None
-    short: str | None = Field(None, max_length=SHORT_MAX)
-    active: bool | None = None
+_CONTENT_KEYS = (
+    "post",
+    "area",
+    "incident_types",
+    "risks",
+    "when_to_act",
+    "steps",
+    "reporting",
+    "ppe",
+    "prohibitions",
+    "evacuation_route",
+    "assembly_point",
+    "review_date",
+    "owner_contact_id",
+    "short",
+)
 
 
 # -- access ----------------------------------------------------------------------------------------------
@@ -152,8 +76,16 @@ def get_card(session: Session, card_id: int, actor: User | None = None) -> Respo
     return card
 
 
-def list_cards(session: Session, actor: User, *, enterprise_id: int | None = None, q: str | None = None,
-               changed: bool | None = None, limit: int = 50, offset: int = 0) -> tuple[list[ResponseCard], int]:
+def list_cards(
+    session: Session,
+    actor: User,
+    *,
+    enterprise_id: int | None = None,
+    q: str | None = None,
+    changed: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[ResponseCard], int]:
     stmt = select(ResponseCard).where(ResponseCard.active.is_(True))
     if actor.role == Role.enterprise_admin:
         stmt = stmt.where(ResponseCard.enterprise_id == actor.enterprise_id)
@@ -165,7 +97,7 @@ def list_cards(session: Session, actor: User, *, enterprise_id: int | None = Non
     rows = list(session.scalars(stmt.order_by(ResponseCard.enterprise_id, ResponseCard.number)))
     if changed is not None:
         rows = [c for c in rows if print_status(session, c)["changed_since_printed"] is changed]
-    return rows[offset: offset + limit], len(rows)
+    return rows[offset : offset + limit], len(rows)
 
 
 # -- validation of links -----------------------------------------------------------------------------------
@@ -222,16 +154,29 @@ def create_card(session: Session, data: dict, *, actor: User | None, now: dateti
         errors["enterprise_id"] = "只能为本企业编制处置卡"
     content = _content(obj)
     errors |= _check_links(session, obj.enterprise_id, content)
-    if session.scalar(select(ResponseCard.id).where(ResponseCard.enterprise_id == obj.enterprise_id,
-                                                    ResponseCard.number == obj.number)) is not None:
+    if (
+        session.scalar(
+            select(ResponseCard.id).where(ResponseCard.enterprise_id == obj.enterprise_id, ResponseCard.number == obj.number)
+        )
+        is not None
+    ):
         errors["number"] = "本企业已有该卡号"
     if errors:
         raise ValidationError(errors)
-    card = ResponseCard(enterprise_id=obj.enterprise_id, number=obj.number, post=obj.post, area=obj.area,
-                        current_version=1, review_date=obj.review_date, owner_contact_id=obj.owner_contact_id,
-                        created_dt=now, updated_dt=now)
-    card.versions.append(ResponseCardVersion(version=1, content=content, created_by=actor.username if actor else "system",
-                                             created_dt=now))
+    card = ResponseCard(
+        enterprise_id=obj.enterprise_id,
+        number=obj.number,
+        post=obj.post,
+        area=obj.area,
+        current_version=1,
+        review_date=obj.review_date,
+        owner_contact_id=obj.owner_contact_id,
+        created_dt=now,
+        updated_dt=now,
+    )
+    card.versions.append(
+        ResponseCardVersion(version=1, content=content, created_by=actor.username if actor else "system", created_dt=now)
+    )
     session.add(card)
     try:
         with session.begin_nested():
@@ -271,8 +216,11 @@ def update_card(session: Session, card: ResponseCard, data: dict, *, actor: User
         raise ValidationError(errors)
     if content != current(card).content:
         card.current_version += 1
-        card.versions.append(ResponseCardVersion(version=card.current_version, content=content,
-                                                 created_by=actor.username if actor else "system", created_dt=now))
+        card.versions.append(
+            ResponseCardVersion(
+                version=card.current_version, content=content, created_by=actor.username if actor else "system", created_dt=now
+            )
+        )
         card.post, card.area = content["post"], content.get("area") or ""
         card.review_date = date.fromisoformat(content["review_date"])
         card.owner_contact_id = content.get("owner_contact_id")
@@ -284,17 +232,26 @@ def update_card(session: Session, card: ResponseCard, data: dict, *, actor: User
 def link_options(session: Session, enterprise_id: int) -> dict[str, list[tuple[int | str, str]]]:
     """What a card of `enterprise_id` may link to, as (id, label) choices for a form: its contacts (its own and its
     teams'), equipment and depots (its own and shared ones), and the incident types."""
-    contacts = [c for c in session.scalars(select(ContactPerson).order_by(ContactPerson.name, ContactPerson.id))
-                if _contact_enterprise(c) == enterprise_id]
+    contacts = [
+        c
+        for c in session.scalars(select(ContactPerson).order_by(ContactPerson.name, ContactPerson.id))
+        if _contact_enterprise(c) == enterprise_id
+    ]
     equipment = session.scalars(select(Equipment).where(Equipment.enterprise_id == enterprise_id).order_by(Equipment.name))
-    depots = session.scalars(select(Depot).where(or_(Depot.enterprise_id == enterprise_id, Depot.enterprise_id.is_(None)))
-                             .order_by(Depot.name))
+    depots = session.scalars(
+        select(Depot).where(or_(Depot.enterprise_id == enterprise_id, Depot.enterprise_id.is_(None))).order_by(Depot.name)
+    )
     return {
         "contacts": [(c.id, f"{c.name} {c.phone}") for c in contacts],
         "equipment": [(e.id, f"{e.name}×{e.quantity:g}") for e in equipment],
         "depots": [(d.id, d.name) for d in depots],
         "incident_types": [(t.code, t.name) for t in session.scalars(select(IncidentType).order_by(IncidentType.code))],
     }
+
+
+def enterprise_choices(session: Session) -> list[tuple[int, str]]:
+    """Every enterprise as (id, name), by name: whom a command-center user may write a card for."""
+    return [tuple(row) for row in session.execute(select(Enterprise.id, Enterprise.name).order_by(Enterprise.name))]
 
 
 # -- resolving live data -----------------------------------------------------------------------------------
@@ -316,14 +273,24 @@ def resolve(session: Session, card: ResponseCard, version: ResponseCardVersion |
     for item in content.get("reporting", []):
         if item.get("contact_id") is not None:
             contact = session.get(ContactPerson, item["contact_id"])
-            reporting.append({"label": item["label"], "contact_id": item["contact_id"],
-                              "name": contact.name if contact else "(联系人已删除)", "phone": contact.phone if contact else ""})
+            reporting.append(
+                {
+                    "label": item["label"],
+                    "contact_id": item["contact_id"],
+                    "name": contact.name if contact else "(联系人已删除)",
+                    "phone": contact.phone if contact else "",
+                }
+            )
         else:
             reporting.append({"label": item["label"], "contact_id": None, "name": "", "phone": item["phone"]})
     ppe = []
     for item in content.get("ppe", []):
-        entry = {"item": item["item"], "equipment_id": item.get("equipment_id"), "depot_id": item.get("depot_id"),
-                 "location": item.get("location") or ""}
+        entry = {
+            "item": item["item"],
+            "equipment_id": item.get("equipment_id"),
+            "depot_id": item.get("depot_id"),
+            "location": item.get("location") or "",
+        }
         if item.get("equipment_id") is not None:
             equipment = session.get(Equipment, item["equipment_id"])
             if equipment is None:
@@ -339,21 +306,35 @@ def resolve(session: Session, card: ResponseCard, version: ResponseCardVersion |
         ppe.append(entry)
     types = [session.get(IncidentType, c) for c in content.get("incident_types", [])]
     return {
-        "card_id": card.id, "number": card.number, "version": version.version, "enterprise_id": card.enterprise_id,
-        "enterprise": card.enterprise.name if card.enterprise else "", "post": content["post"], "area": content.get("area") or "",
+        "card_id": card.id,
+        "number": card.number,
+        "version": version.version,
+        "enterprise_id": card.enterprise_id,
+        "enterprise": card.enterprise.name if card.enterprise else "",
+        "post": content["post"],
+        "area": content.get("area") or "",
         "incident_types": [{"code": t.code, "name": t.name} for t in types if t is not None],
-        "risks": content.get("risks") or [], "when_to_act": content.get("when_to_act") or "", "steps": content["steps"],
-        "reporting": reporting, "ppe": ppe, "prohibitions": content.get("prohibitions") or [],
-        "evacuation_route": content.get("evacuation_route") or "", "assembly_point": content.get("assembly_point") or "",
-        "review_date": content["review_date"], "owner_contact_id": content.get("owner_contact_id"),
-        "short": short_form(content), "version_created_at": local(version.created_dt),
+        "risks": content.get("risks") or [],
+        "when_to_act": content.get("when_to_act") or "",
+        "steps": content["steps"],
+        "reporting": reporting,
+        "ppe": ppe,
+        "prohibitions": content.get("prohibitions") or [],
+        "evacuation_route": content.get("evacuation_route") or "",
+        "assembly_point": content.get("assembly_point") or "",
+        "review_date": content["review_date"],
+        "owner_contact_id": content.get("owner_contact_id"),
+        "short": short_form(content),
+        "version_created_at": local(version.created_dt),
     }
 
 
 def linked_part(resolved: dict) -> dict:
     """What of a resolved card comes from live records (what "changed since printed" watches)."""
-    return {"reporting": [(r["label"], r["name"], r["phone"]) for r in resolved["reporting"]],
-            "ppe": [(p["item"], p.get("linked"), p.get("status")) for p in resolved["ppe"]]}
+    return {
+        "reporting": [(r["label"], r["name"], r["phone"]) for r in resolved["reporting"]],
+        "ppe": [(p["item"], p.get("linked"), p.get("status")) for p in resolved["ppe"]],
+    }
 
 
 def fingerprint(resolved: dict) -> str:
@@ -361,16 +342,22 @@ def fingerprint(resolved: dict) -> str:
 
 
 def last_print(session: Session, card: ResponseCard) -> CardPrint | None:
-    return session.scalars(select(CardPrint).where(CardPrint.card_id == card.id)
-                           .order_by(CardPrint.printed_dt.desc(), CardPrint.id.desc()).limit(1)).first()
+    return session.scalars(
+        select(CardPrint).where(CardPrint.card_id == card.id).order_by(CardPrint.printed_dt.desc(), CardPrint.id.desc()).limit(1)
+    ).first()
 
 
 def print_status(session: Session, card: ResponseCard, resolved: dict | None = None) -> dict:
     """Whether the card was printed, and whether what is on paper is out of date (and why)."""
     printed = last_print(session, card)
     if printed is None:
-        return {"printed": False, "last_printed_at": None, "last_printed_version": None, "changed_since_printed": False,
-                "changes": []}
+        return {
+            "printed": False,
+            "last_printed_at": None,
+            "last_printed_version": None,
+            "changed_since_printed": False,
+            "changes": [],
+        }
     resolved = resolved or resolve(session, card)
     changes = []
     if printed.version.version != card.current_version:
@@ -381,17 +368,45 @@ def print_status(session: Session, card: ResponseCard, resolved: dict | None = N
             changes.append("报告电话或联系人已变更")
         if [tuple(x) for x in linked_part(was)["ppe"]] != linked_part(now)["ppe"]:
             changes.append("防护用品或物资位置已变更")
-    return {"printed": True, "last_printed_at": local(printed.printed_dt), "last_printed_version": printed.version.version,
-            "changed_since_printed": bool(changes), "changes": changes}
+    return {
+        "printed": True,
+        "last_printed_at": local(printed.printed_dt),
+        "last_printed_version": printed.version.version,
+        "changed_since_printed": bool(changes),
+        "changes": changes,
+    }
 
 
-def record_print(session: Session, card: ResponseCard, version: ResponseCardVersion, resolved: dict, *,
-                 actor: User | None, now: datetime, page_size: str = "A6") -> CardPrint:
-    row = CardPrint(card_id=card.id, version=version, printed_dt=now, printed_by=actor.username if actor else "system",
-                    page_size=page_size, fingerprint=fingerprint(resolved), snapshot=resolved)
+def record_print(
+    session: Session,
+    card: ResponseCard,
+    version: ResponseCardVersion,
+    resolved: dict,
+    *,
+    actor: User | None,
+    now: datetime,
+    page_size: str = "A6",
+) -> CardPrint:
+    row = CardPrint(
+        card_id=card.id,
+        version=version,
+        printed_dt=now,
+        printed_by=actor.username if actor else "system",
+        page_size=page_size,
+        fingerprint=fingerprint(resolved),
+        snapshot=resolved,
+    )
     session.add(row)
     session.flush()
     return row
+
+
+def get_print(session: Session, card: ResponseCard, print_id: int) -> CardPrint:
+    """Print `print_id` of `card`."""
+    printed = session.get(CardPrint, print_id)
+    if printed is None or printed.card_id != card.id:
+        raise NotFoundError("打印记录不存在")
+    return printed
 
 
 # -- short form and links ------------------------------------------------------------------------------------
@@ -419,8 +434,11 @@ def card_for(session: Session, *, enterprise_id: int | None, incident_type: str 
     """The enterprise's first active card covering `incident_type`, or None."""
     if enterprise_id is None or not incident_type:
         return None
-    cards = session.scalars(select(ResponseCard).where(ResponseCard.enterprise_id == enterprise_id,
-                                                       ResponseCard.active.is_(True)).order_by(ResponseCard.id)).all()
+    cards = session.scalars(
+        select(ResponseCard)
+        .where(ResponseCard.enterprise_id == enterprise_id, ResponseCard.active.is_(True))
+        .order_by(ResponseCard.id)
+    ).all()
     return next((c for c in cards if incident_type in (current(c).content.get("incident_types") or [])), None)
 
 
@@ -446,68 +464,37 @@ def live_url(public_url: str, secret: str, card_id: int) -> str:
 # -- output ---------------------------------------------------------------------------------------------------
 
 
-def serialize(session: Session, card: ResponseCard, *, version: ResponseCardVersion | None = None) -> dict:
+def serialize(session: Session, card: ResponseCard, *, version: ResponseCardVersion | None = None, live_url: str) -> dict:
+    """The card as the API returns it (`live_url`: the link of its QR code)."""
     resolved = resolve(session, card, version)
-    return {"id": card.id, **resolved, "current_version": card.current_version, "active": card.active,
-            "demo": card.demo, "review_due": card.review_date.isoformat(), **print_status(session, card)}
+    # a PPE entry names `linked` and `status` only when it links equipment or a depot: unset fields stay out
+    return CardOut(
+        id=card.id,
+        **resolved,
+        current_version=card.current_version,
+        active=card.active,
+        demo=card.demo,
+        review_due=card.review_date.isoformat(),
+        **print_status(session, card),
+        live_url=live_url,
+    ).model_dump(mode="json", exclude_unset=True)
 
 
 def serialize_versions(session: Session, card: ResponseCard) -> list[dict]:
-    out = []
-    for v in card.versions:
-        out.append({"version": v.version, "created_at": local(v.created_dt), "created_by": v.created_by,
-                    "current": v.version == card.current_version,
-                    "prints": [{"id": p.id, "printed_at": local(p.printed_dt), "printed_by": p.printed_by,
-                                "page_size": p.page_size} for p in v.prints]})
-    return out
-
-
-# -- review reminders --------------------------------------------------------------------------------------------
-
-
-def send_review_reminders(session_factory, gateway=None, *, now: datetime, settings=None) -> int:
-    """The job: remind each card's owner 30 and 7 days before its review date and once in the week after it."""
-    settings = settings or AlertSettings()
-    today = now.astimezone(CHINA).date()
-    sent = 0
-    with session_factory() as session:
-        cards = session.execute(select(ResponseCard.id, ResponseCard.review_date).where(
-            ResponseCard.active.is_(True), ResponseCard.review_date <= today + timedelta(days=REVIEW_STAGES[0][0]))).all()
-    for card_id, review_date in cards:
-        days_left = (review_date - today).days
-        if days_left < -OVERDUE_NOTICE_DAYS:
-            continue  # long overdue: listed, not texted again
-        stage = "overdue" if days_left < 0 else None
-        if stage is None:
-            for days, name in REVIEW_STAGES:
-                if days_left <= days:
-                    stage = name
-        key = f"card-review:{card_id}:{review_date.isoformat()}:{stage}"
-        with session_factory() as session:
-            begin_write(session)
-            if session.scalar(select(NoticeLog.id).where(NoticeLog.key == key)) is not None:
-                continue
-            card = session.get(ResponseCard, card_id)
-            owner = card.owner_contact if card.owner_contact and sms_phone(card.owner_contact.phone) else None
-            recipients = [owner] if owner else enterprise_recipients(session, card.enterprise_id)
-            log = NoticeLog(key=key, kind="card_review", outcome="sent" if recipients else "skipped", created_dt=now)
-            session.add(log)
-            try:
-                session.flush()
-            except IntegrityError:
-                session.rollback()
-                continue
-            due = card.review_date
-            verb = "已于" if days_left < 0 else "将于"
-            text = f"{settings.signature}处置卡{card.number}({card.post}){verb}{due.month}月{due.day}日到复核期, 请复核后在系统中更新。"
-            for contact in recipients:
-                row = queue.enqueue(session, to_phone=sms_phone(contact.phone), body=text, purpose="notice", now=now,
-                                        contact_id=contact.id, recipient_name=contact.name)
-                session.flush()
-                log.outbox_id = log.outbox_id or row.id
-            session.commit()
-            sent += bool(recipients)
-    return sent
+    """Every version of the card, with the prints made of each."""
+    return [
+        CardVersionOut(
+            version=v.version,
+            created_at=local(v.created_dt),
+            created_by=v.created_by,
+            current=v.version == card.current_version,
+            prints=[
+                {"id": p.id, "printed_at": local(p.printed_dt), "printed_by": p.printed_by, "page_size": p.page_size}
+                for p in v.prints
+            ],
+        ).model_dump(mode="json")
+        for v in card.versions
+    ]
 
 
 # -- seed ----------------------------------------------------------------------------------------------------------
@@ -518,11 +505,19 @@ def seed_cards(session: Session, rows: list[dict], ids: dict[str, dict[str, int]
     for row in rows:
         data = {k: v for k, v in row.items() if k in CardIn.model_fields and k not in ("reporting", "ppe", "enterprise_id")}
         data["enterprise_id"] = ids["enterprises"][row["enterprise"]]
-        data["reporting"] = [{"label": r["label"], **({"contact_id": ids["contacts"][r["contact"]]} if "contact" in r
-                                                      else {"phone": r["phone"]})} for r in row["reporting"]]
-        data["ppe"] = [{"item": p["item"], "location": p.get("location", ""),
-                        **({"equipment_id": ids["equipment"][p["equipment"]]} if "equipment" in p else {}),
-                        **({"depot_id": ids["depots"][p["depot"]]} if "depot" in p else {})} for p in row.get("ppe", [])]
+        data["reporting"] = [
+            {"label": r["label"], **({"contact_id": ids["contacts"][r["contact"]]} if "contact" in r else {"phone": r["phone"]})}
+            for r in row["reporting"]
+        ]
+        data["ppe"] = [
+            {
+                "item": p["item"],
+                "location": p.get("location", ""),
+                **({"equipment_id": ids["equipment"][p["equipment"]]} if "equipment" in p else {}),
+                **({"depot_id": ids["depots"][p["depot"]]} if "depot" in p else {}),
+            }
+            for p in row.get("ppe", [])
+        ]
         if "owner" in row:
             data["owner_contact_id"] = ids["contacts"][row["owner"]]
         data["review_date"] = (now.astimezone(CHINA).date() + timedelta(days=row.get("review_in_days", 365))).isoformat()

@@ -33,10 +33,20 @@ def _styles(scale: float) -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("base", fontName=font, fontSize=7 * scale, leading=9 * scale, wordWrap="CJK")
     return {
         "title": ParagraphStyle("title", parent=base, fontSize=11 * scale, leading=13 * scale),
-        "meta": ParagraphStyle("meta", parent=base, fontSize=6 * scale, leading=7.5 * scale, textColor=colors.HexColor("#444444")),
-        "head": ParagraphStyle("head", parent=base, fontSize=7.5 * scale, leading=9.5 * scale, textColor=colors.white,
-                               backColor=colors.HexColor("#B22222"), borderPadding=(1, 2, 1, 2), spaceBefore=2.5 * scale,
-                               spaceAfter=1.5 * scale),
+        "meta": ParagraphStyle(
+            "meta", parent=base, fontSize=6 * scale, leading=7.5 * scale, textColor=colors.HexColor("#444444")
+        ),
+        "head": ParagraphStyle(
+            "head",
+            parent=base,
+            fontSize=7.5 * scale,
+            leading=9.5 * scale,
+            textColor=colors.white,
+            backColor=colors.HexColor("#B22222"),
+            borderPadding=(1, 2, 1, 2),
+            spaceBefore=2.5 * scale,
+            spaceAfter=1.5 * scale,
+        ),
         "body": base,
     }
 
@@ -64,9 +74,17 @@ def _story(card: dict, url: str, styles: dict, width: float, *, printed_note: st
         meta_lines.append(printed_note)
     meta = [_p(line, s["meta"]) for line in meta_lines]
     header = Table([[[title, *meta], qr_drawing(url)]], colWidths=[width - QR_SIZE - 2 * mm, QR_SIZE + 2 * mm])
-    header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0),
-                                ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+    header.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     story: list = [header]
     risks = [t["name"] for t in card.get("incident_types", [])] + list(card.get("risks", []))
     if risks:
@@ -88,8 +106,19 @@ def _story(card: dict, url: str, styles: dict, width: float, *, printed_note: st
         story += [_p(f"× {text}", s["body"]) for text in card["prohibitions"]]
     if card.get("evacuation_route") or card.get("assembly_point"):
         story.append(_p("疏散路线与集合点", s["head"]))
-        story.append(_p("；".join(x for x in (card.get("evacuation_route"), f"集合点: {card['assembly_point']}"
-                                             if card.get("assembly_point") else "") if x), s["body"]))
+        story.append(
+            _p(
+                "；".join(
+                    x
+                    for x in (
+                        card.get("evacuation_route"),
+                        f"集合点: {card['assembly_point']}" if card.get("assembly_point") else "",
+                    )
+                    if x
+                ),
+                s["body"],
+            )
+        )
     story += [Spacer(1, 1.5 * mm), _p("扫码查看最新版本 (电话、物资位置实时更新)", s["meta"])]
     return story
 
@@ -98,11 +127,28 @@ def render(card: dict, url: str, *, page_size: str = "A6", printed_note: str = "
     """One page, always: the content is shrunk to fit the page if it is long (`card` as cards.resolve gives it)."""
     size = PAGE_SIZES[page_size]
     buffer = io.BytesIO()
-    doc = BaseDocTemplate(buffer, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-                          bottomMargin=MARGIN, title=f"应急处置卡 {card['number']} v{card['version']}",
-                          author=card.get("enterprise", ""), subject=url)
-    frame = Frame(MARGIN, MARGIN, size[0] - 2 * MARGIN, size[1] - 2 * MARGIN, leftPadding=0, rightPadding=0,
-                  topPadding=0, bottomPadding=0, id="card")
+    doc = BaseDocTemplate(
+        buffer,
+        pagesize=size,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=f"应急处置卡 {card['number']} v{card['version']}",
+        author=card.get("enterprise", ""),
+        subject=url,
+    )
+    frame = Frame(
+        MARGIN,
+        MARGIN,
+        size[0] - 2 * MARGIN,
+        size[1] - 2 * MARGIN,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="card",
+    )
     doc.addPageTemplates([PageTemplate(id="card", frames=[frame])])
     scale = 1.0 if page_size == "A6" else 1.3
     styles = _styles(scale)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from rescue.clock import CHINA
 from rescue.db import begin_write
+from rescue.drills.schemas import ComplianceReportOut
 from rescue.messaging import queue
 from rescue.messaging.gateway import AlertSettings
 from rescue.models import DrillPlan, DrillRun, Enterprise, NoticeLog, Role, User
@@ -54,10 +55,22 @@ class Rule:
 
 RULES = (
     Rule("six_months", "每半年至少演练一次", "《生产安全事故应急条例》第八条", 6, None, False),
-    Rule("yearly_plan", "综合或专项应急预案演练每年至少一次", "《生产安全事故应急预案管理办法》第三十三条", 12,
-         (PlanLevel.comprehensive_plan, PlanLevel.special_plan), True),
-    Rule("onsite_plan", "现场处置方案演练每半年至少一次", "《生产安全事故应急预案管理办法》第三十三条", 6,
-         (PlanLevel.onsite_plan,), True),
+    Rule(
+        "yearly_plan",
+        "综合或专项应急预案演练每年至少一次",
+        "《生产安全事故应急预案管理办法》第三十三条",
+        12,
+        (PlanLevel.comprehensive_plan, PlanLevel.special_plan),
+        True,
+    ),
+    Rule(
+        "onsite_plan",
+        "现场处置方案演练每半年至少一次",
+        "《生产安全事故应急预案管理办法》第三十三条",
+        6,
+        (PlanLevel.onsite_plan,),
+        True,
+    ),
 )
 STATUS_NAMES = {"ok": "正常", "due_soon": "即将到期", "overdue": "已逾期"}
 _ORDER = {"ok": 0, "due_soon": 1, "overdue": 2}
@@ -90,13 +103,28 @@ def _rule_state(rule: Rule, held: list[tuple[date, PlanLevel]], today: date) -> 
         status = "due_soon"
     else:
         status = "ok"
-    return {"rule": rule.code, "name": rule.name, "basis": rule.basis, "period_months": rule.months,
-            "last_held": last.isoformat() if last else None, "due_date": due.isoformat() if due else None,
-            "days_left": (due - today).days if due else None, "status": status, "status_name": STATUS_NAMES[status]}
+    return {
+        "rule": rule.code,
+        "name": rule.name,
+        "basis": rule.basis,
+        "period_months": rule.months,
+        "last_held": last.isoformat() if last else None,
+        "due_date": due.isoformat() if due else None,
+        "days_left": (due - today).days if due else None,
+        "status": status,
+        "status_name": STATUS_NAMES[status],
+    }
 
 
-def evaluate(session: Session, *, now: datetime, actor: User | None = None, city: str | None = None,
-             industry: str | None = None, status: str | None = None) -> list[dict]:
+def evaluate(
+    session: Session,
+    *,
+    now: datetime,
+    actor: User | None = None,
+    city: str | None = None,
+    industry: str | None = None,
+    status: str | None = None,
+) -> list[dict]:
     """Every enterprise (an enterprise admin: their own) with the state of each rule that applies to it."""
     today = now.astimezone(CHINA).date()
     stmt = select(Enterprise).order_by(Enterprise.city, Enterprise.industry, Enterprise.id)
@@ -113,16 +141,26 @@ def evaluate(session: Session, *, now: datetime, actor: User | None = None, city
         worst = max((s["status"] for s in states), key=_ORDER.__getitem__, default="ok")
         if status and worst != status:
             continue
-        out.append({"enterprise_id": enterprise.id, "enterprise": enterprise.name, "city": enterprise.city,
-                    "county": enterprise.county, "industry": enterprise.industry.value,
-                    "industry_name": INDUSTRY_NAMES.get(enterprise.industry.value, enterprise.industry.value),
-                    "drill_every_6_months": enterprise.drill_every_6_months, "status": worst,
-                    "status_name": STATUS_NAMES[worst], "rules": states})
+        out.append(
+            {
+                "enterprise_id": enterprise.id,
+                "enterprise": enterprise.name,
+                "city": enterprise.city,
+                "county": enterprise.county,
+                "industry": enterprise.industry.value,
+                "industry_name": INDUSTRY_NAMES.get(enterprise.industry.value, enterprise.industry.value),
+                "drill_every_6_months": enterprise.drill_every_6_months,
+                "status": worst,
+                "status_name": STATUS_NAMES[worst],
+                "rules": states,
+            }
+        )
     return out
 
 
 def summarize(items: list[dict]) -> dict:
     """Counts of ok / due_soon / overdue enterprises by city and by industry."""
+
     def count(key):
         groups: dict[str, dict[str, int]] = {}
         for item in items:
@@ -137,10 +175,16 @@ def summarize(items: list[dict]) -> dict:
 
 
 def report(session: Session, *, now: datetime, actor: User | None = None, **filters) -> dict:
+    """Every enterprise's state, those due soon and overdue, and the counts by city and industry."""
     items = evaluate(session, now=now, actor=actor, **filters)
-    return {"as_of": now.astimezone(CHINA).date().isoformat(), "due_soon_days": DUE_SOON_DAYS,
-            "summary": summarize(items), "due_soon": [i for i in items if i["status"] == "due_soon"],
-            "overdue": [i for i in items if i["status"] == "overdue"], "items": items}
+    return ComplianceReportOut(
+        as_of=now.astimezone(CHINA).date().isoformat(),
+        due_soon_days=DUE_SOON_DAYS,
+        summary=summarize(items),
+        due_soon=[i for i in items if i["status"] == "due_soon"],
+        overdue=[i for i in items if i["status"] == "overdue"],
+        items=items,
+    ).model_dump(mode="json")
 
 
 def to_xlsx(items: list[dict], *, now: datetime) -> bytes:
@@ -158,9 +202,21 @@ def to_xlsx(items: list[dict], *, now: datetime) -> bytes:
     fills = {"overdue": PatternFill("solid", fgColor="F8CBAD"), "due_soon": PatternFill("solid", fgColor="FFE699")}
     for item in items:
         for rule in item["rules"]:
-            ws.append([item["enterprise"], item["city"], item["county"], item["industry_name"], item["status_name"],
-                       rule["name"], rule["basis"], _day(rule["last_held"]), _day(rule["due_date"]), rule["days_left"],
-                       rule["status_name"]])
+            ws.append(
+                [
+                    item["enterprise"],
+                    item["city"],
+                    item["county"],
+                    item["industry_name"],
+                    item["status_name"],
+                    rule["name"],
+                    rule["basis"],
+                    _day(rule["last_held"]),
+                    _day(rule["due_date"]),
+                    rule["days_left"],
+                    rule["status_name"],
+                ]
+            )
             if rule["status"] in fills:
                 ws.cell(ws.max_row, len(head)).fill = fills[rule["status"]]
     for column, width in zip("ABCDEFGHIJK", (34, 10, 10, 12, 10, 34, 34, 12, 12, 10, 10), strict=True):
@@ -203,7 +259,9 @@ def _stage(state: dict) -> str | None:
 
 def notice_text(enterprise: Enterprise, state: dict, *, signature: str) -> str:
     rule = next(r for r in RULES if r.code == state["rule"])
-    what = {"six_months": "半年度演练", "yearly_plan": "年度综合/专项预案演练", "onsite_plan": "半年度现场处置方案演练"}[rule.code]
+    what = {"six_months": "半年度演练", "yearly_plan": "年度综合/专项预案演练", "onsite_plan": "半年度现场处置方案演练"}[
+        rule.code
+    ]
     if state["due_date"] is None:
         tail = "尚无演练记录, 已逾期, 请尽快组织并在系统中记录。"
     else:
@@ -240,8 +298,15 @@ def send_compliance_reminders(session_factory, gateway=None, *, now: datetime, s
                     continue
                 text = notice_text(enterprise, state, signature=settings.signature)
                 for contact in recipients:
-                    row = queue.enqueue(session, to_phone=sms_phone(contact.phone), body=text, purpose="notice",
-                                            now=now, contact_id=contact.id, recipient_name=contact.name)
+                    row = queue.enqueue(
+                        session,
+                        to_phone=sms_phone(contact.phone),
+                        body=text,
+                        purpose="notice",
+                        now=now,
+                        contact_id=contact.id,
+                        recipient_name=contact.name,
+                    )
                     session.flush()
                     log.outbox_id = log.outbox_id or row.id
                 session.commit()

@@ -5,9 +5,9 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Response, abort, current_app, request
 
 from contacts.webhooks import WebhookFormError
+from rescue import drills
 from rescue.db import utcnow
 from rescue.dispatch import replies
-from rescue.drills import drills
 from rescue.models import Incident
 from rescue.web.extensions import get_alert_settings, get_gateway, get_session
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from rescue.db import utcnow
-from rescue.drills.drills import CHINA
+from rescue.clock import CHINA
 from rescue.models import RoadClosure
 from tests.browser.conftest import login, shot
 

@@ -10,7 +10,8 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from rescue.cards import cards, pdf
+from rescue.cards import cards, pdf, reviews
+from rescue.clock import CHINA
 from rescue.models import ContactPerson, Enterprise, NoticeLog, OutboxMessage, ResponseCard
 
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
@@ -23,12 +24,22 @@ def _contact(session, key_phone="+8613951000100") -> ContactPerson:
 def _card_data(session, **overrides) -> dict:
     ent = session.scalars(select(Enterprise).where(Enterprise.name == "中国石油宁夏石化公司")).one()
     safety = _contact(session)
-    return {"enterprise_id": ent.id, "number": "TEST-001", "post": "罐区巡检工", "area": "成品油罐区",
-            "incident_types": ["chem_tank_fire"], "risks": ["火灾爆炸"], "when_to_act": "发现泄漏或着火",
-            "steps": ["发现泄漏，立即报告班长", "关闭罐根阀", "佩戴空气呼吸器", "设置警戒", "上风向撤离"],
-            "reporting": [{"label": "安全环保部", "contact_id": safety.id}, {"label": "火警", "phone": "119"}],
-            "ppe": [{"item": "灭火器", "location": "罐区入口"}], "prohibitions": ["严禁无防护进入"],
-            "evacuation_route": "东侧通道", "assembly_point": "中控楼前", "review_date": "2027-01-01"} | overrides
+    return {
+        "enterprise_id": ent.id,
+        "number": "TEST-001",
+        "post": "罐区巡检工",
+        "area": "成品油罐区",
+        "incident_types": ["chem_tank_fire"],
+        "risks": ["火灾爆炸"],
+        "when_to_act": "发现泄漏或着火",
+        "steps": ["发现泄漏，立即报告班长", "关闭罐根阀", "佩戴空气呼吸器", "设置警戒", "上风向撤离"],
+        "reporting": [{"label": "安全环保部", "contact_id": safety.id}, {"label": "火警", "phone": "119"}],
+        "ppe": [{"item": "灭火器", "location": "罐区入口"}],
+        "prohibitions": ["严禁无防护进入"],
+        "evacuation_route": "东侧通道",
+        "assembly_point": "中控楼前",
+        "review_date": "2027-01-01",
+    } | overrides
 
 
 def test_versions_and_access(app, api, session):
@@ -54,11 +65,14 @@ def test_versions_and_access(app, api, session):
     assert api("regulator").post("/api/v1/cards", json=_card_data(session, number="R-1")).status_code == 403
     assert api("regulator").get(f"/api/v1/cards/{card_id}").status_code == 200
     coal_contact = session.scalars(select(ContactPerson).where(ContactPerson.phone == "+8613951000101")).first()
-    bad = admin.post("/api/v1/cards", json=_card_data(session, number="X-2", steps=[],
-                                                      reporting=[{"label": "煤业", "contact_id": coal_contact.id}]))
+    bad = admin.post(
+        "/api/v1/cards",
+        json=_card_data(session, number="X-2", steps=[], reporting=[{"label": "煤业", "contact_id": coal_contact.id}]),
+    )
     assert bad.status_code == 422 and "steps" in bad.json["fields"]
-    bad = admin.post("/api/v1/cards", json=_card_data(session, number="X-2",
-                                                      reporting=[{"label": "煤业", "contact_id": coal_contact.id}]))
+    bad = admin.post(
+        "/api/v1/cards", json=_card_data(session, number="X-2", reporting=[{"label": "煤业", "contact_id": coal_contact.id}])
+    )
     assert bad.status_code == 422 and "reporting.0.contact_id" in bad.json["fields"]
 
 
@@ -93,8 +107,11 @@ def _decode_qr(pdf: bytes, folder) -> list[str]:
     import zxingcpp
 
     (folder / "card.pdf").write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "200", "-png", "-singlefile", str(folder / "card.pdf"), str(folder / "card")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-png", "-singlefile", str(folder / "card.pdf"), str(folder / "card")],
+        check=True,
+        capture_output=True,
+    )
     return [r.text for r in zxingcpp.read_barcodes(Image.open(folder / "card.png"))]
 
 
@@ -119,17 +136,31 @@ def test_pdf_is_one_page_with_a_qr_code_to_the_live_card(app, api, client, sessi
 
 
 def test_long_card_still_fits_one_page():
-    long = {"number": "L-1", "version": 1, "enterprise": "测试企业", "post": "岗位" * 20, "area": "区域" * 20,
-            "incident_types": [], "risks": ["风险" * 30] * 10, "when_to_act": "条件" * 90,
-            "steps": ["步骤" * 40] * 10, "reporting": [{"label": "班长", "name": "张三", "phone": "+8613900000000"}] * 8,
-            "ppe": [{"item": "物品" * 20, "location": "位置" * 30}] * 10, "prohibitions": ["禁止" * 40] * 8,
-            "evacuation_route": "路线" * 60, "assembly_point": "集合点" * 20, "review_date": "2027-01-01"}
+    long = {
+        "number": "L-1",
+        "version": 1,
+        "enterprise": "测试企业",
+        "post": "岗位" * 20,
+        "area": "区域" * 20,
+        "incident_types": [],
+        "risks": ["风险" * 30] * 10,
+        "when_to_act": "条件" * 90,
+        "steps": ["步骤" * 40] * 10,
+        "reporting": [{"label": "班长", "name": "张三", "phone": "+8613900000000"}] * 8,
+        "ppe": [{"item": "物品" * 20, "location": "位置" * 30}] * 10,
+        "prohibitions": ["禁止" * 40] * 8,
+        "evacuation_route": "路线" * 60,
+        "assembly_point": "集合点" * 20,
+        "review_date": "2027-01-01",
+    }
     rendered = pdf.render(long, "http://127.0.0.1:5000/api/v1/cards/1/live?k=x")
     assert len(PdfReader(io.BytesIO(rendered)).pages) == 1
 
 
 def test_short_form_fits_sms():
-    content = {"steps": ["发现泄漏，立即报告班长和中控室", "关闭进料阀", "佩戴正压式空气呼吸器后方可进入", "设置警戒", "向上风向撤离"]}
+    content = {
+        "steps": ["发现泄漏，立即报告班长和中控室", "关闭进料阀", "佩戴正压式空气呼吸器后方可进入", "设置警戒", "向上风向撤离"]
+    }
     short = cards.short_form(content)
     assert short == "发现泄漏→关闭进料阀→佩戴正压式空气呼吸器后方可进入→设置警戒→向上风向撤离" and len(short) <= 60
     assert cards.short_form({"steps": ["很长的步骤" * 20]}) == ("很长的步骤" * 20)[:60]
@@ -146,16 +177,19 @@ def test_seeded_cards_and_short_form_for_dispatch(app, session):
 def test_review_reminders_once(app, session):
     factory = app.extensions["db"].session_factory
     now = datetime.now(UTC)
-    today = now.astimezone(cards.CHINA).date()
+    today = now.astimezone(CHINA).date()
     made = {}
     for number, days in (("R-30", 20), ("R-7", 5), ("R-LATE", -3), ("R-OLD", -60), ("R-FAR", 100)):
-        card = cards.create_card(session, _card_data(session, number=number,
-                                                     review_date=(today + timedelta(days=days)).isoformat()),
-                                 actor=None, now=now)
+        card = cards.create_card(
+            session,
+            _card_data(session, number=number, review_date=(today + timedelta(days=days)).isoformat()),
+            actor=None,
+            now=now,
+        )
         made[number] = card.id
     session.commit()
-    assert cards.send_review_reminders(factory, now=now) == 3
-    assert cards.send_review_reminders(factory, now=now + timedelta(minutes=5)) == 0
+    assert reviews.send_review_reminders(factory, now=now) == 3
+    assert reviews.send_review_reminders(factory, now=now + timedelta(minutes=5)) == 0
     session.rollback()
     keys = session.scalars(select(NoticeLog.key).where(NoticeLog.kind == "card_review")).all()
     stages = {int(k.split(":")[1]): k.rsplit(":", 1)[1] for k in keys}
@@ -163,4 +197,4 @@ def test_review_reminders_once(app, session):
     bodies = session.scalars(select(OutboxMessage.body).where(OutboxMessage.purpose == "notice")).all()
     assert any("R-LATE" in b and "已于" in b for b in bodies) and not any("R-OLD" in b for b in bodies)
     # the 7-day reminder follows the 30-day one when its day comes, once
-    assert cards.send_review_reminders(factory, now=now + timedelta(days=14)) == 1
+    assert reviews.send_review_reminders(factory, now=now + timedelta(days=14)) == 1

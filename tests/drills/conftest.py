@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from rescue.drills import drills
+from rescue.drills import plans
 from rescue.models import Enterprise, OutboxMessage, Team
 
 T0 = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
@@ -21,15 +21,24 @@ def team(session, name="中石油宁夏石化公司救援队") -> Team:
 
 
 def plan_data(session, **overrides) -> dict:
-    data = {"name": "储罐火灾演练", "enterprise_id": enterprise(session).id, "content": "comprehensive", "form": "live",
-            "purpose": "inspection", "plan_level": "special_plan", "incident_type": "chem_tank_fire",
-            "place": "宁夏石化厂区", "muster_point": "厂消防站", "starts_at": (T0 + timedelta(days=10)).isoformat(),
-            "team_ids": [team(session).id]}
+    data = {
+        "name": "储罐火灾演练",
+        "enterprise_id": enterprise(session).id,
+        "content": "comprehensive",
+        "form": "live",
+        "purpose": "inspection",
+        "plan_level": "special_plan",
+        "incident_type": "chem_tank_fire",
+        "place": "宁夏石化厂区",
+        "muster_point": "厂消防站",
+        "starts_at": (T0 + timedelta(days=10)).isoformat(),
+        "team_ids": [team(session).id],
+    }
     return data | overrides
 
 
 def make_plan(session, *, now=T0, **overrides):
-    plan = drills.create_plan(session, plan_data(session, **overrides), actor=None, now=now)
+    plan = plans.create_plan(session, plan_data(session, **overrides), actor=None, now=now)
     session.commit()
     return plan
 

@@ -53,8 +53,9 @@ def test_six_month_rule_only_for_high_risk_industries(app, session):
 
 def test_participating_enterprises_count(app, session):
     other = enterprise(session, "国家能源集团宁夏煤业有限责任公司")
-    plan = make_plan(session, plan_level="onsite_plan", enterprise_ids=[other.id],
-                     starts_at=(T0 + timedelta(days=300)).isoformat())
+    plan = make_plan(
+        session, plan_level="onsite_plan", enterprise_ids=[other.id], starts_at=(T0 + timedelta(days=300)).isoformat()
+    )
     _held(session, plan, 1)
     item = next(i for i in compliance.evaluate(session, now=T0) if i["enterprise_id"] == other.id)
     assert {r["rule"]: r["status"] for r in item["rules"]}["onsite_plan"] == "ok"
@@ -104,6 +105,7 @@ def test_reminders_before_overdue_are_sent_once(app, session):
     fresh(session)
     keys = sorted(session.scalars(select(NoticeLog.key).where(NoticeLog.key.like(f"compliance:{ent.id}:six_months:%"))))
     assert [k.rsplit(":", 1)[1] for k in keys] == ["d30", "d7", "overdue"]
-    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "notice",
-                                                       OutboxMessage.body.like(f"%{name}%半年度演练%"))).all()
+    rows = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.purpose == "notice", OutboxMessage.body.like(f"%{name}%半年度演练%"))
+    ).all()
     assert len(rows) == 3 and "已于" in rows[-1].body

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from contacts import InboundSms
 from rescue.dispatch import candidates, incidents, replies, statistics
-from rescue.drills import drills
+from rescue.drills import records, rsvp, runs
 from rescue.models import Assignment, Incident, OutboxMessage, Team
 from rescue.web.extensions import get_roads
 from tests.drills.conftest import SIGNATURE, T0, fresh, make_plan, plan_data, team
@@ -20,12 +20,12 @@ def _network(app):
 
 
 def test_turnout_rule_is_a_bounded_ewma():
-    assert drills.updated_turnout(10, 10) == 10
-    assert drills.updated_turnout(10, 20) == pytest.approx(13.0)
-    assert drills.updated_turnout(2, 60) == pytest.approx(0.7 * 2 + 0.3 * 16)  # one slow drill is bounded to 3x+10
-    assert drills.updated_turnout(10, 0) == pytest.approx(0.7 * 10 + 0.3 * 10 / 3)
-    assert drills.updated_turnout(1, 0) == 1.0  # never below a minute
-    assert drills.updated_turnout(120, 400) == 120.0
+    assert runs.updated_turnout(10, 10) == 10
+    assert runs.updated_turnout(10, 20) == pytest.approx(13.0)
+    assert runs.updated_turnout(2, 60) == pytest.approx(0.7 * 2 + 0.3 * 16)  # one slow drill is bounded to 3x+10
+    assert runs.updated_turnout(10, 0) == pytest.approx(0.7 * 10 + 0.3 * 10 / 3)
+    assert runs.updated_turnout(1, 0) == 1.0  # never below a minute
+    assert runs.updated_turnout(120, 400) == 120.0
 
 
 def test_drill_runs_through_the_dispatch_pipeline(app, session):
@@ -33,9 +33,9 @@ def test_drill_runs_through_the_dispatch_pipeline(app, session):
     area = app.config["SERVICE_AREA"]
     drilled = team(session)
     # a real incident to rank teams for, before and after the drill
-    real = incidents.create_incident(session, network, {"type": "chem_tank_fire", "level": "general",
-                                                        "lat": 38.47, "lon": 106.27}, area=area,
-                                     now=T0)
+    real = incidents.create_incident(
+        session, network, {"type": "chem_tank_fire", "level": "general", "lat": 38.47, "lon": 106.27}, area=area, now=T0
+    )
     session.commit()
 
     def ranked():
@@ -55,7 +55,7 @@ def test_drill_runs_through_the_dispatch_pipeline(app, session):
     stats_before = statistics.response_statistics(session)
 
     plan = make_plan(session, starts_at=(T0 + timedelta(hours=1)).isoformat())
-    run = drills.start_run(session, network, plan, actor=None, now=T0 + timedelta(hours=1), area=area)
+    run = runs.start_run(session, network, plan, actor=None, now=T0 + timedelta(hours=1), area=area)
     session.commit()
     incident = session.get(Incident, run.incident_id)
     assert incident.drill is True and run.status.value == "running"
@@ -70,27 +70,41 @@ def test_drill_runs_through_the_dispatch_pipeline(app, session):
     phone = rows[0].to_phone
     started = T0 + timedelta(hours=1)
     for minutes, body in ((1, f"{assignment.reply_code} 1"), (30, f"{assignment.reply_code} 到达")):
-        replies.handle_inbound(session, InboundSms(from_=phone, to="", body=body, provider_id=None), provider="fake",
-                               now=started + timedelta(minutes=minutes), unmatched=drills.apply_rsvp)
+        replies.handle_inbound(
+            session,
+            InboundSms(from_=phone, to="", body=body, provider_id=None),
+            provider="fake",
+            now=started + timedelta(minutes=minutes),
+            unmatched=rsvp.apply_rsvp,
+        )
     session.commit()
     old = drilled.turnout_min
-    run = drills.record_run(session, plan, {"status": "held", "evaluation": "集结偏慢", "rating": "pass",
-                                            "findings": ["值班员未及时转呼指挥员"],
-                                            "rectifications": [{"description": "完善值班转呼程序", "owner": "消防支队",
-                                                                "due_date": "2026-07-01"}]},
-                            actor=None, now=started + timedelta(hours=2))
+    run = records.record_run(
+        session,
+        plan,
+        {
+            "status": "held",
+            "evaluation": "集结偏慢",
+            "rating": "pass",
+            "findings": ["值班员未及时转呼指挥员"],
+            "rectifications": [{"description": "完善值班转呼程序", "owner": "消防支队", "due_date": "2026-07-01"}],
+        },
+        actor=None,
+        now=started + timedelta(hours=2),
+    )
     session.commit()
     result = run.results[0]
     assert result.ack_s == 60 and result.muster_s == 1800
-    assert drilled.turnout_min == drills.updated_turnout(old, 30) > old
+    assert drilled.turnout_min == runs.updated_turnout(old, 30) > old
     assert result.turnout_before_min == old and result.turnout_after_min == drilled.turnout_min
     assert session.get(Incident, incident.id).status.value == "closed"
     assert run.rectifications[0].status.value == "open"
     # recording again does not apply the measurement twice
-    drills.record_run(session, plan, {"run_id": run.id, "status": "held", "headcount": 40}, actor=None,
-                      now=started + timedelta(hours=3))
+    records.record_run(
+        session, plan, {"run_id": run.id, "status": "held", "headcount": 40}, actor=None, now=started + timedelta(hours=3)
+    )
     session.commit()
-    assert drilled.turnout_min == drills.updated_turnout(old, 30)
+    assert drilled.turnout_min == runs.updated_turnout(old, 30)
 
     # the drill stays out of real statistics, and the slower turnout now ranks the rival first
     assert statistics.response_statistics(session) == stats_before
@@ -124,8 +138,7 @@ def test_drill_api_plan_start_record(app, api, session):
     assert incident.drill
     messages = api("dispatcher").get(f"/api/v1/incidents/{incident.id}/messages").json["items"]
     assert messages and all(m["text"].startswith(SIGNATURE + "【演练】") for m in messages if m["direction"] == "out")
-    recorded = admin.post(f"/api/v1/drills/{plan_id}/record", json={"status": "held", "headcount": 30,
-                                                                    "findings": ["通讯不畅"]})
+    recorded = admin.post(f"/api/v1/drills/{plan_id}/record", json={"status": "held", "headcount": 30, "findings": ["通讯不畅"]})
     assert recorded.status_code == 200, recorded.json
     assert recorded.json["status"] == "held" and recorded.json["findings"] == ["通讯不畅"]
     run = api("regulator").get(f"/api/v1/drills/{plan_id}/runs/{recorded.json['id']}")
@@ -133,10 +146,25 @@ def test_drill_api_plan_start_record(app, api, session):
     assert admin.get("/api/v1/openapi.json").json["paths"]["/api/v1/drills/{plan_id}/start"]["post"]
 
 
-def test_statistics_api_keeps_drills_apart(api):
+def test_statistics_api_keeps_drills_apart(api, session):
     d = api("dispatcher")
     res = d.get("/api/v1/statistics")
     assert res.status_code == 200 and set(res.json) == {"real", "drills"}
-    assert res.json["real"]["incidents"] == 0 and res.json["drills"]["incidents"] >= 0
+    empty = {"incidents": 0, "assignments": 0, "mean_ack_s": None, "mean_on_scene_s": None}
+    assert res.json == {"real": empty, "drills": empty}  # the seed holds no incidents
+    # one drill started in drill mode (its one team paged) and one real incident with nobody sent yet
+    admin = api("enterprise-a")
+    plan = admin.post("/api/v1/drills", json=plan_data(session, starts_at=(T0 + timedelta(days=400)).isoformat()))
+    assert plan.status_code == 201, plan.json
+    started = admin.post(f"/api/v1/drills/{plan.json['id']}/start", json={})
+    assert started.status_code == 201, started.json
+    real = d.post("/api/v1/incidents", json={"type": "chem_tank_fire", "level": "general", "lat": 38.47, "lon": 106.27})
+    assert real.status_code == 201, real.json
+    res = d.get("/api/v1/statistics").json
+    assert res["real"] == empty | {"incidents": 1}
+    assert res["drills"] == empty | {"incidents": 1, "assignments": len(plan.json["team_ids"])} and plan.json["team_ids"]
+    # `since` filters both the same way
+    later = d.get("/api/v1/statistics", query_string={"since": "2999-01-01T00:00:00+08:00"}).json
+    assert later == {"real": empty, "drills": empty}
     assert d.get("/api/v1/statistics?since=yesterday").status_code == 422
     assert api("enterprise-a").get("/api/v1/statistics").status_code == 403

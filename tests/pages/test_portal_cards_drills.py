@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from rescue.clock import CHINA
 from rescue.db import utcnow
-from rescue.drills import drills
 from rescue.models import ContactPerson, DrillPlan, Enterprise, Incident, ResponseCard, Team
 from tests.pages.test_pages import XSS, csrf_of, sign_in
 
@@ -15,27 +15,53 @@ ENTERPRISE_A = "中国石油宁夏石化公司"
 
 def _ids(session):
     ent = session.scalars(select(Enterprise).where(Enterprise.name == ENTERPRISE_A)).one()
-    contact = next(c for c in session.scalars(select(ContactPerson).order_by(ContactPerson.id))
-                   if c.enterprise_id == ent.id or (c.team and c.team.enterprise_id == ent.id))
+    contact = next(
+        c
+        for c in session.scalars(select(ContactPerson).order_by(ContactPerson.id))
+        if c.enterprise_id == ent.id or (c.team and c.team.enterprise_id == ent.id)
+    )
     team = session.scalars(select(Team).where(Team.enterprise_id == ent.id).order_by(Team.id)).first()
     return ent, contact, team
 
 
 def _card_form(token, contact_id, **overrides):
-    form = {"csrf_token": token, "number": "PG-001", "post": "装置操作工", "area": "常减压装置",
-            "incident_types": "chem_tank_fire", "steps": "发现泄漏，报告班长\n关闭进料阀\n佩戴空气呼吸器\n上风向撤离",
-            "risks": "火灾爆炸", "prohibitions": "严禁无防护进入", "review_date": "2027-06-30",
-            "reporting-0-label": "班长", "reporting-0-contact_id": str(contact_id), "reporting-0-phone": "",
-            "reporting-1-label": "火警", "reporting-1-contact_id": "", "reporting-1-phone": "119",
-            "reporting-2-label": "", "reporting-2-contact_id": "", "reporting-2-phone": "",
-            "ppe-0-item": "空气呼吸器", "ppe-0-equipment_id": "", "ppe-0-depot_id": "", "ppe-0-location": "中控室",
-            "ppe-1-item": "", "ppe-1-equipment_id": "", "ppe-1-depot_id": "", "ppe-1-location": "",
-            "evacuation_route": "东侧通道", "assembly_point": "中控楼前", "owner_contact_id": "", "short": ""}
+    form = {
+        "csrf_token": token,
+        "number": "PG-001",
+        "post": "装置操作工",
+        "area": "常减压装置",
+        "incident_types": "chem_tank_fire",
+        "steps": "发现泄漏，报告班长\n关闭进料阀\n佩戴空气呼吸器\n上风向撤离",
+        "risks": "火灾爆炸",
+        "prohibitions": "严禁无防护进入",
+        "review_date": "2027-06-30",
+        "reporting-0-label": "班长",
+        "reporting-0-contact_id": str(contact_id),
+        "reporting-0-phone": "",
+        "reporting-1-label": "火警",
+        "reporting-1-contact_id": "",
+        "reporting-1-phone": "119",
+        "reporting-2-label": "",
+        "reporting-2-contact_id": "",
+        "reporting-2-phone": "",
+        "ppe-0-item": "空气呼吸器",
+        "ppe-0-equipment_id": "",
+        "ppe-0-depot_id": "",
+        "ppe-0-location": "中控室",
+        "ppe-1-item": "",
+        "ppe-1-equipment_id": "",
+        "ppe-1-depot_id": "",
+        "ppe-1-location": "",
+        "evacuation_route": "东侧通道",
+        "assembly_point": "中控楼前",
+        "owner_contact_id": "",
+        "short": "",
+    }
     return form | overrides
 
 
 def test_card_form_creates_versions_and_tracks_printing(client, session):
-    ent, contact, _ = _ids(session)
+    _, contact, _ = _ids(session)
     sign_in(client, "enterprise-a")
     listing = client.get("/portal/cards")
     assert listing.status_code == 200 and "NXSH-CZK-001" in listing.text
@@ -44,8 +70,7 @@ def test_card_form_creates_versions_and_tracks_printing(client, session):
     token = csrf_of(form.text)
     assert client.post("/portal/cards/new", data=_card_form("", contact.id)).status_code == 400  # no CSRF token
 
-    bad = client.post("/portal/cards/new", data=_card_form(token, contact.id, post="", steps="",
-                                                           **{"reporting-1-phone": "abc"}))
+    bad = client.post("/portal/cards/new", data=_card_form(token, contact.id, post="", steps="", **{"reporting-1-phone": "abc"}))
     assert bad.status_code == 422
     assert "提交的数据有误" in bad.text or "error" in bad.text
     assert 'data-field="post"' in bad.text and "至少 1 个字符" in bad.text  # the API's wording next to the input
@@ -78,7 +103,7 @@ def test_card_form_creates_versions_and_tracks_printing(client, session):
 
 
 def test_card_links_are_checked_against_the_enterprise(client, session):
-    ent, contact, _ = _ids(session)
+    ent, _, _ = _ids(session)
     other = next(c for c in session.scalars(select(ContactPerson)) if c.enterprise_id not in (None, ent.id))
     sign_in(client, "enterprise-a")
     token = csrf_of(client.get("/portal/cards/new").text)
@@ -88,12 +113,29 @@ def test_card_links_are_checked_against_the_enterprise(client, session):
 
 
 def _drill_form(token, team_id, **overrides):
-    start = (utcnow() + timedelta(days=10)).astimezone(drills.CHINA)
-    form = {"csrf_token": token, "name": "罐区火灾演练", "content": "single", "form": "live", "purpose": "inspection",
-            "plan_level": "onsite_plan", "incident_type": "chem_tank_fire", "place": "罐区", "muster_point": "东门",
-            "lat": "", "lon": "", "scenario": "储罐泄漏着火", "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
-            "duration_min": "90", "repeat": "months", "repeat_interval": "6", "repeat_count": "", "repeat_until": "",
-            "reminder_offsets_min": ["10080", "1440"], "team_ids": [str(team_id)]}
+    start = (utcnow() + timedelta(days=10)).astimezone(CHINA)
+    form = {
+        "csrf_token": token,
+        "name": "罐区火灾演练",
+        "content": "single",
+        "form": "live",
+        "purpose": "inspection",
+        "plan_level": "onsite_plan",
+        "incident_type": "chem_tank_fire",
+        "place": "罐区",
+        "muster_point": "东门",
+        "lat": "",
+        "lon": "",
+        "scenario": "储罐泄漏着火",
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "duration_min": "90",
+        "repeat": "months",
+        "repeat_interval": "6",
+        "repeat_count": "",
+        "repeat_until": "",
+        "reminder_offsets_min": ["10080", "1440"],
+        "team_ids": [str(team_id)],
+    }
     return form | overrides
 
 
@@ -102,8 +144,7 @@ def test_drill_plan_form_start_and_record(client, session):
     sign_in(client, "enterprise-a")
     assert client.get("/portal/drills").status_code == 200
     token = csrf_of(client.get("/portal/drills/new").text)
-    bad = client.post("/portal/drills/new", data=_drill_form(token, team.id, name="x", starts_at="",
-                                                             reminder_offsets_min=["5"]))
+    bad = client.post("/portal/drills/new", data=_drill_form(token, team.id, name="x", starts_at="", reminder_offsets_min=["5"]))
     assert bad.status_code == 422
     assert "至少 2 个字符" in bad.text and "必填" in bad.text
 
@@ -122,7 +163,10 @@ def test_drill_plan_form_start_and_record(client, session):
     started = client.post(f"/portal/drills/{plan_id}/start", data={"csrf_token": token})
     assert started.status_code == 302 and "/runs/" in started.location
     run_page = client.get(started.location)
-    assert 'id="drill-banner"' in run_page.text and 'id="drill-banner" class="drill-banner" role="status" hidden' not in run_page.text
+    assert (
+        'id="drill-banner"' in run_page.text
+        and 'id="drill-banner" class="drill-banner" role="status" hidden' not in run_page.text
+    )
     assert team.name in run_page.text and "【演练】" in run_page.text
     session.rollback()
     plan = session.get(DrillPlan, plan_id)
@@ -130,14 +174,32 @@ def test_drill_plan_form_start_and_record(client, session):
     assert session.get(Incident, run.incident_id).drill
 
     run_id = run.id
-    now = utcnow().astimezone(drills.CHINA)
-    form = {"csrf_token": token, "status": "held", "cancel_reason": "", "actual_start": (now - timedelta(minutes=40)).strftime("%Y-%m-%dT%H:%M"),
-            "actual_end": now.strftime("%Y-%m-%dT%H:%M"), "headcount": "25", "rating": "good", "team_ids": str(team.id),
-            f"acknowledged-{team.id}": "", f"mustered-{team.id}": now.strftime("%Y-%m-%dT%H:%M"), f"present-{team.id}": "12",
-            "evaluation": "响应及时", "findings": "警戒范围偏小\n通讯不畅",
-            "rect-0-id": "", "rect-0-description": "扩大警戒范围", "rect-0-owner": "安全科", "rect-0-due_date": "2026-12-31",
-            "rect-0-status": "open", "rect-1-id": "", "rect-1-description": "", "rect-1-owner": "", "rect-1-due_date": "",
-            "rect-1-status": "open"}
+    now = utcnow().astimezone(CHINA)
+    form = {
+        "csrf_token": token,
+        "status": "held",
+        "cancel_reason": "",
+        "actual_start": (now - timedelta(minutes=40)).strftime("%Y-%m-%dT%H:%M"),
+        "actual_end": now.strftime("%Y-%m-%dT%H:%M"),
+        "headcount": "25",
+        "rating": "good",
+        "team_ids": str(team.id),
+        f"acknowledged-{team.id}": "",
+        f"mustered-{team.id}": now.strftime("%Y-%m-%dT%H:%M"),
+        f"present-{team.id}": "12",
+        "evaluation": "响应及时",
+        "findings": "警戒范围偏小\n通讯不畅",
+        "rect-0-id": "",
+        "rect-0-description": "扩大警戒范围",
+        "rect-0-owner": "安全科",
+        "rect-0-due_date": "2026-12-31",
+        "rect-0-status": "open",
+        "rect-1-id": "",
+        "rect-1-description": "",
+        "rect-1-owner": "",
+        "rect-1-due_date": "",
+        "rect-1-status": "open",
+    }
     bad = client.post(f"/portal/drills/{plan_id}/runs/{run_id}/record", data=form | {"rect-0-due_date": "", "headcount": "-1"})
     assert bad.status_code == 422 and "不能小于 0" in bad.text
     done = client.post(f"/portal/drills/{plan_id}/runs/{run_id}/record", data=form)

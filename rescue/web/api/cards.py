@@ -4,39 +4,33 @@ the QR code opens, and an HTML print view."""
 from flask import Response, current_app, render_template, request
 
 from rescue.cards import cards, pdf
+from rescue.cards.schemas import CardIn, CardOut, CardPatch, CardVersionOut
+from rescue.clock import CHINA
 from rescue.db import utcnow
 from rescue.errors import NotFoundError, ValidationError
-from rescue.models import CardPrint, Role
+from rescue.models import ResponseCard, ResponseCardVersion, Role
 from rescue.web.api import bp, json_body, page
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
 from rescue.web.extensions import get_session
 
 _WRITERS = (Role.command_center, Role.enterprise_admin)
-_CARD_OUT = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "number": {"type": "string"}, "version": {"type": "integer"},
-    "current_version": {"type": "integer"}, "enterprise_id": {"type": "integer"}, "post": {"type": "string"},
-    "steps": {"type": "array", "items": {"type": "string"}}, "reporting": {"type": "array", "items": {"type": "object"}},
-    "ppe": {"type": "array", "items": {"type": "object"}}, "short": {"type": "string"},
-    "printed": {"type": "boolean"}, "changed_since_printed": {"type": "boolean"},
-    "changes": {"type": "array", "items": {"type": "string"}}, "live_url": {"type": "string"}}}
-_VERSION_OUT = {"type": "object", "properties": {
-    "version": {"type": "integer"}, "created_at": {"type": "string"}, "current": {"type": "boolean"},
-    "prints": {"type": "array", "items": {"type": "object"}}}}
-_PDF = {"version": {"type": "integer", "description": "默认为当前版本"},
-        "size": {"type": "string", "enum": ["A6", "A5"], "description": "默认 A6"},
-        "preview": {"type": "boolean", "description": "true: 只预览, 不记为已打印"}}
+_PDF = {
+    "version": {"type": "integer", "description": "默认为当前版本"},
+    "size": {"type": "string", "enum": ["A6", "A5"], "description": "默认 A6"},
+    "preview": {"type": "boolean", "description": "true: 只预览, 不记为已打印"},
+}
 
 
 def _live_url(card_id: int) -> str:
     return cards.live_url(current_app.config["PUBLIC_URL"], current_app.config["SECRET_KEY"], card_id)
 
 
-def _out(session, card, version=None) -> dict:
-    return cards.serialize(session, card, version=version) | {"live_url": _live_url(card.id)}
+def _out(card: ResponseCard, version: ResponseCardVersion | None = None) -> dict:
+    return cards.serialize(get_session(), card, version=version, live_url=_live_url(card.id))
 
 
-def _version_arg(card):
+def _version_arg(card: ResponseCard) -> ResponseCardVersion | None:
     raw = request.args.get("version")
     if raw is None:
         return None
@@ -47,16 +41,24 @@ def _version_arg(card):
 
 @bp.get("/cards")
 @roles_required()
-@documented("处置卡列表", response=_CARD_OUT, listing=True,
-            query={"enterprise_id": {"type": "integer"}, "q": {"type": "string"},
-                   "changed": {"type": "boolean", "description": "true: 打印后联系人/装备有变更的"},
-                   "limit": {"type": "integer"}, "offset": {"type": "integer"}})
-def list_cards():
-    errors = {}
+@documented(
+    "处置卡列表",
+    response=CardOut,
+    listing=True,
+    query={
+        "enterprise_id": {"type": "integer"},
+        "q": {"type": "string"},
+        "changed": {"type": "boolean", "description": "true: 打印后联系人/装备有变更的"},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+    },
+)
+def list_cards() -> dict:
+    errors: dict[str, str] = {}
     args = request.args
     for name in set(args) - {"enterprise_id", "q", "changed", "limit", "offset"}:
         errors[name] = "未知的查询参数"
-    values = {}
+    values: dict[str, int | None] = {}
     for name, default in (("enterprise_id", None), ("limit", 50), ("offset", 0)):
         raw = args.get(name)
         if raw is None:
@@ -72,57 +74,67 @@ def list_cards():
     limit = min(max(values["limit"], 1), 500)
     session = get_session()
     changed = None if args.get("changed") is None else args["changed"] == "true"
-    rows, total = cards.list_cards(session, current_user(), enterprise_id=values["enterprise_id"], q=args.get("q"),
-                                   changed=changed, limit=limit, offset=values["offset"])
-    return page([_out(session, c) for c in rows], total, limit, values["offset"])
+    rows, total = cards.list_cards(
+        session,
+        current_user(),
+        enterprise_id=values["enterprise_id"],
+        q=args.get("q"),
+        changed=changed,
+        limit=limit,
+        offset=values["offset"],
+    )
+    return page([_out(c) for c in rows], total, limit, values["offset"])
 
 
 @bp.post("/cards")
 @roles_required(*_WRITERS)
-@documented("编制处置卡 (第1版)", body=cards.CardIn, response=_CARD_OUT, status=201)
-def create_card():
+@documented("编制处置卡 (第1版)", body=CardIn, response=CardOut, status=201)
+def create_card() -> tuple[dict, int]:
     session = get_session()
     card = cards.create_card(session, json_body(), actor=current_user(), now=utcnow())
     session.commit()
-    return _out(session, card), 201
+    return _out(card), 201
 
 
 @bp.get("/cards/<int:card_id>")
 @roles_required()
-@documented("处置卡 (联系人电话、装备与储备库实时读取); ?version=n 查看旧版本", response=_CARD_OUT,
-            query={"version": {"type": "integer"}})
-def get_card(card_id):
+@documented(
+    "处置卡 (联系人电话、装备与储备库实时读取); ?version=n 查看旧版本", response=CardOut, query={"version": {"type": "integer"}}
+)
+def get_card(card_id: int) -> dict:
     session = get_session()
     card = cards.get_card(session, card_id, current_user())
-    return _out(session, card, _version_arg(card))
+    return _out(card, _version_arg(card))
 
 
 @bp.patch("/cards/<int:card_id>")
 @roles_required(*_WRITERS)
-@documented("修改处置卡 (生成新版本; 已打印的版本仍可查看)", body=cards.CardPatch, response=_CARD_OUT)
-def update_card(card_id):
+@documented("修改处置卡 (生成新版本; 已打印的版本仍可查看)", body=CardPatch, response=CardOut)
+def update_card(card_id: int) -> dict:
     session = get_session()
-    card = cards.update_card(session, cards.get_card(session, card_id, current_user()), json_body(), actor=current_user(),
-                             now=utcnow())
+    card = cards.update_card(
+        session, cards.get_card(session, card_id, current_user()), json_body(), actor=current_user(), now=utcnow()
+    )
     session.commit()
-    return _out(session, card)
+    return _out(card)
 
 
 @bp.delete("/cards/<int:card_id>")
 @roles_required(*_WRITERS)
-@documented("停用处置卡 (版本与打印记录保留)", response=_CARD_OUT)
-def delete_card(card_id):
+@documented("停用处置卡 (版本与打印记录保留)", response=CardOut)
+def delete_card(card_id: int) -> dict:
     session = get_session()
-    card = cards.update_card(session, cards.get_card(session, card_id, current_user()), {"active": False},
-                             actor=current_user(), now=utcnow())
+    card = cards.update_card(
+        session, cards.get_card(session, card_id, current_user()), {"active": False}, actor=current_user(), now=utcnow()
+    )
     session.commit()
-    return _out(session, card)
+    return _out(card)
 
 
 @bp.get("/cards/<int:card_id>/versions")
 @roles_required()
-@documented("处置卡的全部版本与打印记录", response=_VERSION_OUT, listing=True)
-def list_card_versions(card_id):
+@documented("处置卡的全部版本与打印记录", response=CardVersionOut, listing=True)
+def list_card_versions(card_id: int) -> dict:
     session = get_session()
     items = cards.serialize_versions(session, cards.get_card(session, card_id, current_user()))
     return page(items, len(items), len(items), 0)
@@ -130,17 +142,17 @@ def list_card_versions(card_id):
 
 @bp.get("/cards/<int:card_id>/versions/<int:version>")
 @roles_required()
-@documented("处置卡的某一版本", response=_CARD_OUT)
-def get_card_version(card_id, version):
+@documented("处置卡的某一版本", response=CardOut)
+def get_card_version(card_id: int, version: int) -> dict:
     session = get_session()
     card = cards.get_card(session, card_id, current_user())
-    return _out(session, card, cards.version_of(card, version))
+    return _out(card, cards.version_of(card, version))
 
 
 @bp.get("/cards/<int:card_id>.pdf")
 @roles_required()
 @documented("可打印的处置卡 (单页 A6/A5 PDF, 含打开实时版本的二维码); 打印即记录", query=_PDF)
-def get_card_pdf(card_id):
+def get_card_pdf(card_id: int) -> Response:
     session = get_session()
     card = cards.get_card(session, card_id, current_user())
     version = _version_arg(card) or cards.current(card)
@@ -159,13 +171,11 @@ def get_card_pdf(card_id):
 @bp.get("/cards/<int:card_id>/prints/<int:print_id>.pdf")
 @roles_required()
 @documented("按当时打印的内容重新生成某次打印的 PDF (联系人电话等为打印时的)")
-def get_card_print_pdf(card_id, print_id):
+def get_card_print_pdf(card_id: int, print_id: int) -> Response:
     session = get_session()
     card = cards.get_card(session, card_id, current_user())
-    printed = session.get(CardPrint, print_id)
-    if printed is None or printed.card_id != card.id:
-        raise NotFoundError("打印记录不存在")
-    note = f"打印于 {printed.printed_dt.astimezone(cards.CHINA):%Y-%m-%d %H:%M}"
+    printed = cards.get_print(session, card, print_id)
+    note = f"打印于 {printed.printed_dt.astimezone(CHINA):%Y-%m-%d %H:%M}"
     data = pdf.render(printed.snapshot, _live_url(card.id), page_size=printed.page_size, printed_note=note)
     return Response(data, mimetype="application/pdf")
 
@@ -173,19 +183,25 @@ def get_card_print_pdf(card_id, print_id):
 @bp.get("/cards/<int:card_id>/print")
 @roles_required()
 @documented("处置卡的 HTML 打印视图 (A6)")
-def show_card_print(card_id):
+def show_card_print(card_id: int) -> str:
     session = get_session()
     card = cards.get_card(session, card_id, current_user())
-    return render_template("cards/card.html", card=cards.resolve(session, card, _version_arg(card)),
-                           live_url=_live_url(card.id), status=cards.print_status(session, card), printable=True)
+    return render_template(
+        "cards/card.html",
+        card=cards.resolve(session, card, _version_arg(card)),
+        live_url=_live_url(card.id),
+        status=cards.print_status(session, card),
+        printable=True,
+    )
 
 
 @bp.get("/cards/<int:card_id>/live")
 @documented("二维码打开的实时处置卡 (凭卡上链接的 k 参数访问, 无需登录)", query={"k": {"type": "string"}})
-def show_live_card(card_id):
+def show_live_card(card_id: int) -> str:
     session = get_session()
     card = cards.get_card(session, card_id)
     if not card.active or not cards.check_link_key(current_app.config["SECRET_KEY"], card_id, request.args.get("k")):
         raise NotFoundError("处置卡不存在")
-    return render_template("cards/card.html", card=cards.resolve(session, card), live_url=_live_url(card.id),
-                           status=None, printable=False)
+    return render_template(
+        "cards/card.html", card=cards.resolve(session, card), live_url=_live_url(card.id), status=None, printable=False
+    )

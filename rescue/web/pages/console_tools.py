@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from rescue.db import utcnow
 from rescue.dispatch import escalation, replies
-from rescue.drills.drills import CHINA
+from rescue.clock import CHINA
 from rescue.errors import RescueError
 from rescue.models import Assignment, DrillRun, InboundMessage, Incident, Role
 from rescue.models.drills import RUN_STATUS_NAMES, DrillRunStatus

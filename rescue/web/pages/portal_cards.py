@@ -1,12 +1,13 @@
 """Enterprise portal: response cards — list, form (each save a new version), versions, prints and the PDF."""
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 
 from rescue.cards import cards
 from rescue.db import utcnow
 from rescue.errors import RescueError, ValidationError
-from rescue.models import Enterprise, Role
+from rescue.models import ResponseCard, Role
 from rescue.web.auth import current_user
 from rescue.web.extensions import get_session
 from rescue.web.pages.common import page_roles
@@ -14,20 +15,36 @@ from rescue.web.pages.portal import EDITORS, bp
 
 REPORTING_ROWS, PPE_ROWS = 4, 3  # blank rows offered beyond the card's own
 CONTENT_LINES = ("steps", "risks", "prohibitions")  # lists typed one item a line
-PLACED = {"number", "post", "area", "when_to_act", "incident_types", "risks", "steps", "prohibitions", "reporting", "ppe",
-          "evacuation_route", "assembly_point", "review_date", "owner_contact_id", "short", "enterprise_id"}
+PLACED = {
+    "number",
+    "post",
+    "area",
+    "when_to_act",
+    "incident_types",
+    "risks",
+    "steps",
+    "prohibitions",
+    "reporting",
+    "ppe",
+    "evacuation_route",
+    "assembly_point",
+    "review_date",
+    "owner_contact_id",
+    "short",
+    "enterprise_id",
+}
 
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _int_or_none(raw: str | None):
+def _int_or_none(raw: str | None) -> int | str | None:
     raw = (raw or "").strip()
     return int(raw) if raw.isdigit() else (raw or None)  # a non-number goes through for the schema to report
 
 
-def _rows(form, prefix: str, keys: tuple[str, ...]) -> list[tuple[int, dict]]:
+def _rows(form: MultiDict, prefix: str, keys: tuple[str, ...]) -> list[tuple[int, dict]]:
     """(form row, values) of the filled rows of a repeated group such as reporting-0-label."""
     out, i = [], 0
     while f"{prefix}-{i}-{keys[0]}" in form:
@@ -38,7 +55,7 @@ def _rows(form, prefix: str, keys: tuple[str, ...]) -> list[tuple[int, dict]]:
     return out
 
 
-def _submitted(form, *, creating: bool) -> tuple[dict, dict[str, dict[int, int]]]:
+def _submitted(form: MultiDict, *, creating: bool) -> tuple[dict, dict[str, dict[int, int]]]:
     """The form as the API's card body, and which form row each reporting/PPE entry came from."""
     data = {name: _lines(form.get(name, "")) for name in CONTENT_LINES}
     for name in ("post", "area", "when_to_act", "evacuation_route", "assembly_point"):
@@ -56,8 +73,14 @@ def _submitted(form, *, creating: bool) -> tuple[dict, dict[str, dict[int, int]]
     data["ppe"] = []
     for row, v in _rows(form, "ppe", ("item", "equipment_id", "depot_id", "location")):
         rows["ppe"][len(data["ppe"])] = row
-        data["ppe"].append({"item": v["item"], "equipment_id": _int_or_none(v["equipment_id"]),
-                            "depot_id": _int_or_none(v["depot_id"]), "location": v["location"]})
+        data["ppe"].append(
+            {
+                "item": v["item"],
+                "equipment_id": _int_or_none(v["equipment_id"]),
+                "depot_id": _int_or_none(v["depot_id"]),
+                "location": v["location"],
+            }
+        )
     if creating:
         data["number"] = form.get("number", "").strip()
         data["enterprise_id"] = _int_or_none(form.get("enterprise_id"))
@@ -95,24 +118,32 @@ def _values_from(data: dict) -> dict:
     return values
 
 
-def _form_page(card, values: dict, errors: dict, *, message=None, status=200):
+def _form_page(
+    card: ResponseCard | None, values: dict, errors: dict, *, message: str | None = None, status: int = 200
+) -> tuple[str, int]:
     session = get_session()
     user = current_user()
     enterprise_id = card.enterprise_id if card else (user.enterprise_id or _int_or_none(request.values.get("enterprise_id")))
-    enterprises = [] if user.role == Role.enterprise_admin else session.execute(
-        select(Enterprise.id, Enterprise.name).order_by(Enterprise.name)).all()
+    enterprises = [] if user.role == Role.enterprise_admin else cards.enterprise_choices(session)
     options = cards.link_options(session, enterprise_id) if isinstance(enterprise_id, int) else cards.link_options(session, -1)
     return render_template(
-        "pages/card_form.html", card=card, values=values, errors=errors, message=message, options=options,
-        enterprises=enterprises, enterprise_id=enterprise_id,
+        "pages/card_form.html",
+        card=card,
+        values=values,
+        errors=errors,
+        message=message,
+        options=options,
+        enterprises=enterprises,
+        enterprise_id=enterprise_id,
         unplaced=[k for k in errors if k not in PLACED and not k.startswith(("reporting-", "ppe-"))],
-        reporting_rows=len(values.get("reporting") or []) + REPORTING_ROWS, ppe_rows=len(values.get("ppe") or []) + PPE_ROWS,
+        reporting_rows=len(values.get("reporting") or []) + REPORTING_ROWS,
+        ppe_rows=len(values.get("ppe") or []) + PPE_ROWS,
     ), status
 
 
 @bp.get("/cards")
 @page_roles(*EDITORS)
-def list_cards():
+def list_cards() -> str:
     session = get_session()
     q = request.args.get("q", "").strip()[:100] or None
     rows, total = cards.list_cards(session, current_user(), q=q, limit=500)
@@ -122,13 +153,13 @@ def list_cards():
 
 @bp.get("/cards/new")
 @page_roles(*EDITORS)
-def new_card():
+def new_card() -> tuple[str, int]:
     return _form_page(None, _form_values(None), {})
 
 
 @bp.post("/cards/new")
 @page_roles(*EDITORS)
-def create_card():
+def create_card() -> Response | tuple[str, int]:
     session = get_session()
     data, rows = _submitted(request.form, creating=True)
     if current_user().role == Role.enterprise_admin:
@@ -145,21 +176,25 @@ def create_card():
 
 @bp.get("/cards/<int:card_id>")
 @page_roles(*EDITORS)
-def show_card(card_id):
+def show_card(card_id: int) -> str:
     session = get_session()
     card = cards.get_card(session, card_id, current_user())
     raw = request.args.get("version", "")
     version = cards.version_of(card, int(raw)) if raw.isdigit() else None
     resolved = cards.resolve(session, card, version)
     return render_template(
-        "pages/card_show.html", card=card, resolved=resolved, status=cards.print_status(session, card),
+        "pages/card_show.html",
+        card=card,
+        resolved=resolved,
+        status=cards.print_status(session, card),
         versions=cards.serialize_versions(session, card),
-        live_url=cards.live_url(current_app.config["PUBLIC_URL"], current_app.config["SECRET_KEY"], card.id))
+        live_url=cards.live_url(current_app.config["PUBLIC_URL"], current_app.config["SECRET_KEY"], card.id),
+    )
 
 
 @bp.get("/cards/<int:card_id>/edit")
 @page_roles(*EDITORS)
-def edit_card(card_id):
+def edit_card(card_id: int) -> tuple[str, int]:
     session = get_session()
     card = cards.get_card(session, card_id, current_user())
     return _form_page(card, _form_values(cards.resolve(session, card)), {})
@@ -167,7 +202,7 @@ def edit_card(card_id):
 
 @bp.post("/cards/<int:card_id>/edit")
 @page_roles(*EDITORS)
-def update_card(card_id):
+def update_card(card_id: int) -> Response | tuple[str, int]:
     session = get_session()
     card = cards.get_card(session, card_id, current_user())
     before = card.current_version

@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, render_template, request
 
 from rescue.db import utcnow
+from rescue.drills import compliance
 from rescue.models import Role
 from rescue.registry import audit, registry
 from rescue.registry.kinds import KINDS
@@ -18,50 +19,71 @@ ACTION_NAMES = {"create": "新增", "update": "修改", "delete": "删除", "imp
 
 @bp.get("/compliance")
 @page_roles(*READERS)
-def show_compliance():
-    try:
-        from rescue.drills import compliance
-    except ImportError:  # the drills service is optional in a partial deployment
-        return render_template("pages/compliance.html", report=None)
+def show_compliance() -> str:
     report = compliance.report(get_session(), now=utcnow(), actor=current_user())
     summary = report["summary"]
-    charts = {title: sorted(((name, c["overdue"]) for name, c in summary[key].items()), key=lambda kv: (-kv[1], kv[0]))
-              for title, key in (("按市", "by_city"), ("按行业", "by_industry"))}
+    charts = {
+        title: sorted(((name, c["overdue"]) for name, c in summary[key].items()), key=lambda kv: (-kv[1], kv[0]))
+        for title, key in (("按市", "by_city"), ("按行业", "by_industry"))
+    }
     biggest = max((n for rows in charts.values() for _, n in rows), default=0) or 1
     return render_template("pages/compliance.html", report=report, charts=charts, biggest=biggest)
 
 
 @bp.get("/stale")
 @page_roles(*READERS)
-def list_stale_records():
+def list_stale_records() -> str:
     try:
         days = min(max(int(request.args.get("days", current_app.config["FRESHNESS_DAYS"])), 1), 3650)
     except ValueError:
         days = current_app.config["FRESHNESS_DAYS"]
     groups = registry.stale_records(get_session(), current_user(), days=days)
     labels = {k.name: k.label for k in KINDS.values()}
-    return render_template("pages/stale.html", groups=groups, days=days, labels=labels,
-                           total=sum(g["count"] for g in groups), biggest=max((g["count"] for g in groups), default=1))
+    return render_template(
+        "pages/stale.html",
+        groups=groups,
+        days=days,
+        labels=labels,
+        total=sum(g["count"] for g in groups),
+        biggest=max((g["count"] for g in groups), default=1),
+    )
 
 
 @bp.get("/coverage")
 @page_roles(*READERS)
-def show_coverage():
+def show_coverage() -> str:
     # GET /api/v1/coverage draws the reachable area for a capability and a target time
-    return render_template("pages/coverage.html", tile_url=current_app.config.get("MAP_TILE_URL", ""),
-                           tile_attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""))
+    return render_template(
+        "pages/coverage.html",
+        tile_url=current_app.config.get("MAP_TILE_URL", ""),
+        tile_attribution=current_app.config.get("MAP_TILE_ATTRIBUTION", ""),
+    )
 
 
 @bp.get("/audit")
 @page_roles(*READERS)
-def list_audit_entries():
+def list_audit_entries() -> str:
     kind = request.args.get("kind") or None
     username = (request.args.get("username") or "").strip()[:64] or None
     try:
         page_no = max(int(request.args.get("page", 1)), 1)
     except ValueError:
         page_no = 1
-    rows, total = audit.list_entries(get_session(), kind=kind if kind in KINDS else None, username=username,
-                                     limit=AUDIT_PAGE, offset=(page_no - 1) * AUDIT_PAGE)
-    return render_template("pages/audit.html", rows=rows, total=total, kinds=KINDS, kind=kind or "", username=username or "",
-                           page_no=page_no, pages=max((total + AUDIT_PAGE - 1) // AUDIT_PAGE, 1), actions=ACTION_NAMES)
+    rows, total = audit.list_entries(
+        get_session(),
+        kind=kind if kind in KINDS else None,
+        username=username,
+        limit=AUDIT_PAGE,
+        offset=(page_no - 1) * AUDIT_PAGE,
+    )
+    return render_template(
+        "pages/audit.html",
+        rows=rows,
+        total=total,
+        kinds=KINDS,
+        kind=kind or "",
+        username=username or "",
+        page_no=page_no,
+        pages=max((total + AUDIT_PAGE - 1) // AUDIT_PAGE, 1),
+        actions=ACTION_NAMES,
+    )
