@@ -99,10 +99,10 @@ def test_session_cookie_is_secure_when_the_public_url_is_https(make, public_url,
     assert "httponly" in flags
 
 
-def test_an_explicit_cookie_setting_wins(make):
-    app = make(PUBLIC_URL="https://rescue.example.cn", SESSION_COOKIE_SECURE=False, WTF_CSRF_ENABLED=False)
+def test_secure_cookie_can_be_asked_for_behind_a_plain_http_public_url(make):
+    app = make(PUBLIC_URL="http://127.0.0.1:5000", SESSION_COOKIE_SECURE="1", WTF_CSRF_ENABLED=False)
     res = app.test_client().post("/login", data={"username": "dispatcher", "password": "ningxia-demo"})
-    assert "secure" not in [f.strip().lower() for f in _session_cookie(res).split(";")]
+    assert "secure" in [f.strip().lower() for f in _session_cookie(res).split(";")]
 
 
 INLINE = [
@@ -129,3 +129,24 @@ def test_the_api_docs_page_has_no_inline_script(make):
     body = make().test_client().get("/api/v1/docs").get_data(as_text=True)
     assert "SwaggerUIBundle" not in body
     assert not INLINE[0][0].search(body), body
+
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "rescue" / "static" / "js"
+HTML_SINKS = re.compile(
+    r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|setAttribute\(\s*[\"']style|\beval\(|new Function\("
+)
+# Leaflet parses a string given as tooltip or popup content as HTML: content must be built by textTip (DOM text)
+LEAFLET_SINKS = re.compile(
+    r"\.(bindTooltip|bindPopup|setTooltipContent|setPopupContent|setContent)\(\s*(?!textTip\(|coverageTip\()"
+)
+
+
+def test_page_scripts_never_parse_data_as_html():
+    found = []
+    files = sorted(SCRIPTS.glob("*.js"))
+    assert len(files) >= 6
+    for path in files:
+        for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for pattern in (HTML_SINKS, LEAFLET_SINKS):
+                found += [f"{path.name}:{no}: {line.strip()}" for _ in pattern.finditer(line)]
+    assert not found, "\n".join(found)
