@@ -8,11 +8,12 @@ from rescue.web.extensions import get_db
 
 
 def init_app(app) -> None:
-    from rescue.web import errors, extensions
+    from rescue.web import errors, extensions, security
 
     extensions.init_app(app)
     from rescue.web.api import bp as api_bp
 
+    security.init_app(app)  # CSP and other headers on every response, Secure cookie behind https
     errors.init_app(app)
     app.register_blueprint(api_bp)
     from rescue.web import responder, webhooks

@@ -29,13 +29,15 @@ export const get = (path) => api("GET", path);
 export const post = (path, body) => api("POST", path, body ?? {});
 export const patch = (path, body) => api("PATCH", path, body);
 
-// build DOM from data without ever parsing it as HTML
+// build DOM from data without ever parsing it as HTML (the only way pages put data on screen)
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
     if (key === "class") node.className = value;
     else if (key === "dataset") Object.assign(node.dataset, value);
+    // through the CSSOM: a style attribute would be refused by the CSP (style-src 'self')
+    else if (key === "style") Object.assign(node.style, value);
     else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? "" : String(value));
   }

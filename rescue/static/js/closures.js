@@ -1,5 +1,5 @@
 // Road closures page: draw the closure on the map (a centre point and radius, or a polygon) into the form fields.
-import { createMap } from "./map.js";
+import { createMap, textTip } from "./map.js";
 
 const L = window.L;
 const $ = (id) => document.getElementById(id);
@@ -12,10 +12,9 @@ const draft = { color: "#1565c0", weight: 2, fillOpacity: 0.15, dashArray: "4 4"
 let vertices = [];
 
 for (const c of config.closures) {
-  const label = c.reason;  // a tooltip's string is set as text below, never as HTML
   const layer = c.polygon ? L.polygon(c.polygon[0].map(([lon, lat]) => [lat, lon]), style)
     : L.circle([c.lat, c.lon], { ...style, radius: c.radius_m || 200 });
-  layer.bindTooltip(() => document.createTextNode(label)).addTo(existing);
+  layer.bindTooltip(textTip(c.reason)).addTo(existing);
 }
 
 const shape = () => document.querySelector('input[name="shape"]:checked').value;

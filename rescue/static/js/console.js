@@ -1,6 +1,6 @@
 // Command-center console: place an incident, rank candidates with routes, dispatch, follow the live timeline.
 import { ApiError, clock, el, get, km, minutes, patch, post, showFieldErrors, clearFieldErrors } from "./api.js";
-import { createMap, routeLatLngs } from "./map.js";
+import { createMap, routeLatLngs, textTip } from "./map.js";
 
 const L = window.L;
 const config = JSON.parse(document.getElementById("console-config").textContent);
@@ -37,6 +37,7 @@ async function loadReference() {
 }
 
 const capName = (code) => state.capabilities.get(code) || code;
+const needName = (need) => need.name || capName(need.capability) || need.supply_code || "";
 
 // ---------------------------------------------------------------- incident list (polled)
 async function loadIncidents() {
@@ -68,7 +69,7 @@ function renderIncidents() {
   }));
   for (const inc of state.incidents) {
     L.circleMarker([inc.lat, inc.lon], { radius: 9, color: "#b71c1c", weight: 2, fillColor: "#e53935", fillOpacity: 0.9 })
-      .bindTooltip(`${typeName(inc)} ${inc.number || ""}`).on("click", () => selectIncident(inc.id)).addTo(overlay.incidents);
+      .bindTooltip(textTip(`${typeName(inc)} ${inc.number || ""}`)).on("click", () => selectIncident(inc.id)).addTo(overlay.incidents);
   }
 }
 
@@ -222,11 +223,11 @@ function renderCandidates() {
       if (line.length) {
         L.polyline(line, { renderer: routeRenderer, className: `route route-${c.kind}`, color, weight: rank === 0 ? 5 : 3,
           opacity: rank === 0 ? 0.9 : 0.45, dashArray: rank === 0 ? null : "6 6" })
-          .bindTooltip(`${capName(need.capability)}: ${c.name} ${minutes(c.eta_s)}`).addTo(overlay.routes);
+          .bindTooltip(textTip(`${needName(need)}: ${c.name} ${minutes(c.eta_s)}`)).addTo(overlay.routes);
       }
       if (line.length && !Array.isArray(line[0][0])) {
         // the route starts where the resource is
-        L.circleMarker(line[0], { radius: 5, color, weight: 2, fillColor: "#fff", fillOpacity: 1 }).bindTooltip(c.name).addTo(overlay.routes);
+        L.circleMarker(line[0], { radius: 5, color, weight: 2, fillColor: "#fff", fillOpacity: 1 }).bindTooltip(textTip(c.name)).addTo(overlay.routes);
       }
       return el("tr", { class: "candidate", dataset: { kind: c.kind, id: c.id } },
         el("td", {}, box), el("td", { class: "num" }, rank + 1),
@@ -238,7 +239,7 @@ function renderCandidates() {
     });
     const supply = cands.reduce((sum, c) => sum + (c.amount ?? 1), 0);
     return el("div", { class: "need-block", dataset: { needId: need.need_id } },
-      el("h4", {}, el("span", { class: "swatch", style: `background:${color}` }), `${need.name || capName(need.capability)} × ${need.quantity ?? 1}`,
+      el("h4", {}, el("span", { class: "swatch", style: { background: color } }), `${needName(need)} × ${need.quantity ?? 1}`,
         need.covered_eta_s != null ? el("span", { class: "muted small" }, `满足约 ${minutes(need.covered_eta_s)}`) : null,
         !cands.length ? el("span", { class: "tag warn" }, "无可用资源") : supply < (need.quantity ?? 1) ? el("span", { class: "tag warn" }, "不足") : null),
       cands.length ? el("table", { class: "data compact" },
@@ -365,9 +366,9 @@ async function loadClosures() {
     for (const c of data.items || []) {
       const label = `道路封闭: ${c.reason || ""}`;
       if (c.polygon) {
-        L.polygon(c.polygon[0].map(([lon, lat]) => [lat, lon]), { color: "#c62828", weight: 2, fillOpacity: 0.2 }).bindTooltip(() => document.createTextNode(label)).addTo(overlay.closures);
+        L.polygon(c.polygon[0].map(([lon, lat]) => [lat, lon]), { color: "#c62828", weight: 2, fillOpacity: 0.2 }).bindTooltip(textTip(label)).addTo(overlay.closures);
       } else if (typeof c.lat === "number") {
-        L.circle([c.lat, c.lon], { radius: c.radius_m || 200, color: "#c62828", weight: 2, fillOpacity: 0.25 }).bindTooltip(() => document.createTextNode(label)).addTo(overlay.closures);
+        L.circle([c.lat, c.lon], { radius: c.radius_m || 200, color: "#c62828", weight: 2, fillOpacity: 0.25 }).bindTooltip(textTip(label)).addTo(overlay.closures);
       }
     }
   } catch { /* closures are optional on the map */ }
@@ -389,10 +390,15 @@ $("coverage-form").addEventListener("submit", async (e) => {
 });
 $("coverage-clear").addEventListener("click", () => { overlay.coverage.clearLayers(); $("coverage-summary").textContent = ""; });
 
+// a place's arrival time and the resource that would arrive first
+function coverageTip(p) {
+  return textTip(`${p.name} ${p.arrival_s != null ? minutes(p.arrival_s) : "不可达"}${p.source?.name ? ` · 最近: ${p.source.name}` : ""}`);
+}
+
 function drawCoverage(group, data, mins) {
   for (const p of data.items || []) {
     L.circleMarker([p.lat, p.lon], { radius: 6, color: p.met ? "#2e7d32" : "#c62828", fillColor: p.met ? "#66bb6a" : "#ef5350", fillOpacity: 0.85 })
-      .bindTooltip(`${p.name} ${p.arrival_s != null ? minutes(p.arrival_s) : "不可达"}`).addTo(group);
+      .bindTooltip(coverageTip(p)).addTo(group);
   }
   return `${data.met + data.missed} 个地点, ${data.missed} 个在 ${mins} 分钟内无法覆盖`;
 }

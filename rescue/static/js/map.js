@@ -1,7 +1,15 @@
 // The base map: our own road network and county seats (works offline); an optional tile layer from config.
-import { get } from "./api.js";
+import { el, get } from "./api.js";
 
 const L = window.L;
+
+// Tooltip content built as DOM text: Leaflet sets a string tooltip (and attribution) as HTML, so user text
+// such as a team's name must never reach bindTooltip/bindPopup as a string.
+export function textTip(...parts) {
+  return () => el("span", {}, ...parts);
+}
+
+const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
 export function createMap(element, { tileUrl = "", attribution = "", area = [34.8, 103.6, 39.9, 108.2] } = {}) {
   const map = L.map(element, { preferCanvas: true, zoomSnap: 0.5, attributionControl: true });
@@ -9,7 +17,7 @@ export function createMap(element, { tileUrl = "", attribution = "", area = [34.
   map.fitBounds([[35.2, 104.2], [39.4, 107.7]]);
   map.setMaxBounds([[area[0] - 1, area[1] - 1], [area[2] + 1, area[3] + 1]]);
   if (tileUrl) {
-    L.tileLayer(tileUrl, { attribution, maxZoom: 18 }).addTo(map);
+    L.tileLayer(tileUrl, { attribution: escapeHtml(attribution), maxZoom: 18 }).addTo(map);  // shown as text
   }
   map.attributionControl.addAttribution("道路 © OpenStreetMap contributors (ODbL)");
   const layers = { roads: L.layerGroup().addTo(map), places: L.layerGroup().addTo(map) };
@@ -45,7 +53,7 @@ async function loadPlaces(group) {
     if (typeof p.lat !== "number" || typeof p.lon !== "number") continue;
     const seat = (p.kind || p.type || "") !== "site";
     L.circleMarker([p.lat, p.lon], { radius: seat ? 4 : 3, color: "#37474f", weight: 1, fillColor: seat ? "#fff" : "#90a4ae", fillOpacity: 1, interactive: true })
-      .bindTooltip(String(p.name || ""), { direction: "top" })
+      .bindTooltip(textTip(p.name || ""), { direction: "top" })
       .addTo(group);
   }
 }

@@ -119,9 +119,9 @@ def get_openapi():
 
 
 DOCS_HTML = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>API 文档 - 宁夏应急资源协同服务</title>
-<link rel="stylesheet" href="docs/static/swagger-ui.css"></head><body><div id="ui"></div>
-<script src="docs/static/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "openapi.json", dom_id: "#ui", deepLinking: true});</script></body></html>"""
+<link rel="stylesheet" href="../../static/vendor/swagger-ui/swagger-ui.css"></head><body><div id="ui"></div>
+<script src="../../static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="../../static/js/api-docs.js"></script></body></html>"""
 
 
 @bp.get("/docs")
