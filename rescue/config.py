@@ -36,6 +36,9 @@ DEFAULTS = {
     "ALIYUN_VOICE_URL": None,
     "ALIYUN_VOICE_TEMPLATES": None,
     "ALIYUN_VOICE_SHOW_NUMBER": None,
+    # outside demo mode the console/fake backends (nothing reaches a phone) are refused unless this says the
+    # installation is a test one
+    "TEST_INSTALLATION": False,
     "VOICE_BACKEND": "none",  # none | console | twilio | aliyun; the embedded default uses console
     "RESPONDER_LINKS": False,  # off: Chinese carriers often block links
     "RESPONDER_TTL_S": 24 * 3600,
@@ -114,5 +117,10 @@ def validate_config(config) -> None:
             problems.append("短信后端 twilio 需要 RESCUE_TWILIO_ACCOUNT_SID 和 RESCUE_TWILIO_AUTH_TOKEN")
         if not (config["TWILIO_FROM"] or config["TWILIO_MESSAGING_SERVICE_SID"]):
             problems.append("短信后端 twilio 需要 RESCUE_TWILIO_FROM 或 RESCUE_TWILIO_MESSAGING_SERVICE_SID")
+    if not config["DEMO"] and not config["TEST_INSTALLATION"]:
+        for key in ("SMS_BACKEND", "VOICE_BACKEND"):
+            if config.get(key) in {"console", "fake"}:
+                problems.append(f"RESCUE_{key}={config[key]} 不会发送到任何手机: 生产环境请配置真实网关, "
+                                "测试环境请设置 RESCUE_TEST_INSTALLATION=1")
     if problems:
         raise ConfigError("配置错误: " + "; ".join(problems))

@@ -35,7 +35,7 @@ def test_environment_variables_are_read_and_bad_ones_named(tmp_path, monkeypatch
 def test_demo_accounts_refused_outside_demo_mode(templates, backend, tmp_path):
     url = templates.copy(backend, seeded=True)
     with pytest.raises(ConfigError, match="演示账号"):
-        make_app(url, tmp_path, DEMO=False, SECRET_KEY="a-real-secret")
+        make_app(url, tmp_path, DEMO=False, SECRET_KEY="a-real-secret", TEST_INSTALLATION=True)
 
 
 def test_public_url_follows_the_port_unless_set(tmp_path, monkeypatch):
@@ -81,3 +81,12 @@ def test_aliyun_settings_are_validated_at_start_up(tmp_path):
                    ALIYUN_SMS_TEMPLATES=",".join(f"{k}={v}" for k, v in codes.items()))
     assert app.extensions["sms_gateway"].name == "aliyun"
     assert app.extensions["voice_gateway"].name == "none"
+
+
+def test_console_backend_refused_outside_demo_mode_unless_a_test_installation(tmp_path):
+    with pytest.raises(ConfigError, match="RESCUE_SMS_BACKEND=console"):
+        make_app(f"sqlite:///{tmp_path}/a.sqlite", tmp_path, DEMO=False, SECRET_KEY="a-real-secret")
+    with pytest.raises(ConfigError, match="RESCUE_VOICE_BACKEND=console"):
+        make_app(f"sqlite:///{tmp_path}/b.sqlite", tmp_path, DEMO=False, SECRET_KEY="a-real-secret", VOICE_BACKEND="console")
+    app = make_app(f"sqlite:///{tmp_path}/c.sqlite", tmp_path, DEMO=False, SECRET_KEY="a-real-secret", TEST_INSTALLATION=True)
+    assert app.config["SMS_BACKEND"] == "console"
