@@ -58,8 +58,9 @@ def make_random_net():
     return random_net
 
 
-def nx_arrival(net, src, tgt, *, blocked=(), offroad_kmh=15.0):
-    """Reference arrival seconds (road + both off-road legs) by networkx on a graph with point nodes."""
+def nx_arrival(net, src, tgt, *, blocked=(), offroad_kmh=15.0, shortcut=True):
+    """Reference arrival seconds (road + both off-road legs, or the straight off-road leg when quicker)
+    by networkx on a graph with point nodes."""
     blocked = set(blocked)
     G = nx.DiGraph()
     w = net.travel_time_s
@@ -89,7 +90,13 @@ def nx_arrival(net, src, tgt, *, blocked=(), offroad_kmh=15.0):
         if ps is not None and pt >= ps:
             best = min(best, (pt - ps) * w[g])
     v = offroad_kmh / 3.6
-    return best + src.offroad_m / v + tgt.offroad_m / v
+    road = best + src.offroad_m / v + tgt.offroad_m / v
+    if not shortcut:
+        return road
+    lat1, lat2 = math.radians(src.point_lat), math.radians(tgt.point_lat)
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(math.radians(tgt.point_lon - src.point_lon) / 2) ** 2
+    crow = 2 * 6_371_008.8 * math.asin(math.sqrt(h))
+    return min(road, crow / v)
 
 
 @pytest.fixture
