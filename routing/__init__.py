@@ -20,6 +20,15 @@ Public API (units in names; "no route" is a value, never an exception):
 - Errors: ``RoutingError``, ``RoadDataError``, ``TooFarFromRoadError``.
 """
 
+from routing.closures import (
+    IMPASSABLE,
+    TRAFFIC_CONTROL,
+    ClosedRoads,
+    Closure,
+    close_circle,
+    close_polygon,
+    make_closure,
+)
 from routing.coverage import Cover, coverage, lost_cover
 from routing.errors import RoadDataError, RoutingError, TooFarFromRoadError
 from routing.gcj02 import gcj02_to_wgs84, wgs84_to_gcj02
@@ -27,12 +36,13 @@ from routing.io import import_file, load_cache, load_geojson, load_graphml, load
 from routing.network import RoadNetwork, haversine_m
 from routing.places import Gazetteer, Place
 from routing.plan import Assignment, Offer, Plan, plan
-from routing.ranking import Ranked, Route, arrival_times, blocked_mask, rank_sources, route
+from routing.ranking import Group, Ranked, Route, arrival_times, blocked_mask, rank_groups, rank_sources, route
 from routing.snap import DEFAULT_MAX_OFFROAD_M, DEFAULT_OFFROAD_KMH, Snap, edge_point, snap_point, snap_points
 from routing.speeds import DEFAULT_SPEED_KMH, edge_speed_kmh, parse_maxspeed, road_class
 
 __all__ = [
-    "DEFAULT_MAX_OFFROAD_M", "DEFAULT_OFFROAD_KMH", "DEFAULT_SPEED_KMH", "Assignment", "Cover",
+    "IMPASSABLE", "TRAFFIC_CONTROL", "ClosedRoads", "Closure", "Group", "close_circle", "close_polygon",
+    "make_closure", "rank_groups", "DEFAULT_MAX_OFFROAD_M", "DEFAULT_OFFROAD_KMH", "DEFAULT_SPEED_KMH", "Assignment", "Cover",
     "Gazetteer", "Offer", "Place", "Plan", "Ranked", "RoadDataError", "RoadNetwork", "Route",
     "RoutingError", "Snap", "TooFarFromRoadError", "arrival_times", "blocked_mask", "coverage",
     "edge_point", "edge_speed_kmh", "gcj02_to_wgs84", "haversine_m", "import_file", "load_cache",
