@@ -407,8 +407,10 @@ def rank_groups(
         p = _prefix_count(g, amount[o])
         if p == 0:
             continue
-        if p >= members.size and (len(specs) == 1 or members.size > 32):
-            full = True  # every member wanted: one unbounded search beats growing the radius
+        if 2 * p >= members.size and (len(specs) == 1 or members.size > 8):
+            # most members wanted (a sparse class): the radius must reach nearly all of them, so
+            # one unbounded search beats growing it step by step
+            full = True
             continue
         thr, t_last = float(est[members[o[p - 1]]]), float(tier[o[p - 1]])
         if p >= members.size:
