@@ -32,7 +32,7 @@ from routing.closures import (
 from routing.coverage import Cover, coverage, lost_cover
 from routing.errors import RoadDataError, RoutingError, TooFarFromRoadError
 from routing.gcj02 import gcj02_to_wgs84, wgs84_to_gcj02
-from routing.io import import_file, load_cache, load_geojson, load_graphml, load_osm, save_cache
+from routing.io import check_area, import_file, load_cache, load_geojson, load_graphml, load_osm, save_cache
 from routing.network import RoadNetwork, haversine_m
 from routing.places import Gazetteer, Place
 from routing.plan import Assignment, Offer, Plan, plan
@@ -42,7 +42,7 @@ from routing.speeds import DEFAULT_SPEED_KMH, edge_speed_kmh, parse_maxspeed, ro
 
 __all__ = [
     "IMPASSABLE", "TRAFFIC_CONTROL", "ClosedRoads", "Closure", "Group", "close_circle", "close_polygon",
-    "make_closure", "rank_groups", "DEFAULT_MAX_OFFROAD_M", "DEFAULT_OFFROAD_KMH", "DEFAULT_SPEED_KMH", "Assignment", "Cover",
+    "make_closure", "rank_groups", "check_area", "DEFAULT_MAX_OFFROAD_M", "DEFAULT_OFFROAD_KMH", "DEFAULT_SPEED_KMH", "Assignment", "Cover",
     "Gazetteer", "Offer", "Place", "Plan", "Ranked", "RoadDataError", "RoadNetwork", "Route",
     "RoutingError", "Snap", "TooFarFromRoadError", "arrival_times", "blocked_mask", "coverage",
     "edge_point", "edge_speed_kmh", "gcj02_to_wgs84", "haversine_m", "import_file", "load_cache",
