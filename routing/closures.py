@@ -47,7 +47,7 @@ def _inside(ring: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     inside = np.zeros(lon.shape[0], dtype=bool)
     x0, y0 = ring[:-1, 0], ring[:-1, 1]
     x1, y1 = ring[1:, 0], ring[1:, 1]
-    for a, b, c, d in zip(x0, y0, x1, y1):
+    for a, b, c, d in zip(x0, y0, x1, y1, strict=False):
         crosses = (b > lat) != (d > lat)
         with np.errstate(invalid="ignore", divide="ignore"):
             x_at = a + (lat - b) * (c - a) / (d - b)
@@ -109,8 +109,10 @@ def _polygon_stretches(net: RoadNetwork, rings: list[np.ndarray]):
     x0, y0 = net.lon[net.tail], net.lat[net.tail]
     x1, y1 = net.lon[net.head], net.lat[net.head]
     near = np.flatnonzero(
-        (np.maximum(x0, x1) >= lo_b[0]) & (np.minimum(x0, x1) <= hi_b[0])
-        & (np.maximum(y0, y1) >= lo_b[1]) & (np.minimum(y0, y1) <= hi_b[1])
+        (np.maximum(x0, x1) >= lo_b[0])
+        & (np.minimum(x0, x1) <= hi_b[0])
+        & (np.maximum(y0, y1) >= lo_b[1])
+        & (np.minimum(y0, y1) <= hi_b[1])
     )
     px, py = x0[near, None], y0[near, None]
     dx, dy = (x1 - x0)[near, None], (y1 - y0)[near, None]
@@ -260,7 +262,7 @@ class ClosedRoads:
         self.mask = np.zeros(net.n_edges, dtype=bool)
         self.mask[edges] = True
         self.intervals: dict[int, list[tuple[float, float]]] = {}
-        for e, a, b in zip(edges.tolist(), lo.tolist(), hi.tolist()):
+        for e, a, b in zip(edges.tolist(), lo.tolist(), hi.tolist(), strict=False):
             self.intervals.setdefault(e, []).append((a, b))
         self._cache: dict = {}
 
@@ -294,10 +296,7 @@ class ClosedRoads:
 
     def is_open(self, edge: int, a: float, b: float) -> bool:
         """True when the stretch ``a..b`` (fractions, a <= b) of ``edge`` touches no closed stretch."""
-        for lo, hi in self.intervals.get(int(edge), ()):
-            if lo < b and hi > a:
-                return False
-        return True
+        return all(not (lo < b and hi > a) for lo, hi in self.intervals.get(int(edge), ()))
 
     def open_many(self, edges: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Vectorised ``is_open`` (only edges with a closed stretch are looked at one by one)."""
@@ -331,7 +330,8 @@ class ClosedRoads:
         if lat is not None and lon is not None:
             points.append((lat, lon))
         waived = [
-            c for c in self.closures
+            c
+            for c in self.closures
             if c.covers(e, t) or (tw >= 0 and c.covers(tw, 1.0 - t)) or any(c.contains(a, b) for a, b in points)
         ]
         if not waived:

@@ -9,9 +9,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from routing.network import RoadNetwork
 from routing.closures import ClosedRoads
-from routing.network import haversine_m
+from routing.network import RoadNetwork, haversine_m
 from routing.ranking import _access, _direct, _points
 from routing.snap import DEFAULT_OFFROAD_KMH, Snap
 
@@ -69,7 +68,7 @@ def coverage(
     order = np.lexsort((owner, cost, node))
     first = np.r_[True, node[order][1:] != node[order][:-1]]
     node, cost, owner = node[order][first], cost[order][first], owner[order][first]
-    seed_owner = dict(zip(node.tolist(), owner.tolist()))
+    seed_owner = dict(zip(node.tolist(), owner.tolist(), strict=False))
 
     n, m = net.n_nodes, net.n_edges
     indptr = np.concatenate([net.fwd_ptr, [m + node.shape[0]]])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -70,7 +71,7 @@ class _Builder:
         oneway = _oneway(tags.get("oneway"))
         if oneway == 0 and (tags.get("junction") in ("roundabout", "circular") or (str(highway).startswith("motorway") and tags.get("oneway") is None)):
             oneway = 1  # roundabouts and motorways are one-way unless tagged otherwise (OSM default)
-        for a, b in zip(nodes, nodes[1:]):
+        for a, b in itertools.pairwise(nodes):
             if a == b:
                 continue
             length = float(haversine_m(self.lat[a], self.lon[a], self.lat[b], self.lon[b]))

@@ -517,7 +517,7 @@ def _certify(g: Group, members, tier, amount, val, val_lb, final, base, unknown)
         rm, rt = mem[rest], tr[rest]
         open_ = ~final[rm]
         clash = open_ & ((rt < t_last) | ((rt == t_last) & ~(val_lb[rm] > thr)))
-        for i, t in zip(rm[clash].tolist(), rt[clash].tolist()):
+        for i, t in zip(rm[clash].tolist(), rt[clash].tolist(), strict=False):
             goal = val[i] if t < t_last else min(val[i], thr)
             needs.append(float(goal - base[i] - unknown[i]))
     return (None, needs) if needs else (prefix.tolist(), needs)
@@ -652,7 +652,7 @@ def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct
     # the edges actually driven on: a point at a node does not drive its snapped edge
     driven = tuple([first_edge] * (first_m > 0) + np.asarray(hops, dtype=np.int64).tolist() + [int(last_edge)] * (last_m > 0))
     idx = np.asarray(nodes)
-    coords = [(src.lon, src.lat), *zip(net.lon[idx].tolist(), net.lat[idx].tolist())]
+    coords = [(src.lon, src.lat), *zip(net.lon[idx].tolist(), net.lat[idx].tolist(), strict=False)]
     coords.append((tgt.lon, tgt.lat))
     # a point exactly at a node would repeat it
     return dist, [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]], driven, cm

@@ -61,8 +61,17 @@ def _child(path: str) -> None:
     net = import_file(path, area=AREA)
     elapsed = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": elapsed, "peak_mb": peak_mb, "nodes": net.n_nodes, "edges": net.n_edges,
-                      "bytes_per_edge": net.nbytes / net.n_edges}))
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "peak_mb": peak_mb,
+                "nodes": net.n_nodes,
+                "edges": net.n_edges,
+                "bytes_per_edge": net.nbytes / net.n_edges,
+            }
+        )
+    )
 
 
 def main(argv=None) -> int:
@@ -82,12 +91,20 @@ def main(argv=None) -> int:
         nodes, ways = write_pbf(path, args.side)
         write_s = time.perf_counter() - t0
         size_mb = path.stat().st_size / 1e6
-        out = subprocess.run([sys.executable, "-m", "tests.bench.bench_import", "--child", str(path)],
-                             cwd=ROOT, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "tests.bench.bench_import", "--child", str(path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         got = json.loads(out.stdout.strip().splitlines()[-1])
     load1 = Path("/proc/loadavg").read_text().split()[0]
     rows = [
-        ("file", f"{nodes:,} nodes, {ways:,} ways ({args.side}×{args.side} grid), {size_mb:.0f} MB .osm.pbf, written in {write_s:.1f} s"),
+        (
+            "file",
+            f"{nodes:,} nodes, {ways:,} ways ({args.side}×{args.side} grid), {size_mb:.0f} MB .osm.pbf, written in {write_s:.1f} s",
+        ),
         ("network", f"{got['nodes']:,} nodes, **{got['edges']:,} directed edges**, {got['bytes_per_edge']:.0f} B/edge"),
         ("`import_file(path, area=...)` (read, build CSR, largest component, area check)", f"**{got['seconds']:.1f} s**"),
         ("peak memory of the importing process (ru_maxrss)", f"**{got['peak_mb']:.0f} MB**"),

@@ -1,5 +1,6 @@
 """Graph factories for the routing tests: tiny hand-made networks and seeded random ones."""
 
+import contextlib
 import math
 import random
 
@@ -79,10 +80,8 @@ def nx_arrival(net, src, tgt, *, blocked=(), offroad_kmh=15.0, shortcut=True):
     if net.twin[tgt.edge] >= 0:
         G.add_edge(int(net.head[tgt.edge]), "T", w=(1 - tgt.fraction) * w[net.twin[tgt.edge]])
     best = math.inf
-    try:
+    with contextlib.suppress(nx.NetworkXNoPath):
         best = nx.dijkstra_path_length(G, "S", "T", weight="w")
-    except nx.NetworkXNoPath:
-        pass
     for g, pt in ((tgt.edge, tgt.fraction), (int(net.twin[tgt.edge]), 1 - tgt.fraction)):
         if g < 0:
             continue
@@ -109,6 +108,6 @@ def random_points():
     def make(net, count, seed):
         rng = np.random.default_rng(seed)
         edges = rng.integers(0, net.n_edges, count)
-        return [edge_point(net, int(e), float(f)) for e, f in zip(edges, rng.uniform(0, 1, count))]
+        return [edge_point(net, int(e), float(f)) for e, f in zip(edges, rng.uniform(0, 1, count), strict=False)]
 
     return make

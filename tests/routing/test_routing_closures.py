@@ -1,5 +1,6 @@
 """Closures cut at their boundary, their kinds, the scene exception, and an independent split-graph check."""
 
+import itertools
 import math
 
 import networkx as nx
@@ -49,7 +50,9 @@ def test_circle_closes_only_the_stretch_inside(line_net):
     assert c.closed["type"] == "MultiLineString" and len(c.closed["coordinates"]) == 1
     (p, q) = c.closed["coordinates"][0]
     assert p[1] == pytest.approx(lat) and q[1] == pytest.approx(lat)  # [lon, lat] order
-    assert sorted([p[0], q[0]]) == pytest.approx([lon - (line_net.lon[2] - line_net.lon[1]) * half, lon + (line_net.lon[2] - line_net.lon[1]) * half], abs=1e-7)
+    assert sorted([p[0], q[0]]) == pytest.approx(
+        [lon - (line_net.lon[2] - line_net.lon[1]) * half, lon + (line_net.lon[2] - line_net.lon[1]) * half], abs=1e-7
+    )
     assert float(haversine_m(p[1], p[0], q[1], q[0])) == pytest.approx(600.0, rel=1e-3)
 
 
@@ -152,17 +155,25 @@ def _split_network(net: RoadNetwork, closure):
             return f"c{e}:{round(f, 9)!r}" if tw < 0 or e < tw else f"c{tw}:{round(1.0 - f, 9)!r}"
 
         out = []
-        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        for a, b in itertools.pairwise(cuts):
             if any(lo <= a and b <= hi for lo, hi in spans.get(e, [])):
                 continue
             u = f"n{t}" if a == 0.0 else cut(a)
             v = f"n{h}" if b == 1.0 else cut(b)
             for node, f in ((u, a), (v, b)):
                 if node not in G:
-                    G.add_node(node, lat=float(net.lat[t] + f * (net.lat[h] - net.lat[t])),
-                               lon=float(net.lon[t] + f * (net.lon[h] - net.lon[t])))
-            G.add_edge(u, v, length_m=(b - a) * float(net.length_m[e]), travel_time_s=(b - a) * float(net.travel_time_s[e]),
-                       name=f"{e}:{a!r}")  # parallel roads: the name tells the pieces apart
+                    G.add_node(
+                        node,
+                        lat=float(net.lat[t] + f * (net.lat[h] - net.lat[t])),
+                        lon=float(net.lon[t] + f * (net.lon[h] - net.lon[t])),
+                    )
+            G.add_edge(
+                u,
+                v,
+                length_m=(b - a) * float(net.length_m[e]),
+                travel_time_s=(b - a) * float(net.travel_time_s[e]),
+                name=f"{e}:{a!r}",
+            )  # parallel roads: the name tells the pieces apart
             out.append((a, b, u, v))
         pieces[e] = out
     split = RoadNetwork.from_graph(G, largest_component=False)
@@ -210,8 +221,14 @@ def test_closure_on_a_large_network_is_cheap():
     a = np.concatenate([np.flatnonzero(jj < side - 1), np.flatnonzero(ii < side - 1)])
     b = np.concatenate([np.flatnonzero(jj < side - 1) + 1, np.flatnonzero(ii < side - 1) + side])
     length = haversine_m(lat[a], lon[a], lat[b], lon[b]) * rng.uniform(1, 1.2, a.shape[0])
-    net = RoadNetwork.from_arrays(lat=lat, lon=lon, tail=np.r_[a, b], head=np.r_[b, a], length_m=np.r_[length, length],
-                                  travel_time_s=np.r_[length, length] / 10.0)
+    net = RoadNetwork.from_arrays(
+        lat=lat,
+        lon=lon,
+        tail=np.r_[a, b],
+        head=np.r_[b, a],
+        length_m=np.r_[length, length],
+        travel_time_s=np.r_[length, length] / 10.0,
+    )
     t0 = time.perf_counter()
     c = close_circle(net, 37.7, 105.75, 2000.0)
     closed = ClosedRoads(net, [c])

@@ -42,8 +42,14 @@ def test_groups_equal_the_unbounded_search(seed, make_random_net, random_points)
         members = [names[i] for i in rng.choice(len(names), size=int(rng.integers(3, 40)), replace=False)]
         tier = {m: int(rng.random() < 0.3) for m in members}
         amount = {m: float(rng.integers(1, 6)) for m in members}
-        groups[g] = Group(members, k=int(rng.integers(1, 6)), quantity=float(rng.integers(0, 30)), amount=amount,
-                          beyond=int(rng.integers(0, 3)), tier=tier)
+        groups[g] = Group(
+            members,
+            k=int(rng.integers(1, 6)),
+            quantity=float(rng.integers(0, 30)),
+            amount=amount,
+            beyond=int(rng.integers(0, 3)),
+            tier=tier,
+        )
     blocked = None
     if seed % 2:
         i = int(rng.integers(net.n_nodes))

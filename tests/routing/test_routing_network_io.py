@@ -111,7 +111,7 @@ def _check_osm(net):
     assert net.n_nodes == 4
     # ways 10 (two segments, both directions) + 11 (one-way against its node order)
     assert net.n_edges == 5
-    e = [i for i in range(net.n_edges) if net.edge_name(i) == "长城路"][0]
+    e = next(i for i in range(net.n_edges) if net.edge_name(i) == "长城路")
     assert net.length_m[e] / net.travel_time_s[e] * 3.6 == pytest.approx(25 * 1.609344)
     oneway = [i for i in range(net.n_edges) if net.edge_highway(i) == "tertiary"]
     assert len(oneway) == 1
