@@ -5,16 +5,20 @@ Public API (units in names; "no route" is a value, never an exception):
 - ``RoadNetwork`` — compact immutable CSR graph: ``RoadNetwork.from_graph(G, *, largest_component=True)``,
   ``RoadNetwork.from_arrays(...)``, ``net.to_graph()``.
 - I/O: ``load_graphml(path)``, ``load_geojson(path)``, ``load_osm(path, *, progress=None)``,
-  ``import_file(path)``, ``save_cache(net, path)``, ``load_cache(path)``.
-- Snapping: ``snap_point(net, lat, lon, *, max_offroad_m=5000) -> Snap`` (raises
-  ``TooFarFromRoadError``), ``snap_points(net, lats, lons) -> list[Snap]``, ``edge_point(net, edge, fraction)``.
-- Ranking: ``rank_sources(net, target, sources, *, k=10, extra_s=None, blocked=None,
-  offroad_kmh=15, with_routes=True) -> list[Ranked]``; ``route(net, origin, destination, *,
-  blocked=None) -> Route | None``; ``arrival_times(net, target, sources, ...) -> dict``.
+  ``import_file(path, *, area=None)``, ``check_area(net, area)``, ``save_cache(net, path)``, ``load_cache(path)``.
+- Snapping: ``snap_point(net, lat, lon, *, max_offroad_m=None) -> Snap`` (raises
+  ``TooFarFromRoadError`` only with a limit), ``snap_points(net, lats, lons) -> list[Snap]``,
+  ``edge_point(net, edge, fraction)``; ``Snap.far(max_offroad_m)``.
+- Closures: ``close_circle(net, lat, lon, radius_m, *, kind)``, ``close_polygon(net, rings, *, kind)``,
+  ``make_closure(net, ...) -> Closure`` (``closed_m``, ``closed`` GeoJSON); ``ClosedRoads(net, closures)``.
+- Ranking: ``rank_groups(net, target, sources, groups: {key: Group}, ...) -> {key: list[Ranked]}``
+  (bounded, exact); ``rank_sources(net, target, sources, *, k=10, ...) -> list[Ranked]``;
+  ``route(net, origin, destination, *, blocked=None) -> Route | None``; ``arrival_times(...) -> dict``.
 - Coverage: ``coverage(net, targets, sources, *, extra_s=None, exclude=(), blocked=None) -> list[Cover]``,
   ``lost_cover(before, after, *, threshold_s)``.
 - Planning: ``plan(needs, offers, *, shareable=()) -> Plan`` with ``Offer``.
-- Places: ``Gazetteer.from_json(path)``, ``gaz.find(name)``, ``gaz.search(name)``.
+- Places: ``Gazetteer.from_json(path)``, ``gaz.find(name)``, ``gaz.search(text, limit=, offset=)``,
+  ``gaz.listing(text, limit=, offset=) -> (places, total)``.
 - Coordinates: ``wgs84_to_gcj02(lat, lon)``, ``gcj02_to_wgs84(lat, lon)``.
 - Speeds: ``edge_speed_kmh(highway, maxspeed)``, ``parse_maxspeed(value)``, ``DEFAULT_SPEED_KMH``.
 - Errors: ``RoutingError``, ``RoadDataError``, ``TooFarFromRoadError``.
