@@ -9,8 +9,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from routing.network import RoadNetwork
-from routing.ranking import _access, _direct, _part, blocked_mask
+from routing.closures import ClosedRoads
+from routing.network import RoadNetwork, haversine_m
+from routing.ranking import _access, _direct, _points
 from routing.snap import DEFAULT_OFFROAD_KMH, Snap
 
 
@@ -32,11 +33,14 @@ def coverage(
     exclude: Iterable[Hashable] = (),
     blocked=None,
     offroad_kmh: float = DEFAULT_OFFROAD_KMH,
+    shortcut: bool = True,
 ) -> list[Cover]:
     """Return, per target, the earliest arrival over all sources not in ``exclude``.
 
     Each source starts at ``extra_s`` (turnout) + its off-road leg, so one forward search from a
-    virtual node linked to every source gives all targets at once.
+    virtual node linked to every source gives all targets at once. ``shortcut``: a straight
+    off-road leg counts when quicker (as in ``rank_groups``). Closures apply in full here (no
+    waiver for targets inside one: a coverage map shows what closures cut off).
     """
     excluded = set(exclude)
     ids = [i for i in sources if i not in excluded]
@@ -49,9 +53,12 @@ def coverage(
     frac = np.array([s.fraction for s in snaps])
     base = np.array([(extra_s or {}).get(i, 0.0) for i in ids], dtype=np.float64)
     base += np.array([s.offroad_m for s in snaps]) / v_off
-    mask = blocked_mask(net, blocked)
-    w = net._weights(mask)
-    n1, c1, n2, c2 = _access(net, edges, frac, w)
+    closed = ClosedRoads.of(net, blocked)
+    w = closed.weights() if closed is not None else net.travel_time_s
+    W = net.travel_time_s
+    n1, c1, n2, c2 = _access(net, edges, frac, closed)
+    extra = np.array([(extra_s or {}).get(i, 0.0) for i in ids], dtype=np.float64)
+    plat, plon = _points(snaps)
     node = np.concatenate([n1, n2])
     cost = np.concatenate([base + c1, base + c2])
     owner = np.concatenate([np.arange(len(ids)), np.arange(len(ids))])
@@ -61,7 +68,7 @@ def coverage(
     order = np.lexsort((owner, cost, node))
     first = np.r_[True, node[order][1:] != node[order][:-1]]
     node, cost, owner = node[order][first], cost[order][first], owner[order][first]
-    seed_owner = dict(zip(node.tolist(), owner.tolist()))
+    seed_owner = dict(zip(node.tolist(), owner.tolist(), strict=False))
 
     n, m = net.n_nodes, net.n_edges
     indptr = np.concatenate([net.fwd_ptr, [m + node.shape[0]]])
@@ -76,9 +83,13 @@ def coverage(
         e, tw = t.edge, int(net.twin[t.edge])
         off_t = t.offroad_m / v_off
         tail, head = int(net.tail[e]), int(net.head[e])
-        options = [(dist[tail] + _part(t.fraction, w[e]), tail)]
-        if tw >= 0:
-            options.append((dist[head] + _part(1.0 - t.fraction, w[tw]), head))
+        options = []
+        if closed is None or closed.is_open(e, 0.0, t.fraction):
+            options.append((dist[tail] + t.fraction * W[e], tail))
+        if tw >= 0 and (closed is None or closed.is_open(tw, 0.0, 1.0 - t.fraction)):
+            options.append((dist[head] + (1.0 - t.fraction) * W[tw], head))
+        if not options:
+            options.append((np.inf, tail))
         best, via = min(options, key=lambda o: o[0])
         source = None
         if np.isfinite(best):
@@ -86,11 +97,16 @@ def coverage(
             while int(pred[x]) != n:  # walk the tree back to the start node next to the virtual root
                 x = int(pred[x])
             source = ids[seed_owner[x]]
-        direct = base + _direct(net, edges, frac, t, w)
+        direct = base + _direct(net, edges, frac, t, closed)[0] + off_t
+        if shortcut:
+            with np.errstate(invalid="ignore"):
+                cross = extra + haversine_m(plat, plon, t.point_lat, t.point_lon) / v_off
+            direct = np.fmin(direct, np.where(np.isfinite(cross), cross, np.inf))
+        best = best + off_t
         j = int(np.argmin(direct))
         if direct[j] < best:
             best, source = float(direct[j]), ids[j]
-        out.append(Cover(key, float(best + off_t) if source is not None else float("inf"), source))
+        out.append(Cover(key, float(best) if source is not None else float("inf"), source))
     return out
 
 

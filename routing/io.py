@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -70,7 +71,7 @@ class _Builder:
         oneway = _oneway(tags.get("oneway"))
         if oneway == 0 and (tags.get("junction") in ("roundabout", "circular") or (str(highway).startswith("motorway") and tags.get("oneway") is None)):
             oneway = 1  # roundabouts and motorways are one-way unless tagged otherwise (OSM default)
-        for a, b in zip(nodes, nodes[1:]):
+        for a, b in itertools.pairwise(nodes):
             if a == b:
                 continue
             length = float(haversine_m(self.lat[a], self.lon[a], self.lat[b], self.lon[b]))
@@ -198,16 +199,54 @@ def load_cache(path: str | Path) -> RoadNetwork:
     return RoadNetwork(**arrays)
 
 
-def import_file(path: str | Path, *, largest_component: bool = True) -> RoadNetwork:
-    """Read a road file, choosing the reader by suffix (.graphml, .geojson/.json, .osm, .pbf, .npz)."""
+def check_area(net: RoadNetwork, area: tuple[float, float, float, float], *, min_share: float = 0.5) -> None:
+    """Refuse a network that does not lie in the service area ``(lat_min, lon_min, lat_max, lon_max)``.
+
+    Raises RoadDataError (message in Chinese, for the operator) when fewer than ``min_share`` of
+    the nodes lie inside, saying so when the file has latitude and longitude swapped.
+    """
+    lat_min, lon_min, lat_max, lon_max = area
+
+    def share(lat: np.ndarray, lon: np.ndarray) -> float:
+        inside = (lat >= lat_min) & (lat <= lat_max) & (lon >= lon_min) & (lon <= lon_max)
+        return float(inside.mean()) if inside.size else 0.0
+
+    here = share(net.lat, net.lon)
+    if here >= min_share:
+        return
+    if share(net.lon, net.lat) >= min_share or (np.abs(net.lat) > 90).any():
+        msg = (f"路网经纬度疑似颠倒: 按 (纬度, 经度) 只有 {here:.0%} 的节点在服务区域内, 对调后大部分在区域内; "
+               "请检查文件的坐标顺序 (GeoJSON 为 [经度, 纬度])")
+        raise RoadDataError(msg)
+    lat_c, lon_c = float(np.median(net.lat)), float(np.median(net.lon))
+    msg = (f"路网不在服务区域内: 只有 {here:.0%} 的节点在区域 (纬度 {lat_min:g}–{lat_max:g}, 经度 {lon_min:g}–{lon_max:g}) 内, "
+           f"路网中心约在 ({lat_c:.3f}, {lon_c:.3f})")
+    raise RoadDataError(msg)
+
+
+def import_file(
+    path: str | Path,
+    *,
+    largest_component: bool = True,
+    area: tuple[float, float, float, float] | None = None,
+) -> RoadNetwork:
+    """Read a road file, choosing the reader by suffix (.graphml, .geojson/.json, .osm, .pbf, .npz).
+
+    With ``area`` (lat_min, lon_min, lat_max, lon_max), a network outside it or with latitude and
+    longitude swapped is refused (``check_area``).
+    """
     name = str(path).lower()
     if name.endswith(".graphml"):
-        return load_graphml(path, largest_component=largest_component)
-    if name.endswith((".geojson", ".json")):
-        return load_geojson(path, largest_component=largest_component)
-    if name.endswith((".osm", ".osm.pbf", ".pbf", ".osm.xml")):
-        return load_osm(path, largest_component=largest_component)
-    if name.endswith(".npz"):
-        return load_cache(path)
-    msg = f"unknown road file type: {path} (expected .graphml, .geojson, .osm, .osm.pbf or .npz)"
-    raise RoadDataError(msg)
+        net = load_graphml(path, largest_component=largest_component)
+    elif name.endswith((".geojson", ".json")):
+        net = load_geojson(path, largest_component=largest_component)
+    elif name.endswith((".osm", ".osm.pbf", ".pbf", ".osm.xml")):
+        net = load_osm(path, largest_component=largest_component)
+    elif name.endswith(".npz"):
+        net = load_cache(path)
+    else:
+        msg = f"unknown road file type: {path} (expected .graphml, .geojson, .osm, .osm.pbf or .npz)"
+        raise RoadDataError(msg)
+    if area is not None:
+        check_area(net, area)
+    return net

@@ -77,34 +77,60 @@ class Gazetteer:
         return min(places, key=lambda p: (self._RANK.get(p.kind, 9), len(p.name)))
 
     def find(self, query: str) -> Place | None:
-        """Return the best place for ``query`` or None ("灵武" finds 灵武市)."""
-        matches = self.search(query, limit=1)
-        return matches[0] if matches else None
+        """Return the single best place for ``query`` or None ("灵武" finds 灵武市, "宁东" 宁东镇).
 
-    def search(self, query: str, *, limit: int = 10) -> list[Place]:
-        """Return places matching ``query``, best first: exact/alias, prefix, then substring."""
+        Exact names and aliases win, then prefix, then substring; a city or town beats a site
+        named after it.
+        """
         q = _norm(query)
         if not q:
-            return []
+            return None
         if q in self._exact:
-            exact = sorted(self._exact[q], key=lambda p: (self._RANK.get(p.kind, 9), len(p.name)))
-            return exact[:limit]
-        scored = []
+            return min(self._exact[q], key=lambda p: (self._RANK.get(p.kind, 9), len(p.name)))
+        scored = self._matches(q)
+        if not scored:
+            return None
+        return min(scored, key=lambda s: (s[0], self._RANK.get(s[1].kind, 9), s[2], s[1].name))[1]
+
+    def _matches(self, q: str) -> list[tuple[int, Place, int]]:
+        """(match quality, place, tie-break) of every place matching normalised ``q``, once each.
+
+        Quality: 0 exact name/alias, 1 prefix, 2 contains, 3 the query starts with the name
+        ("孟家湾红卫" still finds 孟家湾).
+        """
+        best: dict[str, tuple[int, Place, int]] = {}
         for key, places in self._exact.items():
-            if key.startswith(q):
-                score = 1
-            elif q.startswith(key) and len(key) >= 2:
-                score = 2  # "孟家湾红卫" still finds 孟家湾
+            if key == q:
+                score, tie = 0, len(key)
+            elif key.startswith(q):
+                score, tie = 1, len(key)
             elif q in key:
-                score = 3
+                score, tie = 2, len(key)
+            elif q.startswith(key) and len(key) >= 2:
+                score, tie = 3, -len(key)  # the longest name the query starts with
             else:
                 continue
             for p in places:
-                scored.append((score, self._RANK.get(p.kind, 9), -len(key) if score == 2 else len(p.name), p.name, p))
-        scored.sort(key=lambda s: s[:4])
-        out, seen = [], set()
-        for *_, p in scored:
-            if p.name not in seen:
-                seen.add(p.name)
-                out.append(p)
-        return out[:limit]
+                old = best.get(p.name)
+                if old is None or (score, tie) < (old[0], old[2]):
+                    best[p.name] = (score, p, tie)
+        return list(best.values())
+
+    def search(self, query: str, *, limit: int = 10, offset: int = 0) -> list[Place]:
+        """Places whose name or alias contains ``query`` (one page): key sites first, then by match
+        quality, kind and name length. An empty query finds nothing (see ``listing``)."""
+        return self.listing(query, limit=limit, offset=offset)[0] if _norm(query) else []
+
+    def listing(self, query: str = "", *, limit: int = 10, offset: int = 0) -> tuple[list[Place], int]:
+        """One page of the places matching ``query`` (all places when empty) and the total count.
+
+        Key sites (chemical parks, mines, …) come first, then better matches, then by kind.
+        """
+        q = _norm(query)
+        if q:
+            found = sorted(self._matches(q), key=lambda s: (s[1].kind != "key_site", s[0], self._RANK.get(s[1].kind, 9), s[2], s[1].name))
+            places = [p for _s, p, _t in found]
+        else:
+            places = sorted(self.places, key=lambda p: (p.kind != "key_site", self._RANK.get(p.kind, 9)))
+        offset, limit = max(0, int(offset)), max(0, int(limit))
+        return places[offset : offset + limit], len(places)

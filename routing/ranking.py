@@ -1,15 +1,23 @@
-"""Rank sources (resources) by arrival time at a target with one reverse shortest-path search."""
+"""Rank sources (resources) by arrival time at a target with one bounded reverse shortest-path search.
+
+``rank_groups`` is the engine: several groups of sources (one per need) share one search from the
+target, grown only until each group's leading members are certain (top ``k``, plus enough to
+cover a quantity). ``rank_sources`` is the one-group form. Answers equal those of an unbounded
+search: the bound only stops the search once nothing unsettled could change them.
+"""
 
 from __future__ import annotations
 
+import math
 from collections import deque
-from collections.abc import Collection, Hashable, Mapping
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from routing.closures import ClosedRoads
 from routing.network import RoadNetwork, haversine_m
 from routing.snap import DEFAULT_OFFROAD_KMH, Snap
 
@@ -18,13 +26,15 @@ INF = float("inf")
 
 @dataclass(frozen=True)
 class Route:
-    """A drive between two snapped points: on-road seconds/metres plus the off-road legs."""
+    """A trip between two points: road seconds/metres plus the off-road legs (or one straight leg)."""
 
     travel_s: float
-    distance_m: float
+    distance_m: float  # on-road metres
     offroad_s: float
-    offroad_m: float
+    offroad_m: float  # off-road metres (both legs, or the straight leg when ``direct``)
     coordinates: list[tuple[float, float]]  # (lon, lat), from the source's road point to the target's
+    direct: bool = False
+    closure_m: float = 0.0
 
     @property
     def total_s(self) -> float:
@@ -37,7 +47,13 @@ class Route:
 
 @dataclass(frozen=True)
 class Ranked:
-    """One ranked source: ``arrival_s = extra_s + offroad_s + travel_s`` (seconds)."""
+    """One ranked source: ``arrival_s = extra_s + offroad_s + travel_s`` (seconds).
+
+    ``distance_m`` is road metres, ``offroad_m`` off-road metres, so together they are the whole
+    trip. ``direct``: the source goes straight across country to the target (no road at all; it
+    was quicker at the off-road speed). ``closure_m``: metres driven inside closures that contain
+    the target (the final approach into a closed zone; nan when distances were not computed).
+    """
 
     source: Hashable
     arrival_s: float
@@ -45,9 +61,11 @@ class Ranked:
     travel_s: float
     offroad_s: float
     distance_m: float  # on-road metres
-    offroad_m: float  # both off-road legs, metres
+    offroad_m: float  # off-road metres: both legs, or the straight leg when ``direct``
     route: list[tuple[float, float]] | None  # (lon, lat) for a GeoJSON LineString
     edges: tuple[int, ...] | None = None  # road edges driven, in order (with routes only)
+    direct: bool = False
+    closure_m: float = 0.0
 
     def geojson(self) -> dict | None:
         if self.route is None:
@@ -55,62 +73,76 @@ class Ranked:
         return {"type": "LineString", "coordinates": [list(c) for c in self.route]}
 
 
+@dataclass(frozen=True)
+class Group:
+    """Which members of one group (one need) must come back, best first.
+
+    The leading members in order (``tier``, arrival): at least ``k``, and enough that their summed
+    ``amount`` (default 1 each) reaches ``quantity``, plus ``beyond`` more after that. ``tier``
+    sorts before arrival (0 first; e.g. 1 for unconfirmed records). Unreachable members never count.
+    """
+
+    members: Sequence[Hashable]
+    k: int = 10
+    quantity: float = 0.0
+    amount: Mapping[Hashable, float] | None = None
+    beyond: int = 0
+    tier: Mapping[Hashable, int] | None = None
+
+
 def blocked_mask(net: RoadNetwork, blocked) -> np.ndarray | None:
-    """Normalise closures (bool mask or iterable of edge indices) to a mask, None if nothing closed."""
-    if blocked is None:
-        return None
-    if isinstance(blocked, np.ndarray) and blocked.dtype == bool:
-        if blocked.shape != (net.n_edges,):
-            msg = f"blocked mask has shape {blocked.shape}, expected ({net.n_edges},)"
-            raise ValueError(msg)
-        return blocked if blocked.any() else None
-    idx = np.fromiter((int(e) for e in blocked), dtype=np.int64)
-    if idx.size == 0:
-        return None
-    mask = np.zeros(net.n_edges, dtype=bool)
-    mask[idx] = True
-    return mask
-
-
-def _part(fraction: float, w: float) -> float:
-    """Seconds for ``fraction`` of an edge taking ``w`` s; none of a closed (inf) edge costs 0."""
-    return 0.0 if fraction == 0 else float(fraction * w)
+    """Edges with a closed stretch as a bool mask (None if nothing is closed); see ClosedRoads.of."""
+    closed = ClosedRoads.of(net, blocked)
+    return None if closed is None else closed.mask
 
 
 class _Search:
     """One Dijkstra from a snapped point over the reversed (or forward) graph, grown on demand."""
 
-    def __init__(self, net: RoadNetwork, snap: Snap, *, reverse: bool, blocked: np.ndarray | None) -> None:
-        self.net, self.snap, self.reverse = net, snap, reverse
-        self.blocked = blocked
-        self.w = net._weights(blocked)
+    def __init__(self, net: RoadNetwork, snap: Snap, *, reverse: bool, closed: ClosedRoads | None) -> None:
+        self.net, self.snap, self.reverse, self.closed = net, snap, reverse, closed
         matrix, self.lock, order = net._search_matrix(reverse=reverse)
-        if blocked is not None:
-            data = matrix.data.copy()
-            data[: net.n_edges] = self.w if order is None else self.w[order]
-            matrix = csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
+        if closed is not None:
+            self.w = closed.weights()
+            key = ("matrix", reverse)
+            cached = closed._cache.get(key)
+            if cached is None:
+                data = matrix.data.copy()
+                data[: net.n_edges] = self.w if order is None else self.w[order]
+                cached = csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
+                closed._cache[key] = cached
+            matrix = cached
+        else:
+            self.w = net.travel_time_s
         self.matrix = matrix
+        W = net.travel_time_s
         e, t = snap.edge, snap.fraction
         tw = int(net.twin[e])
-        # a point on edge e=u->v is reached from u along t of e, or from v along 1-t of its twin;
-        # leaving it, one drives on to v, or back to u on the twin. A closed edge is closed even
-        # partly: close the edges beside an incident, not the one it lies on.
-        base_w = self.w
+
+        def ok(edge: int, a: float, b: float) -> bool:
+            return closed is None or closed.is_open(edge, a, b)
+
+        # a point on e=u->v is reached from u along t of e, or from v along 1-t of its twin (over
+        # open road only); leaving it, one drives on to v, or back to u on the twin
+        self.seeds = []
         if reverse:
-            self.seeds = [(int(net.tail[e]), _part(t, base_w[e]))]
-            if tw >= 0:
-                self.seeds.append((int(net.head[e]), _part(1.0 - t, base_w[tw])))
+            if ok(e, 0.0, t):
+                self.seeds.append((int(net.tail[e]), float(t * W[e])))
+            if tw >= 0 and ok(tw, 0.0, 1.0 - t):
+                self.seeds.append((int(net.head[e]), float((1.0 - t) * W[tw])))
         else:
-            self.seeds = [(int(net.head[e]), _part(1.0 - t, base_w[e]))]
-            if tw >= 0:
-                self.seeds.append((int(net.tail[e]), _part(t, base_w[tw])))
+            if ok(e, t, 1.0):
+                self.seeds.append((int(net.head[e]), float((1.0 - t) * W[e])))
+            if tw >= 0 and ok(tw, 1.0 - t, 1.0):
+                self.seeds.append((int(net.tail[e]), float(t * W[tw])))
         self.limit = 0.0
         self.dist: np.ndarray | None = None
         self.pred: np.ndarray | None = None
-        self.tree: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.tree: tuple | None = None
 
-    def build_tree(self) -> None:
-        """Per settled node: metres to its seed along the search tree, the seed, and the hop edge.
+    def build_tree(self, edge_closed_m: np.ndarray | None = None) -> None:
+        """Per settled node: metres to its seed along the search tree, the seed, the hop edge, and
+        metres on ``edge_closed_m`` stretches.
 
         Pointer doubling over the settled nodes: log2(depth) vector steps instead of one path
         walk per source (worth it when many sources are assembled).
@@ -126,6 +158,10 @@ class _Search:
         hop[x] = _edges_between(net, self.w, x.astype(np.int64), px)
         metres = np.zeros(n)
         metres[x] = net.length_m[hop[x]]
+        closed = None
+        if edge_closed_m is not None:
+            closed = np.zeros(n)
+            closed[x] = edge_closed_m[hop[x]]
         nxt = np.arange(n, dtype=np.int64)
         nxt[x] = px
         s = settled
@@ -134,8 +170,10 @@ class _Search:
             if np.array_equal(nn, nxt[nn]):
                 break
             metres[s] = metres[s] + metres[nn]
+            if closed is not None:
+                closed[s] = closed[s] + closed[nn]
             nxt[s] = nxt[nn]
-        self.tree = (metres, nxt, hop)
+        self.tree = (metres, nxt, hop, closed)
 
     def run(self, limit: float) -> None:
         n, m = self.net.n_nodes, self.net.n_edges
@@ -209,22 +247,30 @@ def _hop_edges(search: _Search, nodes: list[int]) -> np.ndarray:
     return _edges_along(search.net, search.w, nodes)
 
 
-def _access(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, w: np.ndarray):
-    """For points leaving along their edge: (node, seconds) via head, and via tail on the twin."""
+def _access(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, closed: ClosedRoads | None):
+    """For points leaving along their edge: (node, seconds) via head, and via tail on the twin.
+
+    Seconds are inf when the stretch to that node is closed.
+    """
+    W = net.travel_time_s
     n1 = net.head[edges].astype(np.int64)
-    # a point at the very end of a closed edge leaves it for free (0 x inf would be nan)
-    with np.errstate(invalid="ignore"):
-        c1 = np.where(frac == 1.0, 0.0, (1.0 - frac) * w[edges])
-        tw = net.twin[edges]
-        has = tw >= 0
-        n2 = net.tail[edges].astype(np.int64)
-        c2 = np.where(has, np.where(frac == 0.0, 0.0, frac * w[np.where(has, tw, 0)]), np.inf)
+    c1 = (1.0 - frac) * W[edges]
+    tw = net.twin[edges]
+    has = tw >= 0
+    tws = np.where(has, tw, 0)
+    n2 = net.tail[edges].astype(np.int64)
+    c2 = np.where(has, frac * W[tws], np.inf)
+    if closed is not None:
+        c1 = np.where(closed.open_many(edges, frac, np.ones_like(frac)), c1, np.inf)
+        c2 = np.where(closed.open_many(tws, 1.0 - frac, np.ones_like(frac)) & has, c2, np.inf)
     return n1, c1, n2, c2
 
 
-def _direct(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, target: Snap, w: np.ndarray) -> np.ndarray:
-    """Seconds to drive straight along a shared road to the target (inf if not on its road)."""
+def _direct(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, target: Snap, closed: ClosedRoads | None):
+    """(seconds, edge) to drive straight along a shared road to the target (inf, -1 if not on its road)."""
+    W = net.travel_time_s
     out = np.full(edges.shape[0], np.inf)
+    via = np.full(edges.shape[0], -1, dtype=np.int64)
     e, t = target.edge, target.fraction
     te = int(net.twin[e])
     for g, pos_t in ((e, t), (te, 1.0 - t)):
@@ -234,11 +280,20 @@ def _direct(net: RoadNetwork, edges: np.ndarray, frac: np.ndarray, target: Snap,
         pos_s = np.where(edges == g, frac, np.where((net.twin[edges] == g) & (edges != g), 1.0 - frac, np.nan))
         with np.errstate(invalid="ignore"):
             ok = np.isfinite(pos_s) & (pos_t >= pos_s)
-        gap = pos_t - np.nan_to_num(pos_s)
-        with np.errstate(invalid="ignore"):
-            cost = np.where(gap == 0, 0.0, gap * w[g])  # the same point costs nothing, even on a closed road
-        out = np.where(ok, np.minimum(out, cost), out)
-    return out
+        if closed is not None and ok.any():
+            idx = np.flatnonzero(ok)
+            ok[idx] = closed.open_many(np.full(idx.shape[0], g), pos_s[idx], np.full(idx.shape[0], pos_t))
+        cost = (pos_t - np.nan_to_num(pos_s)) * W[g]
+        better = ok & (cost < out)
+        out = np.where(better, cost, out)
+        via = np.where(better, g, via)
+    return out, via
+
+
+def _points(snaps: Sequence[Snap]) -> tuple[np.ndarray, np.ndarray]:
+    lat = np.fromiter((getattr(s, "point_lat", math.nan) for s in snaps), dtype=np.float64, count=len(snaps))
+    lon = np.fromiter((getattr(s, "point_lon", math.nan) for s in snaps), dtype=np.float64, count=len(snaps))
+    return lat, lon
 
 
 def rank_sources(
@@ -252,107 +307,227 @@ def rank_sources(
     offroad_kmh: float = DEFAULT_OFFROAD_KMH,
     with_routes: bool | Collection[Hashable] = True,
     with_distances: bool = True,
+    shortcut: bool = True,
 ) -> list[Ranked]:
-    """Return the ``k`` sources that can arrive first at ``target``, best first.
-
-    ``with_routes`` may also be a collection of sources: routes only for those (one search gives
-    every arrival, routes are rebuilt just for the ones shown). ``with_distances=False`` leaves
-    ``distance_m`` as nan for sources without a route (their paths are then never walked).
-
-    Arrival (s) = ``extra_s[source]`` (turnout) + off-road leg at the source + road travel
-    + off-road leg at the target, driving from each source TO the target (one-ways respected).
-    Unreachable sources are left out, so fewer than ``k`` may come back. ``blocked`` closes edges
-    (bool mask or edge indices). Ties keep the order of ``sources``.
-    """
+    """Return the ``k`` sources that can arrive first at ``target``, best first (one-group ``rank_groups``)."""
     if k <= 0 or not sources:
         return []
-    mask = blocked_mask(net, blocked)
-    ids = list(sources)
-    snaps = [sources[i] for i in ids]
-    edges = np.fromiter((s.edge for s in snaps), dtype=np.int64, count=len(ids))
-    frac = np.fromiter((s.fraction for s in snaps), dtype=np.float64, count=len(ids))
-    off_m = np.fromiter((s.offroad_m for s in snaps), dtype=np.float64, count=len(ids))
-    extra = np.zeros(len(ids)) if extra_s is None else np.fromiter(
-        (float(extra_s.get(i, 0.0)) for i in ids), dtype=np.float64, count=len(ids)
+    out = rank_groups(
+        net, target, sources, {0: Group(list(sources), k=k)}, extra_s=extra_s, blocked=blocked,
+        offroad_kmh=offroad_kmh, with_routes=with_routes, with_distances=with_distances, shortcut=shortcut,
     )
+    return out[0]
+
+
+def rank_groups(
+    net: RoadNetwork,
+    target: Snap,
+    sources: Mapping[Hashable, Snap],
+    groups: Mapping[Hashable, Group],
+    *,
+    extra_s: Mapping[Hashable, float] | None = None,
+    blocked=None,
+    offroad_kmh: float = DEFAULT_OFFROAD_KMH,
+    with_routes: bool | Collection[Hashable] = True,
+    with_distances: bool = True,
+    shortcut: bool = True,
+) -> dict[Hashable, list[Ranked]]:
+    """Per group, its leading members (see ``Group``) ranked by arrival at ``target``, best first.
+
+    Arrival (s) = ``extra_s[source]`` (turnout) + off-road leg at the source + road travel +
+    off-road leg at the target, driving from each source TO the target (one-ways respected); or,
+    with ``shortcut``, the straight line between the two original points at ``offroad_kmh`` when
+    that is quicker (the same point: 0 s of travel). ``blocked``: a ClosedRoads, Closure(s), a bool
+    edge mask or edge indices (see ClosedRoads.of); closures containing the target do not stop
+    the final approach (``Ranked.closure_m`` tells how far the route drives inside them).
+    Unreachable members are left out. Ties keep the order of ``members``. One search from the
+    target serves every group; it stops once every group's answer is certain, so the results
+    equal those of an unbounded search. ``with_routes`` may be a collection of sources (routes
+    only for those); ``with_distances=False`` leaves ``distance_m`` nan for sources without one.
+    """
     v_off = offroad_kmh / 3.6
-    off_target_s = target.offroad_m / v_off
-    base = extra + off_m / v_off + off_target_s
-    search = _Search(net, target, reverse=True, blocked=mask)
-    n1, c1, n2, c2 = _access(net, edges, frac, search.w)
-    direct = _direct(net, edges, frac, target, search.w)
-    k = min(k, len(ids))
+    used = {m for g in groups.values() for m in g.members}
+    ids = [i for i in sources if i in used]
+    if not ids:
+        return {gk: [] for gk in groups}
+    pos = {s: i for i, s in enumerate(ids)}
+    snaps = [sources[i] for i in ids]
+    count = len(ids)
+    edges = np.fromiter((s.edge for s in snaps), dtype=np.int64, count=count)
+    frac = np.fromiter((s.fraction for s in snaps), dtype=np.float64, count=count)
+    off_m = np.fromiter((s.offroad_m for s in snaps), dtype=np.float64, count=count)
+    extra = np.zeros(count) if extra_s is None else np.fromiter(
+        (float(extra_s.get(i, 0.0)) for i in ids), dtype=np.float64, count=count
+    )
+    base = extra + off_m / v_off + target.offroad_m / v_off
+
+    closed_all = ClosedRoads.of(net, blocked)
+    closed, waived = (None, None) if closed_all is None else closed_all.split_for(target)
+    search = _Search(net, target, reverse=True, closed=closed)
+    n1, c1, n2, c2 = _access(net, edges, frac, closed)
+    direct, direct_edge = _direct(net, edges, frac, target, closed)
+    slat = np.fromiter((s.lat for s in snaps), dtype=np.float64, count=count)
+    slon = np.fromiter((s.lon for s in snaps), dtype=np.float64, count=count)
+    crow_m = haversine_m(slat, slon, target.lat, target.lon)
+    cross_m = np.full(count, np.inf)
+    if shortcut:
+        plat, plon = _points(snaps)
+        tlat, tlon = getattr(target, "point_lat", math.nan), getattr(target, "point_lon", math.nan)
+        with np.errstate(invalid="ignore"):
+            cross_m = np.where(np.isfinite(plat) & np.isfinite(plon), haversine_m(plat, plon, tlat, tlon), np.inf)
+        cross_m = np.where(np.isfinite(cross_m), cross_m, np.inf)
+    cross = extra + cross_m / v_off
 
     # straight-line bounds: no road covers ground faster than the fastest edge does as the crow
-    # flies, so base + crow / v_max is a lower bound on each arrival (2 % slack for the sphere)
-    slat = np.fromiter((s.lat for s in snaps), dtype=np.float64, count=len(ids))
-    slon = np.fromiter((s.lon for s in snaps), dtype=np.float64, count=len(ids))
-    crow_m = haversine_m(slat, slon, target.lat, target.lon)
+    # flies, so base + crow / v_max is a lower bound on each road arrival (2 % slack for the sphere)
     v_crow, v_mean = _speeds_mps(net)
     geo_lb = base + 0.98 * crow_m / v_crow
-    # first radius: where the k-th best arrival is expected, at the speed recent rankings on this
-    # network actually achieved per straight-line metre (exactness never depends on the guess:
-    # a short radius costs a second search, a long one settles nodes for nothing)
+
+    specs = []
+    for gk, g in groups.items():
+        members = np.fromiter((pos[m] for m in dict.fromkeys(g.members) if m in pos), dtype=np.int64)
+        tier = np.zeros(members.shape[0]) if g.tier is None else np.fromiter(
+            (float(g.tier.get(ids[i], 0)) for i in members), dtype=np.float64, count=members.shape[0]
+        )
+        amount = np.ones(members.shape[0]) if g.amount is None else np.fromiter(
+            (float(g.amount.get(ids[i], 1.0)) for i in members), dtype=np.float64, count=members.shape[0]
+        )
+        specs.append((gk, g, members, tier, amount))
+
+    # first radius: where each group's last wanted member is expected, at the speed recent
+    # rankings on this network achieved per straight-line metre (exactness never depends on the
+    # guess: a short radius costs a second search, a long one settles nodes for nothing)
     cal = _calibration(net)
-    est = base + cal.s_per_m(v_mean) * crow_m
-    kth_est = float(np.partition(est, k - 1)[k - 1])
-    threat = geo_lb < kth_est
-    raw = max(kth_est - float((base + np.minimum(c1, c2))[threat].min()) if threat.any() else 0.0, 60.0)
-    limit = raw * cal.scale()
-    if k == len(ids):
-        limit = INF  # every source asked for: one unbounded search beats growing the radius
+    est = np.minimum(base + cal.s_per_m(v_mean) * crow_m, cross)
+    raw, full = 60.0, False
+    for _gk, g, members, tier, amount in specs:
+        if members.size == 0:
+            continue
+        o = np.lexsort((est[members], tier))
+        p = _prefix_count(g, amount[o])
+        if p == 0:
+            continue
+        if 2 * p >= members.size and (len(specs) == 1 or members.size > 8):
+            # most members wanted (a sparse class): the radius must reach nearly all of them, so
+            # one unbounded search beats growing it step by step
+            full = True
+            continue
+        thr, t_last = float(est[members[o[p - 1]]]), float(tier[o[p - 1]])
+        if p >= members.size:
+            thr = float(est[members].max())
+        ms = members[(geo_lb[members] < thr) | (tier < t_last)]
+        if ms.size:
+            raw = max(raw, thr - float((base + np.minimum(c1, c2))[ms].min()))
+    limit = INF if full else raw * cal.scale()
+
     while True:
         search.run(limit)
         d = search.dist
         d1, d2 = d[n1], d[n2]
-        val = base + np.minimum(np.minimum(c1 + d1, c2 + d2), direct)
-        order = np.argsort(val, kind="stable")
-        kth = float(val[order[k - 1]])
-        # paths through unsettled access nodes cost at least base + access + limit (and never
-        # less than the straight-line bound); extra_s differs per source, so this is per source
+        road = base + np.minimum(np.minimum(c1 + d1, c2 + d2), direct)
+        complete = search.limit == INF
+        # paths through unsettled access nodes cost at least base + access + limit
         unknown = np.minimum(np.where(np.isinf(d1), c1, np.inf), np.where(np.isinf(d2), c2, np.inf))
-        goal = np.minimum(val, kth)
-        short = (np.maximum(base + unknown + limit, geo_lb) < goal) & np.isfinite(unknown)
-        if not short.any() or search.limit == INF:
+        if complete:
+            unknown = np.full(count, np.inf)
+        road_lb = np.where(np.isfinite(unknown), np.maximum(base + unknown + limit, geo_lb), road)
+        val = np.minimum(road, cross)
+        final = (road <= road_lb) | (cross <= road_lb)
+        val_lb = np.where(final, val, np.minimum(road_lb, cross))
+        needs: list[float] = []
+        results = {}
+        for gk, g, members, tier, amount in specs:
+            prefix, more = _certify(g, members, tier, amount, val, val_lb, final, base, unknown)
+            needs.extend(more)
+            if prefix is not None:
+                results[gk] = prefix
+        if not needs:
             break
-        if np.isfinite(kth):
-            # values only improve as the radius grows, so this radius settles every doubt at once
-            limit = max(float((goal - base - unknown)[short].max()), limit * 1.01)
+        if all(math.isfinite(x) for x in needs):
+            limit = max(max(needs) + 1e-6, limit * 1.01)
+        elif search.exhausted():
+            search.limit = limit = INF  # nothing left to settle: what is unsettled is unreachable
         else:
-            if search.exhausted():
-                break
             limit *= 2.0
             if limit > 1e7:  # beyond ~4 months of driving nothing is "reachable"; finish in one go
                 limit = INF
-    if np.isfinite(kth) and k < len(ids):
-        cal.learn(val, order[:k], base, crow_m, c1, c2, d1, d2, geo_lb, kth, raw)
-    top = [int(i) for i in order[:k] if np.isfinite(val[i])]
+    if not full:
+        cal.learn(specs, results, val, base, crow_m, c1, c2, d1, d2, geo_lb, raw)
+
+    top = sorted({int(i) for prefix in results.values() for i in prefix})
     wanted = None if isinstance(with_routes, bool) else set(with_routes)
-    if len(top) > 16 and (with_distances or wanted is not None):
-        search.build_tree()
-    out = []
+    use_road = [i for i in top if not cross[i] < road[i]]
+    edge_closed = waived.edge_closed_m() if waived is not None else None
+    if len(use_road) > 16 and (with_distances or wanted is not None):
+        search.build_tree(edge_closed)
+    ranked: dict[int, Ranked] = {}
     for i in top:
         routed = with_routes if wanted is None else ids[i] in wanted
-        if routed or with_distances:
-            route = _assemble(search, snaps[i], int(edges[i]), float(frac[i]), (n1[i], c1[i]), (n2[i], c2[i]), float(direct[i]), routed)
-        else:
-            route = (float("nan"), None, None)
-        out.append(
-            Ranked(
-                source=ids[i], arrival_s=float(val[i]), extra_s=float(extra[i]),
-                travel_s=float(val[i] - base[i]), offroad_s=float(base[i] - extra[i]),
-                distance_m=route[0], offroad_m=float(off_m[i] + target.offroad_m), route=route[1],
-                edges=route[2],
+        if cross[i] < road[i]:  # straight across country beats the road
+            pts = None
+            if routed:
+                pts = [(snaps[i].point_lon, snaps[i].point_lat), (target.point_lon, target.point_lat)]
+            ranked[i] = Ranked(
+                source=ids[i], arrival_s=float(val[i]), extra_s=float(extra[i]), travel_s=0.0,
+                offroad_s=float(val[i] - extra[i]), distance_m=0.0, offroad_m=float(cross_m[i]), route=pts,
+                edges=() if routed else None, direct=True, closure_m=0.0,
             )
+            continue
+        if routed or with_distances:
+            dist_m, pts, driven, cm = _assemble(
+                search, snaps[i], int(edges[i]), float(frac[i]), (n1[i], c1[i]), (n2[i], c2[i]),
+                float(direct[i]), int(direct_edge[i]), bool(routed), waived,
+            )
+        else:
+            dist_m, pts, driven, cm = math.nan, None, None, (0.0 if waived is None else math.nan)
+        ranked[i] = Ranked(
+            source=ids[i], arrival_s=float(val[i]), extra_s=float(extra[i]),
+            travel_s=float(val[i] - base[i]), offroad_s=float(base[i] - extra[i]),
+            distance_m=dist_m, offroad_m=float(off_m[i] + target.offroad_m), route=pts, edges=driven,
+            closure_m=cm,
         )
-    return out
+    return {gk: [ranked[int(i)] for i in results[gk]] for gk, *_ in specs}
+
+
+def _prefix_count(g: Group, amount_in_order: np.ndarray) -> int:
+    """How many leading members ``g`` wants, given their amounts in ranked order."""
+    size = amount_in_order.shape[0]
+    p = g.k
+    if g.quantity > 0:
+        cum = np.cumsum(amount_in_order)
+        hit = np.flatnonzero(cum >= g.quantity)
+        p = max(p, int(hit[0]) + 1 + g.beyond if hit.size else size)
+    return max(0, min(p, size))
+
+
+def _certify(g: Group, members, tier, amount, val, val_lb, final, base, unknown):
+    """The group's leading member indices when certain; else the radii that would settle it."""
+    keep = ~(final[members] & np.isinf(val[members]))  # known unreachable: never counted
+    mem, tr, am = members[keep], tier[keep], amount[keep]
+    order = np.lexsort((val[mem], tr))  # stable: ties keep member order
+    p = _prefix_count(g, am[order])
+    prefix = mem[order[:p]]
+    needs = []
+    for i in prefix[~final[prefix]].tolist():  # a wanted member whose arrival may still improve
+        needs.append(float(val[i] - base[i] - unknown[i]))
+    if p < mem.size and p > 0:
+        last = order[p - 1]
+        thr, t_last = float(val[mem[last]]), float(tr[last])
+        rest = order[p:]
+        rm, rt = mem[rest], tr[rest]
+        open_ = ~final[rm]
+        clash = open_ & ((rt < t_last) | ((rt == t_last) & ~(val_lb[rm] > thr)))
+        for i, t in zip(rm[clash].tolist(), rt[clash].tolist(), strict=False):
+            goal = val[i] if t < t_last else min(val[i], thr)
+            needs.append(float(goal - base[i] - unknown[i]))
+    return (None, needs) if needs else (prefix.tolist(), needs)
 
 
 class _Calibration:
     """What recent rankings on one network needed, to aim the first search radius (speed only).
 
-    ``spm``: seconds of road travel per straight-line metre of the top-k (median of recent
-    queries); ``ratios``: radius that proved necessary / the radius estimated from ``spm``.
+    ``spm``: seconds of road travel per straight-line metre of the wanted members (median of
+    recent queries); ``ratios``: radius that proved necessary / the radius estimated from ``spm``.
     """
 
     def __init__(self) -> None:
@@ -367,21 +542,34 @@ class _Calibration:
     def scale(self) -> float:
         return self._scale
 
-    def learn(self, val, top, base, crow_m, c1, c2, d1, d2, geo_lb, kth, raw) -> None:
+    def learn(self, specs, results, val, base, crow_m, c1, c2, d1, d2, geo_lb, raw) -> None:
+        top = np.asarray(sorted({i for p in results.values() for i in p}), dtype=np.int64)
+        if top.size == 0:
+            return
         crow = crow_m[top]
-        ok = crow > 100.0
+        ok = (crow > 100.0) & np.isfinite(val[top])
         if ok.any():
             self.spm.append(float(np.median((val[top] - base[top])[ok] / crow[ok])))
             if len(self.spm) >= 4:
                 self._spm = float(np.median(self.spm))
-        # the radius this query needed: every access node that could still beat the k-th arrival
-        with np.errstate(invalid="ignore"):
-            r1 = np.minimum(d1, kth - base - c1)
-            r2 = np.minimum(d2, kth - base - c2)
-        need = np.fmax(np.where(np.isfinite(r1), r1, -1.0), np.where(np.isfinite(r2), r2, -1.0))
-        need = need[geo_lb < kth]
-        if need.size and raw > 0:
-            self.ratios.append(max(float(need.max()), 0.0) / raw)
+        # the radius this query needed: every access node that could still beat a group's last one
+        need = -1.0
+        for gk, _g, members, tier, _amount in specs:
+            prefix = results.get(gk) or []
+            if not prefix or members.size == 0:
+                continue
+            thr = float(val[prefix[-1]])
+            t_last = float(tier[np.flatnonzero(members == prefix[-1])[0]])
+            lim = np.where(tier < t_last, np.inf, thr)
+            with np.errstate(invalid="ignore"):
+                r1 = np.minimum(d1[members], lim - base[members] - c1[members])
+                r2 = np.minimum(d2[members], lim - base[members] - c2[members])
+            r = np.fmax(np.where(np.isfinite(r1), r1, -1.0), np.where(np.isfinite(r2), r2, -1.0))
+            r = r[(geo_lb[members] < lim)]
+            if r.size:
+                need = max(need, float(r.max()))
+        if need >= 0 and raw > 0:
+            self.ratios.append(need / raw)
             if len(self.ratios) >= 4:
                 # a little above the usual need: most queries take one search, the rest a second one
                 self._scale = 1.02 * float(np.quantile(self.ratios, 0.75))
@@ -409,60 +597,65 @@ def _speeds_mps(net: RoadNetwork) -> tuple[float, float]:
     return v
 
 
-def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct: float, with_routes: bool):
-    """(distance_m, coordinates or None) of the best way from ``src`` to the search's target."""
+def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct: float, direct_edge: int,
+              with_routes: bool, waived: ClosedRoads | None):
+    """(road metres, coordinates or None, edges or None, metres inside waived closures)."""
     net, tgt = search.net, search.snap
     d = search.dist
     via1 = a1[1] + d[a1[0]]
     via2 = a2[1] + d[a2[0]]
     L = net.length_m
-    if direct <= min(via1, via2):
-        dist, driven = 0.0, int(edge)
-        for g, pos_t in ((tgt.edge, tgt.fraction), (int(net.twin[tgt.edge]), 1.0 - tgt.fraction)):
-            if g < 0:
-                continue
-            pos_s = frac if g == edge else (1.0 - frac if net.twin[edge] == g else None)
-            if pos_s is not None and pos_t >= pos_s and abs(_part(pos_t - pos_s, search.w[g]) - direct) < 1e-9:
-                dist, driven = (pos_t - pos_s) * float(L[g]), int(g)
-                break
+    if direct <= min(via1, via2) and direct_edge >= 0:
+        g = direct_edge
+        pos_s = frac if g == edge else 1.0 - frac
+        pos_t = tgt.fraction if g == tgt.edge else 1.0 - tgt.fraction
+        dist = (pos_t - pos_s) * float(L[g])
+        cm = waived.closed_m(g, pos_s, pos_t) if waived is not None else 0.0
         if not with_routes:
-            return dist, None, None
-        return dist, [(src.lon, src.lat), (tgt.lon, tgt.lat)], (driven,)
+            return dist, None, None, cm
+        return dist, [(src.lon, src.lat), (tgt.lon, tgt.lat)], (g,), cm
     if via1 <= via2:
-        start, first_m = int(a1[0]), (1.0 - frac) * float(L[edge])
+        start, first_edge, first = int(a1[0]), int(edge), (frac, 1.0)
     else:
-        start, first_m = int(a2[0]), frac * float(L[int(net.twin[edge])])
+        start, first_edge, first = int(a2[0]), int(net.twin[edge]), (1.0 - frac, 1.0)
+    first_m = (first[1] - first[0]) * float(L[first_edge])
+    cm = waived.closed_m(first_edge, *first) if waived is not None else 0.0
     tree = search.tree
     if tree is not None and not with_routes:
         # many sources: metres and the root seed come from the whole search tree at once
-        metres, root, _hop = tree
+        metres, root, _hop, closed = tree
         nodes = [int(root[start])]
         dist = first_m + float(metres[start])
+        if waived is not None:
+            cm += float(closed[start])
+        hops = None
     else:
         nodes = search.path_nodes(start)  # forward driving order: source side -> target side
         hops = _hop_edges(search, nodes)
         dist = first_m + float(L[hops].sum())
+        if waived is not None:
+            cm += float(waived.edge_closed_m()[hops].sum())
     last = nodes[-1]
     e, t = tgt.edge, tgt.fraction
     tw = int(net.twin[e])
     # the search tree's root child tells which seed (tail along e, or head along the twin) was used
     if last == int(net.tail[e]):
-        last_m = t * float(L[e])
-        last_edge = e
+        last_edge, last_span = e, t
     else:
-        last_m = (1.0 - t) * float(L[tw])
-        last_edge = tw
+        last_edge, last_span = tw, 1.0 - t
+    last_m = last_span * float(L[last_edge])
+    if waived is not None:
+        cm += waived.closed_m(last_edge, 0.0, last_span)
     dist += last_m
     if not with_routes:
-        return dist, None, None
-    first_edge = edge if via1 <= via2 else int(net.twin[edge])
+        return dist, None, None, cm
     # the edges actually driven on: a point at a node does not drive its snapped edge
-    driven = tuple([int(first_edge)] * (first_m > 0) + np.asarray(hops, dtype=np.int64).tolist() + [int(last_edge)] * (last_m > 0))
+    driven = tuple([first_edge] * (first_m > 0) + np.asarray(hops, dtype=np.int64).tolist() + [int(last_edge)] * (last_m > 0))
     idx = np.asarray(nodes)
-    coords = [(src.lon, src.lat), *zip(net.lon[idx].tolist(), net.lat[idx].tolist())]
+    coords = [(src.lon, src.lat), *zip(net.lon[idx].tolist(), net.lat[idx].tolist(), strict=False)]
     coords.append((tgt.lon, tgt.lat))
     # a point exactly at a node would repeat it
-    return dist, [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]], driven
+    return dist, [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]], driven, cm
 
 
 def route(
@@ -472,13 +665,14 @@ def route(
     *,
     blocked=None,
     offroad_kmh: float = DEFAULT_OFFROAD_KMH,
+    shortcut: bool = True,
 ) -> Route | None:
-    """Return the fastest Route from ``origin`` to ``destination``, or None when unreachable."""
-    ranked = rank_sources(net, destination, {0: origin}, k=1, blocked=blocked, offroad_kmh=offroad_kmh)
+    """Return the quickest Route from ``origin`` to ``destination``, or None when unreachable."""
+    ranked = rank_sources(net, destination, {0: origin}, k=1, blocked=blocked, offroad_kmh=offroad_kmh, shortcut=shortcut)
     if not ranked:
         return None
     r = ranked[0]
-    return Route(r.travel_s, r.distance_m, r.offroad_s, r.offroad_m, r.route)
+    return Route(r.travel_s, r.distance_m, r.offroad_s, r.offroad_m, r.route, r.direct, r.closure_m)
 
 
 def arrival_times(
@@ -489,13 +683,13 @@ def arrival_times(
     extra_s: Mapping[Hashable, float] | None = None,
     blocked=None,
     offroad_kmh: float = DEFAULT_OFFROAD_KMH,
+    shortcut: bool = True,
 ) -> dict[Hashable, float]:
     """Arrival seconds at ``target`` of every source (inf when unreachable), from one full search."""
     ranked = rank_sources(
         net, target, sources, k=len(sources), extra_s=extra_s, blocked=blocked,
-        offroad_kmh=offroad_kmh, with_routes=False,
+        offroad_kmh=offroad_kmh, with_routes=False, with_distances=False, shortcut=shortcut,
     )
     out = dict.fromkeys(sources, INF)
     out.update({r.source: r.arrival_s for r in ranked})
     return out
-

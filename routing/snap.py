@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,9 @@ DEFAULT_OFFROAD_KMH = 15.0
 class Snap:
     """Where a point meets the road: ``fraction`` (0..1) along directed ``edge`` at (lat, lon).
 
-    ``offroad_m`` is the straight distance in metres from the original point to the road.
+    ``offroad_m`` is the straight distance in metres from the original point (``point_lat``,
+    ``point_lon``; nan when unknown) to the road. A point far from every road is still a Snap:
+    callers compare ``offroad_m`` with their own limit (``far``).
     """
 
     edge: int
@@ -26,6 +29,12 @@ class Snap:
     lat: float
     lon: float
     offroad_m: float
+    point_lat: float = math.nan
+    point_lon: float = math.nan
+
+    def far(self, max_offroad_m: float = DEFAULT_MAX_OFFROAD_M) -> bool:
+        """True when the off-road leg is longer than ``max_offroad_m`` metres."""
+        return self.offroad_m > max_offroad_m
 
     def offroad_s(self, *, offroad_kmh: float = DEFAULT_OFFROAD_KMH) -> float:
         """Seconds to cover the off-road leg at ``offroad_kmh``."""
@@ -107,14 +116,17 @@ def snap_points(net: RoadNetwork, lats, lons, *, candidates: int = 8) -> list[Sn
         edges = idx.edges[np.unique(cand)]
         t, d, plat, plon = _project(net, float(lats[i]), float(lons[i]), edges)
         j = int(np.argmin(d))
-        out.append(Snap(int(edges[j]), float(t[j]), float(plat[j]), float(plon[j]), float(d[j])))
+        out.append(Snap(int(edges[j]), float(t[j]), float(plat[j]), float(plon[j]), float(d[j]), float(lats[i]), float(lons[i])))
     return out
 
 
-def snap_point(net: RoadNetwork, lat: float, lon: float, *, max_offroad_m: float = DEFAULT_MAX_OFFROAD_M) -> Snap:
-    """Return the Snap of (lat, lon); raise TooFarFromRoadError beyond ``max_offroad_m`` metres."""
+def snap_point(net: RoadNetwork, lat: float, lon: float, *, max_offroad_m: float | None = None) -> Snap:
+    """Return the Snap of (lat, lon), however far the road is.
+
+    With ``max_offroad_m`` given, raise TooFarFromRoadError beyond that many metres instead.
+    """
     snap = snap_points(net, [lat], [lon])[0]
-    if snap.offroad_m > max_offroad_m:
+    if max_offroad_m is not None and snap.offroad_m > max_offroad_m:
         raise TooFarFromRoadError(lat, lon, snap.offroad_m, max_offroad_m)
     return snap
 
@@ -124,4 +136,4 @@ def edge_point(net: RoadNetwork, edge: int, fraction: float) -> Snap:
     t, h = net.tail[edge], net.head[edge]
     lat = float(net.lat[t] + fraction * (net.lat[h] - net.lat[t]))
     lon = float(net.lon[t] + fraction * (net.lon[h] - net.lon[t]))
-    return Snap(int(edge), float(fraction), lat, lon, 0.0)
+    return Snap(int(edge), float(fraction), lat, lon, 0.0, lat, lon)

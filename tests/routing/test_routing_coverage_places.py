@@ -101,3 +101,30 @@ def test_routing_imports_no_app_layers():
                 continue
             for name in names:
                 assert name.split(".")[0] not in banned, f"{path.name} imports {name}"
+
+
+def test_search_finds_every_place_containing_the_text(gazetteer):
+    names = [p.name for p in gazetteer.search("宁东", limit=50)]
+    assert set(names) == {p.name for p in gazetteer.places if "宁东" in p.name or any("宁东" in a for a in p.aliases)}
+    assert len(names) >= 3 and "宁东镇" in names and "宁东能源化工基地(宁东镇/管委会)" in names
+    # key sites first
+    sites = [p.kind == "key_site" for p in gazetteer.search("宁东", limit=50)]
+    assert sites == sorted(sites, reverse=True) and sites[0]
+    # placing an incident by name still picks the town
+    assert gazetteer.find("宁东").name == "宁东镇"
+
+
+def test_listing_pages_through_every_place(gazetteer):
+    total = len(gazetteer.places)
+    seen = []
+    for offset in range(0, total + 10, 10):
+        page, count = gazetteer.listing("", limit=10, offset=offset)
+        assert count == total
+        seen += [p.name for p in page]
+    assert sorted(seen) == sorted(p.name for p in gazetteer.places) and len(seen) == total
+    first, _ = gazetteer.listing("", limit=20)
+    assert [p.kind for p in first[:20]] == ["key_site"] * 20
+    page, count = gazetteer.listing("宁东", limit=1, offset=1)
+    assert count == len(gazetteer.search("宁东", limit=50)) and len(page) == 1
+    assert page[0] == gazetteer.search("宁东", limit=50)[1]
+    assert gazetteer.listing("上海") == ([], 0)

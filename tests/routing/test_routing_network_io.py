@@ -111,7 +111,7 @@ def _check_osm(net):
     assert net.n_nodes == 4
     # ways 10 (two segments, both directions) + 11 (one-way against its node order)
     assert net.n_edges == 5
-    e = [i for i in range(net.n_edges) if net.edge_name(i) == "长城路"][0]
+    e = next(i for i in range(net.n_edges) if net.edge_name(i) == "长城路")
     assert net.length_m[e] / net.travel_time_s[e] * 3.6 == pytest.approx(25 * 1.609344)
     oneway = [i for i in range(net.n_edges) if net.edge_highway(i) == "tertiary"]
     assert len(oneway) == 1
@@ -141,3 +141,27 @@ def test_osm_without_roads_is_an_error(tmp_path):
     path.write_text("<?xml version='1.0'?><osm version='0.6'></osm>", encoding="utf-8")
     with pytest.raises(RoadDataError, match="no drivable roads"):
         load_osm(path, progress=False)
+
+
+NINGXIA_AREA = (35.2, 104.2, 39.4, 107.7)  # lat_min, lon_min, lat_max, lon_max
+
+
+def _geojson_roads(path, coords):
+    feature = {"type": "Feature", "properties": {"highway": "primary"}, "geometry": {"type": "LineString", "coordinates": coords}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    return path
+
+
+def test_import_refuses_a_network_outside_the_service_area(tmp_path):
+    inside = _geojson_roads(tmp_path / "ok.geojson", [[106.27, 38.47], [106.30, 38.48], [106.33, 38.49]])
+    assert import_file(inside, area=NINGXIA_AREA, largest_component=False).n_nodes == 3
+    shanghai = _geojson_roads(tmp_path / "sh.geojson", [[121.47, 31.23], [121.50, 31.24], [121.52, 31.25]])
+    with pytest.raises(RoadDataError, match="不在服务区域内"):
+        import_file(shanghai, area=NINGXIA_AREA, largest_component=False)
+    assert import_file(shanghai, largest_component=False).n_nodes == 3  # no area: no check
+
+
+def test_import_refuses_swapped_lat_lon(tmp_path):
+    swapped = _geojson_roads(tmp_path / "swapped.geojson", [[38.47, 106.27], [38.48, 106.30], [38.49, 106.33]])
+    with pytest.raises(RoadDataError, match="经纬度疑似颠倒"):
+        import_file(swapped, area=NINGXIA_AREA, largest_component=False)

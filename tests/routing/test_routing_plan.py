@@ -16,7 +16,7 @@ def brute_force(needs, offers):
     for choice in itertools.product(*(options[s] for s in sources)):
         got = dict.fromkeys(needs, 0.0)
         chosen = {n: [] for n in needs}
-        for s, n in zip(sources, choice):
+        for s, n in zip(sources, choice, strict=False):
             if n is None:
                 continue
             o = next(o for o in offers[n] if o.source == s)

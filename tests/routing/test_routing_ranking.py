@@ -46,13 +46,14 @@ def test_one_way_direction_matters(make_net):
     at_x = edge_point(net, _edge(net, "X", "Y"), 0.0)
     at_y = edge_point(net, _edge(net, "Y", "Z"), 0.0)
     # resource at X drives with the one-way to an incident at Y: 100 s
-    assert rank_sources(net, at_y, {"r": at_x})[0].arrival_s == pytest.approx(100.0)
+    # (no straight off-road shortcut: the test graph's lengths are not its geometry)
+    assert rank_sources(net, at_y, {"r": at_x}, shortcut=False)[0].arrival_s == pytest.approx(100.0)
     # resource at Y cannot drive against it: round via Z, 400 s
-    assert rank_sources(net, at_x, {"r": at_y})[0].arrival_s == pytest.approx(400.0)
+    assert rank_sources(net, at_x, {"r": at_y}, shortcut=False)[0].arrival_s == pytest.approx(400.0)
     # on the one-way edge itself, a point behind the target drives straight on; one ahead goes round
     e = _edge(net, "X", "Y")
     target = edge_point(net, e, 0.5)
-    times = arrival_times(net, target, {"behind": edge_point(net, e, 0.2), "ahead": edge_point(net, e, 0.9)})
+    times = arrival_times(net, target, {"behind": edge_point(net, e, 0.2), "ahead": edge_point(net, e, 0.9)}, shortcut=False)
     assert times["behind"] == pytest.approx(30.0)
     assert times["ahead"] == pytest.approx(10.0 + 400.0 + 50.0)
 
@@ -62,10 +63,13 @@ def test_unreachable_is_a_value(make_net):
     target = edge_point(net, _edge(net, "A", "B"), 0.5)
     far = edge_point(net, _edge(net, "C", "D"), 0.5)
     near = edge_point(net, _edge(net, "A", "B"), 0.0)
-    ranked = rank_sources(net, target, {"far": far, "near": near}, k=5)
+    ranked = rank_sources(net, target, {"far": far, "near": near}, k=5, shortcut=False)
     assert [r.source for r in ranked] == ["near"]
-    assert arrival_times(net, target, {"far": far})["far"] == math.inf
-    assert route(net, far, target) is None
+    assert arrival_times(net, target, {"far": far}, shortcut=False)["far"] == math.inf
+    assert route(net, far, target, shortcut=False) is None
+    # across country the other road is reachable: a value with the straight leg only
+    r = route(net, far, target)
+    assert r.direct and r.distance_m == 0 and r.offroad_m == pytest.approx(2 * 0.01 * 111_195 * math.cos(math.radians(38.47)), rel=1e-2)
 
 
 def test_ties_keep_input_order(line_net):
@@ -92,17 +96,17 @@ def test_closure_forces_detour(make_net):
     net = make_net(roads)
     target = edge_point(net, _edge(net, "C", "D"), 0.5)
     src = edge_point(net, _edge(net, "A", "B"), 0.0)
-    assert route(net, src, target).travel_s == pytest.approx(250.0)
+    assert route(net, src, target, shortcut=False).travel_s == pytest.approx(250.0)
     closed = [_edge(net, "B", "C"), _edge(net, "C", "B")]
     # only the A-C road is left; the network itself is untouched
-    assert route(net, src, target, blocked=closed).travel_s == pytest.approx(550.0)
+    assert route(net, src, target, blocked=closed, shortcut=False).travel_s == pytest.approx(550.0)
     mask = np.zeros(net.n_edges, dtype=bool)
     mask[closed] = True
-    assert rank_sources(net, target, {"s": src}, blocked=mask)[0].travel_s == pytest.approx(550.0)
-    assert route(net, src, target).travel_s == pytest.approx(250.0)
-    # closing the incident's own road in both directions leaves it unreachable, as a value
+    assert rank_sources(net, target, {"s": src}, blocked=mask, shortcut=False)[0].travel_s == pytest.approx(550.0)
+    assert route(net, src, target, shortcut=False).travel_s == pytest.approx(250.0)
+    # closing whole edges (a mask or indices) of the incident's own road leaves it unreachable
     own = [_edge(net, "C", "D"), _edge(net, "D", "C")]
-    assert route(net, src, target, blocked=own) is None
+    assert route(net, src, target, blocked=own, shortcut=False) is None
 
 
 def test_offroad_legs_counted(line_net):
