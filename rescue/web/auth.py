@@ -57,7 +57,7 @@ def roles_required(*roles: Role) -> Callable[[Callable], Callable]:
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: object, **kwargs: object) -> object:
             user = current_user()
             if roles and user.role not in roles:
                 raise ForbiddenError("当前角色无权访问")

@@ -16,7 +16,7 @@ def page_roles(*roles: Role) -> Callable[[Callable], Callable]:
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: object, **kwargs: object) -> object:
             user = current_user(required=False)
             if user is None:
                 return redirect(url_for("accounts.show_login", next=request.full_path.rstrip("?")))
