@@ -48,6 +48,12 @@ def authenticate(session: Session, username: str, password: str) -> User:
     return user
 
 
+def active_user(session: Session, user_id: int) -> User | None:
+    """The user of a signed-in session, if still active."""
+    user = session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
 def issue_token(session: Session, user: User, *, ttl_hours: float, now=None) -> tuple[str, ApiToken]:
     """A new bearer token for `user`; only its hash is stored."""
     now = now or utcnow()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contacts import ComposedSms, DispatchNotice, compose_dispatch, count_segments, make_reply_code
+from rescue.errors import NotFoundError
 from rescue.messaging import queue
 from rescue.messaging.gateway import AlertSettings
 from rescue.models import (
@@ -269,6 +270,22 @@ def _card_short(session: Session, assignment: Assignment, incident: Incident, se
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_assignment(session: Session, assignment_id: int) -> Assignment:
+    """The assignment, or NotFoundError."""
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFoundError("指派不存在")
+    return assignment
+
+
+def responder_link(session: Session, token: str, *, now: datetime) -> ResponderToken | None:
+    """The unexpired responder link of `token` (only its hash is stored), or None."""
+    record = session.scalars(select(ResponderToken).where(ResponderToken.token_hash == hash_token(token))).first()
+    if record is None or record.expires_dt <= now:
+        return None
+    return record
 
 
 def dispatch_context(dispatch: Dispatch) -> dict:

@@ -450,7 +450,7 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
     snaps = roads.snap_many([(usable[k].lat, usable[k].lon) for k in keys])
     sources, extra = {}, {}
     far: dict[tuple[str, int], str] = {}
-    for k, s in zip(keys, snaps):
+    for k, s in zip(keys, snaps, strict=True):
         if roads.too_far(s):
             far[k] = f"距最近道路 {s.offroad_m / 1000:.1f} km, 超过 {roads.settings.max_offroad_m / 1000:g} km 上限"
         else:
@@ -498,7 +498,7 @@ def _attach_routes(roads: ActiveRoads, search: _Search, incident: Incident, opti
         target = roads.reachable_snap(incident.lat, incident.lon)
         snaps = roads.snap_many([(targets[k].res.lat, targets[k].res.lon) for k in missing])
         extra = {k: targets[k].res.turnout_s for k in missing}
-        ranked = rank_sources(roads.net, target, dict(zip(missing, snaps)), k=len(missing), extra_s=extra,
+        ranked = rank_sources(roads.net, target, dict(zip(missing, snaps, strict=True)), k=len(missing), extra_s=extra,
                               blocked=search.blocked, offroad_kmh=roads.settings.offroad_kmh, with_routes=True)
         for r in ranked:
             search.routes[r.source] = (_rounded(r.route), roads.via(r.edges), r.distance_m)
@@ -565,7 +565,7 @@ def rank_candidates(session: Session, network, incident: Incident, *, k: int = 1
         opts = view.options
         if view.kind == "supply":
             got, cut = 0.0, 0
-            for cut, o in enumerate(opts, start=1):
+            for cut, o in enumerate(opts, start=1):  # noqa: B007 - `cut` is read after the loop
                 got += o.res.amount
                 if got >= view.quantity:
                     break

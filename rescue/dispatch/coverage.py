@@ -64,11 +64,11 @@ def coverage_report(session: Session, network, *, capability: str, minutes: floa
             names[res.key] = res.name
     keys = list(usable)
     snaps = roads.snap_many([(usable[k].lat, usable[k].lon) for k in keys])
-    sources = {k: s for k, s in zip(keys, snaps) if not roads.too_far(s)}
+    sources = {k: s for k, s in zip(keys, snaps, strict=True) if not roads.too_far(s)}
     extra = {k: usable[k].turnout_s for k in sources}
     places = [p for p in (roads.gazetteer.places if roads.gazetteer else []) if p.kind in TARGET_KINDS]
     psnaps = roads.snap_many([(p.lat, p.lon) for p in places])
-    targets = {p.name: s for p, s in zip(places, psnaps) if not roads.too_far(s)}
+    targets = {p.name: s for p, s in zip(places, psnaps, strict=True) if not roads.too_far(s)}
     blocked = roads.closure_mask(session, now=now)
     threshold = minutes * 60.0
     kw = {"extra_s": extra, "blocked": blocked, "offroad_kmh": roads.settings.offroad_kmh}

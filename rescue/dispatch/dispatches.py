@@ -2,21 +2,23 @@
 
 from datetime import datetime
 
+from pydantic import ValidationError as PydanticError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contacts import count_segments
-from rescue.dispatch import escalation
+from rescue.dispatch import candidates, escalation
 from rescue.dispatch.assignments import (
     DEFAULT_MAX_WAVES,
     DEFAULT_WAVE_TIMEOUT_S,
     MAX_RESOURCES,
-    RESOURCE_MODELS,
     candidate_facts,
     load_resource,
     open_reply_codes,
     start_assignment,
 )
+from rescue.dispatch.incidents import get_incident
+from rescue.dispatch.schemas import DispatchIn, ResourceIn
 from rescue.errors import ConflictError, ValidationError
 from rescue.messaging.gateway import AlertSettings
 from rescue.models import (
@@ -27,6 +29,8 @@ from rescue.models import (
     User,
 )
 from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus, ResourceKind
+from rescue.roads.network import ActiveRoads
+from rescue.validation import error_fields
 
 # -- creating a dispatch ---------------------------------------------------------------------------
 
@@ -39,70 +43,97 @@ def _manual_ranking(resources: list[dict]) -> dict:
     return {"needs": [{"need_id": k, "candidates": v} for k, v in needs.items()], "source": "manual"}
 
 
+def _fields(exc: PydanticError, prefix: str) -> dict[str, str]:
+    """Pydantic's errors as ValidationError fields under `prefix` ("resources[0]" + ".kind")."""
+    return {(prefix if loc == "_body" else f"{prefix}.{loc}"): reason for loc, reason in error_fields(exc).items()}
+
+
 def validate_options(data: dict) -> dict:
-    """acks_needed / wave_timeout_s / max_waves / muster_point / task, every bad field reported at once."""
-    errors, out = {}, {}
-    for name, lo, hi in (("acks_needed", 1, MAX_RESOURCES), ("wave_timeout_s", 30, 24 * 3600), ("max_waves", 1, 20)):
-        value = data.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-            errors[name] = f"应为 {lo}–{hi} 之间的整数"
-        else:
-            out[name] = value
-    for name, limit in (("muster_point", 30), ("task", 20), ("note", 500)):
-        value = data.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str) or len(value) > limit:
-            errors[name] = f"应为不超过{limit}字的文本"
-        else:
-            out[name] = value.strip()
-    unknown = set(data) - {"resources", "acks_needed", "wave_timeout_s", "max_waves", "muster_point", "task", "note"}
-    for name in unknown:
-        errors[name] = "未知字段"
-    if errors:
-        raise ValidationError(errors)
-    return out
+    """acks_needed / wave_timeout_s / max_waves / muster_point / task / note (DispatchIn), every bad field at once."""
+    try:
+        obj = DispatchIn.model_validate({k: v for k, v in data.items() if k != "resources"})
+    except PydanticError as exc:
+        raise ValidationError(error_fields(exc)) from None
+    return obj.model_dump(exclude_none=True, exclude={"resources"})
 
 
 def validate_resources(session: Session, incident: Incident, resources) -> list[dict]:
-    """The resources list of a dispatch request, checked against the registry and the incident's needs."""
+    """The resources list of a dispatch request (ResourceIn each), checked against the registry and the incident's needs."""
     if not isinstance(resources, list) or not resources:
         raise ValidationError({"resources": "应为非空列表"})
     if len(resources) > MAX_RESOURCES:
         raise ValidationError({"resources": f"一次最多调派{MAX_RESOURCES}个资源"})
     need_ids = {n.id for n in incident.needs}
     errors, out, seen = {}, [], set()
-    for i, item in enumerate(resources):
+    for i, raw in enumerate(resources):
         where = f"resources[{i}]"
-        if not isinstance(item, dict):
-            errors[where] = "应为对象"
+        try:
+            item = ResourceIn.model_validate(raw)
+        except PydanticError as exc:
+            errors.update(_fields(exc, where))
             continue
-        kind, rid = item.get("kind"), item.get("id")
-        if kind not in RESOURCE_MODELS:
-            errors[f"{where}.kind"] = "应为 team, expert, equipment 或 supply"
-            continue
-        if not isinstance(rid, int) or isinstance(rid, bool) or load_resource(session, kind, rid) is None:
+        if load_resource(session, item.kind, item.id) is None:
             errors[f"{where}.id"] = "资源不存在"
             continue
-        need_id = item.get("need_id")
-        if need_id is not None and need_id not in need_ids:
+        if item.need_id is not None and item.need_id not in need_ids:
             errors[f"{where}.need_id"] = "不是该事件的需求"
-        quantity = item.get("quantity", 1)
-        if not isinstance(quantity, int | float) or isinstance(quantity, bool) or quantity <= 0:
-            errors[f"{where}.quantity"] = "应为正数"
-        if (kind, rid) in seen:
+        if (item.kind, item.id) in seen:
             errors[where] = "重复的资源"
-        seen.add((kind, rid))
-        extra = set(item) - {"kind", "id", "need_id", "quantity", "eta_s", "via", "name"}
-        if extra:
-            errors[where] = "未知字段: " + ", ".join(sorted(extra))
-        out.append({"kind": kind, "id": rid, "need_id": need_id, "quantity": quantity,
-                    "eta_s": item.get("eta_s"), "via": item.get("via") or ""})
+        seen.add((item.kind, item.id))
+        out.append({"kind": item.kind, "id": item.id, "need_id": item.need_id, "quantity": item.quantity,
+                    "eta_s": item.eta_s, "via": item.via or ""})
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def _strip_routes(ranking: dict) -> dict:
+    """The ranking as shown, without route geometries (kept small; routes can be recomputed)."""
+    needs = []
+    for need in ranking.get("needs", []):
+        cands = [{k: v for k, v in c.items() if k != "route"} for c in need.get("candidates", [])]
+        needs.append({**need, "candidates": cands})
+    return {**ranking, "needs": needs}
+
+
+def dispatch_request(session: Session, network: ActiveRoads, incident_id: int, data: dict, *, actor: User | None,
+                     settings: AlertSettings | None, now: datetime) -> Dispatch:
+    """A dispatch as the API asks for it (DispatchIn): the given resources, or the automatic plan when none are
+    given; the ranking the dispatcher saw is stored with it. Flushed, not committed."""
+    incident = get_incident(session, incident_id)
+    errors: dict[str, str] = {}
+    try:
+        options = validate_options(data)
+    except ValidationError as exc:
+        errors, options = dict(exc.fields), {}
+    if data.get("resources") is not None:
+        try:
+            validate_resources(session, incident, data["resources"])
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationError(errors)  # every bad field at once
+    ranking = _strip_routes(candidates.rank_candidates(session, network, incident, k=10, now=now))
+    if data.get("resources") is None:
+        resources = resources_from_plan(candidates.plan_response(session, network, incident, now=now))
+        if not resources:
+            raise ValidationError({"resources": "自动方案中没有可调派的资源"})
+    else:
+        resources = validate_resources(session, incident, data["resources"])
+    return create_dispatch(session, incident, resources=resources, ranking=ranking, actor=actor, settings=settings,
+                           now=now, **options)
+
+
+def preview(session: Session, dispatch: Dispatch) -> dict:
+    """A dispatch serialised as a preview: what would be sent, with no ids (the caller rolls back)."""
+    body = serialize_dispatch(session, dispatch)
+    body["id"] = None
+    body["preview"] = True
+    for item in body["assignments"]:
+        item["id"] = None
+        for message in item["messages"]:
+            message["id"] = message["assignment_id"] = None
+    return body
 
 
 def resources_from_plan(plan: dict) -> list[dict]:

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from rescue.dispatch import assignments
 from rescue.dispatch.assignments import add_event, set_status
+from rescue.dispatch.schemas import CorrectionIn
 from rescue.messaging.gateway import AlertSettings
-from rescue.models import Assignment, Dispatch, Incident, IncidentNeed, OutboxMessage
+from rescue.models import Assignment, Dispatch, Incident, IncidentNeed, OutboxMessage, ResponderToken
 from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus
+from rescue.validation import parse
 
 log = logging.getLogger(__name__)
 
@@ -202,3 +204,31 @@ def correct(session: Session, assignment: Assignment, status: str | None, note: 
     if escalate and new in (AssignmentStatus.declined, AssignmentStatus.failed, AssignmentStatus.no_answer):
         replace(session, assignment, now=now, settings=settings, reason=f"调度员更正为{new.value}")
 
+
+
+def correct_assignment(session: Session, assignment_id: int, data: dict, *, actor: str, now: datetime,
+                       settings: AlertSettings | None = None) -> Assignment:
+    """A dispatcher's correction as the API takes it (CorrectionIn): a status, a note, or both."""
+    assignment = assignments.get_assignment(session, assignment_id)
+    obj = parse(CorrectionIn, data)
+    correct(session, assignment, obj.status.value if obj.status is not None else None, obj.note, actor=actor, now=now,
+            settings=settings, escalate=obj.escalate)
+    return assignment
+
+
+LINK_ACTOR = "responder-link"
+
+
+def answer_by_link(session: Session, link: ResponderToken, answer: str | None, *, now: datetime,
+                   settings: AlertSettings | None = None) -> bool:
+    """A responder accepts or declines on the page of their SMS link; False for an answer that is neither.
+    An answer the assignment's status no longer allows is recorded as a visit only."""
+    if answer not in ("accept", "decline"):
+        return False
+    assignment = link.assignment
+    if answer == "accept" and assignment.status == AssignmentStatus.notified:
+        set_status(session, assignment, AssignmentStatus.accepted, now=now, message="通过链接接受", actor=LINK_ACTOR)
+    elif answer == "decline" and assignment.status in (AssignmentStatus.notified, AssignmentStatus.accepted):
+        on_decline(session, assignment, now=now, settings=settings, actor=LINK_ACTOR)
+    link.used_dt = now
+    return True

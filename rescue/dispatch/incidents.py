@@ -205,13 +205,12 @@ def update_incident(session: Session, incident_id: int, data: dict, *, area, now
     return incident
 
 
-def close_incident(session: Session, incident_id: int, *, now: datetime) -> Incident:
-    incident = get_incident(session, incident_id)
-    if incident.status != IncidentStatus.closed:
-        incident.status = IncidentStatus.closed
-        incident.closed_dt = now
-        session.flush()
-    return incident
+def count_open(session: Session, *, drill: bool | None = None) -> int:
+    """How many incidents are open (only drills, or only real ones, when `drill` is given)."""
+    stmt = select(func.count()).select_from(Incident).where(Incident.status == IncidentStatus.open)
+    if drill is not None:
+        stmt = stmt.where(Incident.drill.is_(drill))
+    return session.scalar(stmt) or 0
 
 
 def need_name(names: dict[str, str], need: IncidentNeed) -> str:

@@ -4,16 +4,28 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contacts import DeliveryReceipt, InboundSms, ReplyKind, normalize_phone, parse_reply
 from contacts.errors import InvalidPhoneError
 from rescue.dispatch import escalation, outbox
 from rescue.dispatch.assignments import add_event, set_status
+from rescue.dispatch.schemas import ReviewIn
+from rescue.errors import NotFoundError, ValidationError
 from rescue.messaging.gateway import AlertSettings
-from rescue.models import Assignment, ContactPerson, DeliveryReceiptEntry, Expert, InboundMessage, OutboxMessage, SmsOptOut
+from rescue.models import (
+    Assignment,
+    ContactPerson,
+    DeliveryReceiptEntry,
+    Expert,
+    InboundMessage,
+    Incident,
+    OutboxMessage,
+    SmsOptOut,
+)
 from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus
+from rescue.validation import parse
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +147,7 @@ def _attach(record: InboundMessage, assignment: Assignment) -> None:
     record.incident_id = assignment.incident_id
 
 
-def handle_receipt(session: Session, receipt: DeliveryReceipt, *, now: datetime, settings=None) -> DeliveryReceiptEntry:
+def handle_receipt(session: Session, receipt: DeliveryReceipt, *, now: datetime, settings: AlertSettings | None = None) -> DeliveryReceiptEntry:
     """Record a delivery receipt and apply it to its outbox row (later, if the row does not know its id yet)."""
     entry = DeliveryReceiptEntry(received_dt=now, provider_id=receipt.provider_id, status=receipt.status,
                                  error_code=receipt.error_code)
@@ -153,7 +165,7 @@ def handle_receipt(session: Session, receipt: DeliveryReceipt, *, now: datetime,
 
 
 def review(session: Session, record: InboundMessage, *, actor: str, now: datetime, assignment: Assignment | None = None,
-           status: str | None = None, note: str = "", settings=None) -> None:
+           status: str | None = None, note: str = "", settings: AlertSettings | None = None) -> None:
     """The dispatcher settles a flagged reply: optionally links it to an assignment and sets that one's status."""
     record.needs_review = False
     record.reviewed_by = actor
@@ -162,3 +174,72 @@ def review(session: Session, record: InboundMessage, *, actor: str, now: datetim
         _attach(record, assignment)
         escalation.correct(session, assignment, status, note or f"按短信回复更正: {record.body}", actor=actor, now=now,
                            settings=settings)
+
+
+def settle(session: Session, message_id: int, data: dict, *, actor: str, now: datetime, settings: AlertSettings | None = None,
+           pending_only: bool = False) -> InboundMessage:
+    """Review a received SMS as the API and the console page ask for it (ReviewIn): link it to an assignment and
+    set that one's status, or just mark it settled. `pending_only` refuses one already settled."""
+    record = session.get(InboundMessage, message_id)
+    if record is None or (pending_only and not record.needs_review):
+        raise NotFoundError("该回复已处理或不存在" if pending_only else "短信不存在")
+    obj = parse(ReviewIn, data)
+    assignment = None
+    if obj.assignment_id is not None:
+        assignment = session.get(Assignment, obj.assignment_id)
+        if assignment is None:
+            raise ValidationError({"assignment_id": "指派不存在"})
+    if obj.status is not None and assignment is None:
+        raise ValidationError({"status": "需要有效的状态和 assignment_id"})
+    review(session, record, actor=actor, now=now, assignment=assignment,
+           status=obj.status.value if obj.status is not None else None, note=obj.note, settings=settings)
+    return record
+
+
+def list_inbound(session: Session, *, needs_review: bool = False, limit: int = 50, offset: int = 0) -> tuple[list[InboundMessage], int]:
+    """Received SMS, newest first (only those awaiting the dispatcher with `needs_review`), and how many in all."""
+    where = [InboundMessage.needs_review.is_(True)] if needs_review else []
+    total = session.scalar(select(func.count()).select_from(InboundMessage).where(*where)) or 0
+    rows = session.scalars(select(InboundMessage).where(*where).order_by(InboundMessage.id.desc())
+                           .limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def flagged(session: Session, *, limit: int) -> list[InboundMessage]:
+    """The replies awaiting the dispatcher, newest first."""
+    return list(session.scalars(select(InboundMessage).where(InboundMessage.needs_review.is_(True))
+                                .order_by(InboundMessage.id.desc()).limit(limit)))
+
+
+def open_for_review(session: Session) -> list[tuple[Assignment, str, bool]]:
+    """The assignments a flagged reply may be linked to (still open or unanswered), newest first, with their
+    incident's number and drill flag."""
+    rows = session.execute(
+        select(Assignment, Incident.number, Incident.drill).join(Incident, Incident.id == Assignment.incident_id)
+        .where(Assignment.status.in_((*OPEN_ASSIGNMENT_STATUSES, "no_answer"))).order_by(Assignment.id.desc())).all()
+    return [tuple(r) for r in rows]
+
+
+_ANSWERS = {
+    "applied": "已记录您的回复：{kind}。事件{no}",
+    "ignored": "已记录您的回复。",
+    "unclear": "未能识别，请回复 回复码+数字，如 {code} 1 接受，{code} 2 拒绝。",
+    "opt_out": "已记录退订；应急调度短信仍会发送，如有疑问请联系调度中心。",
+}
+
+
+def answer_text(session: Session, record: InboundMessage, *, signature: str) -> str | None:
+    """The SMS answering a reply, or None: unknown numbers and codes get no answer (the dispatcher sees them)."""
+    template = _ANSWERS.get(record.outcome)
+    if template is None:
+        return None
+    incident = session.get(Incident, record.incident_id) if record.incident_id else None
+    no = incident.number if incident else ""
+    return signature + template.format(kind=KIND_NAMES.get(record.kind, ""), no=no, code=record.code or "K7Q")
+
+
+def serialize_inbound(r: InboundMessage) -> dict:
+    """A received SMS as InboundOut."""
+    return {"direction": "in", "id": r.id, "from": r.from_phone, "text": r.body, "received_at": r.received_dt.isoformat(),
+            "kind": r.kind, "code": r.code, "eta_min": r.eta_min, "outcome": r.outcome, "assignment_id": r.assignment_id,
+            "incident_id": r.incident_id, "needs_review": r.needs_review, "reviewed_by": r.reviewed_by}

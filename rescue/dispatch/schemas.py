@@ -5,7 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from rescue.models.enums import INCIDENT_LEVEL_NAMES, IncidentLevel, IncidentStatus
+from rescue.dispatch.assignments import MAX_RESOURCES
+from rescue.models.enums import INCIDENT_LEVEL_NAMES, AssignmentStatus, IncidentLevel, IncidentStatus
 from rescue.validation import Schema, context_value, in_service_area
 
 _LEVEL_BY_NAME = {v: k for k, v in INCIDENT_LEVEL_NAMES.items()}
@@ -213,3 +214,136 @@ class CoverageOut(Schema):
     met: int
     missed: int
     lost: list[str]
+
+
+# -- dispatches, assignments, the timeline and SMS ------------------------------------------------------------
+
+StrictCount = Annotated[int, Field(strict=True)]
+ResourceKindName = Literal["team", "expert", "equipment", "supply"]
+
+
+class ResourceIn(Schema):
+    """One resource to dispatch; `eta_s`, `via` and `name` may come back as the ranking gave them."""
+
+    kind: ResourceKindName
+    id: StrictCount
+    need_id: StrictCount | None = None
+    quantity: float = Field(1, gt=0, allow_inf_nan=False, strict=True)
+    eta_s: float | None = Field(None, strict=True)
+    via: str | None = Field(None, max_length=200)
+    name: str | None = Field(None, max_length=200)
+
+
+class DispatchIn(Schema):
+    resources: list[ResourceIn] | None = Field(None, description="省略时使用自动方案 (plan)")
+    acks_needed: StrictCount | None = Field(None, ge=1, le=MAX_RESOURCES)
+    wave_timeout_s: StrictCount | None = Field(None, ge=30, le=24 * 3600)
+    max_waves: StrictCount | None = Field(None, ge=1, le=20)
+    muster_point: str | None = Field(None, max_length=30)
+    task: str | None = Field(None, max_length=20)
+    note: str | None = Field(None, max_length=500)
+
+
+class MessageOut(Schema):
+    id: int | None
+    assignment_id: int | None = None
+    purpose: str | None = None
+    chain_step: int | None = None
+    to: str
+    recipient: str
+    reply_code: str | None = None
+    text: str | None = None
+    segments: int
+    chars: int
+    encoding: str | None = None
+    status: str
+    attempts: int | None = None
+    provider_id: str | None = None
+    possibly_duplicated: bool
+    last_error: str | None = None
+    error_code: str | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+class AssignmentOut(Schema):
+    id: int | None
+    dispatch_id: int | None = None
+    incident_id: int | None = None
+    need_id: int | None = None
+    kind: str
+    resource_id: int
+    name: str
+    quantity: float | None = None
+    status: str
+    reply_code: str
+    wave: int
+    rank: int
+    eta_s: float | None
+    reported_eta_min: int | None = None
+    escalated_from_id: int | None = None
+    deadline_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    messages: list[MessageOut] | None = None
+
+
+class DispatchOut(Schema):
+    id: int | None
+    incident_id: int
+    created_at: datetime | None = None
+    acks_needed: int
+    wave_timeout_s: int
+    max_waves: int
+    assignments: list[AssignmentOut]
+    preview: bool | None = Field(None, description="预览: 未保存, 未发送")
+
+
+class EventOut(Schema):
+    id: int
+    at: datetime
+    kind: str
+    assignment_id: int | None
+    resource: str | None = None
+    from_status: str | None
+    to_status: str | None
+    message: str
+    actor: str
+    detail: dict | None
+
+
+class InboundOut(Schema):
+    direction: Literal["in"] = "in"
+    id: int
+    from_: str = Field(alias="from")
+    text: str
+    received_at: datetime
+    kind: str | None
+    code: str | None
+    eta_min: int | None
+    outcome: str | None
+    assignment_id: int | None
+    incident_id: int | None
+    needs_review: bool
+    reviewed_by: str | None
+
+
+class CorrectionIn(Schema):
+    # note first: the check of status reads it
+    note: str = Field("", max_length=500)
+    status: AssignmentStatus | None = Field(None, validate_default=True)
+    escalate: bool = Field(True, strict=True, description="更正为拒绝/失败/未应答时是否自动改派 (默认是)")
+
+    @field_validator("status")
+    @classmethod
+    def _status_or_note(cls, v, info: ValidationInfo):
+        if v is None and not info.data.get("note"):
+            msg = "请提供 status 或 note"
+            raise ValueError(msg)
+        return v
+
+
+class ReviewIn(Schema):
+    assignment_id: StrictCount | None = None
+    status: AssignmentStatus | None = None
+    note: str = Field("", max_length=500)

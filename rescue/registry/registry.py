@@ -42,6 +42,16 @@ def get_kind(name: str) -> Kind:
         raise NotFoundError(msg) from None
 
 
+def capability_names(session: Session) -> dict[str, str]:
+    """Every capability's name by code, in code order."""
+    return dict(session.execute(select(Capability.code, Capability.name).order_by(Capability.code)).all())
+
+
+def get_enterprise(session: Session, enterprise_id: int | None) -> Enterprise | None:
+    """The enterprise, or None (also for no id)."""
+    return session.get(Enterprise, enterprise_id) if enterprise_id else None
+
+
 def validation_context(session: Session, area) -> dict:
     """What schemas need to know beyond the request: the service area and the capability codes."""
     return {"area": area, "capabilities": set(session.scalars(select(Capability.code)))}

@@ -304,3 +304,11 @@ class IncidentTypeIn(Schema):
 
 class IncidentTypeOut(IncidentTypeIn):
     pass
+
+
+class ImportResultOut(Schema):
+    """What a bulk import did (or, with dry_run, would do)."""
+
+    created: int
+    updated: int
+    dry_run: bool

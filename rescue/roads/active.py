@@ -135,10 +135,8 @@ def import_active(instance_path: str | Path, path: Path, *, progress: bool | Non
     from routing import load_osm
 
     name = str(path).lower()
-    if name.endswith((".osm", ".osm.pbf", ".pbf", ".osm.xml")):
-        net = load_osm(path, progress=progress)
-    else:
-        net = import_file(path)
+    osm = name.endswith((".osm", ".osm.pbf", ".pbf", ".osm.xml"))
+    net = load_osm(path, progress=progress) if osm else import_file(path)
     target = roads_dir(instance_path) / ACTIVE_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
     save_cache(net, target)

@@ -53,7 +53,7 @@ class ActiveRoads:
             with self._lock:
                 if len(self._snaps) + len(missing) > _SNAP_CACHE_MAX:
                     self._snaps.clear()
-                self._snaps.update(zip(missing, found))
+                self._snaps.update(zip(missing, found, strict=True))
         return [self._snaps[k] for k in keys]
 
     def snap(self, lat: float, lon: float) -> Snap:
@@ -157,7 +157,7 @@ def main_roads(net: RoadNetwork, edges, *, max_refs: int = 3, min_share: float =
     total = sum(lengths)
     # metres and first position per distinct ref code along the route (plain Python: routes are short)
     acc: dict[int, list] = {}
-    for i, (c, m) in enumerate(zip(codes, lengths)):
+    for i, (c, m) in enumerate(zip(codes, lengths, strict=True)):
         if c:
             slot = acc.get(c)
             if slot is None:

@@ -1,5 +1,6 @@
 """Who is calling: bearer tokens for the API, sessions for pages; role checks for every endpoint."""
 
+from collections.abc import Callable
 from functools import wraps
 
 from flask import current_app, g, request, session
@@ -26,9 +27,7 @@ def current_user(*, required: bool = True) -> User | None:
         user = accounts.user_for_token(get_session(), token.strip())
         g.auth_by = "token"
     elif (user_id := session.get(SESSION_USER_KEY)) is not None:
-        user = get_session().get(User, user_id)
-        if user is not None and not user.active:
-            user = None
+        user = accounts.active_user(get_session(), user_id)
         g.auth_by = "session"
         if user is not None and request.method not in _SAFE_METHODS:
             _require_csrf()
@@ -53,12 +52,12 @@ def _require_csrf() -> None:
     g.csrf_valid = True
 
 
-def roles_required(*roles: Role):
+def roles_required(*roles: Role) -> Callable[[Callable], Callable]:
     """Allow the view only to signed-in users with one of `roles` (all roles when none is given)."""
 
-    def decorator(view):
+    def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: object, **kwargs: object) -> object:
             user = current_user()
             if roles and user.role not in roles:
                 raise ForbiddenError("当前角色无权访问")

@@ -4,13 +4,11 @@ import hashlib
 import hmac
 
 from flask import Blueprint, abort, current_app, render_template, request
-from sqlalchemy import select
 
 from rescue.cards import cards
 from rescue.db import utcnow
 from rescue.dispatch import assignments, escalation
-from rescue.dispatch.assignments import hash_token, set_status
-from rescue.models import Assignment, Incident, ResponderToken
+from rescue.models import Assignment, ResponderToken
 from rescue.models.enums import ASSIGNMENT_STATUS_NAMES, INCIDENT_LEVEL_NAMES, AssignmentStatus
 from rescue.web.extensions import get_alert_settings, get_session
 
@@ -23,16 +21,16 @@ def _form_key(token_hash: str) -> str:
 
 
 def _load(token: str) -> tuple[ResponderToken, Assignment]:
-    session = get_session()
-    record = session.scalars(select(ResponderToken).where(ResponderToken.token_hash == hash_token(token))).first()
-    if record is None or record.expires_dt <= utcnow():
+    record = assignments.responder_link(get_session(), token, now=utcnow())
+    if record is None:
         abort(404)
     return record, record.assignment
 
 
-def _page(record, assignment, *, message=None, status=200):
+def _page(record: ResponderToken, assignment: Assignment, *, message: str | None = None,
+          status: int = 200) -> tuple[str, int, dict]:
     session = get_session()
-    incident = session.get(Incident, assignment.incident_id)
+    incident = assignment.incident
     facts = assignments.candidate_facts(assignment.dispatch, assignment.need_id, assignment.resource_kind.value,
                                        assignment.resource_id)
     card = cards.card_for(session, incident_type=incident.type_code, enterprise_id=assignments.resource_enterprise_id(
@@ -50,26 +48,19 @@ def _page(record, assignment, *, message=None, status=200):
 
 
 @bp.get("/<token>")
-def show_assignment(token):
+def show_assignment(token: str) -> tuple[str, int, dict]:
     record, assignment = _load(token)
     return _page(record, assignment)
 
 
 @bp.post("/<token>")
-def answer_assignment(token):
+def answer_assignment(token: str) -> tuple[str, int, dict]:
     record, assignment = _load(token)
     if not hmac.compare_digest(request.form.get("form_key", ""), _form_key(record.token_hash)):
         abort(403)
-    answer = request.form.get("answer")
     session = get_session()
-    now = utcnow()
-    actor = "responder-link"
-    if answer == "accept" and assignment.status == AssignmentStatus.notified:
-        set_status(session, assignment, AssignmentStatus.accepted, now=now, message="通过链接接受", actor=actor)
-    elif answer == "decline" and assignment.status in (AssignmentStatus.notified, AssignmentStatus.accepted):
-        escalation.on_decline(session, assignment, now=now, settings=get_alert_settings(), actor=actor)
-    elif answer not in ("accept", "decline"):
+    if not escalation.answer_by_link(session, record, request.form.get("answer"), now=utcnow(),
+                                     settings=get_alert_settings()):
         abort(400)
-    record.used_dt = now
     session.commit()
     return _page(record, assignment, message="已记录, 谢谢。")

@@ -4,24 +4,17 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from contacts import SmsGateway
 from contacts.webhooks import WebhookFormError
 from rescue import drills
 from rescue.db import utcnow
 from rescue.dispatch import replies
-from rescue.models import Incident
 from rescue.web.extensions import get_alert_settings, get_gateway, get_session
 
 bp = Blueprint("webhooks", __name__, url_prefix="/sms")
 
-_REPLIES = {
-    "applied": "已记录您的回复：{kind}。事件{no}",
-    "ignored": "已记录您的回复。",
-    "unclear": "未能识别，请回复 回复码+数字，如 {code} 1 接受，{code} 2 拒绝。",
-    "opt_out": "已记录退订；应急调度短信仍会发送，如有疑问请联系调度中心。",
-}
 
-
-def _parsed(backend: str, parse: str):
+def _parsed(backend: str, parse: str) -> tuple[SmsGateway, object]:
     """The gateway and the parsed form of a genuine provider call; 403 before anything is read or
     written when the signature fails, 404 for another backend's path, 400 for a malformed form."""
     gateway = get_gateway()
@@ -44,23 +37,17 @@ def _twiml(message: str | None) -> Response:
 
 
 @bp.post("/<backend>/inbound")
-def receive_inbound(backend):
+def receive_inbound(backend: str) -> Response:
     gateway, sms = _parsed(backend, "parse_inbound")
     session = get_session()
     record = replies.handle_inbound(session, sms, provider=gateway.name, now=utcnow(), settings=get_alert_settings(),
                                     unmatched=drills.apply_rsvp)
     session.commit()
-    template = _REPLIES.get(record.outcome)
-    if template is None:
-        return _twiml(None)  # unknown numbers and codes get no answer; the dispatcher sees them
-    signature = get_alert_settings().signature
-    incident = session.get(Incident, record.incident_id) if record.incident_id else None
-    no = incident.number if incident else ""
-    return _twiml(signature + template.format(kind=replies.KIND_NAMES.get(record.kind, ""), no=no, code=record.code or "K7Q"))
+    return _twiml(replies.answer_text(session, record, signature=get_alert_settings().signature))
 
 
 @bp.post("/<backend>/status")
-def receive_status(backend):
+def receive_status(backend: str) -> tuple[str, int]:
     _, receipt = _parsed(backend, "parse_status")
     session = get_session()
     replies.handle_receipt(session, receipt, now=utcnow(), settings=get_alert_settings())

@@ -4,7 +4,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -20,15 +20,22 @@ from tests.conftest import make_app
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class SlowFake(FakeTwilio):
-    """Answers every create slowly: half the delay before taking the message, half after (answer in flight)."""
+class HeldFake(FakeTwilio):
+    """Takes messages at once, except that the answer to message number `hold_at` is held (taken, answer in
+    flight) until `release` is set: the test kills the sender while it waits, at a known point, not a guessed time."""
 
-    delay_s = 0.2
+    hold_at = 5
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.held = threading.Event()  # the sender is waiting for the held answer
+        self.release = threading.Event()
 
     def _create(self, request):
-        time.sleep(self.delay_s / 2)
         response = super()._create(request)
-        time.sleep(self.delay_s / 2)
+        if len(self.messages) == self.hold_at and not self.held.is_set():
+            self.held.set()
+            self.release.wait(60)
         return response
 
 
@@ -57,20 +64,18 @@ def test_sigkill_mid_batch_then_restart_sends_each_message_once(backend, templat
         total = len(s.scalars(select(OutboxMessage)).all())
     assert total == 12
     log_path = tmp_path / "worker.log"
-    with SlowFake(auto_callbacks=False) as fake, open(log_path, "w") as log:
+    with HeldFake(auto_callbacks=False) as fake, open(log_path, "w") as log:
         first = _worker(url, fake, tmp_path, log)
         try:
-            deadline = time.monotonic() + 30
-            while len(fake.messages) < 4 and time.monotonic() < deadline and first.poll() is None:
-                time.sleep(0.01)
-            time.sleep(SlowFake.delay_s * 0.7)  # inside the next call
+            assert fake.held.wait(60), log_path.read_text()  # inside the call for message number hold_at
             first.send_signal(signal.SIGKILL)
             first.wait(10)
         finally:
+            fake.release.set()  # the held answer goes to a dead connection
             if first.poll() is None:
                 first.kill()
         reached_before = len(fake.messages)
-        assert 4 <= reached_before < total, log_path.read_text()
+        assert reached_before == HeldFake.hold_at < total, log_path.read_text()
         with sf() as s:
             in_flight = s.scalars(select(OutboxMessage).where(OutboxMessage.status == "sending")).all()
             assert len(in_flight) == 1  # killed mid-call: exactly one row committed as "sending"

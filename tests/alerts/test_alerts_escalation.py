@@ -92,7 +92,7 @@ def test_acceptance_stops_the_timer(fake_app):
 def test_timers_survive_an_app_restart(backend, templates, tmp_path):
     url = templates.copy(backend, seeded=True)
     first = make_app(url, tmp_path, SMS_BACKEND="fake")
-    sf, dispatch_id, team_ids = _dispatch(first, timeout=120)
+    _sf, dispatch_id, _team_ids = _dispatch(first, timeout=120)
     first.extensions["db"].engine.dispose()
     second = make_app(url, tmp_path, SMS_BACKEND="fake")
     sf2 = second.extensions["db"].session_factory
@@ -113,7 +113,7 @@ def test_dispatcher_correction_through_api(app, api):
     rows = _assignments(sf, dispatch_id)
     assert len(rows) == 2 and rows[1].resource_id == team_ids[1]
     timeline = api("dispatcher").get(f"/api/v1/incidents/{a.incident_id}/timeline").json["items"]
-    correction = [e for e in timeline if e["kind"] == "correction"][0]
+    correction = next(e for e in timeline if e["kind"] == "correction")
     assert correction["actor"] == "dispatcher" and correction["message"] == "电话确认无法出动"
 
 

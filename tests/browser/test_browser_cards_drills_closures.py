@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from rescue.db import utcnow
 from rescue.clock import CHINA
+from rescue.db import utcnow
 from rescue.models import RoadClosure
 from tests.browser.conftest import login, shot
 

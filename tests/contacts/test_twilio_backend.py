@@ -5,7 +5,6 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -116,10 +115,10 @@ def test_rate_limit_is_transient_with_retry_after(fake, gateway):
 def test_timeout_is_transient_and_lookup_prevents_a_duplicate(fake, gateway):
     start = since()
     fake.fail_next("hang")  # Twilio takes the message but answers too late
-    began = time.monotonic()
+    # the fake answers 201 only after hang_s (3 s): an error here means the client's 0.5 s timeout gave up first,
+    # without measuring the wall clock
     with pytest.raises(TransientSendError) as info:
         gateway.send(sms())
-    assert time.monotonic() - began < 2
     assert info.value.maybe_sent
     found = gateway.lookup(sms(), since=start)
     assert found is not None

@@ -30,7 +30,7 @@ def _flag(name: str, errors: dict) -> bool | None:
 @bp.post("/incidents")
 @documented("新建事件 (坐标或地名; 需求默认取事件类型模板)", body=IncidentIn, response=IncidentOut, status=201)
 @roles_required(Role.command_center)
-def create_incident():
+def create_incident() -> tuple[dict, int]:
     session = get_session()
     incident = incidents.create_incident(session, get_roads(), json_body(), area=service_area(),
                                          actor=current_user(), now=utcnow())
@@ -43,7 +43,7 @@ def create_incident():
     "status": {"enum": ["open", "closed"]}, "drill": {"type": "integer", "enum": [0, 1]},
     "limit": {"type": "integer", "default": 50, "maximum": 500}, "offset": {"type": "integer", "default": 0}})
 @roles_required(*READERS)
-def list_incidents():
+def list_incidents() -> dict:
     errors: dict[str, str] = {}
     status = request.args.get("status") or None
     if status not in (None, "open", "closed"):
@@ -61,7 +61,7 @@ def list_incidents():
 @bp.get("/incidents/<int:incident_id>")
 @documented("读取事件", response=IncidentOut)
 @roles_required(*READERS)
-def get_incident(incident_id):
+def get_incident(incident_id: int) -> dict:
     session = get_session()
     return incidents.serialize(session, incidents.get_incident(session, incident_id))
 
@@ -69,7 +69,7 @@ def get_incident(incident_id):
 @bp.patch("/incidents/<int:incident_id>")
 @documented("修改事件: 需求 (整体替换)、级别、描述、地名、状态 (closed 结案)", body=IncidentPatch, response=IncidentOut)
 @roles_required(Role.command_center)
-def update_incident(incident_id):
+def update_incident(incident_id: int) -> dict:
     session = get_session()
     incident = incidents.update_incident(session, incident_id, json_body(), area=service_area(), now=utcnow())
     session.commit()
@@ -80,7 +80,7 @@ def update_incident(incident_id):
 @documented("按到达时间排序的可用资源 (每项需求); explain=1 同时列出被排除的资源及原因", response=CandidatesOut,
             query={"k": {"type": "integer", "default": 10, "maximum": 100}, "explain": {"type": "integer", "enum": [0, 1]}})
 @roles_required(*READERS)
-def list_candidates(incident_id):
+def list_candidates(incident_id: int) -> dict:
     errors: dict[str, str] = {}
     k = int_arg(request.args, "k", 10, 1, 100, errors)
     explain = bool(_flag("explain", errors))
@@ -94,7 +94,7 @@ def list_candidates(incident_id):
 @bp.post("/incidents/<int:incident_id>/plan")
 @documented("调派方案: 覆盖全部需求且最后一项需求满足得最早; 列出无法满足的需求", response=PlanOut)
 @roles_required(Role.command_center)
-def plan_incident(incident_id):
+def plan_incident(incident_id: int) -> dict:
     session = get_session()
     incident = incidents.get_incident(session, incident_id)
     return candidates.plan_response(session, get_roads(), incident, now=utcnow())

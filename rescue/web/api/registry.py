@@ -1,13 +1,14 @@
 """CRUD views for every registry kind, plus freshness and confirmation."""
 
 from flask import current_app, request
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
+from werkzeug.datastructures import MultiDict
 
 from rescue.errors import ValidationError
 from rescue.models import Role
 from rescue.registry import registry
-from rescue.registry.kinds import KINDS
+from rescue.registry.kinds import KINDS, Kind
 from rescue.registry.registry import get_kind
 from rescue.web.api import bp, int_arg, json_body, page, service_area
 from rescue.web.api.openapi import documented
@@ -27,19 +28,19 @@ _LIST_QUERY = {
 }
 
 
-def _out(kind_name):
+def _out(kind_name: str) -> type[BaseModel]:
     return get_kind(kind_name).schema_out
 
 
-def _in(kind_name):
+def _in(kind_name: str) -> type[BaseModel]:
     return get_kind(kind_name).schema_in
 
 
-def _patch(kind_name):
+def _patch(kind_name: str) -> type[BaseModel]:
     return get_kind(kind_name).schema_patch
 
 
-def parse_query(kind, args) -> registry.Query:
+def parse_query(kind: Kind, args: MultiDict) -> registry.Query:
     """Read list parameters, reporting every bad one at once."""
     errors: dict[str, str] = {}
     filters = {}
@@ -78,7 +79,7 @@ def parse_query(kind, args) -> registry.Query:
     return query
 
 
-def _float(args, name, default, errors) -> float:
+def _float(args: MultiDict, name: str, default: float, errors: dict) -> float:
     try:
         value = float(args.get(name, default))
         if not 0 < value <= 2000:
@@ -89,7 +90,7 @@ def _float(args, name, default, errors) -> float:
     return value
 
 
-def _key(kind, key: str):
+def _key(kind: Kind, key: str) -> int | str:
     if kind.key == "id":
         if not key.isdigit() or not 0 < int(key) < 2**31:
             raise ValidationError({"id": "应为正整数"})
@@ -100,7 +101,7 @@ def _key(kind, key: str):
 @bp.get(f"/{KIND_PATH}")
 @documented("列表查询", response=_out, query=_LIST_QUERY, listing=True)
 @roles_required()
-def list_records(kind_name):
+def list_records(kind_name: str) -> dict:
     kind = registry.get_kind(kind_name)
     query = parse_query(kind, request.args)
     rows, total = registry.list_records(get_session(), kind, current_user(), query)
@@ -110,7 +111,7 @@ def list_records(kind_name):
 @bp.get(f"/{KIND_PATH}/<key>")
 @documented("读取一条记录", response=_out)
 @roles_required()
-def get_record(kind_name, key):
+def get_record(kind_name: str, key: str) -> dict:
     kind = registry.get_kind(kind_name)
     record = registry.get_record(get_session(), kind, current_user(), _key(kind, key))
     return registry.serialize(kind, record)
@@ -119,7 +120,7 @@ def get_record(kind_name, key):
 @bp.post(f"/{KIND_PATH}")
 @documented("新建记录", body=_in, response=_out, status=201)
 @roles_required(Role.command_center, Role.enterprise_admin)
-def create_record(kind_name):
+def create_record(kind_name: str) -> tuple[dict, int]:
     kind = registry.get_kind(kind_name)
     session = get_session()
     record = registry.create_record(session, kind, current_user(), json_body(), area=service_area())
@@ -131,7 +132,7 @@ def create_record(kind_name):
 @bp.put(f"/{KIND_PATH}/<key>")
 @documented("修改记录 (部分字段)", body=_patch, response=_out)
 @roles_required(Role.command_center, Role.enterprise_admin)
-def update_record(kind_name, key):
+def update_record(kind_name: str, key: str) -> dict:
     kind = registry.get_kind(kind_name)
     session = get_session()
     record = registry.update_record(session, kind, current_user(), _key(kind, key), json_body(), area=service_area())
@@ -142,7 +143,7 @@ def update_record(kind_name, key):
 @bp.delete(f"/{KIND_PATH}/<key>")
 @documented("删除记录", status=204)
 @roles_required(Role.command_center, Role.enterprise_admin)
-def delete_record(kind_name, key):
+def delete_record(kind_name: str, key: str) -> tuple[str, int]:
     kind = registry.get_kind(kind_name)
     session = get_session()
     registry.delete_record(session, kind, current_user(), _key(kind, key))
@@ -153,7 +154,7 @@ def delete_record(kind_name, key):
 @bp.post("/enterprises/<int:enterprise_id>/confirm")
 @documented("确认本企业全部数据为最新")
 @roles_required(Role.command_center, Role.enterprise_admin)
-def confirm_enterprise(enterprise_id):
+def confirm_enterprise(enterprise_id: int) -> dict:
     session = get_session()
     count = registry.confirm_enterprise(session, current_user(), enterprise_id)
     session.commit()
@@ -163,7 +164,7 @@ def confirm_enterprise(enterprise_id):
 @bp.get("/freshness")
 @documented("超期未确认的数据 (按企业)", query={"days": {"type": "integer"}})
 @roles_required()
-def list_stale_records():
+def list_stale_records() -> dict:
     errors: dict[str, str] = {}
     days = int_arg(request.args, "days", current_app.config["FRESHNESS_DAYS"], 1, 3650, errors)
     if errors:

@@ -1,5 +1,7 @@
 """Road views: routes between two points, the network for the map, place search, closures and coverage."""
 
+import json
+
 from flask import Response, request
 
 from rescue.db import utcnow
@@ -8,7 +10,7 @@ from rescue.dispatch.schemas import CoverageOut
 from rescue.errors import ValidationError
 from rescue.models import Role
 from rescue.roads import closures
-from rescue.roads.network import route_between
+from rescue.roads.network import roads_geojson, route_between
 from rescue.roads.schemas import ClosureIn, ClosureOut, PlaceOut, RouteOut
 from rescue.web.api import bp, int_arg, json_body, page, service_area
 from rescue.web.api.openapi import documented
@@ -16,7 +18,7 @@ from rescue.web.auth import current_user, roles_required
 from rescue.web.extensions import get_roads, get_session
 
 
-def _point(name: str, errors: dict):
+def _point(name: str, errors: dict) -> tuple[float, float] | None:
     raw = request.args.get(name)
     if not raw:
         errors[name] = "必填: 纬度,经度"
@@ -38,7 +40,7 @@ def _point(name: str, errors: dict):
     "from": {"type": "string", "description": "纬度,经度 (WGS-84)"}, "to": {"type": "string", "description": "纬度,经度"},
     "crs": {"enum": ["wgs84", "gcj02"]}})
 @roles_required()
-def get_route():
+def get_route() -> dict:
     errors: dict[str, str] = {}
     a, b = _point("from", errors), _point("to", errors)
     crs = request.args.get("crs", "wgs84")
@@ -52,10 +54,8 @@ def get_route():
 @bp.get("/roads.geojson")
 @documented("当前路网 (GeoJSON, 供地图显示)")
 @roles_required()
-def get_roads_geojson():
+def get_roads_geojson() -> Response:
     roads = get_roads()
-    from rescue.roads.network import roads_geojson
-
     body = roads_geojson(roads.net)
     etag = f'"roads-{roads.net.n_edges}-{len(body)}"'
     if request.headers.get("If-None-Match") == etag:
@@ -68,7 +68,7 @@ def get_roads_geojson():
 @documented("地名搜索 (县城、乡镇、重点园区)", response=PlaceOut, listing=True,
             query={"q": {"type": "string"}, "limit": {"type": "integer", "default": 10, "maximum": 50}})
 @roles_required()
-def search_places():
+def search_places() -> dict:
     q = (request.args.get("q") or "").strip()
     errors: dict[str, str] = {}
     limit = int_arg(request.args, "limit", 10, 1, 50, errors)
@@ -84,7 +84,7 @@ def search_places():
 @bp.post("/road-closures")
 @documented("新建道路封闭 (点+半径 或 多边形), 下一次排序即生效", body=ClosureIn, response=ClosureOut, status=201)
 @roles_required(Role.command_center)
-def create_road_closure():
+def create_road_closure() -> tuple[dict, int]:
     session, now = get_session(), utcnow()
     row = closures.create_closure(session, get_roads(), json_body(), area=service_area(), actor=current_user(), now=now)
     session.commit()
@@ -94,7 +94,7 @@ def create_road_closure():
 @bp.get("/road-closures")
 @documented("当前生效的道路封闭", response=ClosureOut, listing=True)
 @roles_required()
-def list_road_closures():
+def list_road_closures() -> dict:
     session, now = get_session(), utcnow()
     rows = closures.active_closures(session, now=now)
     return page([closures.serialize(get_roads(), r, now=now) for r in rows], len(rows), len(rows), 0)
@@ -103,7 +103,7 @@ def list_road_closures():
 @bp.delete("/road-closures/<int:closure_id>")
 @documented("解除道路封闭", response=ClosureOut)
 @roles_required(Role.command_center)
-def lift_road_closure(closure_id):
+def lift_road_closure(closure_id: int) -> dict:
     session, now = get_session(), utcnow()
     row = closures.lift_closure(session, closure_id, now=now)
     session.commit()
@@ -117,7 +117,7 @@ def lift_road_closure(closure_id):
                 "exclude": {"type": "string", "description": "team:12,equipment:5"},
                 "format": {"enum": ["json", "geojson"]}})
 @roles_required()
-def get_coverage():
+def get_coverage() -> dict | Response:
     session = get_session()
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "geojson"):
@@ -126,6 +126,6 @@ def get_coverage():
     report = coverage_service.coverage_report(session, get_roads(), capability=cap, minutes=minutes,
                                               exclude=exclude, now=utcnow())
     if fmt == "geojson":
-        return Response(__import__("json").dumps(coverage_service.as_geojson(report), ensure_ascii=False),
+        return Response(json.dumps(coverage_service.as_geojson(report), ensure_ascii=False),
                         mimetype="application/geo+json")
     return report

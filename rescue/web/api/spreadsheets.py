@@ -3,11 +3,12 @@
 import io
 from datetime import date
 
-from flask import current_app, request, send_file
+from flask import Response, current_app, request, send_file
 
 from rescue.errors import ValidationError
 from rescue.models import Role
 from rescue.registry import registry, spreadsheets
+from rescue.registry.schemas import ImportResultOut
 from rescue.web.api import bp, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.api.registry import KIND_PATH, parse_query
@@ -16,11 +17,9 @@ from rescue.web.extensions import get_session
 
 FORMAT_PATH = '<any("xlsx", "csv"):fmt>'
 _MIMETYPES = {"xlsx": spreadsheets.XLSX_MIMETYPE, "csv": spreadsheets.CSV_MIMETYPE}
-_IMPORTED = {"type": "object", "properties": {"created": {"type": "integer"}, "updated": {"type": "integer"},
-                                               "dry_run": {"type": "boolean"}}}
 
 
-def _download(data: bytes, name: str, fmt: str):
+def _download(data: bytes, name: str, fmt: str) -> Response:
     return send_file(io.BytesIO(data), mimetype=_MIMETYPES[fmt], as_attachment=True, download_name=f"{name}.{fmt}",
                      max_age=0)
 
@@ -28,7 +27,7 @@ def _download(data: bytes, name: str, fmt: str):
 @bp.get(f"/{KIND_PATH}/template.{FORMAT_PATH}")
 @documented("下载导入模板 (中文列名; xlsx 含填写说明)")
 @roles_required()
-def get_import_template(kind_name, fmt):
+def get_import_template(kind_name: str, fmt: str) -> Response:
     kind = registry.get_kind(kind_name)
     data = spreadsheets.template(get_session(), kind, fmt)
     return _download(data, f"{kind.label}导入模板", fmt)
@@ -37,7 +36,7 @@ def get_import_template(kind_name, fmt):
 @bp.get(f"/{KIND_PATH}/export.{FORMAT_PATH}")
 @documented("导出为 xlsx 或 CSV (筛选参数同列表查询; 可修改后重新导入)")
 @roles_required()
-def export_records(kind_name, fmt):
+def export_records(kind_name: str, fmt: str) -> Response:
     kind = registry.get_kind(kind_name)
     query = parse_query(kind, request.args)
     if "limit" not in request.args:
@@ -48,9 +47,9 @@ def export_records(kind_name, fmt):
 
 @bp.post(f"/{KIND_PATH}/import")
 @documented("批量导入 (multipart 字段 file: .xlsx 或 CSV; 全部成功或全部不导入, 422 时 rows 列出每个错误单元格)",
-            response=_IMPORTED, query={"dry_run": {"type": "boolean"}})
+            response=ImportResultOut, query={"dry_run": {"type": "boolean"}})
 @roles_required(Role.command_center, Role.enterprise_admin)
-def import_records(kind_name):
+def import_records(kind_name: str) -> dict:
     kind = registry.get_kind(kind_name)
     upload = request.files.get("file")
     if upload is None:

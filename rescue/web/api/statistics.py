@@ -16,7 +16,7 @@ from rescue.web.extensions import get_session
 @bp.get("/statistics")
 @documented("响应统计 (实战与演练分开; 演练不计入实战统计)", query={"since": {"type": "string", "format": "date-time"}})
 @roles_required(Role.command_center, Role.regulator)
-def get_statistics():
+def get_statistics() -> dict:
     since = None
     if raw := request.args.get("since"):
         try:

@@ -12,7 +12,7 @@ from rescue.web.extensions import get_session
 
 @bp.post("/tokens")
 @documented("用户名密码换取令牌", body=TokenIn, response=TokenOut, status=201)
-def create_token():
+def create_token() -> tuple[dict, int]:
     creds = parse(TokenIn, json_body())
     session = get_session()
     user = accounts.authenticate(session, creds.username, creds.password)

@@ -1,11 +1,10 @@
 """Pages for people: sign-in, dashboard, command-center console, enterprise portal and regulator view."""
 
-from flask import render_template
+from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import func, select
 
-from rescue.models import Incident, Role
-from rescue.models.enums import IncidentStatus
+from rescue.dispatch import incidents
+from rescue.models import Role
 from rescue.web.auth import current_user
 from rescue.web.extensions import get_session
 
@@ -24,7 +23,7 @@ NAVIGATION = (
 )
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     from rescue.web import responder, webhooks
     from rescue.web.api import bp as api_bp
     from rescue.web.pages import accounts, console, console_tools, dashboard, portal, portal_cards, portal_drills, regulator  # noqa: F401 - their views join those blueprints
@@ -47,7 +46,7 @@ def init_app(app) -> None:
     app.context_processor(_page_context)
 
     @app.errorhandler(CSRFError)
-    def handle_csrf_error(exc):
+    def handle_csrf_error(exc: CSRFError) -> tuple[str, int]:
         return render_template("error.html", status=400, message="页面已过期或来源不明 (CSRF 校验失败), 请刷新页面后重试",
                                fields={}), 400
 
@@ -62,10 +61,7 @@ def _page_context() -> dict:
     drills = 0
     if user is not None:
         try:
-            drills = get_session().scalar(
-                select(func.count()).select_from(Incident)
-                .where(Incident.drill.is_(True), Incident.status == IncidentStatus.open)
-            ) or 0
+            drills = incidents.count_open(get_session(), drill=True)
         except Exception:
             drills = 0
     return {"user": user, "navigation": nav, "role_name": ROLE_NAMES.get(user.role, "") if user else "",

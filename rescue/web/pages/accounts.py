@@ -1,6 +1,7 @@
 """Signing in and out with a session cookie (the API's bearer tokens are separate)."""
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
 
 from rescue.accounts import accounts
 from rescue.errors import AuthError
@@ -12,7 +13,7 @@ bp = Blueprint("accounts", __name__)
 
 
 @bp.get("/login")
-def show_login():
+def show_login() -> Response | str:
     user = current_user(required=False)
     if user is not None:
         return redirect(safe_next(request.args.get("next")) or home_for(user))
@@ -20,7 +21,7 @@ def show_login():
 
 
 @bp.post("/login")
-def log_in():
+def log_in() -> Response | tuple[str, int]:
     username = request.form.get("username", "").strip()[:64]
     target = safe_next(request.form.get("next"))
     try:
@@ -34,6 +35,6 @@ def log_in():
 
 
 @bp.post("/logout")
-def log_out():
+def log_out() -> Response:
     session.clear()
     return redirect(url_for("accounts.show_login"))

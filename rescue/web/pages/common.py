@@ -1,21 +1,22 @@
 """What the page blueprints share: sign-in checks that redirect people, and safe "next" targets."""
 
+from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import redirect, request, url_for
 
 from rescue.errors import ForbiddenError
-from rescue.models import Role
+from rescue.models import Role, User
 from rescue.web.auth import current_user
 
 
-def page_roles(*roles: Role):
+def page_roles(*roles: Role) -> Callable[[Callable], Callable]:
     """Signed-in users with one of `roles` (any role when none is given); others are sent to the sign-in page."""
 
-    def decorator(view):
+    def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: object, **kwargs: object) -> object:
             user = current_user(required=False)
             if user is None:
                 return redirect(url_for("accounts.show_login", next=request.full_path.rstrip("?")))
@@ -39,7 +40,7 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def home_for(user) -> str:
+def home_for(user: User) -> str:
     """Where each role starts its day."""
     return {
         Role.command_center: url_for("console.show_console"),

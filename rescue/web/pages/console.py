@@ -11,7 +11,7 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 
 @bp.get("/")
 @page_roles(Role.command_center)
-def show_console():
+def show_console() -> str:
     # the page is a shell: incidents, candidates, dispatches and the timeline come from the JSON API
     config = {
         "tileUrl": current_app.config.get("MAP_TILE_URL", ""),

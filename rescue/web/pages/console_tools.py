@@ -3,18 +3,20 @@
 import json
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from werkzeug.wrappers import Response
 
+from rescue.clock import CHINA
 from rescue.db import utcnow
 from rescue.dispatch import escalation, replies
-from rescue.clock import CHINA
+from rescue.drills import console as drill_console
 from rescue.errors import RescueError
-from rescue.models import Assignment, DrillRun, InboundMessage, Incident, Role
+from rescue.models import Role
 from rescue.models.drills import RUN_STATUS_NAMES, DrillRunStatus
-from rescue.models.enums import ASSIGNMENT_STATUS_NAMES, OPEN_ASSIGNMENT_STATUSES
+from rescue.models.enums import ASSIGNMENT_STATUS_NAMES
 from rescue.roads import closures
+from rescue.web.api import service_area
 from rescue.web.auth import current_user
-from rescue.web.extensions import get_alert_settings, get_session
+from rescue.web.extensions import get_alert_settings, get_roads, get_session
 from rescue.web.pages.common import page_roles
 from rescue.web.pages.console import bp
 
@@ -49,9 +51,8 @@ def _closure_data(form) -> dict:
     return data
 
 
-def _closures_page(values=None, errors=None, message=None, status=200):
-    from rescue.web.extensions import get_roads
-
+def _closures_page(values: dict | None = None, errors: dict | None = None, message: str | None = None,
+                   status: int = 200) -> tuple[str, int]:
     session, now = get_session(), utcnow()
     rows = [closures.serialize(get_roads(), r, now=now) for r in closures.active_closures(session, now=now)]
     config = {"tileUrl": current_app.config.get("MAP_TILE_URL", ""),
@@ -63,16 +64,13 @@ def _closures_page(values=None, errors=None, message=None, status=200):
 
 @bp.get("/closures")
 @page_roles(Role.command_center)
-def list_closures():
+def list_closures() -> tuple[str, int]:
     return _closures_page()
 
 
 @bp.post("/closures")
 @page_roles(Role.command_center)
-def create_closure():
-    from rescue.web.api import service_area
-    from rescue.web.extensions import get_roads
-
+def create_closure() -> Response | tuple[str, int]:
     session = get_session()
     try:
         row = closures.create_closure(session, get_roads(), _closure_data(request.form), area=service_area(),
@@ -87,7 +85,7 @@ def create_closure():
 
 @bp.post("/closures/<int:closure_id>/lift")
 @page_roles(Role.command_center)
-def lift_closure(closure_id):
+def lift_closure(closure_id: int) -> Response:
     session = get_session()
     try:
         row = closures.lift_closure(session, closure_id, now=utcnow())
@@ -102,55 +100,51 @@ def lift_closure(closure_id):
 
 @bp.get("/replies")
 @page_roles(Role.command_center)
-def list_flagged_replies():
+def list_flagged_replies() -> str:
     session = get_session()
-    rows = session.scalars(select(InboundMessage).where(InboundMessage.needs_review.is_(True))
-                           .order_by(InboundMessage.id.desc()).limit(REVIEW_LIMIT)).all()
-    open_rows = session.execute(
-        select(Assignment, Incident.number, Incident.drill).join(Incident, Incident.id == Assignment.incident_id)
-        .where(Assignment.status.in_((*OPEN_ASSIGNMENT_STATUSES, "no_answer"))).order_by(Assignment.id.desc())).all()
+    rows = replies.flagged(session, limit=REVIEW_LIMIT)
     choices = [(a.id, f"{'【演练】' if drill else ''}{number} · {a.resource_name} · 回复码{a.reply_code} · "
-                      f"{ASSIGNMENT_STATUS_NAMES.get(a.status.value, a.status.value)}") for a, number, drill in open_rows]
+                      f"{ASSIGNMENT_STATUS_NAMES.get(a.status.value, a.status.value)}")
+               for a, number, drill in replies.open_for_review(session)]
     statuses = [(s, ASSIGNMENT_STATUS_NAMES.get(s, s)) for s in sorted(escalation.CORRECTABLE)]
     return render_template("pages/replies.html", rows=rows, choices=choices, statuses=statuses, outcomes=OUTCOME_NAMES,
                            china=CHINA)
 
 
+# the page's wording for the fields the review operation refuses
+_REVIEW_PROBLEMS = {"assignment_id": "请选择要关联的指派", "status": "未知的状态"}
+
+
 @bp.post("/replies/<int:message_id>")
 @page_roles(Role.command_center)
-def review_reply(message_id):
+def review_reply(message_id: int) -> Response:
     """Assign a flagged reply to an assignment (optionally setting its status) or dismiss it."""
-    session = get_session()
-    record = session.get(InboundMessage, message_id)
-    if record is None or not record.needs_review:
-        flash("该回复已处理或不存在", "error")
-        return redirect(url_for("console.list_flagged_replies"))
-    assignment, status = None, request.form.get("status") or None
+    note = request.form.get("note", "").strip()[:500]
+    data: dict = {"note": note}
     if request.form.get("action") == "assign":
         raw = request.form.get("assignment_id", "")
-        assignment = session.get(Assignment, int(raw)) if raw.isdigit() else None
-        if assignment is None:
-            flash("请选择要关联的指派", "error")
+        data |= {"assignment_id": int(raw) if raw.isdigit() else None, "status": request.form.get("status") or None}
+        if data["assignment_id"] is None:
+            flash(_REVIEW_PROBLEMS["assignment_id"], "error")
             return redirect(url_for("console.list_flagged_replies"))
-        if status is not None and status not in escalation.CORRECTABLE:
-            flash("未知的状态", "error")
-            return redirect(url_for("console.list_flagged_replies"))
-    else:
-        status = None
-    note = request.form.get("note", "").strip()[:500]
-    replies.review(session, record, actor=current_user().username, now=utcnow(), assignment=assignment, status=status,
-                   note=note, settings=get_alert_settings())
+    session = get_session()
+    try:
+        replies.settle(session, message_id, data, actor=current_user().username, now=utcnow(),
+                       settings=get_alert_settings(), pending_only=True)
+    except RescueError as exc:
+        session.rollback()
+        problem = next((_REVIEW_PROBLEMS[k] for k in exc.fields if k in _REVIEW_PROBLEMS), exc.message)
+        flash(problem, "error")
+        return redirect(url_for("console.list_flagged_replies"))
     session.commit()  # then the outbox sends any escalation
-    flash("已关联到指派" if assignment else "已忽略该回复", "success")
+    flash("已关联到指派" if "assignment_id" in data else "已忽略该回复", "success")
     return redirect(url_for("console.list_flagged_replies"))
 
 
 @bp.get("/drills")
 @page_roles(Role.command_center)
-def list_drill_runs():
-    session = get_session()
-    rows = session.scalars(select(DrillRun).where(DrillRun.status.in_((DrillRunStatus.running, DrillRunStatus.held)))
-                           .order_by(DrillRun.started_dt.desc().nulls_last(), DrillRun.id.desc()).limit(50)).all()
+def list_drill_runs() -> str:
+    rows = drill_console.active_runs(get_session(), limit=50)
     running = [r for r in rows if r.status == DrillRunStatus.running]
     return render_template("pages/console_drills.html", running=running, recent=[r for r in rows if r not in running][:20],
                            run_names=RUN_STATUS_NAMES, drill_page=bool(running), china=CHINA)

@@ -1,10 +1,9 @@
 """The landing page: what needs attention today, for the signed-in role."""
 
 from flask import Blueprint, current_app, render_template
-from sqlalchemy import func, select
 
-from rescue.models import Incident, Role
-from rescue.models.enums import IncidentStatus
+from rescue.dispatch import incidents
+from rescue.models import Role
 from rescue.registry import registry
 from rescue.registry.kinds import KINDS
 from rescue.web.auth import current_user
@@ -16,10 +15,10 @@ bp = Blueprint("dashboard", __name__)
 
 @bp.get("/")
 @page_roles()
-def show_dashboard():
+def show_dashboard() -> str:
     session = get_session()
     user = current_user()
-    open_incidents = session.scalar(select(func.count()).select_from(Incident).where(Incident.status == IncidentStatus.open))
+    open_incidents = incidents.count_open(session)
     stale = registry.stale_records(session, user, days=current_app.config["FRESHNESS_DAYS"])
     counts = {}
     for name in ("teams", "experts", "equipment", "supplies", "depots"):

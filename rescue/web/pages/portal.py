@@ -3,12 +3,15 @@
 from datetime import date, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 
 from rescue.errors import RescueError, ValidationError
-from rescue.models import Capability, Enterprise, Role
+from rescue.models import Role, User
 from rescue.registry import registry, spreadsheets
-from rescue.registry.kinds import KINDS
+from rescue.registry.kinds import KINDS, Kind
+from rescue.registry.spreadsheets import Column
 from rescue.web.auth import current_user
 from rescue.web.extensions import get_session
 from rescue.web.pages.common import page_roles
@@ -30,11 +33,11 @@ PAGE_SIZE = 50
 EDITORS = (Role.enterprise_admin, Role.command_center)
 
 
-def _kind(kind_name):
+def _kind(kind_name: str) -> Kind:
     return registry.get_kind(kind_name)
 
 
-def _columns(kind, user):
+def _columns(kind: Kind, user: User) -> list[Column]:
     """The form's fields: the import template's columns (same schema, same labels), minus the owner for admins."""
     cols = spreadsheets.columns(kind)
     if user.role == Role.enterprise_admin:
@@ -46,17 +49,17 @@ def _columns(kind, user):
     return sorted(cols, key=lambda c: order[c.field])
 
 
-def _reference_options(session, user) -> dict:
+def _reference_options(session: Session, user: User) -> dict:
     """Choices for fields that point at other records or codes."""
-    def listing(name):
+    def listing(name: str) -> list[tuple[int, str]]:
         rows, _ = registry.list_records(session, KINDS[name], user, registry.Query(filters={}, limit=registry.MAX_LIMIT))
         return [(r.id, r.name) for r in rows]
 
-    capabilities = [(c.code, c.name) for c in session.scalars(select(Capability).order_by(Capability.code))]
+    capabilities = list(registry.capability_names(session).items())
     return {"team_id": listing("teams"), "depot_id": listing("depots"), "capabilities": capabilities, "fields": capabilities}
 
 
-def _display(col, value) -> str:
+def _display(col: Column | None, value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
@@ -72,7 +75,7 @@ def _display(col, value) -> str:
     return str(value)
 
 
-def _form_value(col, value) -> str | list:
+def _form_value(col: Column, value: object) -> str | list:
     """A record's value as the form shows it."""
     if col.type == "codes":
         return list(value or [])
@@ -87,7 +90,7 @@ def _form_value(col, value) -> str | list:
     return _display(None, value)
 
 
-def _submitted(cols, form, *, creating: bool) -> tuple[dict, dict]:
+def _submitted(cols: list[Column], form: MultiDict, *, creating: bool) -> tuple[dict, dict]:
     """The form as the same data the API takes, read with the spreadsheet converters (same wording);
     blank fields are left out of a new record and cleared on an edit."""
     data, errors = {}, {}
@@ -109,21 +112,21 @@ def _submitted(cols, form, *, creating: bool) -> tuple[dict, dict]:
 
 @bp.get("/")
 @page_roles(*EDITORS)
-def show_portal():
+def show_portal() -> str:
     session = get_session()
     user = current_user()
     counts = {}
     for name in PORTAL_KINDS:
         _, counts[name] = registry.list_records(session, KINDS[name], user, registry.Query(filters={}, limit=1))
     stale = registry.stale_records(session, user, days=current_app.config["FRESHNESS_DAYS"])
-    enterprise = session.get(Enterprise, user.enterprise_id) if user.enterprise_id else None
+    enterprise = registry.get_enterprise(session, user.enterprise_id)
     return render_template("pages/portal.html", kinds=[KINDS[n] for n in PORTAL_KINDS], counts=counts, stale=stale,
                            enterprise=enterprise, days=current_app.config["FRESHNESS_DAYS"])
 
 
 @bp.post("/confirm")
 @page_roles(Role.enterprise_admin)
-def confirm_data():
+def confirm_data() -> Response:
     session = get_session()
     user = current_user()
     count = registry.confirm_enterprise(session, user, user.enterprise_id)
@@ -132,7 +135,8 @@ def confirm_data():
     return redirect(url_for("portal.show_portal"))
 
 
-def _list_page(kind, *, import_errors=None, import_message=None, status=200):
+def _list_page(kind: Kind, *, import_errors: list | None = None, import_message: str | None = None,
+               status: int = 200) -> tuple[str, int]:
     session = get_session()
     user = current_user()
     q = request.args.get("q", "").strip()[:100] or None
@@ -145,9 +149,9 @@ def _list_page(kind, *, import_errors=None, import_message=None, status=200):
     rows, total = registry.list_records(session, kind, user, query)
     cols = {c.field: c for c in spreadsheets.columns(kind)}
     fields = LIST_FIELDS[kind.name]
-    names = dict(session.execute(select(Capability.code, Capability.name)).all())
+    names = registry.capability_names(session)
 
-    def cell(field, record):
+    def cell(field: str, record: object) -> str:
         value = getattr(record, field, None)
         if field in kind.code_fields:
             value = [names.get(code, code) for code in value]
@@ -164,13 +168,13 @@ def _list_page(kind, *, import_errors=None, import_message=None, status=200):
 
 @bp.get(f"/{KIND_PATH}")
 @page_roles(*EDITORS)
-def list_records(kind_name):
+def list_records(kind_name: str) -> tuple[str, int]:
     return _list_page(_kind(kind_name))
 
 
 @bp.post(f"/{KIND_PATH}/import")
 @page_roles(*EDITORS)
-def import_records(kind_name):
+def import_records(kind_name: str) -> Response | tuple[str, int]:
     kind = _kind(kind_name)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -196,7 +200,8 @@ def import_records(kind_name):
     return redirect(url_for("portal.list_records", kind_name=kind.name))
 
 
-def _form_page(kind, record, values, errors, message=None, status=200):
+def _form_page(kind: Kind, record: object | None, values: dict, errors: dict, message: str | None = None,
+               status: int = 200) -> tuple[str, int]:
     user = current_user()
     return render_template("pages/portal_form.html", kind=kind, record=record, cols=_columns(kind, user), values=values,
                            errors=errors, message=message, options=_reference_options(get_session(), user)), status
@@ -204,20 +209,20 @@ def _form_page(kind, record, values, errors, message=None, status=200):
 
 @bp.get(f"/{KIND_PATH}/new")
 @page_roles(*EDITORS)
-def new_record(kind_name):
+def new_record(kind_name: str) -> tuple[str, int]:
     return _form_page(_kind(kind_name), None, {}, {})
 
 
 @bp.post(f"/{KIND_PATH}/new")
 @page_roles(*EDITORS)
-def create_record(kind_name):
+def create_record(kind_name: str) -> Response | tuple[str, int]:
     kind = _kind(kind_name)
     return _save(kind, None)
 
 
 @bp.get(f"/{KIND_PATH}/<int:record_id>/edit")
 @page_roles(*EDITORS)
-def edit_record(kind_name, record_id):
+def edit_record(kind_name: str, record_id: int) -> tuple[str, int]:
     kind = _kind(kind_name)
     record = registry.get_record(get_session(), kind, current_user(), record_id)
     values = {c.field: _form_value(c, getattr(record, c.field, None)) for c in _columns(kind, current_user())}
@@ -226,13 +231,13 @@ def edit_record(kind_name, record_id):
 
 @bp.post(f"/{KIND_PATH}/<int:record_id>/edit")
 @page_roles(*EDITORS)
-def update_record(kind_name, record_id):
+def update_record(kind_name: str, record_id: int) -> Response | tuple[str, int]:
     kind = _kind(kind_name)
     record = registry.get_record(get_session(), kind, current_user(), record_id)
     return _save(kind, record)
 
 
-def _save(kind, record):
+def _save(kind: Kind, record: object | None) -> Response | tuple[str, int]:
     """Validate with the API's own schemas and checks; show every bad field next to its input."""
     session = get_session()
     user = current_user()
@@ -261,7 +266,7 @@ def _save(kind, record):
 
 @bp.post(f"/{KIND_PATH}/<int:record_id>/delete")
 @page_roles(*EDITORS)
-def delete_record(kind_name, record_id):
+def delete_record(kind_name: str, record_id: int) -> Response:
     kind = _kind(kind_name)
     session = get_session()
     try:
