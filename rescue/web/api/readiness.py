@@ -1,0 +1,152 @@
+"""Readiness API: emergency plans, hazard sources, certificates and training, inspections, deployments."""
+
+from flask import current_app, request, send_file
+
+from rescue.clock import local_date
+from rescue.db import utcnow
+from rescue.errors import ValidationError
+from rescue.models import Role
+from rescue.readiness import plans
+from rescue.readiness.kinds import PLANS
+from rescue.registry import registry
+from rescue.web.api import bp, json_body, page
+from rescue.web.api.openapi import documented
+from rescue.web.api.registry import parse_query
+from rescue.web.auth import current_user, roles_required
+from rescue.web.extensions import get_session
+
+EDITORS = (Role.command_center, Role.enterprise_admin)
+_LIST_QUERY = {"q": {"type": "string"}, "sort": {"type": "string"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}}
+
+
+def _today():
+    return local_date(utcnow())
+
+
+def _folder():
+    return plans.upload_dir(current_app.instance_path, current_app.config.get("UPLOAD_DIR"))
+
+
+def listing(kind, serialize):
+    """A page of `kind` the caller may read, each record through `serialize`."""
+    query = parse_query(kind, request.args)
+    rows, total = registry.list_records(get_session(), kind, current_user(), query)
+    return page([serialize(r) for r in rows], total, query.limit, query.offset)
+
+
+# --- emergency plans ------------------------------------------------------------------------------
+
+
+def _plan(plan):
+    return plans.serialize(plan, today=_today())
+
+
+@bp.get("/emergency-plans")
+@documented("应急预案列表", response=PLANS.schema_out, query=_LIST_QUERY, listing=True)
+@roles_required()
+def list_emergency_plans():
+    return listing(PLANS, _plan)
+
+
+@bp.post("/emergency-plans")
+@documented("登记应急预案", body=PLANS.schema_in, response=PLANS.schema_out, status=201)
+@roles_required(*EDITORS)
+def create_emergency_plan():
+    session = get_session()
+    plan = plans.create(session, current_user(), json_body(), now=utcnow())
+    session.commit()
+    return _plan(plan), 201
+
+
+@bp.get("/emergency-plans/<int:plan_id>")
+@documented("读取应急预案", response=PLANS.schema_out)
+@roles_required()
+def get_emergency_plan(plan_id):
+    return _plan(registry.get_record(get_session(), PLANS, current_user(), plan_id))
+
+
+@bp.patch("/emergency-plans/<int:plan_id>")
+@documented("修改应急预案 (已备案的预案修改后回到草稿)", body=PLANS.schema_patch, response=PLANS.schema_out)
+@roles_required(*EDITORS)
+def update_emergency_plan(plan_id):
+    session = get_session()
+    plan = plans.update(session, current_user(), plan_id, json_body(), now=utcnow())
+    session.commit()
+    return _plan(plan)
+
+
+@bp.delete("/emergency-plans/<int:plan_id>")
+@documented("删除应急预案", status=204)
+@roles_required(*EDITORS)
+def delete_emergency_plan(plan_id):
+    session = get_session()
+    stored = plans.delete(session, current_user(), plan_id, folder=_folder(), now=utcnow())
+    session.commit()
+    if stored:
+        from pathlib import Path
+
+        Path(stored).unlink(missing_ok=True)
+    return "", 204
+
+
+@bp.post("/emergency-plans/<int:plan_id>/document")
+@documented("上传预案文件 (PDF; multipart 字段 file 或 Content-Type: application/pdf 的请求体)", response=PLANS.schema_out)
+@roles_required(*EDITORS)
+def upload_emergency_plan_document(plan_id):
+    # the global request limit is small; a plan may be larger (anything beyond answers 413 before it is read)
+    request.max_content_length = plans.MAX_DOCUMENT_BYTES + 64 * 1024
+    if request.mimetype == "application/pdf":
+        stream, filename = request.stream, request.args.get("filename") or request.headers.get("X-Filename")
+    else:
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationError({"file": "请上传 PDF 文件 (multipart 表单字段 file)"})
+        stream, filename = upload.stream, upload.filename
+    session = get_session()
+    plan, replaced = plans.store_document(session, current_user(), plan_id, stream, filename, folder=_folder(), now=utcnow())
+    session.commit()
+    if replaced is not None:
+        replaced.unlink(missing_ok=True)
+    return _plan(plan)
+
+
+@bp.get("/emergency-plans/<int:plan_id>/document")
+@documented("下载预案文件 (仅限可查看该企业记录的用户)")
+@roles_required()
+def get_emergency_plan_document(plan_id):
+    path, name = plans.document_path(get_session(), current_user(), plan_id, folder=_folder())
+    if not path.is_file():
+        from rescue.errors import NotFoundError
+
+        raise NotFoundError("预案文件已丢失, 请重新上传")
+    res = send_file(path, mimetype="application/pdf", download_name=name, as_attachment=False, max_age=0)
+    res.headers["X-Content-Type-Options"] = "nosniff"
+    res.headers["Cache-Control"] = "private, no-store"
+    return res
+
+
+@bp.post("/emergency-plans/<int:plan_id>/submit")
+@documented("报备: 提交监管部门备案", response=PLANS.schema_out)
+@roles_required(*EDITORS)
+def submit_emergency_plan(plan_id):
+    session = get_session()
+    plan = plans.submit(session, current_user(), plan_id, now=utcnow())
+    session.commit()
+    return _plan(plan)
+
+
+@bp.post("/emergency-plans/<int:plan_id>/decision")
+@documented("监管部门备案或退回 (退回须附意见)", response=PLANS.schema_out)
+@roles_required(Role.regulator)
+def decide_emergency_plan(plan_id):
+    session = get_session()
+    plan = plans.decide(session, current_user(), plan_id, json_body(), now=utcnow())
+    session.commit()
+    return _plan(plan)
+
+
+@bp.get("/emergency-plans/compliance")
+@documented("预案合规: 超期未评估、未评审、未备案、未演练")
+@roles_required()
+def get_emergency_plan_compliance():
+    return plans.compliance(get_session(), current_user(), today=_today())
