@@ -6,12 +6,13 @@ from rescue.clock import local_date
 from rescue.db import utcnow
 from rescue.errors import ValidationError
 from rescue.models import Role
-from rescue.readiness import plans
-from rescue.readiness.kinds import PLANS
-from rescue.registry import registry
+from rescue.readiness import inspections, plans
+from rescue.readiness.kinds import INSPECTIONS, PLANS
+from rescue.registry import registry, spreadsheets
 from rescue.web.api import bp, json_body, page
 from rescue.web.api.openapi import documented
 from rescue.web.api.registry import parse_query
+from rescue.web.api.spreadsheets import _download
 from rescue.web.auth import current_user, roles_required
 from rescue.web.extensions import get_session
 
@@ -150,3 +151,104 @@ def decide_emergency_plan(plan_id):
 @roles_required()
 def get_emergency_plan_compliance():
     return plans.compliance(get_session(), current_user(), today=_today())
+
+
+# --- equipment inspections ------------------------------------------------------------------------
+
+
+@bp.get("/inspections")
+@documented("装备检验记录列表", response=INSPECTIONS.schema_out, query=_LIST_QUERY, listing=True)
+@roles_required()
+def list_inspections():
+    return listing(INSPECTIONS, inspections.serialize)
+
+
+@bp.post("/inspections")
+@documented(
+    "登记检验记录 (更新装备的下次检验日期与可用状态)", body=INSPECTIONS.schema_in, response=INSPECTIONS.schema_out, status=201
+)
+@roles_required(*EDITORS)
+def create_inspection():
+    session = get_session()
+    record = inspections.create(session, current_user(), json_body(), today=_today(), now=utcnow())
+    session.commit()
+    return inspections.serialize(record), 201
+
+
+@bp.get("/inspections/<int:record_id>")
+@documented("读取检验记录", response=INSPECTIONS.schema_out)
+@roles_required()
+def get_inspection(record_id):
+    return inspections.serialize(registry.get_record(get_session(), INSPECTIONS, current_user(), record_id))
+
+
+@bp.patch("/inspections/<int:record_id>")
+@documented("修改检验记录", body=INSPECTIONS.schema_patch, response=INSPECTIONS.schema_out)
+@roles_required(*EDITORS)
+def update_inspection(record_id):
+    session = get_session()
+    record = inspections.update(session, current_user(), record_id, json_body(), today=_today(), now=utcnow())
+    session.commit()
+    return inspections.serialize(record)
+
+
+@bp.delete("/inspections/<int:record_id>")
+@documented("删除检验记录", status=204)
+@roles_required(*EDITORS)
+def delete_inspection(record_id):
+    session = get_session()
+    inspections.delete(session, current_user(), record_id, now=utcnow())
+    session.commit()
+    return "", 204
+
+
+@bp.get("/inspections/equipment")
+@documented("纳入检验管理的装备: 下次检验日期与是否可用 (unserviceable=1 只列停用的)")
+@roles_required()
+def list_inspected_equipment():
+    only = request.args.get("unserviceable", "").lower() in {"1", "true", "yes"}
+    items = inspections.equipment_status(get_session(), current_user(), today=_today(), only_unserviceable=only)
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+
+
+@bp.get('/inspections/template.<any("xlsx", "csv"):fmt>')
+@documented("检验记录导入模板")
+@roles_required()
+def get_inspection_template(fmt):
+    return _download(spreadsheets.template(get_session(), INSPECTIONS, fmt), f"{INSPECTIONS.label}导入模板", fmt)
+
+
+@bp.get('/inspections/export.<any("xlsx", "csv"):fmt>')
+@documented("导出检验记录 (筛选参数同列表查询)")
+@roles_required()
+def export_inspections(fmt):
+    query = parse_query(INSPECTIONS, request.args)
+    if "limit" not in request.args:
+        query.limit = spreadsheets.MAX_EXPORT_ROWS
+    data = spreadsheets.export(get_session(), INSPECTIONS, current_user(), query, fmt)
+    return _download(data, f"{INSPECTIONS.label}_{_today():%Y%m%d}", fmt)
+
+
+@bp.post("/inspections/import")
+@documented("批量导入检验记录 (multipart 字段 file; 全部成功或全部不导入)", query={"dry_run": {"type": "boolean"}})
+@roles_required(*EDITORS)
+def import_inspections():
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationError({"file": "请上传文件 (multipart 表单字段 file)"}, "请上传 .xlsx 或 CSV 文件")
+    dry_run = request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
+    session = get_session()
+    result = inspections.import_file(
+        session,
+        current_user(),
+        upload.read(),
+        filename=upload.filename,
+        dry_run=dry_run,
+        max_rows=current_app.config.get("IMPORT_MAX_ROWS", spreadsheets.MAX_ROWS),
+        now=utcnow(),
+    )
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    return {"created": result.created, "updated": result.updated, "dry_run": dry_run}
