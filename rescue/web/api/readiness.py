@@ -6,15 +6,15 @@ from rescue.clock import local_date
 from rescue.db import utcnow
 from rescue.errors import ValidationError
 from rescue.models import Role
-from rescue.readiness import inspections, plans
-from rescue.readiness.kinds import INSPECTIONS, PLANS
+from rescue.readiness import hazards, inspections, plans
+from rescue.readiness.kinds import HAZARDS, INSPECTIONS, PLANS
 from rescue.registry import registry, spreadsheets
-from rescue.web.api import bp, json_body, page
+from rescue.web.api import bp, json_body, page, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.api.registry import parse_query
 from rescue.web.api.spreadsheets import _download
 from rescue.web.auth import current_user, roles_required
-from rescue.web.extensions import get_session
+from rescue.web.extensions import get_roads, get_session
 
 EDITORS = (Role.command_center, Role.enterprise_admin)
 _LIST_QUERY = {"q": {"type": "string"}, "sort": {"type": "string"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}}
@@ -252,3 +252,89 @@ def import_inspections():
     else:
         session.commit()
     return {"created": result.created, "updated": result.updated, "dry_run": dry_run}
+
+
+# --- hazard sources -------------------------------------------------------------------------------
+
+
+@bp.get("/hazard-sources")
+@documented("重大危险源列表", response=HAZARDS.schema_out, query=_LIST_QUERY, listing=True)
+@roles_required()
+def list_hazard_sources():
+    return listing(HAZARDS, hazards.serialize)
+
+
+@bp.post("/hazard-sources")
+@documented("登记重大危险源", body=HAZARDS.schema_in, response=HAZARDS.schema_out, status=201)
+@roles_required(*EDITORS)
+def create_hazard_source():
+    session = get_session()
+    source = hazards.create(session, current_user(), json_body(), area=service_area(), now=utcnow())
+    session.commit()
+    return hazards.serialize(source), 201
+
+
+@bp.get("/hazard-sources/<int:source_id>")
+@documented("读取重大危险源", response=HAZARDS.schema_out)
+@roles_required()
+def get_hazard_source(source_id):
+    return hazards.serialize(registry.get_record(get_session(), HAZARDS, current_user(), source_id))
+
+
+@bp.patch("/hazard-sources/<int:source_id>")
+@documented("修改重大危险源", body=HAZARDS.schema_patch, response=HAZARDS.schema_out)
+@roles_required(*EDITORS)
+def update_hazard_source(source_id):
+    session = get_session()
+    source = hazards.update(session, current_user(), source_id, json_body(), area=service_area(), now=utcnow())
+    session.commit()
+    return hazards.serialize(source)
+
+
+@bp.delete("/hazard-sources/<int:source_id>")
+@documented("删除重大危险源", status=204)
+@roles_required(*EDITORS)
+def delete_hazard_source(source_id):
+    session = get_session()
+    registry.delete_record(session, HAZARDS, current_user(), source_id, now=utcnow())
+    session.commit()
+    return "", 204
+
+
+@bp.get("/hazard-sources/substances")
+@documented("危险物质表: 危险特性与所需救援能力")
+@roles_required()
+def list_substances():
+    items = hazards.substance_table()
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+
+
+def usable_pool(session, roads, now):
+    """pool(capability) for hazards.coverage: teams and equipment that ranking would use, by dispatch's rules."""
+    from rescue.dispatch.candidates import _Loader
+    from rescue.models import Incident
+
+    loader = _Loader(session, roads, Incident(id=-1), now)  # a throwaway incident only scopes "assigned here"
+
+    def pool(capability: str) -> dict:
+        found = loader.teams({capability})[capability] + loader.equipment({capability})[capability]
+        return {r.key: (r.lat, r.lon, r.turnout_s, r.name) for r in found if not r.blockers}
+
+    return pool
+
+
+@bp.get("/hazard-sources/coverage")
+@documented(
+    "重大危险源覆盖: 每种所需能力最先到达的资源; 一级/二级危险源在时限内无覆盖的列于 gaps",
+    query={"minutes": {"type": "number", "default": 60}},
+)
+@roles_required()
+def get_hazard_coverage():
+    try:
+        minutes = float(request.args.get("minutes", 60))
+        if not 1 <= minutes <= 1440:
+            raise ValueError
+    except ValueError:
+        raise ValidationError({"minutes": "应为 1–1440 之间的分钟数"}, "查询参数有误") from None
+    session, roads, now = get_session(), get_roads(), utcnow()
+    return hazards.coverage(session, roads, current_user(), minutes=minutes, pool=usable_pool(session, roads, now), now=now)
