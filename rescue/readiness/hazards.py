@@ -12,7 +12,7 @@ from rescue.errors import ValidationError
 from rescue.models import Capability, HazardSource, IncidentType, User
 from rescue.models.readiness import HAZARD_LEVEL_NAMES, HazardLevel
 from rescue.readiness import substances
-from rescue.readiness.kinds import HAZARDS
+from rescue.readiness.kinds import HAZARDS, require_owner
 from rescue.registry import access, registry
 from routing import coverage as road_coverage
 from routing import haversine_m
@@ -65,6 +65,7 @@ def serialize(source: HazardSource) -> dict:
 
 
 def create(session: Session, actor: User, data: dict, *, area, now: datetime) -> HazardSource:
+    require_owner(actor, data)
     return registry.create_record(session, HAZARDS, actor, data, area=area, now=now)
 
 

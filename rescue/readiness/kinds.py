@@ -119,3 +119,12 @@ spreadsheets.ENUM_NAMES.update(
         InspectionResult: INSPECTION_RESULT_NAMES,
     }
 )
+
+
+def require_owner(actor, data) -> None:
+    """The command center names the enterprise a new record belongs to (an admin's records are its own)."""
+    from rescue.errors import ValidationError
+    from rescue.models import Role
+
+    if actor.role != Role.enterprise_admin and isinstance(data, dict) and data.get("enterprise_id") is None:
+        raise ValidationError({"enterprise_id": "必填 (记录所属企业)"})

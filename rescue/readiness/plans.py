@@ -19,7 +19,7 @@ from rescue.models.drills import PLAN_LEVEL_NAMES, DrillRunStatus
 from rescue.models.enums import SIX_MONTH_DRILL_INDUSTRIES
 from rescue.models.readiness import FILING_STATE_NAMES, FilingState
 from rescue.readiness import schemas
-from rescue.readiness.kinds import PLANS
+from rescue.readiness.kinds import PLANS, require_owner
 from rescue.registry import access, audit, registry
 from rescue.validation import parse
 
@@ -73,6 +73,7 @@ def serialize(plan: EmergencyPlan, *, today: date) -> dict:
 
 
 def create(session: Session, actor: User, data: dict, *, now: datetime) -> EmergencyPlan:
+    require_owner(actor, data)
     return registry.create_record(session, PLANS, actor, data, area=None, now=now)
 
 

@@ -6,8 +6,8 @@ from rescue.clock import local_date
 from rescue.db import utcnow
 from rescue.errors import ValidationError
 from rescue.models import Role
-from rescue.readiness import hazards, inspections, plans
-from rescue.readiness.kinds import HAZARDS, INSPECTIONS, PLANS
+from rescue.readiness import certificates, hazards, inspections, plans
+from rescue.readiness.kinds import CERTIFICATES, HAZARDS, INSPECTIONS, PLANS, TRAININGS
 from rescue.registry import registry, spreadsheets
 from rescue.web.api import bp, json_body, page, service_area
 from rescue.web.api.openapi import documented
@@ -338,3 +338,101 @@ def get_hazard_coverage():
         raise ValidationError({"minutes": "应为 1–1440 之间的分钟数"}, "查询参数有误") from None
     session, roads, now = get_session(), get_roads(), utcnow()
     return hazards.coverage(session, roads, current_user(), minutes=minutes, pool=usable_pool(session, roads, now), now=now)
+
+
+# --- certificates and training --------------------------------------------------------------------
+
+
+def _cert(cert):
+    return certificates.serialize(cert, today=_today())
+
+
+@bp.get("/certificates")
+@documented("证书列表 (expiring=1: 30天内到期及已过期)", response=CERTIFICATES.schema_out, query=_LIST_QUERY, listing=True)
+@roles_required()
+def list_certificates():
+    if request.args.get("expiring", "").lower() in {"1", "true", "yes"}:
+        rows = certificates.expiring(get_session(), current_user(), today=_today())
+        return page([_cert(c) for c in rows], len(rows), len(rows), 0)
+    return listing(CERTIFICATES, _cert)
+
+
+@bp.post("/certificates")
+@documented("登记证书", body=CERTIFICATES.schema_in, response=CERTIFICATES.schema_out, status=201)
+@roles_required(*EDITORS)
+def create_certificate():
+    session = get_session()
+    cert = certificates.create(session, current_user(), json_body(), now=utcnow())
+    session.commit()
+    return _cert(cert), 201
+
+
+@bp.get("/certificates/<int:cert_id>")
+@documented("读取证书", response=CERTIFICATES.schema_out)
+@roles_required()
+def get_certificate(cert_id):
+    return _cert(registry.get_record(get_session(), CERTIFICATES, current_user(), cert_id))
+
+
+@bp.patch("/certificates/<int:cert_id>")
+@documented("修改证书 (换证后重新提醒)", body=CERTIFICATES.schema_patch, response=CERTIFICATES.schema_out)
+@roles_required(*EDITORS)
+def update_certificate(cert_id):
+    session = get_session()
+    cert = certificates.update(session, current_user(), cert_id, json_body(), now=utcnow())
+    session.commit()
+    return _cert(cert)
+
+
+@bp.delete("/certificates/<int:cert_id>")
+@documented("删除证书", status=204)
+@roles_required(*EDITORS)
+def delete_certificate(cert_id):
+    session = get_session()
+    registry.delete_record(session, CERTIFICATES, current_user(), cert_id, now=utcnow())
+    session.commit()
+    return "", 204
+
+
+@bp.get("/training-sessions")
+@documented("培训记录列表", response=TRAININGS.schema_out, query=_LIST_QUERY, listing=True)
+@roles_required()
+def list_training_sessions():
+    return listing(TRAININGS, certificates.serialize_training)
+
+
+@bp.post("/training-sessions")
+@documented("登记培训 (含参训人员)", body=TRAININGS.schema_in, response=TRAININGS.schema_out, status=201)
+@roles_required(*EDITORS)
+def create_training_session():
+    session = get_session()
+    training = certificates.create_training(session, current_user(), json_body(), now=utcnow())
+    session.commit()
+    return certificates.serialize_training(training), 201
+
+
+@bp.get("/training-sessions/<int:training_id>")
+@documented("读取培训记录", response=TRAININGS.schema_out)
+@roles_required()
+def get_training_session(training_id):
+    return certificates.serialize_training(registry.get_record(get_session(), TRAININGS, current_user(), training_id))
+
+
+@bp.patch("/training-sessions/<int:training_id>")
+@documented("修改培训记录", body=TRAININGS.schema_patch, response=TRAININGS.schema_out)
+@roles_required(*EDITORS)
+def update_training_session(training_id):
+    session = get_session()
+    training = certificates.update_training(session, current_user(), training_id, json_body(), now=utcnow())
+    session.commit()
+    return certificates.serialize_training(training)
+
+
+@bp.delete("/training-sessions/<int:training_id>")
+@documented("删除培训记录", status=204)
+@roles_required(*EDITORS)
+def delete_training_session(training_id):
+    session = get_session()
+    registry.delete_record(session, TRAININGS, current_user(), training_id, now=utcnow())
+    session.commit()
+    return "", 204
