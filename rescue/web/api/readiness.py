@@ -1,15 +1,17 @@
 """Readiness API: emergency plans, hazard sources, certificates and training, inspections, deployments."""
 
+import io
+
 from flask import current_app, request, send_file
 
 from rescue.clock import local_date
 from rescue.db import utcnow
 from rescue.errors import ValidationError
 from rescue.models import Role
-from rescue.readiness import certificates, hazards, inspections, plans
-from rescue.readiness.kinds import CERTIFICATES, HAZARDS, INSPECTIONS, PLANS, TRAININGS
+from rescue.readiness import certificates, compensation, deployments, hazards, inspections, plans, schemas
+from rescue.readiness.kinds import CERTIFICATES, DEPLOYMENTS, HAZARDS, INSPECTIONS, PLANS, TRAININGS
 from rescue.registry import registry, spreadsheets
-from rescue.web.api import bp, json_body, page, service_area
+from rescue.web.api import bp, int_arg, json_body, page, service_area
 from rescue.web.api.openapi import documented
 from rescue.web.api.registry import parse_query
 from rescue.web.api.spreadsheets import _download
@@ -436,3 +438,97 @@ def delete_training_session(training_id):
     registry.delete_record(session, TRAININGS, current_user(), training_id, now=utcnow())
     session.commit()
     return "", 204
+
+
+# --- deployments and compensation -----------------------------------------------------------------
+
+
+@bp.get("/deployments")
+@documented("出动记录列表 (事件结束后由时间线生成)", response=DEPLOYMENTS.schema_out, query=_LIST_QUERY, listing=True)
+@roles_required()
+def list_deployments():
+    return listing(DEPLOYMENTS, deployments.serialize)
+
+
+@bp.post("/deployments/build")
+@documented("为已结束的事件生成出动记录 (幂等; 后台任务也会定时生成)")
+@roles_required(Role.command_center)
+def build_deployments():
+    body = json_body()
+    incident_id = body.get("incident_id")
+    if isinstance(incident_id, bool) or not isinstance(incident_id, int) or not 0 < incident_id < 2**31:
+        raise ValidationError({"incident_id": "应为正整数"})
+    session = get_session()
+    made = deployments.build_for_incident(session, incident_id, now=utcnow())
+    session.commit()
+    return {"created": len(made), "items": [deployments.serialize(d) for d in made]}
+
+
+@bp.get("/deployments/<int:dep_id>")
+@documented("读取出动记录", response=DEPLOYMENTS.schema_out)
+@roles_required()
+def get_deployment(dep_id):
+    return deployments.serialize(registry.get_record(get_session(), DEPLOYMENTS, current_user(), dep_id))
+
+
+@bp.patch("/deployments/<int:dep_id>")
+@documented("更正出动记录 (人数、装备、时间、消耗物资; 更正即确认)", body=DEPLOYMENTS.schema_in, response=DEPLOYMENTS.schema_out)
+@roles_required(*EDITORS)
+def correct_deployment(dep_id):
+    session = get_session()
+    dep = deployments.correct(session, current_user(), dep_id, json_body(), now=utcnow())
+    session.commit()
+    return deployments.serialize(dep)
+
+
+@bp.post("/deployments/<int:dep_id>/confirm")
+@documented("确认出动记录 (消耗物资从库存扣减)", response=DEPLOYMENTS.schema_out)
+@roles_required(*EDITORS)
+def confirm_deployment(dep_id):
+    session = get_session()
+    dep = deployments.confirm(session, current_user(), dep_id, now=utcnow())
+    session.commit()
+    return deployments.serialize(dep)
+
+
+@bp.get("/deployments/rates")
+@documented("补偿费率 (当前)")
+@roles_required()
+def get_rates():
+    return compensation.rates_json(compensation.current_rates(get_session()))
+
+
+@bp.put("/deployments/rates")
+@documented("设置补偿费率 (指挥中心)", body=schemas.RatesIn)
+@roles_required(Role.command_center)
+def set_rates():
+    session = get_session()
+    rates = compensation.set_rates(session, current_user(), json_body(), now=utcnow())
+    session.commit()
+    return compensation.rates_json(rates)
+
+
+@bp.get('/deployments/statement.<any("json", "xlsx", "pdf"):fmt>')
+@documented(
+    "补偿结算单 (每企业每事件): JSON、xlsx 或可打印 PDF",
+    query={"incident_id": {"type": "integer"}, "enterprise_id": {"type": "integer"}},
+)
+@roles_required()
+def get_statement(fmt):
+    errors: dict[str, str] = {}
+    incident_id = int_arg(request.args, "incident_id", 0, 1, 2**31 - 1, errors)
+    enterprise_id = int_arg(request.args, "enterprise_id", current_user().enterprise_id or 0, 1, 2**31 - 1, errors)
+    for name, value in (("incident_id", incident_id), ("enterprise_id", enterprise_id)):
+        if not value and name not in errors:
+            errors[name] = "必填"
+    if errors:
+        raise ValidationError(errors, "查询参数有误")
+    st = compensation.statement(get_session(), current_user(), incident_id, enterprise_id)
+    if fmt == "json":
+        return st
+    name = f"补偿结算单_{st['incident']['number']}_{st['enterprise']['name']}.{fmt}"
+    if fmt == "xlsx":
+        data, mimetype = compensation.as_xlsx(st), spreadsheets.XLSX_MIMETYPE
+    else:
+        data, mimetype = compensation.as_pdf(st), "application/pdf"
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=fmt == "xlsx", download_name=name, max_age=0)
