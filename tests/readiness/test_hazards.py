@@ -102,3 +102,14 @@ def test_coverage_per_hazard_source(api):
     assert api("regulator").get("/api/v1/hazard-sources/coverage?minutes=0").status_code == 422
     # an enterprise sees only its own sources
     assert src["id"] not in [i["id"] for i in api("enterprise-b").get("/api/v1/hazard-sources/coverage").json["items"]]
+
+
+def test_demo_seed_has_readiness_records(api):
+    regulator = api("regulator")
+    sources = regulator.get("/api/v1/hazard-sources").json["items"]
+    assert {"液化石油气球罐区", "氯碱液氯储存区"} <= {s["name"] for s in sources} and all(s["demo"] for s in sources)
+    plans = regulator.get("/api/v1/emergency-plans").json["items"]
+    assert any(p["filing_state"] == "returned" and p["filing_comment"] for p in plans)
+    assert any(p["evaluation_overdue"] for p in plans)  # the 2021 comprehensive plan of a hazardous-chemicals firm
+    assert api("enterprise-a").get("/api/v1/certificates?expiring=1").json["total"] >= 1
+    assert api("dispatcher").get("/api/v1/deployments/rates").json["person_hour"] == 120
