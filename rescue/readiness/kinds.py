@@ -86,31 +86,32 @@ DEPLOYMENTS = Kind(
 )
 READINESS_KINDS = {k.name: k for k in (PLANS, HAZARDS, CERTIFICATES, TRAININGS, INSPECTIONS, DEPLOYMENTS)}
 
-# spreadsheet headers and choice names of the readiness fields, beside the registry's own
-spreadsheets.LABELS.update(
-    {
-        "title": "标题",
-        "version": "版本",
-        "review_date": "评审日期",
-        "evaluated_on": "最近评估日期",
-        "evaluation_cycle_years": "评估周期 (年)",
-        "holder_name": "持证人",
-        "kind": "证书类别",
-        "expert_id": "专家ID",
-        "number": "证书编号",
-        "issuer": "发证机关",
-        "issued_on": "发证日期",
-        "expires_on": "有效期至",
-        "equipment_id": "装备ID",
-        "inspected_on": "检验日期",
-        "result": "检验结果",
-        "inspector": "检验人",
-        "held_on": "培训日期",
-        "hours": "学时",
-        "trainer": "培训讲师",
-        "topic": "培训内容",
-    }
-)
+# spreadsheet headers and choice names of the readiness fields, beside the registry's own; a header is shared by
+# every kind with that field name, so an existing one (e.g. "title": 职称 of experts) is never replaced
+_LABELS = {
+    "title": "标题",
+    "version": "版本",
+    "review_date": "评审日期",
+    "evaluated_on": "最近评估日期",
+    "evaluation_cycle_years": "评估周期 (年)",
+    "holder_name": "持证人",
+    "kind": "证书类别",
+    "expert_id": "专家ID",
+    "number": "证书编号",
+    "issuer": "发证机关",
+    "issued_on": "发证日期",
+    "expires_on": "有效期至",
+    "equipment_id": "装备ID",
+    "inspected_on": "检验日期",
+    "result": "检验结果",
+    "inspector": "检验人",
+    "held_on": "培训日期",
+    "hours": "学时",
+    "trainer": "培训讲师",
+    "topic": "培训内容",
+}
+for _field, _label in _LABELS.items():
+    spreadsheets.LABELS.setdefault(_field, _label)
 spreadsheets.ENUM_NAMES.update(
     {
         PlanLevel: PLAN_LEVEL_NAMES,
