@@ -29,6 +29,7 @@ from rescue import cards, drills, logs
 from rescue.db import utcnow
 from rescue.dispatch import escalation, outbox
 from rescue.drills import compliance
+from rescue.readiness import certificates, deployments
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ register_job("escalate_due", escalation.escalate_due, seconds=5, needs=("setting
 register_job("send_due_reminders", drills.send_due_reminders, seconds=60, needs=("settings",))
 register_job("compliance_reminders", compliance.send_compliance_reminders, seconds=3600, needs=("settings",))
 register_job("card_review_reminders", cards.send_review_reminders, seconds=3600, needs=("settings",))
+register_job("build_deployments", deployments.build_due, seconds=60)
+register_job("certificate_expiry_reminders", certificates.send_expiry_reminders, seconds=3600, needs=("settings",))
 
 
 # -- leadership ------------------------------------------------------------------------------------

@@ -77,6 +77,11 @@ def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) ->
 
     cards.seed_cards(session, json.loads(((data_dir or DATA) / "cards.json").read_text(encoding="utf-8")), ids, now=now)
     drills.seed_drills(session, json.loads(((data_dir or DATA) / "drills.json").read_text(encoding="utf-8")), ids, now=now)
+    readiness_file = (data_dir or DATA) / "readiness.json"
+    if readiness_file.exists():
+        from rescue.readiness import demo
+
+        demo.seed_readiness(session, json.loads(readiness_file.read_text(encoding="utf-8")), ids, area=area, now=now)
     session.add(AppState(key=SEEDED_KEY, value=now.isoformat()))
     if demo:
         accounts.ensure_demo_users(session)

@@ -23,6 +23,7 @@ from rescue.db import utcnow
 from rescue.models import Assignment, Capability, Depot, Enterprise, Equipment, Expert, Incident, IncidentNeed, SupplyLot, Team
 from rescue.models.enums import LEVEL_NAMES, OPEN_ASSIGNMENT_STATUSES, TEAM_STATUS_NAMES
 from rescue.models.registry import equipment_capabilities, expert_fields, team_capabilities
+from rescue.readiness.inspections import unserviceable_reason
 from rescue.roads.network import ActiveRoads, as_roads
 from routing import Offer, rank_sources
 from routing import plan as plan_routing
@@ -226,7 +227,9 @@ def _read_registry(session: Session) -> dict:
                Equipment.enterprise_id, Equipment.team_id, Equipment.depot_id, equipment_capabilities.c.capability_code,
                _T.name.label("team_name"), _T.lat.label("team_lat"), _T.lon.label("team_lon"),
                _T.turnout_min, _T.status.label("team_status"),
-               _D.name.label("depot_name"), _D.lat.label("depot_lat"), _D.lon.label("depot_lon"))
+               _D.name.label("depot_name"), _D.lat.label("depot_lat"), _D.lon.label("depot_lon"),
+               Equipment.next_inspection, Equipment.inspection_interval_days, Equipment.last_inspection_on,
+               Equipment.last_inspection_passed)
         .join(equipment_capabilities, equipment_capabilities.c.equipment_id == Equipment.id)
         .outerjoin(_T, _T.id == Equipment.team_id)
         .outerjoin(_D, _D.id == Equipment.depot_id)
@@ -338,6 +341,8 @@ class _Loader:
             res.reasons.append(f"随{where}出动" if r.team_id is not None else f"从{where}装车 ({_mins(loading)}分钟)")
             if r.status.value != "operational":
                 res.blockers.append(_EQUIPMENT_STATUS.get(r.status.value, r.status.value))
+            if why := unserviceable_reason(r, self.today):  # overdue for inspection or failed it
+                res.blockers.append(why)
             if r.team_id is not None and r.team_status.value != "available":
                 res.blockers.append(f"保管队伍{TEAM_STATUS_NAMES.get(r.team_status.value, r.team_status.value)}")
             if r.quantity <= 0:

@@ -12,6 +12,7 @@ from rescue.dispatch.schemas import IncidentIn, IncidentPatch, NeedIn
 from rescue.errors import NotFoundError, ValidationError
 from rescue.models import Capability, Incident, IncidentNeed, IncidentType, SupplyLot, User
 from rescue.models.enums import INCIDENT_LEVEL_NAMES, IncidentStatus
+from rescue.readiness.hazards import prefill_from_hazard
 from rescue.roads.network import ActiveRoads, as_roads
 from rescue.validation import parse
 from routing import gcj02_to_wgs84
@@ -141,6 +142,7 @@ def next_number(session: Session, *, now: datetime) -> str:
 def create_incident(session: Session, network, data: dict, *, area, actor: User | None = None,
                     now: datetime) -> Incident:
     """Validate and store an incident (flushed; the caller commits)."""
+    data = prefill_from_hazard(session, data)  # at a major hazard source: its type, needs and place
     roads = as_roads(network)
     obj = parse(IncidentIn, data, context=validation_context(session, area))
     lat, lon, label = locate(roads, obj, area=area)

@@ -201,6 +201,10 @@ class Equipment(Tracked, Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="RESTRICT"), index=True)
     depot_id: Mapped[int | None] = mapped_column(ForeignKey("depots.id", ondelete="RESTRICT"), index=True)
     next_inspection: Mapped[date | None]
+    # readiness: the inspection regime (None: not judged) and the last record, kept by rescue.readiness.inspections
+    inspection_interval_days: Mapped[int | None] = mapped_column(Integer)
+    last_inspection_on: Mapped[date | None]
+    last_inspection_passed: Mapped[bool | None] = mapped_column(Boolean)
 
     enterprise: Mapped[Enterprise | None] = relationship()
     team: Mapped[Team | None] = relationship()

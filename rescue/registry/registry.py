@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from rescue.db import utcnow
 from rescue.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from rescue.models import Capability, ContactPerson, Depot, Enterprise, Role, Team, User
+from rescue.models import Capability, ContactPerson, Depot, Enterprise, Equipment, Expert, Role, Team, User
 from rescue.models.enums import SIX_MONTH_DRILL_INDUSTRIES
 from rescue.registry import access, audit
 from rescue.registry.kinds import KINDS, Kind
@@ -234,7 +234,8 @@ def _validated(kind: Kind, schema, data, context, session, actor, *, record=None
     return values
 
 
-_REFERENCES = (("team_id", Team), ("depot_id", Depot), ("contact_id", ContactPerson))
+_REFERENCES = (("team_id", Team), ("depot_id", Depot), ("contact_id", ContactPerson), ("equipment_id", Equipment),
+               ("expert_id", Expert))
 
 
 def _referenced_owner(session, data: dict) -> int | None:
@@ -251,7 +252,7 @@ def _referenced_owner(session, data: dict) -> int | None:
 def _current(kind: Kind, record) -> dict:
     if record is None:
         return {}
-    return {c: getattr(record, c) for c in ("enterprise_id", "team_id", "depot_id", "contact_id") if hasattr(record, c)}
+    return {c: getattr(record, c) for c in ("enterprise_id", *(n for n, _ in _REFERENCES)) if hasattr(record, c)}
 
 
 def _reference_errors(session, kind: Kind, actor, values: dict, known: dict) -> dict:

@@ -84,6 +84,7 @@ LABELS: dict[str, str] = {
     "model": "型号",
     "quantity": "数量",
     "next_inspection": "下次检验日期",
+    "inspection_interval_days": "检验周期 (天)",
     "spec": "规格",
     "unit": "计量单位",
     "expiry_date": "有效期至",

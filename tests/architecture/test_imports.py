@@ -14,12 +14,13 @@ LAYERS = [
     {"rescue.db", "rescue.clock", "rescue.errors", "rescue.validation", "rescue.codes", "rescue.config", "rescue.logs", "rescue.models",
      "rescue.migrations"},
     {"rescue.accounts", "rescue.registry", "rescue.messaging", "rescue.roads"},
+    {"rescue.readiness"},
     {"rescue.dispatch"},
     {"rescue.drills", "rescue.cards"},
     {"rescue.web", "rescue.cli", "rescue.worker"},
 ]
 # features of one layer that stay independent of each other
-INDEPENDENT = [LAYERS[1], LAYERS[3]]
+INDEPENDENT = [LAYERS[1], LAYERS[4]]
 PURE = ("routing", "contacts")
 
 

@@ -47,6 +47,7 @@ from rescue.web.api import (  # noqa: E402, F401
     drills,
     incidents,
     openapi,
+    readiness,
     registry,
     roads,
     spreadsheets,

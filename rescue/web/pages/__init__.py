@@ -17,6 +17,8 @@ NAVIGATION = (
     ("console.show_console", "指挥调度台", (Role.command_center,)),
     ("portal.show_portal", "企业资源", (Role.enterprise_admin, Role.command_center)),
     ("regulator.show_compliance", "演练合规", (Role.regulator, Role.command_center)),
+    ("readiness.show_readiness", "应急准备", (Role.enterprise_admin, Role.command_center)),
+    ("readiness.show_regulator", "预案备案", (Role.regulator, Role.command_center)),
     ("regulator.list_stale_records", "数据时效", (Role.regulator, Role.command_center)),
     ("regulator.show_coverage", "覆盖缺口", (Role.regulator, Role.command_center)),
     ("regulator.list_audit_entries", "审计日志", (Role.regulator, Role.command_center)),
@@ -26,7 +28,17 @@ NAVIGATION = (
 def init_app(app: Flask) -> None:
     from rescue.web import responder, webhooks
     from rescue.web.api import bp as api_bp
-    from rescue.web.pages import accounts, console, console_tools, dashboard, portal, portal_cards, portal_drills, regulator  # noqa: F401 - their views join those blueprints
+    from rescue.web.pages import (  # noqa: F401 - their views join those blueprints
+        accounts,
+        console,
+        console_tools,
+        dashboard,
+        portal,
+        portal_cards,
+        portal_drills,
+        readiness,
+        regulator,
+    )
 
     app.config.setdefault("MAP_TILE_URL", "")
     app.config.setdefault("MAP_TILE_ATTRIBUTION", "")
@@ -41,7 +53,7 @@ def init_app(app: Flask) -> None:
     # provider signature, the responder page by the key derived from its link
     for bp in (api_bp, webhooks.bp, responder.bp):
         csrf.exempt(bp)
-    for module in (accounts, dashboard, console, portal, regulator):
+    for module in (accounts, dashboard, console, portal, regulator, readiness):
         app.register_blueprint(module.bp)
     app.context_processor(_page_context)
 

@@ -1,0 +1,182 @@
+"""People's certificates with expiry reminders (30 and 7 days before, by SMS and on the portal), and training
+sessions (§20 岗位应急培训) with their attendees."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rescue.clock import local_date
+from rescue.db import begin_write
+from rescue.errors import ValidationError
+from rescue.messaging import queue
+from rescue.messaging.gateway import AlertSettings
+from rescue.models import Certificate, ContactPerson, TrainingSession, User
+from rescue.models.drills import NoticeLog
+from rescue.models.readiness import CERTIFICATE_KIND_NAMES
+from rescue.readiness.kinds import CERTIFICATES, TRAININGS, require_owner
+from rescue.registry import access, registry
+from rescue.registry.recipients import enterprise_recipients, sms_phone
+
+REMINDER_DAYS = (30, 7)  # the stages, earliest first
+
+
+def state(cert: Certificate, today: date) -> tuple[str, int | None]:
+    """("valid" | "expiring" | "expired", days left) — expiring within the first reminder stage."""
+    if cert.expires_on is None:
+        return "valid", None
+    left = (cert.expires_on - today).days
+    if left < 0:
+        return "expired", left
+    return ("expiring" if left <= REMINDER_DAYS[0] else "valid"), left
+
+
+STATE_NAMES = {"valid": "有效", "expiring": "即将到期", "expired": "已过期"}
+
+
+def serialize(cert: Certificate, *, today: date) -> dict:
+    out = registry.serialize(CERTIFICATES, cert)
+    st, left = state(cert, today)
+    out |= {
+        "kind_name": CERTIFICATE_KIND_NAMES.get(cert.kind, cert.kind),
+        "state": st,
+        "state_name": STATE_NAMES[st],
+        "days_left": left,
+    }
+    return out
+
+
+def create(session: Session, actor: User, data: dict, *, now: datetime) -> Certificate:
+    return registry.create_record(session, CERTIFICATES, actor, data, area=None, now=now)
+
+
+def update(session: Session, actor: User, cert_id: int, data: dict, *, now: datetime) -> Certificate:
+    cert = registry.get_record(session, CERTIFICATES, actor, cert_id)
+    old_expiry = cert.expires_on
+    cert = registry.update_record(session, CERTIFICATES, actor, cert_id, data, area=None, now=now)
+    if cert.expires_on != old_expiry:
+        cert.reminded = []  # a renewed certificate is reminded again before its new expiry
+        session.flush()
+    return cert
+
+
+def expiring(session: Session, actor: User, *, today: date, within_days: int = REMINDER_DAYS[0]) -> list[Certificate]:
+    """The caller's certificates expired or expiring within `within_days`, soonest first (the portal's list)."""
+    stmt = access.scope(select(Certificate), actor, CERTIFICATES).where(
+        Certificate.expires_on.is_not(None), Certificate.expires_on <= today + timedelta(days=within_days)
+    )
+    return list(session.scalars(stmt.order_by(Certificate.expires_on, Certificate.id)))
+
+
+def send_expiry_reminders(session_factory, gateway=None, *, now: datetime, settings: AlertSettings | None = None) -> int:
+    """The job: text the enterprise's safety manager 30 and 7 days before a certificate expires (once per stage)."""
+    settings = settings or AlertSettings()
+    today = local_date(now)
+    sent = 0
+    with session_factory() as session:
+        due = session.execute(
+            select(Certificate.id, Certificate.expires_on).where(
+                Certificate.expires_on.between(today, today + timedelta(days=REMINDER_DAYS[0]))
+            )
+        ).all()
+    for cert_id, expires_on in due:
+        left = (expires_on - today).days
+        stage = min(d for d in REMINDER_DAYS if left <= d)
+        key = f"cert-expiry:{cert_id}:{expires_on.isoformat()}:{stage}"
+        with session_factory() as session:
+            begin_write(session)
+            if session.scalar(select(NoticeLog.id).where(NoticeLog.key == key)) is not None:
+                continue
+            cert = session.get(Certificate, cert_id)
+            holder = cert.contact if cert.contact is not None and sms_phone(cert.contact.phone) else None
+            recipients = enterprise_recipients(session, cert.enterprise_id) if cert.enterprise_id else []
+            if not recipients and holder is not None:
+                recipients = [holder]
+            log = NoticeLog(key=key, kind="cert_expiry", outcome="sent" if recipients else "skipped", created_dt=now)
+            session.add(log)
+            try:
+                session.flush()
+            except IntegrityError:  # another worker took it
+                session.rollback()
+                continue
+            kind = CERTIFICATE_KIND_NAMES.get(cert.kind, cert.kind)
+            text = (
+                f"{settings.signature}{cert.holder_name}的{kind}将于{expires_on.month}月{expires_on.day}日到期"
+                f"(剩{left}天), 请及时复审换证并在系统中更新。"
+            )
+            for contact in recipients:
+                row = queue.enqueue(
+                    session,
+                    to_phone=sms_phone(contact.phone),
+                    body=text,
+                    purpose="notice",
+                    now=now,
+                    contact_id=contact.id,
+                    recipient_name=contact.name,
+                )
+                session.flush()
+                log.outbox_id = log.outbox_id or row.id
+            cert.reminded = sorted({*(cert.reminded or []), stage}, reverse=True)
+            session.commit()
+            sent += len(recipients)
+    return sent
+
+
+# --- training -------------------------------------------------------------------------------------
+
+
+def _attendee_errors(session: Session, actor: User, data: dict, enterprise_id: int | None) -> dict:
+    errors = {}
+    for i, a in enumerate(data.get("attendees") or [] if isinstance(data, dict) else []):
+        cid = a.get("contact_id") if isinstance(a, dict) else None
+        if isinstance(cid, int) and not isinstance(cid, bool):
+            contact = session.get(ContactPerson, cid)
+            owner = enterprise_id if enterprise_id is not None else actor.enterprise_id
+            if contact is None or (owner is not None and contact.enterprise_id != owner):
+                errors[f"attendees.{i}.contact_id"] = "联系人不存在或属于其他企业"
+    return errors
+
+
+def _with_attendee_checks(session: Session, actor: User, data: dict, enterprise_id: int | None, call):
+    """Run `call()` and report attendee errors together with the schema's, all at once."""
+    extra = _attendee_errors(session, actor, data, enterprise_id)
+    try:
+        record = call()
+    except ValidationError as exc:
+        raise ValidationError(exc.fields | extra, exc.message) from None
+    if extra:
+        raise ValidationError(extra)
+    return record
+
+
+def create_training(session: Session, actor: User, data: dict, *, now: datetime) -> TrainingSession:
+    require_owner(actor, data)
+    owner = data.get("enterprise_id") if isinstance(data, dict) else None
+    return _with_attendee_checks(
+        session,
+        actor,
+        data,
+        owner if isinstance(owner, int) else None,
+        lambda: registry.create_record(session, TRAININGS, actor, data, area=None, now=now),
+    )
+
+
+def update_training(session: Session, actor: User, training_id: int, data: dict, *, now: datetime) -> TrainingSession:
+    current = registry.get_record(session, TRAININGS, actor, training_id)
+    return _with_attendee_checks(
+        session,
+        actor,
+        data,
+        current.enterprise_id,
+        lambda: registry.update_record(session, TRAININGS, actor, training_id, data, area=None, now=now),
+    )
+
+
+def serialize_training(training: TrainingSession) -> dict:
+    out = registry.serialize(TRAININGS, training)
+    out["attendee_count"] = len(out["attendees"])
+    out["person_hours"] = round(len(out["attendees"]) * training.hours, 1)
+    return out
