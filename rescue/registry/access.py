@@ -22,6 +22,13 @@ def require_write(actor: User, kind: Kind) -> None:
         raise ForbiddenError(msg)
 
 
+def require_role(actor: User, *roles: Role) -> None:
+    """Refuse an operation to every role but `roles` (services check it too: not every caller is a view)."""
+    if actor.role not in roles:
+        msg = "当前角色无权执行此操作"
+        raise ForbiddenError(msg)
+
+
 def owner_id(kind: Kind, record) -> int | None:
     """The enterprise a record belongs to (None: government or shared)."""
     if kind.owner == "self":
