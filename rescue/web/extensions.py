@@ -17,7 +17,10 @@ DB, SMS_GATEWAY, ALERT_SETTINGS, ROAD_GRAPH = "db", "sms_gateway", "alert_settin
 
 
 def init_app(app: Flask) -> None:
-    """Close each request's (or CLI command's) session when its app context ends."""
+    """Guard every route against hostile input; close each request's (or CLI command's) session at its end."""
+    from rescue.web import inputs
+
+    inputs.init_app(app)
     app.teardown_appcontext(_close_session)
 
 

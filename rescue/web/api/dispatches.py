@@ -8,7 +8,7 @@ from rescue.dispatch import assignments, dispatches, escalation, incidents, repl
 from rescue.errors import ForbiddenError, NotFoundError, ValidationError
 from rescue.models import Assignment, AssignmentEvent, Dispatch, InboundMessage, OutboxMessage, Role
 from rescue.models.enums import AssignmentStatus
-from rescue.web.api import bp, json_body, page
+from rescue.web.api import bp, int_arg, json_body, page
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
 from rescue.web.extensions import get_alert_settings, get_roads, get_session
@@ -220,11 +220,11 @@ def list_inbound():
     stmt = select(InboundMessage).order_by(InboundMessage.id.desc())
     if request.args.get("needs_review") in ("1", "true"):
         stmt = stmt.where(InboundMessage.needs_review.is_(True))
-    try:
-        limit = min(max(int(request.args.get("limit", 50)), 1), 500)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        raise ValidationError({"limit": "应为整数"}) from None
+    errors: dict[str, str] = {}
+    limit = int_arg(request.args, "limit", 50, 1, 500, errors)
+    offset = int_arg(request.args, "offset", 0, 0, 10**9, errors)
+    if errors:
+        raise ValidationError(errors, "查询参数有误")
     rows = session.scalars(stmt).all()
     return page([_inbound(r) for r in rows[offset:offset + limit]], len(rows), limit, offset)
 

@@ -91,7 +91,7 @@ def _float(args, name, default, errors) -> float:
 
 def _key(kind, key: str):
     if kind.key == "id":
-        if not key.isdigit() or not 0 < int(key) < 2**31:
+        if not (key.isascii() and key.isdigit()) or not 0 < int(key) < 2**31:
             raise ValidationError({"id": "应为正整数"})
         return int(key)
     return key
