@@ -94,8 +94,10 @@ def test_a_zip_bomb_is_refused_fast_and_small(bombs, kind):
 def test_a_bomb_through_the_api_answers_422(api, bombs):
     d = api("dispatcher")
     # the multipart body built here, not by the test client (which spools it to a file it never closes)
-    body = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="bomb.xlsx"\r\n'
-            b"Content-Type: application/octet-stream\r\n\r\n" + bombs["rows"] + b"\r\n--b--\r\n")
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="bomb.xlsx"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n" + bombs["rows"] + b"\r\n--b--\r\n"
+    )
     res = d.post("/api/v1/teams/import", data=body, content_type="multipart/form-data; boundary=b")
     assert res.status_code == 422
     assert "file" in res.json["fields"]
