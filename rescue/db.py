@@ -97,3 +97,13 @@ def begin_write(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("UPDATE app_state SET key = key WHERE 0"))
+
+
+def one_at_a_time(session: Session, name: str) -> None:
+    """Make transactions that call this with the same `name` run one after another until they end.
+
+    For read-then-insert allocations such as the day's next incident number. PostgreSQL takes a transaction-level
+    advisory lock; SQLite has one writer at a time already (see begin_write and BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
