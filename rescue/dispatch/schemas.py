@@ -123,6 +123,7 @@ class IncidentOut(Schema):
 
 
 class CandidateOut(Schema):
+    rank: int
     kind: Literal["team", "equipment", "supply", "expert"]
     id: int
     name: str
@@ -139,6 +140,7 @@ class CandidateOut(Schema):
     reasons: list[str]
     stale: bool = False
     remote: bool = False
+    cumulative: float | None = Field(None, description="按排名累计可提供的数量")
 
 
 class ExcludedOut(Schema):
@@ -155,6 +157,8 @@ class RankedNeedOut(Schema):
     name: str
     quantity: float
     unit: str
+    resource_kind: Literal["team", "equipment", "supply", "expert"]
+    assigned: float | None = Field(None, description="已指派的数量")
     candidates: list[CandidateOut]
     covered_eta_s: float | None = Field(None, description="按到达顺序累计满足数量的时间 (s)")
     excluded: list[ExcludedOut] | None = None
@@ -213,3 +217,4 @@ class CoverageOut(Schema):
     met: int
     missed: int
     lost: list[str]
+    computed_at: datetime

@@ -153,3 +153,34 @@ def test_integers_beyond_the_database_range_in_bodies(api):
         ):
             res = d.post(path, json=body)
             assert res.status_code < 500, (path, value, res.status_code)
+
+
+def test_documented_responses_match_their_schema(app, api):
+    """Answers that the fuzzer rarely reaches with valid input, checked against the OpenAPI document directly."""
+    import schemathesis
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    d = api("dispatcher")
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    incident = d.post(
+        "/api/v1/incidents", json={"type": "confined_space_asphyxiation", "level": "larger", "lat": 38.48, "lon": 106.28}
+    ).json
+    calls = [
+        ("/api/v1/coverage", "GET", {"query": {"capability": "firefighting"}}),
+        ("/api/v1/incidents/{incident_id}", "GET", {"path_parameters": {"incident_id": incident["id"]}}),
+        ("/api/v1/incidents/{incident_id}/candidates", "GET", {"path_parameters": {"incident_id": incident["id"]}}),
+        ("/api/v1/incidents", "GET", {}),
+        ("/api/v1/teams", "GET", {}),
+        ("/api/v1/statistics", "GET", {}),
+    ]
+    failures = {}
+    for path, method, kwargs in calls:
+        case = schema[path][method].Case(**kwargs)
+        response = case.call(headers=d.headers)
+        assert response.status_code == 200, (path, response.status_code)
+        try:
+            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance], headers=d.headers)
+        except BaseException as exc:  # noqa: BLE001 - a FailureGroup; report every path at once
+            failures[path] = [str(e).strip().splitlines()[:3] for e in getattr(exc, "exceptions", [exc])]
+    assert not failures, failures
