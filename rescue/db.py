@@ -40,6 +40,9 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+WRITE_OPTION = "rescue_write"  # execution option: this connection's transactions will write
+
+
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""
     return datetime.now(UTC)
@@ -62,18 +65,27 @@ def make_engine(url: str):
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            # a writing transaction takes the write lock first: a read lock cannot be upgraded while another
+            # connection writes (WAL), which fails at once with "database is locked" instead of waiting
+            immediate = conn.get_execution_options().get(WRITE_OPTION)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
 class Database:
-    """The engine and session factory of one app (the app factory keeps it in app.extensions["db"])."""
+    """The engine and session factories of one app (the app factory keeps it in app.extensions["db"]).
+
+    `write_session_factory` makes sessions whose transactions begin with SQLite's write lock (BEGIN IMMEDIATE),
+    for requests that will write; on PostgreSQL it is the same as `session_factory`.
+    """
 
     def __init__(self, url: str):
         self.engine = make_engine(url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        writer = self.engine.execution_options(**{WRITE_OPTION: True})
+        self.write_session_factory = sessionmaker(writer, expire_on_commit=False)
 
 
 def begin_write(session: Session) -> None:
@@ -85,3 +97,13 @@ def begin_write(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("UPDATE app_state SET key = key WHERE 0"))
+
+
+def one_at_a_time(session: Session, name: str) -> None:
+    """Make transactions that call this with the same `name` run one after another until they end.
+
+    For read-then-insert allocations such as the day's next incident number. PostgreSQL takes a transaction-level
+    advisory lock; SQLite has one writer at a time already (see begin_write and BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})

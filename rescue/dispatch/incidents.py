@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from rescue.db import one_at_a_time
 from rescue.dispatch.schemas import IncidentIn, IncidentPatch, NeedIn
 from rescue.errors import NotFoundError, ValidationError
 from rescue.models import Capability, Incident, IncidentNeed, IncidentType, SupplyLot, User
@@ -134,6 +135,7 @@ def _set_needs(incident: Incident, needs: list[IncidentNeed]) -> None:
 def next_number(session: Session, *, now: datetime) -> str:
     """NX-YYYYMMDD-NNNN, the day in Beijing time, numbered from 0001 each day."""
     prefix = f"{NUMBER_PREFIX}-{now.astimezone(BEIJING):%Y%m%d}-"
+    one_at_a_time(session, "incident-number")  # concurrent creators would otherwise read the same last number
     last = session.scalar(select(func.max(Incident.number)).where(Incident.number.like(prefix + "%")))
     seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{seq:04d}"

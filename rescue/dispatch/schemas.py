@@ -124,6 +124,7 @@ class IncidentOut(Schema):
 
 
 class CandidateOut(Schema):
+    rank: int
     kind: Literal["team", "equipment", "supply", "expert"]
     id: int
     name: str
@@ -140,6 +141,7 @@ class CandidateOut(Schema):
     reasons: list[str]
     stale: bool = False
     remote: bool = False
+    cumulative: float | None = Field(None, description="按排名累计可提供的数量")
 
 
 class ExcludedOut(Schema):
@@ -156,6 +158,8 @@ class RankedNeedOut(Schema):
     name: str
     quantity: float
     unit: str
+    resource_kind: Literal["team", "equipment", "supply", "expert"]
+    assigned: float | None = Field(None, description="已指派的数量")
     candidates: list[CandidateOut]
     covered_eta_s: float | None = Field(None, description="按到达顺序累计满足数量的时间 (s)")
     excluded: list[ExcludedOut] | None = None
@@ -214,6 +218,7 @@ class CoverageOut(Schema):
     met: int
     missed: int
     lost: list[str]
+    computed_at: datetime
 
 
 # -- dispatches, assignments, the timeline and SMS ------------------------------------------------------------

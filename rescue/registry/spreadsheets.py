@@ -9,6 +9,7 @@ import re
 import types
 import typing
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -37,6 +38,12 @@ MAX_ROWS = 5000
 MAX_EXPORT_ROWS = 100_000
 MAX_LISTED_ERRORS = 1000
 MAX_SCANNED_ROWS = 100_000  # blank rows included, so a sheet of a million empty rows stops early
+# an upload is at most 5 MB, but deflate packs 300 MB of repeated cells into less: bound what it expands to
+MAX_XLSX_ENTRIES = 200
+MAX_XLSX_UNCOMPRESSED = 40 * 1024 * 1024  # a full 5000-row sheet of every column is about 10 MB
+MAX_SHARED_STRINGS = 16 * 1024 * 1024  # openpyxl keeps them all in memory, even read-only
+MAX_COLUMNS = 200
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 FORMATS = ("xlsx", "csv")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIMETYPE = "text/csv; charset=utf-8"
@@ -417,6 +424,7 @@ def read_table(data: bytes, filename: str | None, *, max_rows: int = MAX_ROWS) -
             raise SheetError("文件为空")
         if all(_blank(v) for v in header):
             raise SheetError("第1行应为列名, 请使用下载的模板")
+        _check_cells(1, header)
         for number, cells in rows:
             if number > MAX_SCANNED_ROWS:
                 raise SheetError(too_many)
@@ -424,6 +432,7 @@ def read_table(data: bytes, filename: str | None, *, max_rows: int = MAX_ROWS) -
                 continue
             if len(body) >= max_rows:
                 raise SheetError(too_many)
+            _check_cells(number, cells)
             body.append((number, list(cells)))
     except csv.Error as exc:
         msg = f"无法读取 CSV 文件: 第 {len(body) + 2} 行附近格式错误"
@@ -431,9 +440,37 @@ def read_table(data: bytes, filename: str | None, *, max_rows: int = MAX_ROWS) -
     return header, body
 
 
+def _check_cells(number: int, cells) -> None:
+    """Refuse a row wider than any kind or with a cell longer than Excel allows."""
+    if len(cells) > MAX_COLUMNS and any(not _blank(v) for v in cells[MAX_COLUMNS:]):
+        raise SheetError(f"第 {number} 行列数超过上限 ({MAX_COLUMNS} 列)")
+    for v in cells:
+        if isinstance(v, str) and len(v) > MAX_CELL_CHARS:
+            raise SheetError(f"第 {number} 行有单元格超过 {MAX_CELL_CHARS} 个字符")
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse an .xlsx whose parts would expand beyond what an import needs, before anything is inflated.
+
+    The sizes are the ones the zip declares; zipfile stops inflating an entry at its declared size (and then
+    fails its CRC), so a file that lies about them cannot expand further either.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise SheetError("无法读取 Excel 文件, 文件可能已损坏或不是 .xlsx 格式") from exc
+    too_big = "Excel 文件解压后过大, 请删除多余的行、列或工作表后再导入"
+    if len(infos) > MAX_XLSX_ENTRIES or sum(i.file_size for i in infos) > MAX_XLSX_UNCOMPRESSED:
+        raise SheetError(too_big)
+    if any(i.filename.lower().endswith("sharedstrings.xml") and i.file_size > MAX_SHARED_STRINGS for i in infos):
+        raise SheetError(too_big)
+
+
 def _xlsx_rows(data: bytes):
     from openpyxl import load_workbook
 
+    _check_zip(data)
     wb = None
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -3,6 +3,7 @@
 import logging
 
 from flask import g, jsonify, render_template, request
+from sqlalchemy.exc import DataError, StatementError
 from werkzeug.exceptions import HTTPException
 
 from rescue.errors import RescueError
@@ -30,6 +31,16 @@ def _respond(status: int, code: str, message: str, fields: dict | None = None, e
     return render_template("error.html", status=status, message=message, fields=fields or {}, extra=extra or {}), status
 
 
+def _unstorable(exc: Exception) -> bool:
+    """Whether the database refused a value itself (PostgreSQL's DataError, SQLite's integer overflow, NUL)."""
+    orig = exc.orig if isinstance(exc, StatementError) else exc
+    if isinstance(exc, DataError):
+        return True
+    if isinstance(orig, OverflowError):
+        return "SQLite INTEGER" in str(orig)
+    return isinstance(orig, ValueError) and "NUL" in str(orig)
+
+
 def init_app(app) -> None:
     @app.errorhandler(RescueError)
     def handle_rescue_error(exc: RescueError):
@@ -42,5 +53,10 @@ def init_app(app) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
+        if _unstorable(exc):
+            # a value the database cannot hold (an integer beyond its range, a NUL character) that no schema
+            # bounded: the client's input, not a server fault; logged so the missing bound is added where it belongs
+            log.warning("value the database refused on %s %s: %s", request.method, request.path, exc)
+            return _respond(422, "validation", "提交的数值超出允许范围或包含无法保存的字符")
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _respond(500, "internal", _HTTP_MESSAGES[500])

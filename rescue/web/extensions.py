@@ -4,7 +4,7 @@ The factory (``app.create_app``) builds the database, the SMS gateway, the alert
 keeps them in ``app.extensions``; services never read them from Flask but get them as arguments.
 """
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from contacts import SmsGateway
@@ -18,7 +18,10 @@ DB, SMS_GATEWAY, VOICE_GATEWAY, ALERT_SETTINGS, ROAD_GRAPH = "db", "sms_gateway"
 
 
 def init_app(app: Flask) -> None:
-    """Close each request's (or CLI command's) session when its app context ends."""
+    """Guard every route against hostile input; close each request's (or CLI command's) session at its end."""
+    from rescue.web import inputs
+
+    inputs.init_app(app)
     app.teardown_appcontext(_close_session)
 
 
@@ -26,10 +29,19 @@ def get_db() -> Database:
     return current_app.extensions[DB]
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def get_session() -> Session:
-    """The session of the current request or CLI command; the boundary commits."""
+    """The session of the current request or CLI command; the boundary commits.
+
+    A request that may write (POST, PUT, PATCH, DELETE) gets a session whose transactions take SQLite's write
+    lock up front, so concurrent writers queue on the busy timeout instead of failing with "database is locked".
+    """
     if "db_session" not in g:
-        g.db_session = get_db().session_factory()
+        db = get_db()
+        writes = has_request_context() and request.method in WRITE_METHODS
+        g.db_session = (db.write_session_factory if writes else db.session_factory)()
     return g.db_session
 
 

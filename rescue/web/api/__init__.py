@@ -1,5 +1,7 @@
 """The JSON API under /api/v1: one blueprint, its views in modules by concept."""
 
+import re
+
 from flask import Blueprint, current_app, request
 
 from rescue.errors import ValidationError
@@ -7,8 +9,12 @@ from rescue.errors import ValidationError
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+INT32_MAX = 2**31 - 1
+
+
 def json_body() -> dict:
-    """The request's JSON object, or a 422 naming the problem."""
+    """The request's JSON object, or a 422 naming the problem (deep nesting and NUL characters included)."""
     data = request.get_json(silent=True)
     if data is None:
         raise ValidationError({"_body": "请求体应为 JSON (Content-Type: application/json)"})
@@ -22,17 +28,21 @@ def service_area():
 
 
 def int_arg(args, name: str, default: int, lo: int, hi: int, errors: dict) -> int:
-    """An integer query parameter within [lo, hi]; a bad one is noted in `errors` and `default` returned."""
+    """An integer query parameter within [lo, hi]; a bad one is noted in `errors` and `default` returned.
+
+    Only ASCII digits count: Python's int() would also take "１２", "١٢", " 12" and "1_0".
+    """
+    hi = min(hi, INT32_MAX)  # the database's integer range
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
+    if not _INTEGER.fullmatch(raw):
         errors[name] = "应为整数"
         return default
+    value = int(raw)
     if not lo <= value <= hi:
         errors[name] = f"应在 {lo}–{hi} 之间"
+        return default
     return value
 
 

@@ -7,7 +7,7 @@ from rescue.dispatch import dispatches, escalation, replies, timeline
 from rescue.dispatch.schemas import AssignmentOut, CorrectionIn, DispatchIn, DispatchOut, EventOut, InboundOut, ReviewIn
 from rescue.errors import ValidationError
 from rescue.models import Role
-from rescue.web.api import bp, json_body, page
+from rescue.web.api import bp, int_arg, json_body, page
 from rescue.web.api.openapi import documented
 from rescue.web.auth import current_user, roles_required
 from rescue.web.extensions import get_alert_settings, get_roads, get_session
@@ -76,11 +76,11 @@ def update_assignment(assignment_id: int) -> dict:
 @documented("收到的短信 (needs_review=1: 待调度员处理的无法识别/未知号码回复)", response=InboundOut, listing=True,
             query={"needs_review": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}})
 def list_inbound() -> dict:
-    try:
-        limit = min(max(int(request.args.get("limit", 50)), 1), 500)
-        offset = max(int(request.args.get("offset", 0)), 0)
-    except ValueError:
-        raise ValidationError({"limit": "应为整数"}) from None
+    errors: dict[str, str] = {}
+    limit = int_arg(request.args, "limit", 50, 1, 500, errors)
+    offset = int_arg(request.args, "offset", 0, 0, 10**9, errors)
+    if errors:
+        raise ValidationError(errors, "查询参数有误")
     rows, total = replies.list_inbound(get_session(), needs_review=request.args.get("needs_review") in ("1", "true"),
                                        limit=limit, offset=offset)
     return page([replies.serialize_inbound(r) for r in rows], total, limit, offset)

@@ -6,6 +6,7 @@ import swagger_ui_bundle
 from flask import current_app, send_from_directory
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
+from werkzeug.routing import IntegerConverter
 
 from rescue.web.api import bp
 
@@ -83,6 +84,13 @@ def _ref(schema, models) -> dict:
     return {"$ref": REF.format(model=schema.__name__)}
 
 
+def _path_schema(converter) -> dict:
+    """A path argument's schema: `<int:...>` is a non-negative int32 (rescue.web.inputs), anything else text."""
+    if isinstance(converter, IntegerConverter):
+        return {"type": "integer", "minimum": 0, "maximum": converter.max or 2**31 - 1}
+    return {"type": "string"}
+
+
 def _operation(rule, view, facts, values, models, method) -> dict:
     roles = getattr(view, "roles", None)
     op = {"operationId": f"{rule.endpoint.split('.')[-1]}_{'_'.join(values.values()) or ''}_{method.lower()}".replace("-", "_").strip("_"),
@@ -91,7 +99,7 @@ def _operation(rule, view, facts, values, models, method) -> dict:
           "responses": {}}
     if roles:
         op["description"] = "角色: " + ", ".join(r.value for r in roles)
-    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+    params = [{"name": n, "in": "path", "required": True, "schema": _path_schema(rule._converters.get(n))}
               for n in rule.arguments if n not in values]
     params += [{"name": n, "in": "query", "required": False, "schema": s} for n, s in facts["query"].items()]
     if params:

@@ -92,7 +92,7 @@ def _float(args: MultiDict, name: str, default: float, errors: dict) -> float:
 
 def _key(kind: Kind, key: str) -> int | str:
     if kind.key == "id":
-        if not key.isdigit() or not 0 < int(key) < 2**31:
+        if not (key.isascii() and key.isdigit()) or not 0 < int(key) < 2**31:
             raise ValidationError({"id": "应为正整数"})
         return int(key)
     return key
