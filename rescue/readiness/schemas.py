@@ -1,9 +1,9 @@
 """Request and response schemas of the readiness records; they validate input and document the API."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from rescue.models.drills import PlanLevel
 from rescue.models.enums import ResourceKind
@@ -13,6 +13,10 @@ from rescue.registry.schemas import Located
 from rescue.validation import Name, RefId, Schema
 
 Text = Annotated[str, Field(max_length=2000)]
+
+
+# a related record read from the ORM object (from_attributes) is shown by its name
+NameOf = Annotated[str | None, BeforeValidator(lambda v: getattr(v, "name", v))]
 
 
 class Owned(Schema):
@@ -58,6 +62,15 @@ class EmergencyPlanOut(EmergencyPlanIn, Owned):
     document_name: str
     document_size: int | None
     document_dt: datetime | None
+    # derived for readers
+    enterprise: NameOf = None
+    level_name: str = ""
+    filing_state_name: str = ""
+    cycle_years: int | None = None
+    evaluation_due: date | None = None
+    evaluation_overdue: bool = False
+    has_document: bool = False
+    document_url: str | None = None
 
 
 class FilingDecisionIn(Schema):
@@ -100,8 +113,19 @@ class HazardSourceIn(Located):
     demo: bool = False
 
 
+class SubstanceAmountOut(Schema):
+    code: str
+    quantity_t: float
+    name: str = ""
+    hazards: list[str] = []
+    critical_t: float | None = Field(None, description="临界量 (吨)")
+
+
 class HazardSourceOut(HazardSourceIn, Owned):
-    pass
+    substances: list[SubstanceAmountOut]
+    enterprise: NameOf = None
+    level_name: str = ""
+    capabilities: list[str] = Field([], description="所含物质要求的能力代码")
 
 
 # --- certificates and training --------------------------------------------------------------------
@@ -138,6 +162,10 @@ class CertificateIn(Schema):
 
 class CertificateOut(CertificateIn, Owned):
     reminded: list[int] = []
+    kind_name: str = ""
+    state: Literal["valid", "expiring", "expired"] = "valid"
+    state_name: str = ""
+    days_left: int | None = Field(None, description="距到期天数 (已过期为负)")
 
 
 class AttendeeIn(Schema):
@@ -157,7 +185,8 @@ class TrainingIn(Schema):
 
 
 class TrainingOut(TrainingIn, Owned):
-    pass
+    attendee_count: int = 0
+    person_hours: float = 0
 
 
 # --- inspections ----------------------------------------------------------------------------------
@@ -174,7 +203,8 @@ class InspectionIn(Schema):
 
 
 class InspectionOut(InspectionIn, Owned):
-    pass
+    equipment: NameOf = None
+    result_name: str = ""
 
 
 # --- deployments and compensation -----------------------------------------------------------------
