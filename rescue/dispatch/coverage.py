@@ -69,7 +69,7 @@ def coverage_report(session: Session, network, *, capability: str, minutes: floa
     places = [p for p in (roads.gazetteer.places if roads.gazetteer else []) if p.kind in TARGET_KINDS]
     psnaps = roads.snap_many([(p.lat, p.lon) for p in places])
     targets = {p.name: s for p, s in zip(places, psnaps, strict=True) if not roads.too_far(s)}
-    blocked = roads.closure_mask(session, now=now)
+    blocked = roads.closed_roads(session, now=now).blocked
     threshold = minutes * 60.0
     kw = {"extra_s": extra, "blocked": blocked, "offroad_kmh": roads.settings.offroad_kmh}
     after = {c.target: c for c in coverage(roads.net, targets, sources, exclude=exclude, **kw)} if targets else {}

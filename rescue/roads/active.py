@@ -90,6 +90,7 @@ def _settings(config) -> Settings:
         depot_loading_min=float(config.get("DEPOT_LOADING_MIN") or d.depot_loading_min),
         expert_turnout_min=float(config.get("EXPERT_TURNOUT_MIN") or d.expert_turnout_min),
         expert_remote_min=float(config.get("EXPERT_REMOTE_MIN") or d.expert_remote_min),
+        flag_offroad_m=float(config.get("FLAG_OFFROAD_M") or d.flag_offroad_m),
     )
 
 
