@@ -515,7 +515,7 @@ def _candidate(opt: Option, rank: int, closures: ActiveClosures, kmh: float) -> 
         reasons.append("经" + "、".join(opt.via))
     if opt.closure_m > 0:
         reasons.append(f"路线进入封闭区 (道路中断) 约 {opt.closure_m:.0f} m 抵达现场: 现场在封闭区内, 最后进场不受封闭限制")
-    tc = closures.on_route(opt.edges)
+    tc = closures.on_route(opt.edges, (opt.route or {}).get("coordinates"))
     if tc:
         reasons.append("途经交通管制: " + "、".join(closures.reasons[i] for i in tc) + " (应急车辆可通行)")
     return {
@@ -698,7 +698,7 @@ def route_note(session: Session, network, incident: Incident, kind: str, resourc
     target, source = roads.snap(incident.lat, incident.lon), roads.snap(row.lat, row.lon)
     got = rank_groups(roads.net, target, {0: source}, {0: Group([0], k=1)}, blocked=active.blocked,
                       offroad_kmh=roads.settings.offroad_kmh, with_routes=True)[0]
-    return note_for_edges(roads, session, got[0].edges, now=now) if got else ""
+    return note_for_edges(roads, session, got[0].edges, got[0].route, now=now) if got else ""
 
 
 _LOCATIONS = {

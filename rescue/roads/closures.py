@@ -110,15 +110,15 @@ def serialize(network, row: RoadClosure, *, now: datetime) -> dict:
     }
 
 
-def route_note(roads: ActiveRoads, session: Session, edges, *, now: datetime) -> str:
+def route_note(roads: ActiveRoads, session: Session, edges, coordinates=None, *, now: datetime) -> str:
     """The SMS route note for traffic-control closures on a route: "途经交通管制: 原因 (应急车辆可通行)", or "".
 
-    ``edges``: the directed road edges the route drives (``Ranked.edges``; the candidates answer
-    gives them per candidate as ``route_edges``). Only active traffic-control closures count; an
-    impassable closure is already routed around.
+    ``edges``, ``coordinates``: the directed road edges the route drives and its points ([lon, lat])
+    (``Ranked.edges``, ``Ranked.route``). Only active traffic-control closures count; an impassable
+    closure is already routed around.
     """
     active = roads.closed_roads(session, now=now)
-    hit = active.on_route(edges)
+    hit = active.on_route(edges, coordinates)
     if not hit:
         return ""
     return "途经交通管制: " + "、".join(active.reasons[i] for i in hit) + " (应急车辆可通行)"

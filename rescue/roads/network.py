@@ -109,16 +109,25 @@ class ActiveClosures:
     blocked: ClosedRoads | None  # None when nothing impassable is active
     reasons: dict[int, str] = field(default_factory=dict)
 
-    def on_route(self, edges, *, kind: str = TRAFFIC_CONTROL) -> list[int]:
-        """Ids of the active closures of ``kind`` that close a stretch of any of ``edges``."""
-        if edges is None or len(edges) == 0:
-            return []
-        driven = np.asarray(list(edges), dtype=np.int64)
-        return [i for i, c in self.by_id.items() if c.kind == kind and np.isin(driven, c.edges).any()]
-
     def traffic_control(self) -> dict[int, Closure]:
         """The active traffic-control closures (交通管制) by id: shown and noted, never blocking."""
         return {i: c for i, c in self.by_id.items() if c.kind == TRAFFIC_CONTROL}
+
+    def on_route(self, edges, coordinates=None, *, kind: str = TRAFFIC_CONTROL) -> list[int]:
+        """Ids of the active closures of ``kind`` a route passes: one of its inner ``edges`` (driven end
+        to end) has a closed stretch, or one of its ``coordinates`` ([lon, lat]) lies inside.
+
+        The first and last edge are driven only in part, so they count through the coordinates.
+        """
+        inner = np.asarray(list(edges or ())[1:-1], dtype=np.int64)
+        points = list(coordinates or ())
+        out = []
+        for i, c in self.by_id.items():
+            if c.kind != kind:
+                continue
+            if (inner.size and np.isin(inner, c.edges).any()) or any(c.contains(p[1], p[0]) for p in points):
+                out.append(i)
+        return out
 
 
 def _polygon_key(polygon) -> tuple | None:
