@@ -5,6 +5,9 @@ one-way A→M→C; T1 at C (turnout 5 min), T2 at B (10 min), T5 at B (0 min, un
 are 4,000 m long on 4,440 m of straight line, so closed metres scale by 4000/4440.
 """
 
+import json
+from pathlib import Path
+
 import pytest
 
 from rescue.dispatch import candidates
@@ -137,3 +140,118 @@ def test_offroad_shortcut_and_distances_that_add_up(tiny, world):
         assert o == pytest.approx(ranking["scene_offroad_m"], abs=0.2)  # the teams stand on the road
         assert any(f"({(d + o) / 1000:.1f} km: 道路 {d / 1000:.1f} km + 越野 {o / 1000:.1f} km" in r for r in c["reasons"])
         assert any("其中越野" in r and "分钟" in r for r in c["reasons"])
+
+
+def test_places_page_and_search_every_match(tiny):
+    api = tiny()
+    all_places = api.get("/api/v1/places?limit=2").json
+    assert all_places["total"] == 3 and len(all_places["items"]) == 2 and all_places["items"][0]["name"] == "丙园区"
+    rest = api.get("/api/v1/places?limit=2&offset=2").json
+    assert rest["offset"] == 2 and len(rest["items"]) == 1
+    names = {p["name"] for p in all_places["items"] + rest["items"]}
+    assert names == {"甲镇", "乙县", "丙园区"}
+    assert api.get("/api/v1/places?q=县").json["total"] == 1
+    assert api.get("/api/v1/places?offset=-1").status_code == 422
+
+
+def test_ningxia_places_search_finds_every_name_containing_the_text(api):
+    dispatcher = api("dispatcher")
+    found = dispatcher.get("/api/v1/places?q=宁东&limit=50").json
+    names = [p["name"] for p in found["items"]]
+    seeded = json.loads((Path(__file__).resolve().parents[2] / "seed" / "data" / "places.json").read_text(encoding="utf-8"))
+    containing = {p["name"] for p in (seeded["places"] if isinstance(seeded, dict) else seeded) if "宁东" in p["name"]}
+    assert len(containing) >= 2 and containing <= set(names) and found["total"] == len(names)
+    assert found["items"][0]["kind"] == "key_site"  # key sites first
+    whole = dispatcher.get("/api/v1/places?limit=100").json
+    pages = [p["name"] for off in range(0, whole["total"], 20)
+             for p in dispatcher.get(f"/api/v1/places?limit=20&offset={off}").json["items"]]
+    assert len(pages) == whole["total"] == len(set(pages)) > 50  # every place can be listed
+
+
+def test_health_names_the_active_network(tiny):
+    body = tiny().get("/health").json
+    assert body["roads"]["file"] == "tiny.graphml" and body["roads"]["nodes"] == 4 and body["roads"]["edges"] == 6
+    assert body["roads"]["built_at"]
+
+
+def _geojson(path, coords):
+    feature = {"type": "Feature", "properties": {"highway": "primary"}, "geometry": {"type": "LineString", "coordinates": coords}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    return path
+
+
+def test_roads_import_refuses_a_network_outside_the_area_or_swapped(tiny_app, tmp_path):
+    cases = {"颠倒": [[38.47, 106.27], [38.48, 106.30], [38.49, 106.33]],  # [lat, lon] instead of [lon, lat]
+             "不在服务区域": [[121.47, 31.23], [121.50, 31.24], [121.52, 31.25]]}  # Shanghai
+    for i, (why, coords) in enumerate(cases.items()):
+        path = _geojson(tmp_path / f"roads{i}.geojson", coords + coords[::-1][1:])
+        result = tiny_app.test_cli_runner().invoke(args=["roads", "import", str(path), "--no-progress"])
+        assert result.exit_code != 0 and why in result.output, result.output
+    assert not (tmp_path / "instance" / "roads" / "active.npz").exists()
+    ok = _geojson(tmp_path / "ok.geojson", [[106.27, 38.47], [106.30, 38.48], [106.33, 38.49]])
+    result = tiny_app.test_cli_runner().invoke(args=["roads", "import", str(ok), "--no-progress"])
+    assert result.exit_code == 0, result.output
+
+
+def test_records_far_from_the_network_are_flagged_for_their_owners(tiny, world):
+    api = tiny()
+    world.team("T7", (37.2, 106.05), 5, ["hazmat_leak_control"])  # 21 km north of the roads
+    world.s.commit()
+    items = api.get("/api/v1/data-quality/far-from-roads").json["items"]
+    assert [(i["kind"], i["name"]) for i in items] == [("team", "队伍T7")]
+    assert items[0]["offroad_m"] > 20_000 and "请核对坐标" in items[0]["reason"]
+    # an enterprise admin sees only the records of its own enterprise (T7 belongs to none)
+    assert tiny("ent").get("/api/v1/data-quality/far-from-roads").json["items"] == []
+    # and the ranking leaves it out with the same reason
+    iid = _incident(api, *A)
+    explained, _ = _need(api, iid, explain=1)
+    assert any("距最近道路" in r for e in explained["excluded"] if e["name"] == "队伍T7" for r in e["reasons"])
+
+
+def _dispatch(api, world, iid, need_id, *teams):
+    for t in teams:
+        contact = {"name": f"{t}队长", "phone": f"1395100{world.ids[t]:04d}", "role": "commander", "team_id": world.ids[t]}
+        assert api.post("/api/v1/contacts", json=contact).status_code == 201
+    res = api.post(f"/api/v1/incidents/{iid}/dispatches",
+                   json={"resources": [{"kind": "team", "id": world.ids[t], "need_id": need_id} for t in teams]})
+    assert res.status_code == 201, res.json
+    return res.json
+
+
+def test_needs_say_why_they_are_empty_and_how_much_is_dispatched(tiny, world, tiny_session):
+    from sqlalchemy import update
+
+    from rescue.models import Assignment
+
+    api = tiny()
+    iid = _incident(api, *A)
+    need, _ = _need(api, iid)
+    assert need["dispatched"] is None and need["empty_reason"] is None
+    _dispatch(api, world, iid, need["need_id"], "T1")
+    need, _ = _need(api, iid)
+    assert need["dispatched"] == "已调派 1/2" and "队伍T1" not in _by_name(need)
+    # T1 declines: offered again, but marked and after every other team (not silently #1)
+    tiny_session.execute(update(Assignment).where(Assignment.resource_id == world.ids["T1"]).values(status="declined"))
+    tiny_session.commit()
+    need, _ = _need(api, iid)
+    assert [c["name"] for c in need["candidates"]] == ["队伍T2", "队伍T5", "队伍T1"]
+    t1 = _by_name(need)["队伍T1"]
+    assert t1["declined"] and any("已拒绝本事件" in r for r in t1["reasons"])
+    assert need["dispatched"] is None  # a declined call-out serves nothing
+    # every capable team busy: a second incident's need says so, the first shows what was sent
+    _dispatch(api, world, iid, need["need_id"], "T2", "T5")
+    need, _ = _need(api, iid)
+    assert need["dispatched"] == "已调派 2/2" and need["empty_reason"] is None
+    other = _incident(api, *C)
+    free, _ = _need(api, other)
+    # T1 declined the first incident, not this one: offered unmarked
+    assert [(c["name"], c["declined"]) for c in free["candidates"]] == [("队伍T1", False)]
+    _dispatch(api, world, other, free["need_id"], "T1")
+    third = _incident(api, *B)
+    busy, _ = _need(api, third)
+    assert busy["candidates"] == [] and "3 个正在执行任务" in busy["empty_reason"]
+    assert "2 个不可用" in busy["empty_reason"]  # T3 committed, T4 out of service
+    # a capability nobody has
+    none = _incident(api, *A, needs=[{"capability": "medical_first_aid", "quantity": 1, "unit": "person"}])
+    nobody, _ = _need(api, none, capability="medical_first_aid")
+    assert nobody["candidates"] == [] and nobody["empty_reason"] == "登记中没有具备该能力的资源"
