@@ -455,9 +455,9 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
     for i, view in enumerate(views):
         opts = []
         for r in ranked.get(i, []):
+            # routes as GeoJSON and main roads: only for what is shown or planned (see _shown)
             opt = Option(usable[r.source], r.arrival_s, r.travel_s, r.offroad_s, r.distance_m, r.offroad_m, r.direct,
-                         r.closure_m if r.closure_m == r.closure_m else 0.0, _rounded(r.route), r.edges,
-                         roads.via(r.edges))
+                         r.closure_m if r.closure_m == r.closure_m else 0.0, r.route, r.edges)
             opts.append(opt)
         for res in view.pool:
             if res.blockers:
@@ -491,6 +491,15 @@ def _group(view: NeedView, members: list, k: int, *, beyond: int = 0) -> Group:
 
 def _km(metres: float | None) -> str:
     return f"{(metres or 0) / 1000:.1f} km"
+
+
+def _shown(roads: ActiveRoads, opt: Option) -> Option:
+    """Fill in the GeoJSON route and main roads of an option about to be shown (once)."""
+    if isinstance(opt.route, list):
+        opt.route = _rounded(opt.route)
+    if opt.edges is not None and not opt.via:
+        opt.via = roads.via(opt.edges)
+    return opt
 
 
 def _candidate(opt: Option, rank: int, closures: ActiveClosures, kmh: float) -> dict:
@@ -577,7 +586,7 @@ def rank_candidates(session: Session, network, incident: Incident, *, k: int = 1
         cands, got, covered = [], 0.0, None
         shown = view.options if explain else view.options[: max(k, _cover_count(view))]
         for rank, o in enumerate(shown, start=1):
-            c = _candidate(o, rank, ranking.closures, roads.settings.offroad_kmh)
+            c = _candidate(_shown(roads, o), rank, ranking.closures, roads.settings.offroad_kmh)
             got += o.res.amount
             c["cumulative"] = got
             if covered is None and got >= view.quantity:
@@ -645,7 +654,7 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
     need_by_id = {v.need.id: v for v in views}
 
     def item(a) -> dict:
-        o = by_key[a.source]
+        o = _shown(roads, by_key[a.source])
         view = need_by_id[a.need]
         qty = a.amount
         if view.kind in ("supply", "equipment"):
