@@ -10,8 +10,9 @@ from tests.dispatch.conftest import PASSWORD, World, tiny, tiny_app, tiny_files,
 def capped(backend, templates, tmp_path, tiny_files):  # noqa: F811
     """A signed-in dispatcher on the tiny world where no straight off-road leg may exceed 3 km."""
     roads, places = tiny_files
-    app = make_app(templates.copy(backend, seeded=False), tmp_path, ROADS_FILE=str(roads), PLACES_FILE=str(places),
-                   MAX_OFFROAD_M=3000.0)
+    app = make_app(
+        templates.copy(backend, seeded=False), tmp_path, ROADS_FILE=str(roads), PLACES_FILE=str(places), MAX_OFFROAD_M=3000.0
+    )
     with app.extensions["db"].session_factory() as session:
         w = World(session)
     client = app.test_client()

@@ -88,7 +88,10 @@ def test_traffic_control_leaves_routes_alone_and_is_noted(tiny, tiny_app, world)
         incident = session.get(Incident, iid)
         note = candidates.route_note(session, get_roads(), incident, "team", world.ids["T1"])
         assert note == "途经交通管制: 交警管制 (应急车辆可通行)"
-        assert candidates.route_note(session, get_roads(), incident, "supply", world.ids["L1"]) == "途经交通管制: 交警管制 (应急车辆可通行)"
+        assert (
+            candidates.route_note(session, get_roads(), incident, "supply", world.ids["L1"])
+            == "途经交通管制: 交警管制 (应急车辆可通行)"
+        )
         assert candidates.route_note(session, get_roads(), session.get(Incident, far_side), "team", world.ids["T1"]) == ""
 
 
@@ -114,7 +117,11 @@ def test_behind_a_closure_the_need_says_so(capped):
     need, _ = _need(api, iid)
     assert need["candidates"] == [] and "道路封闭阻断" in need["empty_reason"]
     explained, _ = _need(api, iid, explain=1)
-    assert {e["name"] for e in explained["excluded"] if any("道路不通" in r for r in e["reasons"])} == {"队伍T1", "队伍T2", "队伍T5"}
+    assert {e["name"] for e in explained["excluded"] if any("道路不通" in r for r in e["reasons"])} == {
+        "队伍T1",
+        "队伍T2",
+        "队伍T5",
+    }
     plan = api.post(f"/api/v1/incidents/{iid}/plan").json
     short = next(u for u in plan["uncovered"] if u["capability"] == "hazmat_leak_control")
     assert short["shortfall"] == 2 and "道路封闭阻断" in short["reason"]
@@ -163,8 +170,11 @@ def test_ningxia_places_search_finds_every_name_containing_the_text(api):
     assert len(containing) >= 2 and containing <= set(names) and found["total"] == len(names)
     assert found["items"][0]["kind"] == "key_site"  # key sites first
     whole = dispatcher.get("/api/v1/places?limit=100").json
-    pages = [p["name"] for off in range(0, whole["total"], 20)
-             for p in dispatcher.get(f"/api/v1/places?limit=20&offset={off}").json["items"]]
+    pages = [
+        p["name"]
+        for off in range(0, whole["total"], 20)
+        for p in dispatcher.get(f"/api/v1/places?limit=20&offset={off}").json["items"]
+    ]
     assert len(pages) == whole["total"] == len(set(pages)) > 50  # every place can be listed
 
 
@@ -181,8 +191,10 @@ def _geojson(path, coords):
 
 
 def test_roads_import_refuses_a_network_outside_the_area_or_swapped(tiny_app, tmp_path):
-    cases = {"颠倒": [[38.47, 106.27], [38.48, 106.30], [38.49, 106.33]],  # [lat, lon] instead of [lon, lat]
-             "不在服务区域": [[121.47, 31.23], [121.50, 31.24], [121.52, 31.25]]}  # Shanghai
+    cases = {
+        "颠倒": [[38.47, 106.27], [38.48, 106.30], [38.49, 106.33]],  # [lat, lon] instead of [lon, lat]
+        "不在服务区域": [[121.47, 31.23], [121.50, 31.24], [121.52, 31.25]],
+    }  # Shanghai
     for i, (why, coords) in enumerate(cases.items()):
         path = _geojson(tmp_path / f"roads{i}.geojson", coords + coords[::-1][1:])
         result = tiny_app.test_cli_runner().invoke(args=["roads", "import", str(path), "--no-progress"])
@@ -212,8 +224,10 @@ def _dispatch(api, world, iid, need_id, *teams):
     for t in teams:
         contact = {"name": f"{t}队长", "phone": f"1395100{world.ids[t]:04d}", "role": "commander", "team_id": world.ids[t]}
         assert api.post("/api/v1/contacts", json=contact).status_code == 201
-    res = api.post(f"/api/v1/incidents/{iid}/dispatches",
-                   json={"resources": [{"kind": "team", "id": world.ids[t], "need_id": need_id} for t in teams]})
+    res = api.post(
+        f"/api/v1/incidents/{iid}/dispatches",
+        json={"resources": [{"kind": "team", "id": world.ids[t], "need_id": need_id} for t in teams]},
+    )
     assert res.status_code == 201, res.json
     return res.json
 
