@@ -18,7 +18,10 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
+from rescue.config import DEFAULTS
 from routing import Gazetteer, RoadNetwork, rank_sources, snap_point, snap_points
+
+OFFROAD_KMH = float(DEFAULTS["OFFROAD_KMH"])  # what the service ranks with
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCE = Path("../shared/data/ningxia_osm_backbone.graphml")
@@ -240,7 +243,9 @@ def travel_tables(net: RoadNetwork, gaz: Gazetteer, log) -> tuple[str, dict]:
     origin = gaz.find("兴庆区")
     times: dict[str, dict[str, tuple[float, float]]] = {}
     for p in seats:
-        ranked = rank_sources(net, by_name[p.name], {q.name: by_name[q.name] for q in seats}, k=len(seats), with_routes=False)
+        # the service's off-road speed, straight legs when quicker (the shortcut), as /candidates ranks
+        ranked = rank_sources(net, by_name[p.name], {q.name: by_name[q.name] for q in seats}, k=len(seats),
+                              with_routes=False, offroad_kmh=OFFROAD_KMH, shortcut=True)
         for r in ranked:
             times.setdefault(r.source, {})[p.name] = (r.arrival_s, r.distance_m)
     lines = ["| from 银川 (兴庆区) to | km | h:mm | seat off-road m |", "|---|---:|---:|---:|"]
@@ -337,7 +342,9 @@ clipped to Ningxia (34.8–39.9 N, 103.6–108.2 E).
   national/provincial ×0.7. Non-expressway roads within {URBAN_RADIUS_M / 1000:.0f} km of a city or county centre
   are capped at {URBAN_KMH:.0f} km/h (town streets).
 - Length by class: {classes}.
-- Times below include the off-road legs from each county centre point to its road at 15 km/h.
+- Times below include the off-road legs from each county centre point to its road at {OFFROAD_KMH:g} km/h
+  (the service's `RESCUE_OFFROAD_KMH` default), or the straight line at that speed when it is quicker
+  (the shortcut `/candidates` and `/plan` use).
 - Corridor routing follows the backbone's shortest paths, so a corridor may borrow a parallel road
   where the backbone lacks the expressway; corridor towns and their coordinates are general
   knowledge (`verified: false` in `seed/data/places.json`).

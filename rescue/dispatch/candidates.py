@@ -1,22 +1,25 @@
 """Rank the capable, available resources of every need of an incident by arrival time, and plan the response.
 
 Arrival (s) = turnout (team turnout, depot loading, expert departure) + off-road leg + road travel
-+ the incident's off-road leg, driving TO the incident (one-way roads respected), around closures.
-One reverse search from the incident gives every resource's arrival; routes are rebuilt only for
-the resources shown.
++ the incident's off-road leg, driving TO the incident (one-way roads respected), around impassable
+closures; or straight across country when that is quicker (``routing.rank_groups`` with the
+shortcut). One bounded search from the incident ranks every need at once: it stops once each
+need's top ``k`` (and enough to cover its quantity) are certain.
+
+No cache here: every request reads the registry rows of the capabilities its needs ask for (a few
+column queries) and the open assignments, so an edit is seen by the very next ranking. The only
+cached inputs are the snaps of positions (keyed by coordinates) and the set of active closures
+(keyed by the closure rows' content), both in ``rescue.roads.network.ActiveRoads``.
 """
 
 from __future__ import annotations
 
-import gc
-import threading
-import time
-from collections import OrderedDict
-from dataclasses import astuple, dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import String, cast, event, func, select, union_all
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from rescue.db import utcnow
@@ -24,14 +27,19 @@ from rescue.models import Assignment, Capability, Depot, Enterprise, Equipment, 
 from rescue.models.enums import LEVEL_NAMES, OPEN_ASSIGNMENT_STATUSES, TEAM_STATUS_NAMES
 from rescue.models.registry import equipment_capabilities, expert_fields, team_capabilities
 from rescue.readiness.inspections import unserviceable_reason
-from rescue.roads.network import ActiveRoads, as_roads
-from routing import Offer, rank_sources
+from rescue.roads.network import ActiveClosures, ActiveRoads, as_roads
+from routing import Group, Offer, Ranked, Snap, rank_groups
 from routing import plan as plan_routing
 
 BEIJING_OFFSET = timedelta(hours=8)
-_REGISTRY_MODELS = (Team, Equipment, Expert, SupplyLot, Depot, Enterprise, Capability)
 _EQUIPMENT_STATUS = {"unserviceable": "故障停用", "deployed": "已出动"}
 _EXPERT_STATUS = {"busy": "忙碌", "unavailable": "不可用"}
+OFFROAD_WARNING = "需越野/徒步接近"
+# why a capable resource cannot be offered, by the first words of its blocker (for "why empty")
+_WHY = (("已调派至", "busy"), ("已拒绝本事件", "declined"), ("已过期", "expired"), ("道路不通", "closure"),
+        ("距最近道路", "far"))
+_WHY_TEXT = {"busy": "{n} 个正在执行任务", "declined": "{n} 个已拒绝本事件", "expired": "{n} 个已过期",
+             "closure": "{n} 个被道路封闭阻断", "far": "{n} 个登记位置距道路过远", "other": "{n} 个不可用 (停用、库存为零等)"}
 
 
 @dataclass
@@ -52,10 +60,16 @@ class Resource:
     remote: bool = False
     tier: int = 0  # experts: 0 field match, 1 related field
     stale: bool = False
+    declined: bool = False  # declined a call-out for this incident: offered after the others, marked
 
     @property
     def key(self) -> tuple[str, int]:
         return (self.kind, self.id)
+
+    @property
+    def order(self) -> int:
+        """Sorts before arrival: declined after everything, unconfirmed after confirmed, related fields last."""
+        return 100 * self.declined + 10 * self.stale + self.tier
 
 
 @dataclass
@@ -67,7 +81,11 @@ class Option:
     travel_s: float | None = None
     offroad_s: float | None = None
     distance_m: float | None = None
+    offroad_m: float | None = None
+    direct: bool = False
+    closure_m: float = 0.0
     route: dict | None = None
+    edges: tuple[int, ...] | None = None
     via: list[str] = field(default_factory=list)
 
 
@@ -89,6 +107,7 @@ class NeedView:
     kind: str  # team | equipment | expert | supply
     quantity: float  # still to cover (already assigned amounts deducted)
     assigned: float
+    pool: list[Resource] = field(default_factory=list)  # every capable resource, usable or not
     options: list[Option] = field(default_factory=list)  # usable, best first
     excluded: list[tuple[Resource, list[str]]] = field(default_factory=list)
 
@@ -103,188 +122,89 @@ def _mins(seconds: float) -> str:
     return f"{seconds / 60:.0f}"
 
 
-class _Snapshot:
-    """The registry rows ranking reads, cached per process and re-read when the registry changes.
-
-    Changed = a flush in this process touched a registry record (SQLAlchemy hook), or the
-    fingerprint (row counts, latest update and confirmation, latest audit entry: every registry
-    change through the services is audited) differs — that also catches other workers' changes.
-    Assignments are never cached: availability is read fresh on every ranking.
-    """
-
-    version = 0
-
-    def __init__(self) -> None:
-        self.key = None
-        self.rows: dict = {}
-        self.lock = threading.Lock()
-
-    _statement = None
-
-    @classmethod
-    def fingerprint(cls, session: Session):
-        if cls._statement is None:  # built once: constructing the UNION costs more than running it
-            from rescue.models import AuditEntry
-
-            def text_of(col):
-                return cast(col, String)  # one column type for the whole UNION
-
-            parts = [select(func.count(), text_of(func.max(m.updated_dt)), text_of(func.max(m.last_confirmed_dt))).select_from(m)
-                     for m in (Team, Equipment, Expert, SupplyLot, Depot, Enterprise)]
-            parts.append(select(func.count(), text_of(func.max(AuditEntry.id)), text_of(func.count())).select_from(AuditEntry))
-            parts.append(select(func.count(), text_of(func.count()), text_of(func.count())).select_from(Capability))
-            cls._statement = union_all(*parts)
-        return tuple(tuple(r) for r in session.execute(cls._statement).all())
-
-    def get(self, session: Session) -> tuple[dict, tuple]:
-        key = (_Snapshot.version, self.fingerprint(session), session.get_bind().url.render_as_string())
-        if key != self.key:
-            rows = _read_registry(session)
-            with self.lock:
-                self.rows, self.key = rows, key
-            gc.freeze()  # long-lived rows: spare the cyclic GC from walking them per request
-        return self.rows, key
-
-
-def _registry_touched(session, _flush_context) -> None:
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, _REGISTRY_MODELS):
-            _Snapshot.version += 1
-            return
-
-
-event.listen(Session, "after_flush", _registry_touched)
-_SNAPSHOTS: dict[str, _Snapshot] = {}
-
-
-def _snapshot(session: Session) -> tuple[dict, tuple]:
-    url = session.get_bind().url.render_as_string()
-    snap = _SNAPSHOTS.get(url)
-    if snap is None:
-        snap = _SNAPSHOTS[url] = _Snapshot()
-        if len(_SNAPSHOTS) > 16:  # tests create many databases
-            _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
-    return snap.get(session)
-
-
-class _Search:
-    """One incident's reverse search over a set of sources: arrivals, and routes filled in on demand."""
-
-    def __init__(self, arrival: dict, blocked) -> None:
-        self.arrival, self.blocked = arrival, blocked
-        self.routes: dict[tuple[str, int], tuple[dict | None, list[str], float]] = {}
-
-
-class _RecentCache:
-    """Recent results keyed by everything they depend on, kept briefly (LRU, thread-safe).
-
-    Searches are keyed by network, incident point, closures and each source's position and
-    turnout, so candidates and plan of one incident search once; a hit is exact, the lifetime
-    only bounds memory. Need views add the registry version and open assignments to the key;
-    their key holds the minute, so a resource turns "unconfirmed for too long" at most a minute late.
-    """
-
-    def __init__(self, *, size: int = 64, ttl_s: float = 120.0) -> None:
-        self.size, self.ttl_s = size, ttl_s
-        self.items: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            hit = self.items.get(key)
-            if hit is None or time.monotonic() - hit[0] > self.ttl_s:
-                return None
-            self.items.move_to_end(key)
-            return hit[1]
-
-    def put(self, key, value):
-        with self.lock:
-            self.items[key] = (time.monotonic(), value)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return value
-
-
-_SEARCHES = _RecentCache(ttl_s=120.0)
-_VIEWS = _RecentCache(ttl_s=30.0)
-
-
 _T, _D = aliased(Team), aliased(Depot)
-
-
-def _read_registry(session: Session) -> dict:
-    """Every row ranking may need, as plain tuples (a few hundred in Ningxia)."""
-    out = {}
-    out["capabilities"] = session.execute(select(Capability.code, Capability.name, Capability.category)).all()
-    out["enterprises"] = dict(session.execute(select(Enterprise.id, Enterprise.name)).all())
-    out["team"] = session.execute(
-        select(Team.id, Team.name, Team.lat, Team.lon, Team.turnout_min, Team.status, Team.last_confirmed_dt,
-               Team.enterprise_id, Team.level, Team.backbone, Team.headcount, team_capabilities.c.capability_code)
-        .join(team_capabilities, team_capabilities.c.team_id == Team.id).order_by(Team.id)
-    ).all()
-    out["equipment"] = session.execute(
-        select(Equipment.id, Equipment.name, Equipment.quantity, Equipment.status, Equipment.last_confirmed_dt,
-               Equipment.enterprise_id, Equipment.team_id, Equipment.depot_id, equipment_capabilities.c.capability_code,
-               _T.name.label("team_name"), _T.lat.label("team_lat"), _T.lon.label("team_lon"),
-               _T.turnout_min, _T.status.label("team_status"),
-               _D.name.label("depot_name"), _D.lat.label("depot_lat"), _D.lon.label("depot_lon"),
-               Equipment.next_inspection, Equipment.inspection_interval_days, Equipment.last_inspection_on,
-               Equipment.last_inspection_passed)
-        .join(equipment_capabilities, equipment_capabilities.c.equipment_id == Equipment.id)
-        .outerjoin(_T, _T.id == Equipment.team_id)
-        .outerjoin(_D, _D.id == Equipment.depot_id)
-        .order_by(Equipment.id)
-    ).all()
-    out["expert"] = session.execute(
-        select(Expert.id, Expert.name, Expert.title, Expert.employer, Expert.lat, Expert.lon, Expert.availability,
-               Expert.remote_ok, Expert.last_confirmed_dt, Expert.enterprise_id, expert_fields.c.capability_code)
-        .join(expert_fields, expert_fields.c.expert_id == Expert.id).order_by(Expert.id)
-    ).all()
-    out["supply"] = session.execute(
-        select(SupplyLot.id, SupplyLot.code, SupplyLot.name, SupplyLot.unit, SupplyLot.quantity, SupplyLot.expiry_date,
-               SupplyLot.last_confirmed_dt, SupplyLot.enterprise_id, Depot.name.label("depot_name"), Depot.lat, Depot.lon)
-        .join(Depot, Depot.id == SupplyLot.depot_id).order_by(SupplyLot.id)
-    ).all()
-    return out
-
-
-_OPEN_ASSIGNMENTS = select(
-    Assignment.resource_kind, Assignment.resource_id, Assignment.incident_id, Assignment.quantity, Assignment.need_id
-).where(Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
+_ROWS = {
+    "team": lambda codes: select(
+        Team.id, Team.name, Team.lat, Team.lon, Team.turnout_min, Team.status, Team.last_confirmed_dt,
+        Team.enterprise_id, Team.level, Team.backbone, Team.headcount, team_capabilities.c.capability_code,
+    ).join(team_capabilities, team_capabilities.c.team_id == Team.id)
+    .where(team_capabilities.c.capability_code.in_(codes)).order_by(Team.id),
+    "equipment": lambda codes: select(
+        Equipment.id, Equipment.name, Equipment.quantity, Equipment.status, Equipment.last_confirmed_dt,
+        Equipment.enterprise_id, Equipment.team_id, Equipment.depot_id, equipment_capabilities.c.capability_code,
+        _T.name.label("team_name"), _T.lat.label("team_lat"), _T.lon.label("team_lon"),
+        _T.turnout_min, _T.status.label("team_status"),
+        _D.name.label("depot_name"), _D.lat.label("depot_lat"), _D.lon.label("depot_lon"),
+        # inspections (readiness): an item overdue or failed is unserviceable
+        Equipment.next_inspection, Equipment.inspection_interval_days, Equipment.last_inspection_on,
+        Equipment.last_inspection_passed,
+    ).join(equipment_capabilities, equipment_capabilities.c.equipment_id == Equipment.id)
+    .outerjoin(_T, _T.id == Equipment.team_id).outerjoin(_D, _D.id == Equipment.depot_id)
+    .where(equipment_capabilities.c.capability_code.in_(codes)).order_by(Equipment.id),
+    "expert": lambda codes: select(
+        Expert.id, Expert.name, Expert.title, Expert.employer, Expert.lat, Expert.lon, Expert.availability,
+        Expert.remote_ok, Expert.last_confirmed_dt, Expert.enterprise_id, expert_fields.c.capability_code,
+    ).join(expert_fields, expert_fields.c.expert_id == Expert.id)
+    .where(expert_fields.c.capability_code.in_(codes)).order_by(Expert.id),
+    "supply": lambda codes: select(
+        SupplyLot.id, SupplyLot.code, SupplyLot.name, SupplyLot.unit, SupplyLot.quantity, SupplyLot.expiry_date,
+        SupplyLot.last_confirmed_dt, SupplyLot.enterprise_id, Depot.name.label("depot_name"), Depot.lat, Depot.lon,
+    ).join(Depot, Depot.id == SupplyLot.depot_id).where(SupplyLot.code.in_(codes)).order_by(SupplyLot.id),
+}
 
 
 class _Loader:
-    """Reads the resources the needs ask for with a few column queries (cheap enough per request)."""
+    """Reads the resources the needs ask for (only their capabilities), with their availability."""
 
     def __init__(self, session: Session, roads: ActiveRoads, incident: Incident, now: datetime) -> None:
         self.session, self.roads, self.incident, self.now = session, roads, incident, now
         s = roads.settings
         self.fresh_after = now - timedelta(days=s.freshness_days)
         self.today = (now + BEIJING_OFFSET).date()
-        self.snap, self.snap_key = _snapshot(session)
         self.cap_names: dict[str, str] = {}
         self.cap_category: dict[str, str] = {}
-        for code, name, cat in self.snap["capabilities"]:
+        for code, name, cat in session.execute(select(Capability.code, Capability.name, Capability.category)):
             self.cap_names[code], self.cap_category[code] = name, cat
-        self.enterprises: dict[int, str] = self.snap["enterprises"]
+        self.enterprises: dict[int, str] = {}
+        self.supply_names: dict[str, str] = {}
         self.busy: dict[tuple[str, int], list[tuple[int, float]]] = {}
-        rows = session.execute(_OPEN_ASSIGNMENTS).all()
-        self.open_rows = tuple(tuple(r) for r in rows)
+        self.declined: dict[tuple[str, int], datetime] = {}
         self.assigned_to_need: dict[int, float] = {}
-        for kind, rid, inc, qty, need_id in rows:
-            self.busy.setdefault((kind.value, rid), []).append((inc, qty))
-            if inc == incident.id and need_id is not None:
-                self.assigned_to_need[need_id] = self.assigned_to_need.get(need_id, 0.0) + float(qty or 0)
+        # open assignments anywhere (availability) and every call-out of this incident (declines)
+        rows = session.execute(
+            select(Assignment.resource_kind, Assignment.resource_id, Assignment.incident_id, Assignment.quantity,
+                   Assignment.need_id, Assignment.status, Assignment.created_dt)
+            .where(or_(Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES), Assignment.incident_id == incident.id))
+        ).all()
+        for kind, rid, inc, qty, need_id, status, created in rows:
+            key = (kind.value, rid)
+            if status.value in OPEN_ASSIGNMENT_STATUSES:
+                self.busy.setdefault(key, []).append((inc, qty))
+                if inc == incident.id and need_id is not None:
+                    self.assigned_to_need[need_id] = self.assigned_to_need.get(need_id, 0.0) + float(qty or 0)
+            elif status.value == "declined" and inc == incident.id:
+                self.declined[key] = created
 
-    def need_names(self, needs: list[IncidentNeed]) -> dict[str, str]:
-        """What ``incidents.need_names`` reads, from the registry snapshot instead of two queries."""
+    def _rows(self, kind: str, codes: set[str]) -> list:
+        if not codes:
+            return []
+        rows = self.session.execute(_ROWS[kind](sorted(codes))).all()
+        wanted = {r.enterprise_id for r in rows if r.enterprise_id is not None} - set(self.enterprises)
+        if wanted:
+            self.enterprises.update(self.session.execute(
+                select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(sorted(wanted)))).all())
+        if kind == "supply":
+            for r in rows:  # lots in id order: the first lot of a code names it
+                self.supply_names.setdefault(r.code, r.name)
+        return rows
+
+    def need_names(self, needs: list[NeedRow]) -> dict[str, str]:
+        """What ``incidents.need_names`` reads, from the rows already read."""
         names = {n.capability_code: self.cap_names[n.capability_code]
                  for n in needs if n.capability_code in self.cap_names}
-        codes = {n.supply_code for n in needs if n.supply_code}
-        if codes:
-            for r in self.snap["supply"]:  # lots in id order: the first lot of a code names it
-                if r.code in codes:
-                    names.setdefault("supply:" + r.code, r.name)
+        for n in needs:
+            if n.supply_code and n.supply_code in self.supply_names:
+                names.setdefault("supply:" + n.supply_code, self.supply_names[n.supply_code])
         return names
 
     def owner(self, enterprise_id: int | None, fallback: str) -> str:
@@ -303,12 +223,16 @@ class _Loader:
             where = "本事件" if inc == self.incident.id else "其他事件"
             res.blockers.append(f"已调派至{where} (任务未结束)")
             break
+        when = self.declined.get(res.key)
+        if when is not None and not res.blockers:
+            res.declined = True
+            res.reasons.append(f"已拒绝本事件的调派 ({(when + BEIJING_OFFSET):%H:%M}), 排在其他资源之后")
 
     def teams(self, caps: set[str]) -> dict[str, list[Resource]]:
         out: dict[str, list[Resource]] = {c: [] for c in caps}
         if not caps:
             return out
-        rows = [r for r in self.snap["team"] if r.capability_code in caps]
+        rows = self._rows("team", caps)
         for r in rows:
             res = Resource("team", r.id, r.name, self.owner(r.enterprise_id, f"{LEVEL_NAMES.get(r.level.value, '')}级队伍"),
                            r.lat, r.lon, 60.0 * float(r.turnout_min or 0), 1.0, r.last_confirmed_dt)
@@ -328,7 +252,7 @@ class _Loader:
         out: dict[str, list[Resource]] = {c: [] for c in caps}
         if not caps:
             return out
-        rows = [r for r in self.snap["equipment"] if r.capability_code in caps]
+        rows = self._rows("equipment", caps)
         loading = 60.0 * self.roads.settings.depot_loading_min
         for r in rows:
             if r.team_id is not None:
@@ -360,7 +284,7 @@ class _Loader:
         categories = {self.cap_category.get(c) for c in caps}
         related = {c for c, cat in self.cap_category.items() if cat in categories}
         wanted = caps | related
-        rows = [r for r in self.snap["expert"] if r.capability_code in wanted]
+        rows = self._rows("expert", wanted)
         by_expert: dict[int, list] = {}
         for r in rows:
             by_expert.setdefault(r.id, []).append(r)
@@ -392,7 +316,7 @@ class _Loader:
         out: dict[str, list[Resource]] = {c: [] for c in codes}
         if not codes:
             return out
-        rows = [r for r in self.snap["supply"] if r.code in codes]
+        rows = self._rows("supply", codes)
         loading = 60.0 * self.roads.settings.depot_loading_min
         for r in rows:
             taken = sum(q for _inc, q in self.busy.get(("supply", r.id), []))
@@ -412,22 +336,80 @@ class _Loader:
         return out
 
 
-def _views(session: Session, roads: ActiveRoads, incident: Incident, now: datetime) -> tuple[list[NeedView], _Search]:
-    """Every need with its usable options (arrival times) and the resources left out, with reasons;
-    and the search they came from (routes are added to it on demand)."""
+
+def _rank(roads: ActiveRoads, target: Snap, sources: dict, groups: dict[int, Group], extra: dict, blocked, *,
+          with_routes: bool) -> tuple[dict[int, list[Ranked]], set]:
+    """``rank_groups`` with straight cross-country legs no longer than the service's limit.
+
+    A straight leg beyond ``max_offroad_m`` (or the scene's own off-road leg, when longer) is not a
+    way to get there: such a source takes its road route instead, if any. Rare (a closure cutting
+    a place off, a remote scene), so it is handled by ranking the affected groups in full once.
+    Returns the ranking per group and the members found unreachable.
+    """
+    net, kmh = roads.net, roads.settings.offroad_kmh
+    cap_m = max(roads.settings.max_offroad_m, target.offroad_m)
+    kw = {"extra_s": extra, "blocked": blocked, "offroad_kmh": kmh, "with_routes": with_routes}
+    out = rank_groups(net, target, sources, groups, **kw)
+    unreachable: set = set()
+    for gk, g in groups.items():
+        if len(out[gk]) < min(len(g.members), _wanted(g, out[gk])):
+            unreachable.update(set(g.members) - {r.source for r in out[gk]})
+    too_long = {r.source for rs in out.values() for r in rs if r.direct and r.offroad_m > cap_m}
+    if not too_long:
+        return out, unreachable
+    hit = {gk for gk, rs in out.items() if any(r.source in too_long for r in rs)}
+    full = rank_groups(net, target, sources, {gk: replace(groups[gk], k=len(groups[gk].members)) for gk in hit}, **kw)
+    long_ones = {r.source for rs in full.values() for r in rs if r.direct and r.offroad_m > cap_m}
+    by_road = rank_groups(net, target, {s: sources[s] for s in long_ones}, {0: Group(list(long_ones), k=len(long_ones))},
+                          **kw, shortcut=False)[0] if long_ones else []
+    road = {r.source: r for r in by_road}
+    for gk in hit:
+        g = groups[gk]
+        rs = [road.get(r.source) if r.source in long_ones else r for r in full[gk]]
+        rs = [r for r in rs if r is not None]
+        tier = g.tier or {}
+        rs.sort(key=lambda r: (tier.get(r.source, 0), r.arrival_s))
+        unreachable.update(set(g.members) - {r.source for r in rs})
+        out[gk] = rs[: _wanted(g, rs)]
+    return out, unreachable
+
+
+def _wanted(g: Group, ranked: list[Ranked]) -> int:
+    """How many leading members of ``ranked`` the group asks for (at least k, enough for its quantity)."""
+    p = g.k
+    if g.quantity > 0:
+        got = 0.0
+        for i, r in enumerate(ranked, start=1):
+            got += 1.0 if g.amount is None else float(g.amount.get(r.source, 1.0))
+            if got >= g.quantity:
+                p = max(p, i + g.beyond)
+                break
+        else:
+            p = max(p, len(ranked) + 1)
+    return p
+
+
+@dataclass
+class _Ranking:
+    """What candidates and plan read: the needs with their options, the scene's snap, the closures."""
+
+    views: list[NeedView]
+    target: Snap
+    closures: ActiveClosures
+    warnings: list[str]
+
+
+def _views(session: Session, roads: ActiveRoads, incident: Incident, now: datetime, *,
+           group_of) -> _Ranking:
+    """Every need with its options ranked by arrival (``group_of(view)`` says how many each needs)
+    and the resources left out, with reasons."""
     from rescue.dispatch.incidents import need_name
 
-    target = roads.reachable_snap(incident.lat, incident.lon)
-    closure_ids, blocked = roads.closures(session, now=now)
+    s = roads.settings
+    target = roads.snap(incident.lat, incident.lon)
+    active = roads.closed_roads(session, now=now)
     loader = _Loader(session, roads, incident, now)
     needs = [NeedRow(n.id, n.capability_code, n.supply_code, n.quantity, n.unit) for n in incident.needs]
-    # candidates then plan of one incident: the same views unless something they read changed
-    vkey = (roads.net, astuple(roads.settings), incident.id, target, closure_ids, loader.snap_key, loader.open_rows,
-            now.replace(second=0, microsecond=0),  # freshness and expiry: at most a minute late
-            tuple(needs))
-    hit = _VIEWS.get(vkey)
-    if hit is not None:
-        return hit
     by_kind: dict[str, set[str]] = {"team": set(), "equipment": set(), "expert": set(), "supply": set()}
     for n in needs:
         by_kind[_kind_of(n)].add(n.supply_code or n.capability_code)
@@ -442,75 +424,60 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
         kind = _kind_of(n)
         assigned = loader.assigned_to_need.get(n.id, 0.0)
         view = NeedView(n, need_name(names, n), kind, max(0.0, float(n.quantity) - assigned), assigned)
-        for res in pools[kind].get(n.supply_code or n.capability_code, []):
+        view.pool = pools[kind].get(n.supply_code or n.capability_code, [])
+        for res in view.pool:
             if res.blockers:
                 view.excluded.append((res, res.blockers))
             else:
                 usable.setdefault(res.key, res)
-                view.options.append(Option(res, float("inf")))
         views.append(view)
 
-    # snap every usable resource once (cached by coordinates across requests)
-    keys = list(usable)
-    snaps = roads.snap_many([(usable[k].lat, usable[k].lon) for k in keys])
-    sources, extra = {}, {}
-    far: dict[tuple[str, int], str] = {}
-    for k, s in zip(keys, snaps, strict=True):
-        if roads.too_far(s):
-            far[k] = f"距最近道路 {s.offroad_m / 1000:.1f} km, 超过 {roads.settings.max_offroad_m / 1000:g} km 上限"
+    warnings = []
+    if target.far(s.flag_offroad_m):
+        warnings.append(f"事发地距最近道路 {target.offroad_m / 1000:.1f} km: {OFFROAD_WARNING}"
+                        f" (最后一段按越野 {s.offroad_kmh:g} km/h 估算, 约 {_mins(target.offroad_s(offroad_kmh=s.offroad_kmh))} 分钟)")
+    if active.blocked is not None and any(c.blocks and c.contains(incident.lat, incident.lon) for c in active.by_id.values()):
+        warnings.append("事发地位于道路中断封闭区内: 最后进场不受该封闭限制")
+
+    # snap every usable resource that must travel (cached by coordinates across requests)
+    road_keys = [k for k, r in usable.items() if not r.remote]
+    snaps = roads.snap_many([(usable[k].lat, usable[k].lon) for k in road_keys])
+    sources, extra, far = {}, {}, {}
+    for k, sn in zip(road_keys, snaps, strict=True):
+        if roads.too_far(sn):
+            far[k] = f"距最近道路 {sn.offroad_m / 1000:.1f} km, 超过 {s.max_offroad_m / 1000:g} km 上限 (请核对登记位置)"
         else:
-            sources[k], extra[k] = s, usable[k].turnout_s
-    # one reverse search from the incident: every resource's arrival at once (shared by the
-    # candidates and plan requests of the same incident while nothing it depends on changes)
-    key = (roads.net, target, closure_ids, roads.settings.offroad_kmh,
-           tuple((k, s.edge, s.fraction, s.offroad_m, extra[k]) for k, s in sources.items()))
-    search = _SEARCHES.get(key)
-    if search is None:
-        # distances come with the routes of the options shown (no path walked for the others)
-        ranked = rank_sources(roads.net, target, sources, k=len(sources), extra_s=extra, blocked=blocked,
-                              offroad_kmh=roads.settings.offroad_kmh, with_routes=False,
-                              with_distances=False) if sources else []
-        search = _SEARCHES.put(key, _Search({r.source: r for r in ranked}, blocked))
-    arrival = search.arrival
-    remote_s = 60.0 * roads.settings.expert_remote_min
-    for view in views:
-        kept = []
-        for opt in view.options:
-            k = opt.res.key
-            r = arrival.get(k)
-            if r is not None:
-                opt.eta_s, opt.travel_s, opt.offroad_s = r.arrival_s, r.travel_s, r.offroad_s
-            if opt.res.remote:
+            sources[k], extra[k] = sn, usable[k].turnout_s
+    groups: dict[int, Group] = {}
+    for i, view in enumerate(views):
+        members = [r.key for r in view.pool if not r.blockers and r.key in sources]
+        if members:
+            groups[i] = group_of(view, members)
+    ranked, unreachable = _rank(roads, target, sources, groups, extra, active.blocked,
+                                with_routes=True) if groups else ({}, set())
+    remote_s = 60.0 * s.expert_remote_min
+    closed_why = "道路不通: " + ("被道路中断封闭阻断, 越野距离超过上限" if active.blocked is not None
+                                 else "无法到达事发地 (单行限制或越野距离超过上限)")
+    for i, view in enumerate(views):
+        opts = []
+        for r in ranked.get(i, []):
+            # routes as GeoJSON and main roads: only for what is shown or planned (see _shown)
+            opt = Option(usable[r.source], r.arrival_s, r.travel_s, r.offroad_s, r.distance_m, r.offroad_m, r.direct,
+                         r.closure_m if r.closure_m == r.closure_m else 0.0, r.route, r.edges)
+            opts.append(opt)
+        for res in view.pool:
+            if res.blockers:
+                continue
+            if res.remote:
                 # a remote consultation needs no road: joining the call is its arrival
-                opt.eta_s = remote_s
-                kept.append(opt)
-            elif r is not None:
-                kept.append(opt)
-            else:
-                why = far.get(k) or "道路不通 (封闭或单行限制, 无法到达事发地)"
-                view.excluded.append((opt.res, [why]))
-        kept.sort(key=lambda o: (o.res.stale, o.res.tier, o.eta_s, o.res.kind, o.res.id))
-        view.options = kept
-    return _VIEWS.put(vkey, (views, search))
-
-
-def _attach_routes(roads: ActiveRoads, search: _Search, incident: Incident, options: list[Option]) -> None:
-    """Routes (GeoJSON) and main roads of the options shown, from one more search limited to those
-    the search has not routed yet."""
-    targets = {o.res.key: o for o in options if o.travel_s is not None}
-    missing = [k for k in targets if k not in search.routes]
-    if missing:
-        target = roads.reachable_snap(incident.lat, incident.lon)
-        snaps = roads.snap_many([(targets[k].res.lat, targets[k].res.lon) for k in missing])
-        extra = {k: targets[k].res.turnout_s for k in missing}
-        ranked = rank_sources(roads.net, target, dict(zip(missing, snaps, strict=True)), k=len(missing), extra_s=extra,
-                              blocked=search.blocked, offroad_kmh=roads.settings.offroad_kmh, with_routes=True)
-        for r in ranked:
-            search.routes[r.source] = (_rounded(r.route), roads.via(r.edges), r.distance_m)
-    for k, opt in targets.items():
-        got = search.routes.get(k)
-        if got is not None:
-            opt.route, opt.via, opt.distance_m = got
+                opts.append(Option(res, remote_s))
+            elif res.key in far:
+                view.excluded.append((res, [far[res.key]]))
+            elif res.key in unreachable:
+                view.excluded.append((res, [closed_why]))
+        opts.sort(key=lambda o: (o.res.order, o.eta_s, o.res.kind, o.res.id))
+        view.options = opts
+    return _Ranking(views, target, active, warnings)
 
 
 def _rounded(coordinates: list[tuple[float, float]] | None) -> dict | None:
@@ -520,18 +487,52 @@ def _rounded(coordinates: list[tuple[float, float]] | None) -> dict | None:
     return {"type": "LineString", "coordinates": np.round(np.asarray(coordinates, dtype=float), 6).tolist()}
 
 
-def _candidate(opt: Option, rank: int) -> dict:
+def _group(view: NeedView, members: list, k: int, *, beyond: int = 0) -> Group:
+    amounts = view.kind in ("supply", "equipment")
+    res = {r.key: r for r in view.pool}
+    return Group(members, k=k, quantity=view.quantity,
+                 amount={m: res[m].amount for m in members} if amounts else None,
+                 beyond=beyond if amounts else 0, tier={m: res[m].order for m in members})
+
+
+def _km(metres: float | None) -> str:
+    return f"{(metres or 0) / 1000:.1f} km"
+
+
+def _shown(roads: ActiveRoads, opt: Option) -> Option:
+    """Fill in the GeoJSON route and main roads of an option about to be shown (once)."""
+    if isinstance(opt.route, list):
+        opt.route = _rounded(opt.route)
+    if opt.edges is not None and not opt.via:
+        opt.via = roads.via(opt.edges)
+    return opt
+
+
+def _candidate(opt: Option, rank: int, closures: ActiveClosures, kmh: float) -> dict:
     res = opt.res
     reasons = list(res.reasons)
+    warnings = []
     if res.remote:
         reasons.append("远程会商: 约" + _mins(opt.eta_s) + "分钟接入")
-        if opt.travel_s is not None:
-            reasons.append(f"如需到场: 约{_mins(res.turnout_s + opt.travel_s + (opt.offroad_s or 0))}分钟")
+    elif opt.direct:
+        reasons.append(f"出动准备 {_mins(res.turnout_s)} 分钟 + 越野直线 {_km(opt.offroad_m)} 约 {_mins(opt.offroad_s)} 分钟"
+                       f" (按 {kmh:g} km/h; 道路 0.0 km)")
+        warnings.append(f"{OFFROAD_WARNING}: 无可用道路或道路更慢, 越野 {_km(opt.offroad_m)}")
     else:
-        reasons.append(f"出动准备 {_mins(res.turnout_s)} 分钟 + 路程 {_mins(opt.travel_s + (opt.offroad_s or 0))} 分钟"
-                       f" ({(opt.distance_m or 0) / 1000:.1f} km)")
+        total_s = (opt.travel_s or 0) + (opt.offroad_s or 0)
+        share = f", 其中越野 {_km(opt.offroad_m)} 约 {_mins(opt.offroad_s or 0)} 分钟" if (opt.offroad_m or 0) >= 50 else ""
+        reasons.append(f"出动准备 {_mins(res.turnout_s)} 分钟 + 路程 {_mins(total_s)} 分钟"
+                       f" ({_km((opt.distance_m or 0) + (opt.offroad_m or 0))}: 道路 {_km(opt.distance_m)} + 越野 {_km(opt.offroad_m)}"
+                       f"{share})")
+        if (opt.offroad_m or 0) > 5000:
+            warnings.append(f"{OFFROAD_WARNING}: 越野段 {_km(opt.offroad_m)}")
     if opt.via:
         reasons.append("经" + "、".join(opt.via))
+    if opt.closure_m > 0:
+        reasons.append(f"路线进入封闭区 (道路中断) 约 {opt.closure_m:.0f} m 抵达现场: 现场在封闭区内, 最后进场不受封闭限制")
+    tc = closures.on_route(opt.edges, (opt.route or {}).get("coordinates"))
+    if tc:
+        reasons.append("途经交通管制: " + "、".join(closures.reasons[i] for i in tc) + " (应急车辆可通行)")
     return {
         "rank": rank, "kind": res.kind, "id": res.id, "name": res.name, "owner": res.owner,
         "eta_s": round(opt.eta_s, 1),
@@ -539,17 +540,31 @@ def _candidate(opt: Option, rank: int) -> dict:
         "turnout_s": round(res.turnout_s, 1),
         "offroad_s": round(opt.offroad_s, 1) if opt.offroad_s is not None else None,
         "distance_m": round(opt.distance_m, 1) if opt.distance_m is not None else None,
-        "route": opt.route, "via": "、".join(opt.via), "via_refs": opt.via,
-        "amount": res.amount, "reasons": reasons, "stale": res.stale, "remote": res.remote,
+        "offroad_m": round(opt.offroad_m, 1) if opt.offroad_m is not None else None,
+        "direct": opt.direct, "route": opt.route, "via": "、".join(opt.via), "via_refs": opt.via,
+        "amount": res.amount, "reasons": reasons, "warnings": warnings, "stale": res.stale, "remote": res.remote,
+        "declined": res.declined, "enters_closure_m": round(opt.closure_m, 1),
     }
+
+
+def why_empty(view: NeedView) -> str:
+    """Why a need has no candidate: none registered, or how many capable ones are busy, declined … ."""
+    if not view.pool:
+        return "登记中没有具备该能力的资源"
+    counts: dict[str, int] = {}
+    for _res, why in view.excluded:
+        text = " ".join(why)
+        cat = next((c for prefix, c in _WHY if prefix in text), "other")
+        counts[cat] = counts.get(cat, 0) + 1
+    parts = [_WHY_TEXT[c].format(n=n) for c, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    return f"具备能力的 {len(view.pool)} 个资源均不可用: " + ", ".join(parts)
 
 
 def _need_head(view: NeedView) -> dict:
     n = view.need
     head = {"need_id": n.id, "capability": n.capability_code, "supply_code": n.supply_code, "name": view.name,
-            "quantity": n.quantity, "unit": n.unit, "resource_kind": view.kind}
-    if view.assigned:
-        head["assigned"] = view.assigned
+            "quantity": n.quantity, "unit": n.unit, "resource_kind": view.kind, "assigned": view.assigned,
+            "dispatched": f"已调派 {view.assigned:g}/{n.quantity:g}" if view.assigned else None}
     return head
 
 
@@ -557,36 +572,27 @@ def rank_candidates(session: Session, network, incident: Incident, *, k: int = 1
                     now: datetime | None = None) -> dict:
     """Per need, the ``k`` best capable and available resources, earliest arrival first.
 
-    Supplies are listed in arrival order until their summed quantity meets the need (at least
-    ``k`` lots when there are so many). Resources unconfirmed for longer than the freshness limit
-    come after confirmed ones, flagged ``stale``. With ``explain`` each need also lists the
-    resources left out and why.
+    At least ``k`` per need, and as many as it takes for their summed amount to cover what the need
+    still lacks. Resources unconfirmed for longer than the freshness limit come after confirmed
+    ones (``stale``); resources that declined this incident after all others (``declined``). A
+    need without candidates says why (``empty_reason``); a need already served says so
+    (``dispatched``: 已调派 n/m). With ``explain`` every capable resource is ranked (slower) and
+    each need also lists the resources left out and why.
     """
     roads = as_roads(network)
     now = now or utcnow()
-    views, search = _views(session, roads, incident, now)
-    shown: dict[int, list[Option]] = {}
-    for view in views:
-        opts = view.options
-        if view.kind == "supply":
-            got, cut = 0.0, 0
-            for cut, o in enumerate(opts, start=1):  # noqa: B007 - `cut` is read after the loop
-                got += o.res.amount
-                if got >= view.quantity:
-                    break
-            shown[view.need.id] = opts[: max(k, cut)]
-        else:
-            shown[view.need.id] = opts[:k]
-    unique = {o.res.key: o for opts in shown.values() for o in opts}
-    _attach_routes(roads, search, incident, list(unique.values()))
+
+    def group_of(view: NeedView, members: list) -> Group:
+        return _group(view, members, len(members) if explain else k)
+
+    ranking = _views(session, roads, incident, now, group_of=group_of)
     out = []
-    for view in views:
+    for view in ranking.views:
         entry = _need_head(view)
         cands, got, covered = [], 0.0, None
-        for rank, o in enumerate(shown[view.need.id], start=1):
-            same = unique[o.res.key]
-            o.route, o.via, o.distance_m = same.route, same.via, same.distance_m
-            c = _candidate(o, rank)
+        shown = view.options if explain else view.options[: max(k, _cover_count(view))]
+        for rank, o in enumerate(shown, start=1):
+            c = _candidate(_shown(roads, o), rank, ranking.closures, roads.settings.offroad_kmh)
             got += o.res.amount
             c["cumulative"] = got
             if covered is None and got >= view.quantity:
@@ -594,35 +600,56 @@ def rank_candidates(session: Session, network, incident: Incident, *, k: int = 1
             cands.append(c)
         entry["candidates"] = cands
         entry["covered_eta_s"] = round(covered, 1) if covered is not None else None
+        entry["empty_reason"] = None
+        if not cands and view.quantity > 0:
+            entry["empty_reason"] = why_empty(view)
         if explain:
             entry["excluded"] = [{"kind": r.kind, "id": r.id, "name": r.name, "reasons": why} for r, why in view.excluded]
             entry["demoted"] = [{"kind": o.res.kind, "id": o.res.id, "name": o.res.name,
-                                 "reasons": [x for x in o.res.reasons if "未确认" in x]} for o in view.options if o.res.stale]
+                                 "reasons": [x for x in o.res.reasons if "未确认" in x or "拒绝" in x]}
+                                for o in view.options if o.res.stale or o.res.declined]
         out.append(entry)
-    return {"incident_id": incident.id, "computed_at": now.isoformat(), "needs": out}
+    return {"incident_id": incident.id, "computed_at": now.isoformat(), "warnings": ranking.warnings,
+            "scene_offroad_m": round(ranking.target.offroad_m, 1), "needs": out}
+
+
+def _cover_count(view: NeedView) -> int:
+    got = 0.0
+    for i, o in enumerate(view.options, start=1):
+        got += o.res.amount
+        if got >= view.quantity:
+            return i
+    return len(view.options)
 
 
 def plan_response(session: Session, network, incident: Incident, *, now: datetime | None = None) -> dict:
     """A set of resources covering every need so that the last need is covered as early as possible.
 
     Each resource serves one need (remote experts may serve several). Needs the registry cannot
-    cover are listed with their shortfall; what could still help them is listed as ``partial``.
+    cover are listed with their shortfall and why; what could still help them is listed as ``partial``.
     """
     roads = as_roads(network)
     now = now or utcnow()
-    views, search = _views(session, roads, incident, now)
+    asked: dict[str, float] = {}
+    for n in incident.needs:
+        asked[_kind_of(n)] = asked.get(_kind_of(n), 0.0) + float(n.quantity)
+
+    def group_of(view: NeedView, members: list) -> Group:
+        # units (teams, experts): other needs of the same kind hold at most what they ask, so the
+        # first ``asked`` offers always leave enough free; amounts: the covering prefix plus a few
+        return _group(view, members, max(1, math.ceil(asked[view.kind])) if view.kind in ("team", "expert") else 1,
+                      beyond=3)
+
+    ranking = _views(session, roads, incident, now, group_of=group_of)
+    views = ranking.views
     needs, offers, by_key = {}, {}, {}
-    # resources of one kind compete across needs; the others never take more than they ask
-    asked = {}
-    for view in views:
-        asked[view.kind] = asked.get(view.kind, 0.0) + view.quantity
     for view in views:
         if view.quantity <= 0:
             continue
         nid = view.need.id
         needs[nid] = view.quantity
-        # stale resources only when the confirmed ones cannot cover the need
-        fresh = [o for o in view.options if not o.res.stale]
+        # unconfirmed or declined resources only when the others cannot cover the need
+        fresh = [o for o in view.options if not o.res.stale and not o.res.declined]
         pool = fresh if sum(o.res.amount for o in fresh) >= view.quantity else view.options
         pool = _useful(pool, view, asked[view.kind])
         offers[nid] = [Offer(o.res.key, o.eta_s, o.res.amount if view.kind in ("supply", "equipment") else 1.0,
@@ -631,24 +658,24 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
             by_key[o.res.key] = o
     result = _plan_by_component(needs, offers)
     need_by_id = {v.need.id: v for v in views}
-    via_needed = [by_key[a.source] for a in result.assignments if a.source[0] != "expert" or not by_key[a.source].res.remote]
-    _attach_routes(roads, search, incident, list({o.res.key: o for o in via_needed}.values()))
 
     def item(a) -> dict:
-        o = by_key[a.source]
+        o = _shown(roads, by_key[a.source])
         view = need_by_id[a.need]
         qty = a.amount
         if view.kind in ("supply", "equipment"):
             # take only what the need still lacks from the last lot/item set
             qty = min(a.amount, o.res.amount)
         return {"need_id": a.need, "kind": o.res.kind, "id": o.res.id, "name": o.res.name, "quantity": qty,
-                "eta_s": round(a.arrival_s, 1), "via": "、".join(o.via), "remote": o.res.remote, "stale": o.res.stale}
+                "eta_s": round(a.arrival_s, 1), "via": "、".join(o.via), "remote": o.res.remote, "stale": o.res.stale,
+                "direct": o.direct, "offroad_m": round(o.offroad_m, 1) if o.offroad_m is not None else None}
 
     assignments = [item(a) for a in result.assignments]
     _trim_quantities(assignments, needs, need_by_id)
     uncovered = [{"need_id": nid, "capability": need_by_id[nid].need.capability_code,
                   "supply_code": need_by_id[nid].need.supply_code, "name": need_by_id[nid].name,
-                  "quantity": need_by_id[nid].need.quantity, "shortfall": round(short, 3)}
+                  "quantity": need_by_id[nid].need.quantity, "shortfall": round(short, 3),
+                  "reason": why_empty(need_by_id[nid]) if not need_by_id[nid].options else "可用资源数量不足"}
                  for nid, short in result.uncovered.items()]
     return {
         "incident_id": incident.id,
@@ -657,8 +684,46 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
         "partial": [item(a) for a in result.partial],
         "makespan_s": round(result.makespan_s, 1),
         "optimal": result.optimal,
+        "warnings": ranking.warnings,
         "computed_at": now.isoformat(),
     }
+
+
+def route_note(session: Session, network, incident: Incident, kind: str, resource_id: int, *,
+               now: datetime | None = None) -> str:
+    """The SMS route note of one resource's way to the incident: the traffic-control closures (交通管制)
+    it drives through, e.g. "途经交通管制: 银川绕城高速事故 (应急车辆可通行)", or "" when none.
+
+    For the messaging side (dispatch SMS). The route is the one the ranking shows (around impassable
+    closures, shortcut included); an unknown or unreachable resource gives "".
+    """
+    from rescue.roads.closures import route_note as note_for_edges
+
+    roads = as_roads(network)
+    now = now or utcnow()
+    active = roads.closed_roads(session, now=now)
+    if not active.traffic_control():
+        return ""
+    loc = _LOCATIONS.get(kind)
+    if loc is None:
+        return ""
+    row = session.execute(loc(resource_id)).first()
+    if row is None or row.lat is None or row.lon is None:
+        return ""
+    target, source = roads.snap(incident.lat, incident.lon), roads.snap(row.lat, row.lon)
+    got = rank_groups(roads.net, target, {0: source}, {0: Group([0], k=1)}, blocked=active.blocked,
+                      offroad_kmh=roads.settings.offroad_kmh, with_routes=True)[0]
+    return note_for_edges(roads, session, got[0].edges, got[0].route, now=now) if got else ""
+
+
+_LOCATIONS = {
+    "team": lambda i: select(Team.lat, Team.lon).where(Team.id == i),
+    "expert": lambda i: select(Expert.lat, Expert.lon).where(Expert.id == i),
+    "supply": lambda i: select(Depot.lat, Depot.lon).join(SupplyLot, SupplyLot.depot_id == Depot.id).where(SupplyLot.id == i),
+    "equipment": lambda i: select(func.coalesce(_T.lat, _D.lat).label("lat"), func.coalesce(_T.lon, _D.lon).label("lon"))
+    .select_from(Equipment).outerjoin(_T, _T.id == Equipment.team_id).outerjoin(_D, _D.id == Equipment.depot_id)
+    .where(Equipment.id == i),
+}
 
 
 def _plan_by_component(needs: dict, offers: dict):

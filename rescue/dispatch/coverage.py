@@ -69,7 +69,7 @@ def coverage_report(session: Session, network, *, capability: str, minutes: floa
     places = [p for p in (roads.gazetteer.places if roads.gazetteer else []) if p.kind in TARGET_KINDS]
     psnaps = roads.snap_many([(p.lat, p.lon) for p in places])
     targets = {p.name: s for p, s in zip(places, psnaps, strict=True) if not roads.too_far(s)}
-    blocked = roads.closure_mask(session, now=now)
+    blocked = roads.closed_roads(session, now=now).blocked
     threshold = minutes * 60.0
     kw = {"extra_s": extra, "blocked": blocked, "offroad_kmh": roads.settings.offroad_kmh}
     after = {c.target: c for c in coverage(roads.net, targets, sources, exclude=exclude, **kw)} if targets else {}
@@ -107,3 +107,31 @@ def as_geojson(report: dict) -> dict:
             for i in report["items"]
         ],
     }
+
+
+def far_from_roads(session: Session, network, *, enterprise_id: int | None = None) -> list[dict]:
+    """Registry records (teams, depots, experts, enterprises) farther than ``flag_offroad_m`` from the
+    road network, farthest first, for their owners to correct (or to show the network's limits).
+
+    ``enterprise_id`` narrows the list to one enterprise's records (what its admin may see).
+    """
+    from sqlalchemy import select
+
+    from rescue.models import Depot, Enterprise, Expert, Team
+
+    roads = as_roads(network)
+    limit_m = roads.settings.flag_offroad_m
+    rows = []
+    for kind, model in (("team", Team), ("depot", Depot), ("expert", Expert), ("enterprise", Enterprise)):
+        owner = model.id if model is Enterprise else model.enterprise_id
+        stmt = select(model.id, model.name, model.lat, model.lon, owner.label("owner")).where(model.lat.is_not(None))
+        if enterprise_id is not None:
+            stmt = stmt.where(owner == enterprise_id)
+        rows += [(kind, r) for r in session.execute(stmt)]
+    snaps = roads.snap_many([(r.lat, r.lon) for _k, r in rows])
+    out = [{"kind": kind, "id": r.id, "name": r.name, "enterprise_id": r.owner, "lat": r.lat, "lon": r.lon,
+            "offroad_m": round(s.offroad_m, 1),
+            "reason": f"登记位置距最近道路 {s.offroad_m / 1000:.1f} km (超过 {limit_m / 1000:g} km): 请核对坐标; "
+                      "如位置无误, 到达时间按越野估算"}
+           for (kind, r), s in zip(rows, snaps, strict=True) if s.far(limit_m)]
+    return sorted(out, key=lambda x: -x["offroad_m"])

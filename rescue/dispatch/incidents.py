@@ -72,7 +72,8 @@ def _nearest_label(roads: ActiveRoads, lat: float, lon: float) -> str:
 def locate(roads: ActiveRoads, data: IncidentIn | dict, *, area) -> tuple[float, float, str]:
     """(lat, lon) in WGS-84 and a place label, from coordinates (WGS-84/GCJ-02) or a place name.
 
-    Raises a 422 naming every problem: outside the area, unknown place, too far from any road.
+    Raises a 422 naming every problem: outside the area, unknown place. A scene far from every road
+    is still recorded (the candidates then show the off-road leg and a warning).
     """
     get = data.get if isinstance(data, dict) else lambda k, d=None: getattr(data, k, d)
     lat, lon, place, crs = get("lat"), get("lon"), (get("place") or "").strip(), get("crs") or "wgs84"
@@ -93,7 +94,6 @@ def locate(roads: ActiveRoads, data: IncidentIn | dict, *, area) -> tuple[float,
     errors |= _in_area(lat, lon, area)
     if errors:
         raise ValidationError(errors, "位置超出服务区域")
-    roads.reachable_snap(lat, lon, field_name="place" if get("lat") is None else "lat")
     return float(lat), float(lon), label
 
 

@@ -133,7 +133,12 @@ class CandidateOut(Schema):
     travel_s: float | None
     turnout_s: float
     offroad_s: float | None = None
-    distance_m: float | None
+    distance_m: float | None = Field(description="道路米数 (不含越野段)")
+    offroad_m: float | None = Field(None, description="越野米数 (两端越野段, 或直线越野接近)")
+    direct: bool = Field(False, description="直线越野接近 (无路或道路更慢)")
+    enters_closure_m: float = Field(0.0, description="为抵达封闭区内的现场而驶入封闭区的米数")
+    declined: bool = Field(False, description="已拒绝本事件的调派 (排在其他资源之后)")
+    warnings: list[str] = Field([], description="如 需越野/徒步接近")
     route: dict | None = Field(None, description="GeoJSON LineString")
     via: str = Field("", description="主要道路, 如 G6、G20 (短信 '经G6约45分钟')")
     via_refs: list[str] = []
@@ -162,12 +167,17 @@ class RankedNeedOut(Schema):
     assigned: float | None = Field(None, description="已指派的数量")
     candidates: list[CandidateOut]
     covered_eta_s: float | None = Field(None, description="按到达顺序累计满足数量的时间 (s)")
+    assigned: float = Field(0, description="已调派数量 (未结束的任务)")
+    dispatched: str | None = Field(None, description="已调派 n/m")
+    empty_reason: str | None = Field(None, description="无候选时的原因: 均在执行任务、已拒绝、道路封闭、已过期或无登记")
     excluded: list[ExcludedOut] | None = None
 
 
 class CandidatesOut(Schema):
     incident_id: int
     computed_at: datetime
+    warnings: list[str] = Field([], description="如 事发地距道路过远 (需越野/徒步接近)、事发地位于封闭区内")
+    scene_offroad_m: float = Field(0, description="事发地到最近道路的直线米数")
     needs: list[RankedNeedOut]
 
 
@@ -187,6 +197,7 @@ class UncoveredOut(Schema):
     capability: str | None = None
     supply_code: str | None = None
     shortfall: float
+    reason: str = ""
 
 
 class PlanOut(Schema):

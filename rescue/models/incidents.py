@@ -152,6 +152,8 @@ class RoadClosure(Base):
     radius_m: Mapped[float | None] = mapped_column(Float)
     # GeoJSON Polygon coordinates: [[[lon, lat], ...]]
     polygon: Mapped[list | None] = mapped_column(JSON)
+    # impassable (道路中断: blocks response routing) | traffic_control (交通管制: emergency vehicles pass)
+    kind: Mapped[str] = mapped_column(String(20), default="impassable", server_default="impassable")
     expires_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

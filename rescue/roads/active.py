@@ -90,7 +90,20 @@ def _settings(config) -> Settings:
         depot_loading_min=float(config.get("DEPOT_LOADING_MIN") or d.depot_loading_min),
         expert_turnout_min=float(config.get("EXPERT_TURNOUT_MIN") or d.expert_turnout_min),
         expert_remote_min=float(config.get("EXPERT_REMOTE_MIN") or d.expert_remote_min),
+        flag_offroad_m=float(config.get("FLAG_OFFROAD_M") or d.flag_offroad_m),
     )
+
+
+def describe(roads: ActiveRoads) -> dict:
+    """What /health says about the active network: its file, size and when the file was built."""
+    import datetime as dt
+
+    source = Path(roads.source) if roads.source else None
+    built = None
+    if source is not None and source.exists():
+        built = dt.datetime.fromtimestamp(source.stat().st_mtime, tz=dt.UTC).isoformat(timespec="seconds")
+    return {"file": source.name if source else "", "nodes": int(roads.net.n_nodes), "edges": int(roads.net.n_edges),
+            "built_at": built, "default": source == SEED_ROADS}
 
 
 class RoadGraph:
@@ -130,13 +143,23 @@ def preload_wanted(config: Mapping, *, testing: bool) -> bool:
     return bool(preload)
 
 
-def import_active(instance_path: str | Path, path: Path, *, progress: bool | None = None) -> RoadNetwork:
-    """Read a road file and make it the active network (from the next start)."""
-    from routing import load_osm
+def import_active(instance_path: str | Path, path: Path, *, area: tuple[float, float, float, float] | None = None,
+                  progress: bool | None = None) -> RoadNetwork:
+    """Read a road file and make it the active network (from the next start).
+
+    With ``area`` (lat_min, lon_min, lat_max, lon_max) a network outside it, or with latitude and
+    longitude swapped, is refused (RoadDataError) and the active network stays as it was.
+    """
+    from routing import check_area, load_osm
 
     name = str(path).lower()
     osm = name.endswith((".osm", ".osm.pbf", ".pbf", ".osm.xml"))
-    net = load_osm(path, progress=progress) if osm else import_file(path)
+    if osm:
+        net = load_osm(path, progress=progress)
+        if area is not None:
+            check_area(net, area)
+    else:
+        net = import_file(path, area=area)
     target = roads_dir(instance_path) / ACTIVE_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
     save_cache(net, target)

@@ -22,7 +22,8 @@ def import_roads(file, progress):
 
     click.echo(f"读取 {file} ...")
     try:
-        net = active.import_active(current_app.instance_path, file, progress=progress)
+        net = active.import_active(current_app.instance_path, file, area=tuple(current_app.config["SERVICE_AREA"]),
+                                   progress=progress)
     except RoadDataError as exc:
         raise click.ClickException(f"无法导入道路数据: {exc}") from exc
     target = active.roads_dir(current_app.instance_path) / active.ACTIVE_NAME

@@ -1,4 +1,8 @@
-"""Road closures: a stretch of road near a point, or the roads inside a polygon, until they expire or are lifted."""
+"""Road closures: the roads inside a circle or polygon, cut at its boundary, until they expire or are lifted.
+
+Kinds: ``impassable`` (道路中断: collapse, flood, fire; response routes go around it) and
+``traffic_control`` (交通管制: emergency vehicles pass; shown on the map and noted in the SMS).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from rescue.errors import ConflictError, NotFoundError, ValidationError
 from rescue.models import RoadClosure, User
-from rescue.roads.network import as_roads, closure_edges
+from rescue.roads.network import ActiveRoads, as_roads, closure_of
 from rescue.roads.schemas import ClosureIn
 from rescue.validation import parse
 
@@ -60,11 +64,10 @@ def create_closure(session: Session, network, data: dict, *, area, actor: User |
         expires = now + timedelta(hours=obj.hours)
     if errors:
         raise ValidationError(errors)
-    edges = closure_edges(roads.net, obj.lat, obj.lon, obj.radius_m, polygon)
-    if edges.size == 0:
-        raise ValidationError({"polygon" if polygon else "radius_m": "范围内没有道路"}, "封闭范围内没有道路")
-    row = RoadClosure(reason=obj.reason, lat=obj.lat, lon=obj.lon, radius_m=obj.radius_m, polygon=polygon,
+    row = RoadClosure(reason=obj.reason, kind=obj.kind, lat=obj.lat, lon=obj.lon, radius_m=obj.radius_m, polygon=polygon,
                       expires_dt=expires, created_by_id=actor.id if actor else None, created_dt=now)
+    if closure_of(roads.net, row).edges.size == 0:
+        raise ValidationError({"polygon" if polygon else "radius_m": "范围内没有道路"}, "封闭范围内没有道路")
     session.add(row)
     session.flush()
     return row
@@ -88,13 +91,34 @@ def lift_closure(session: Session, closure_id: int, *, now: datetime) -> RoadClo
     return row
 
 
+KIND_NAMES = {"impassable": "道路中断", "traffic_control": "交通管制"}
+
+
 def serialize(network, row: RoadClosure, *, now: datetime) -> dict:
+    """The closure with what it closes: ``closed_m`` road metres (both directions once) and ``closed``
+    (GeoJSON MultiLineString of the closed stretches)."""
     roads = as_roads(network)
+    shape = closure_of(roads.net, row)
     active = row.lifted_dt is None and (row.expires_dt is None or row.expires_dt > now)
     return {
-        "id": row.id, "reason": row.reason, "lat": row.lat, "lon": row.lon, "radius_m": row.radius_m,
+        "id": row.id, "kind": row.kind, "kind_name": KIND_NAMES.get(row.kind, row.kind), "reason": row.reason,
+        "lat": row.lat, "lon": row.lon, "radius_m": row.radius_m,
         "polygon": row.polygon, "expires_at": row.expires_dt.isoformat() if row.expires_dt else None,
         "created_at": row.created_dt.isoformat(), "lifted_at": row.lifted_dt.isoformat() if row.lifted_dt else None,
-        "active": active,
-        "closed_edges": int(closure_edges(roads.net, row.lat, row.lon, row.radius_m, row.polygon).size),
+        "active": active, "blocks": shape.blocks,
+        "closed_edges": int(shape.edges.size), "closed_m": round(shape.closed_m, 1), "closed": shape.closed,
     }
+
+
+def route_note(roads: ActiveRoads, session: Session, edges, coordinates=None, *, now: datetime) -> str:
+    """The SMS route note for traffic-control closures on a route: "途经交通管制: 原因 (应急车辆可通行)", or "".
+
+    ``edges``, ``coordinates``: the directed road edges the route drives and its points ([lon, lat])
+    (``Ranked.edges``, ``Ranked.route``). Only active traffic-control closures count; an impassable
+    closure is already routed around.
+    """
+    active = roads.closed_roads(session, now=now)
+    hit = active.on_route(edges, coordinates)
+    if not hit:
+        return ""
+    return "途经交通管制: " + "、".join(active.reasons[i] for i in hit) + " (应急车辆可通行)"

@@ -1,4 +1,4 @@
-"""The active road network as services see it: snapping with a cache, closures as edge masks, main roads."""
+"""The active road network as services see it: snapping with a cache, closures cut at their boundary, main roads."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rescue.errors import ValidationError
-from routing import Gazetteer, RoadNetwork, Snap, snap_points
-from routing.closures import edges_in_polygon, edges_near_point
+from routing import IMPASSABLE, TRAFFIC_CONTROL, ClosedRoads, Closure, Gazetteer, RoadNetwork, Snap, make_closure, snap_points
 
 # snapping is ~0.2 ms a point; positions are keyed by their coordinates, so a moved record
 # simply misses the cache (no invalidation needed) and an unchanged one never snaps twice
@@ -29,6 +28,7 @@ class Settings:
     depot_loading_min: float = 30.0
     expert_turnout_min: float = 30.0
     expert_remote_min: float = 10.0
+    flag_offroad_m: float = 5000.0  # registry records farther than this from the network are flagged
 
 
 @dataclass
@@ -40,7 +40,7 @@ class ActiveRoads:
     settings: Settings = field(default_factory=Settings)
     source: str = ""
     _snaps: dict = field(default_factory=dict, repr=False)
-    _masks: dict = field(default_factory=dict, repr=False)
+    _closure_sets: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # ------------------------------------------------------------ snapping
@@ -69,34 +69,71 @@ class ActiveRoads:
         return s
 
     def too_far(self, s: Snap) -> bool:
-        return s.offroad_m > self.settings.max_offroad_m
+        """A resource this far from every road is left out (its position is most likely wrong)."""
+        return s.far(self.settings.max_offroad_m)
 
     # ------------------------------------------------------------ closures
-    def closure_mask(self, session: Session, *, now: datetime) -> np.ndarray | None:
-        """Closed edges of the closures active at ``now`` (None when nothing is closed)."""
-        return self.closures(session, now=now)[1]
+    def closed_roads(self, session: Session, *, now: datetime) -> ActiveClosures:
+        """The closures active at ``now``, cut at their boundary, and the impassable ones as searches use them.
 
-    def closures(self, session: Session, *, now: datetime) -> tuple[tuple[int, ...], np.ndarray | None]:
-        """(ids of the active closures, their closed-edge mask or None): the ids identify the mask."""
+        Cache rule: one entry per *content* of the active closure rows (id, kind, shape), so
+        creating, lifting or expiring a closure changes the key and the next request builds a new
+        ``ClosedRoads`` (about a millisecond); an unchanged set is never rebuilt. Entries are
+        dropped oldest first beyond a handful (only the current set is normally asked for).
+        """
         rows = session.execute(_active_closures_stmt(), {"now": now}).all()
-        if not rows:
-            return (), None
-        # closures never change once made (only lifted or expired), so their ids are the version
-        key = tuple(r.id for r in rows)
-        mask = self._masks.get(key)
-        if mask is None:
-            mask = np.zeros(self.net.n_edges, dtype=bool)
-            for r in rows:
-                mask[closure_edges(self.net, r.lat, r.lon, r.radius_m, r.polygon)] = True
-            with self._lock:
-                if len(self._masks) > 64:
-                    self._masks.clear()
-                self._masks[key] = mask
-        return key, (mask if mask.any() else None)
+        key = tuple((r.id, r.kind or IMPASSABLE, r.lat, r.lon, r.radius_m, _polygon_key(r.polygon), r.reason) for r in rows)
+        hit = self._closure_sets.get(key)
+        if hit is not None:
+            return hit
+        shapes = {r.id: closure_of(self.net, r) for r in rows}
+        blocked = ClosedRoads(self.net, [c for c in shapes.values() if c.blocks]) if shapes else None
+        active = ActiveClosures(key, shapes, blocked if blocked else None, {r.id: r.reason for r in rows})
+        with self._lock:
+            while len(self._closure_sets) >= 8:
+                self._closure_sets.pop(next(iter(self._closure_sets)))
+            self._closure_sets[key] = active
+        return active
 
     # ----------------------------------------------------------- main roads
     def via(self, edges) -> list[str]:
         return main_roads(self.net, edges)
+
+
+@dataclass(frozen=True)
+class ActiveClosures:
+    """The closures active at one moment: every one by id, and the impassable ones for the searches."""
+
+    key: tuple
+    by_id: dict[int, Closure]
+    blocked: ClosedRoads | None  # None when nothing impassable is active
+    reasons: dict[int, str] = field(default_factory=dict)
+
+    def traffic_control(self) -> dict[int, Closure]:
+        """The active traffic-control closures (交通管制) by id: shown and noted, never blocking."""
+        return {i: c for i, c in self.by_id.items() if c.kind == TRAFFIC_CONTROL}
+
+    def on_route(self, edges, coordinates=None, *, kind: str = TRAFFIC_CONTROL) -> list[int]:
+        """Ids of the active closures of ``kind`` a route passes: one of its inner ``edges`` (driven end
+        to end) has a closed stretch, or one of its ``coordinates`` ([lon, lat]) lies inside.
+
+        The first and last edge are driven only in part, so they count through the coordinates.
+        """
+        inner = np.asarray(list(edges or ())[1:-1], dtype=np.int64)
+        points = list(coordinates or ())
+        out = []
+        for i, c in self.by_id.items():
+            if c.kind != kind:
+                continue
+            if (inner.size and np.isin(inner, c.edges).any()) or any(c.contains(p[1], p[0]) for p in points):
+                out.append(i)
+        return out
+
+
+def _polygon_key(polygon) -> tuple | None:
+    if not polygon:
+        return None
+    return tuple(tuple(tuple(float(x) for x in p) for p in ring) for ring in polygon)
 
 
 _ACTIVE_CLOSURES = None
@@ -112,7 +149,8 @@ def _active_closures_stmt():
 
         now = bindparam("now", type_=RoadClosure.__table__.c.expires_dt.type)
         _ACTIVE_CLOSURES = (
-            select(RoadClosure.id, RoadClosure.lat, RoadClosure.lon, RoadClosure.radius_m, RoadClosure.polygon)
+            select(RoadClosure.id, RoadClosure.kind, RoadClosure.reason, RoadClosure.lat, RoadClosure.lon, RoadClosure.radius_m,
+                   RoadClosure.polygon)
             .where(RoadClosure.lifted_dt.is_(None))
             .where((RoadClosure.expires_dt.is_(None)) | (RoadClosure.expires_dt > now))
             .order_by(RoadClosure.id)
@@ -120,11 +158,12 @@ def _active_closures_stmt():
     return _ACTIVE_CLOSURES
 
 
-def closure_edges(net: RoadNetwork, lat, lon, radius_m, polygon) -> np.ndarray:
-    """Edges closed by one closure (point + radius, or polygon)."""
-    if polygon:
-        return edges_in_polygon(net, polygon)
-    return edges_near_point(net, float(lat), float(lon), float(radius_m))
+def closure_of(net: RoadNetwork, row) -> Closure:
+    """The closed stretches of one closure row (point + radius, or polygon), cut at its boundary."""
+    kind = getattr(row, "kind", None) or IMPASSABLE
+    if row.polygon:
+        return make_closure(net, polygon=row.polygon, kind=kind)
+    return make_closure(net, lat=float(row.lat), lon=float(row.lon), radius_m=float(row.radius_m), kind=kind)
 
 
 def as_roads(network) -> ActiveRoads:
@@ -238,7 +277,7 @@ def route_between(session: Session, network, origin: tuple[float, float], destin
             errors |= exc.fields
     if errors:
         raise ValidationError(errors, "位置离道路太远")
-    blocked = roads.closure_mask(session, now=now)
+    blocked = roads.closed_roads(session, now=now).blocked
     # rank_sources (not route()) keeps the driven edges for the main-road refs
     ranked = rank_sources(roads.net, snaps[1], {0: snaps[0]}, k=1, blocked=blocked,
                           offroad_kmh=roads.settings.offroad_kmh)

@@ -1,6 +1,7 @@
 """Request and response schemas of routes, road closures and places."""
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -18,6 +19,8 @@ class RouteOut(Schema):
 
 class ClosureIn(Schema):
     reason: str = Field(min_length=1, max_length=200)
+    kind: Literal["impassable", "traffic_control"] = Field(
+        "impassable", description="impassable 道路中断 (绕行) | traffic_control 交通管制 (应急车辆可通行)")
     lat: float | None = Field(None, allow_inf_nan=False)
     lon: float | None = Field(None, allow_inf_nan=False)
     radius_m: float | None = Field(None, gt=0, le=50_000, allow_inf_nan=False)
@@ -48,7 +51,12 @@ class ClosureOut(Schema):
     created_at: datetime
     lifted_at: datetime | None
     active: bool
-    closed_edges: int
+    kind: str
+    kind_name: str
+    blocks: bool = Field(description="是否阻断应急车辆 (道路中断)")
+    closed_edges: int = Field(description="有封闭路段的有向路段数")
+    closed_m: float = Field(description="封闭的道路米数 (双向道路计一次)")
+    closed: dict = Field(description="封闭路段 (GeoJSON MultiLineString)")
 
 
 class PlaceOut(Schema):

@@ -42,4 +42,12 @@ def health():
     except Exception as exc:  # noqa: BLE001 - health reports any database failure
         body["status"] = "error"
         body["database"] = {"ok": False, "error": type(exc).__name__}
+    from rescue.roads.active import describe
+    from rescue.web.extensions import get_roads
+
+    try:
+        body["roads"] = describe(get_roads())  # the active network: file, nodes, edges, built at
+    except Exception as exc:  # noqa: BLE001 - health reports any road-network failure
+        body["status"] = "error"
+        body["roads"] = {"ok": False, "error": type(exc).__name__}
     return body, 200 if body["status"] == "ok" else 503

@@ -98,6 +98,8 @@ def test_dispatcher_draws_a_closure_and_lifts_it(page, live):
     if page.locator("#closure-error").count():  # the click missed every road: draw a polygon over the capital
         pytest.fail(page.locator("#closure-error").inner_text())
     assert page.locator("#closures tbody tr", has_text="<b>塌方</b>").count() == 1  # shown as text
+    assert page.locator("#closures tbody tr", has_text="道路中断").count() == 1
+    page.wait_for_selector("#closure-map path.closed-road.closed-impassable", state="attached")  # the closed stretches
     page.wait_for_timeout(500)
     shot(page, "console-closures")
     page.click("#closures button[data-lift]")

@@ -56,6 +56,10 @@ def test_plan_lists_uncovered_needs(tiny):
     assert {p["name"] for p in plan["partial"]} >= {"队伍T1", "队伍T2", "队伍T5"}
 
 
+def _team_rows(api, incident_id):
+    return {c["name"]: c for c in _teams(api, incident_id)[1]["candidates"]}
+
+
 def test_closures_change_the_ranking_and_expire(tiny, tiny_session):
     api = tiny()
     inc = _incident(api)
@@ -63,17 +67,21 @@ def test_closures_change_the_ranking_and_expire(tiny, tiny_session):
     res = api.post("/api/v1/road-closures", json={"reason": "塌方", "lat": B[0], "lon": B[1], "radius_m": 500, "hours": 2})
     assert res.status_code == 201, res.json
     closure = res.json
-    assert closure["active"] and closure["closed_edges"] == 4  # both ways of A–B and B–C
-    names, _ = _teams(api, inc["id"])
-    assert names == []  # B is cut off and C can reach A only through B
-    explained = api.get(f"/api/v1/incidents/{inc['id']}/candidates?explain=1").json
-    need = next(n for n in explained["needs"] if n["capability"] == "hazmat_leak_control")
-    assert any("道路不通" in r for e in need["excluded"] for r in e["reasons"])
+    assert closure["active"] and closure["kind"] == "impassable" and closure["closed_edges"] == 4  # A–B and B–C, both ways
+    # B is cut off and C reaches A only through B: no road leads to A any more, so the teams come
+    # straight across country (the shortcut at the off-road speed), flagged, later than by road
+    rows = _team_rows(api, inc["id"])
+    assert list(rows) == ["队伍T2", "队伍T1", "队伍T5"]
+    for row in rows.values():
+        assert row["direct"] and row["distance_m"] == 0 and row["via"] == ""
+        assert any("需越野/徒步接近" in w for w in row["warnings"])
+    assert rows["队伍T2"]["eta_s"] > 800 and rows["队伍T1"]["eta_s"] > 700
     assert api.get("/api/v1/road-closures").json["total"] == 1
-    # it expires: back to normal on the next ranking
+    # it expires: back to the roads on the next ranking
     tiny_session.execute(update(RoadClosure).values(expires_dt=utcnow() - timedelta(minutes=1)))
     tiny_session.commit()
     assert _teams(api, inc["id"])[0][:2] == ["队伍T1", "队伍T2"]
+    assert not _team_rows(api, inc["id"])["队伍T1"]["direct"]
     assert api.get("/api/v1/road-closures").json["total"] == 0
 
 
@@ -83,10 +91,12 @@ def test_closure_lifted_and_polygon(tiny):
     square = [[106.04, 36.99], [106.06, 36.99], [106.06, 37.005], [106.04, 37.005], [106.04, 36.99]]
     res = api.post("/api/v1/road-closures", json={"reason": "危化品泄漏警戒区", "polygon": {"type": "Polygon", "coordinates": [square]}})
     assert res.status_code == 201 and res.json["closed_edges"] == 4
-    assert _teams(api, inc["id"])[0] == []
+    assert res.json["closed"]["type"] == "MultiLineString" and len(res.json["closed"]["coordinates"]) == 2
+    assert all(row["direct"] for row in _team_rows(api, inc["id"]).values())  # only across country
     assert api.delete(f"/api/v1/road-closures/{res.json['id']}").status_code == 200
     assert api.delete(f"/api/v1/road-closures/{res.json['id']}").status_code == 409
     assert _teams(api, inc["id"])[0][:2] == ["队伍T1", "队伍T2"]
+    assert not any(row["direct"] for row in _team_rows(api, inc["id"]).values())
     bad = api.post("/api/v1/road-closures", json={"reason": "", "lat": 10, "lon": 106.0})
     assert bad.status_code == 422 and "reason" in bad.json["fields"]
     bad = api.post("/api/v1/road-closures", json={"reason": "x", "lat": 37.0, "lon": 106.0})
@@ -197,7 +207,9 @@ def test_ningxia_default_hazmat_incident_at_ningdong(api):
     hazmat = next(n for n in ranking["needs"] if n["capability"] == "hazmat_leak_control")["candidates"]
     first = hazmat[0]
     assert "宁东" in first["name"] or "灵武" in first["name"] or "宁东" in first["owner"]
-    assert first["eta_s"] < 3600 and first["via"]
+    # a team at the scene goes straight there (the off-road shortcut); one further off names its roads
+    assert first["eta_s"] < 3600 and (first["via"] or (first["direct"] and first["offroad_m"] < 2000))
+    assert any(c["via"] for c in hazmat)
     assert [c["eta_s"] for c in hazmat] == sorted(c["eta_s"] for c in hazmat if not c["stale"]) + [c["eta_s"] for c in hazmat if c["stale"]]
     plan = dispatcher.post(f"/api/v1/incidents/{inc['id']}/plan").json
     assert plan["assignments"] and plan["makespan_s"] > 0

@@ -113,11 +113,18 @@ def test_place_name_and_gcj02_input(tiny):
     assert conv["lat"] == pytest.approx(A[0], abs=1e-5) and conv["lon"] == pytest.approx(A[1], abs=1e-5)
 
 
-def test_far_off_points_rejected_with_a_reason(tiny):
+def test_far_off_scene_is_stored_and_ranked_with_its_off_road_leg(tiny):
     api = tiny()
+    # 21 km north of the nearest road, inside the service area: stored, not refused
     res = api.post("/api/v1/incidents", json={"type": "tiny_leak", "level": "general", "lat": 37.2, "lon": 106.05})
-    assert res.status_code == 422
-    assert "道路" in res.json["fields"]["lat"] and "km" in res.json["fields"]["lat"]
+    assert res.status_code == 201, res.json
+    ranking = api.get(f"/api/v1/incidents/{res.json['id']}/candidates")
+    assert ranking.status_code == 200, ranking.json
+    assert ranking.json["scene_offroad_m"] > 20_000
+    assert any("需越野/徒步接近" in w for w in ranking.json["warnings"])
+    teams = _need(ranking.json, capability="hazmat_leak_control")["candidates"]
+    assert teams and all(c["offroad_m"] > 20_000 for c in teams)
+    # the route point-to-point endpoint still names a point too far from any road
     res = api.get("/api/v1/routes?from=37.2,106.05&to=37.0,106.0")
     assert res.status_code == 422 and "道路" in res.json["fields"]["from"]
 

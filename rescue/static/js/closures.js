@@ -1,11 +1,12 @@
 // Road closures page: draw the closure on the map (a centre point and radius, or a polygon) into the form fields.
-import { createMap, textTip } from "./map.js";
+import { closedStretches, createMap, textTip } from "./map.js";
 
 const L = window.L;
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("closures-config").textContent);
 const { map } = createMap($("closure-map"), { tileUrl: config.tileUrl, attribution: config.tileAttribution, area: config.area });
 const existing = L.layerGroup().addTo(map);
+const svg = L.svg();
 const drawn = L.layerGroup().addTo(map);
 const style = { color: "#c62828", weight: 2, fillOpacity: 0.2 };
 const draft = { color: "#1565c0", weight: 2, fillOpacity: 0.15, dashArray: "4 4" };
@@ -14,7 +15,8 @@ let vertices = [];
 for (const c of config.closures) {
   const layer = c.polygon ? L.polygon(c.polygon[0].map(([lon, lat]) => [lat, lon]), style)
     : L.circle([c.lat, c.lon], { ...style, radius: c.radius_m || 200 });
-  layer.bindTooltip(textTip(c.reason)).addTo(existing);
+  layer.bindTooltip(textTip(`${c.kind_name || "道路封闭"}: ${c.reason}`)).addTo(existing);
+  closedStretches(c, svg).bindTooltip(textTip(`${c.kind_name || "道路封闭"}: ${c.reason} (封闭道路 ${((c.closed_m || 0) / 1000).toFixed(1)} km)`)).addTo(existing);
 }
 
 const shape = () => document.querySelector('input[name="shape"]:checked').value;

@@ -1,6 +1,6 @@
 // Command-center console: place an incident, rank candidates with routes, dispatch, follow the live timeline.
 import { ApiError, clock, el, get, km, minutes, patch, post, showFieldErrors, clearFieldErrors } from "./api.js";
-import { createMap, routeLatLngs, textTip } from "./map.js";
+import { closedStretches, createMap, routeLatLngs, textTip } from "./map.js";
 
 const L = window.L;
 const config = JSON.parse(document.getElementById("console-config").textContent);
@@ -232,6 +232,8 @@ function renderCandidates() {
       return el("tr", { class: "candidate", dataset: { kind: c.kind, id: c.id } },
         el("td", {}, box), el("td", { class: "num" }, rank + 1),
         el("td", {}, el("strong", {}, c.name), c.stale ? el("span", { class: "tag warn", title: "数据长期未确认" }, "待核实") : null,
+          c.declined ? el("span", { class: "tag warn", title: "已拒绝本事件的调派" }, "已拒绝") : null,
+          (c.warnings || []).length ? el("span", { class: "tag warn", title: c.warnings.join("; ") }, "需越野/徒步接近") : null,
           el("br"), el("span", { class: "muted small" }, [c.owner, c.via ? "经" + c.via : "", c.remote ? "远程" : ""].filter(Boolean).join(" · ")),
           c.reasons?.length ? el("div", { class: "reasons small muted" }, c.reasons.join("; ")) : null),
         el("td", { class: "num eta", title: `出动 ${minutes(c.turnout_s)} + 路程 ${minutes(c.travel_s)}` }, minutes(c.eta_s)),
@@ -241,12 +243,16 @@ function renderCandidates() {
     return el("div", { class: "need-block", dataset: { needId: need.need_id } },
       el("h4", {}, el("span", { class: "swatch", style: { background: color } }), `${needName(need)} × ${need.quantity ?? 1}`,
         need.covered_eta_s != null ? el("span", { class: "muted small" }, `满足约 ${minutes(need.covered_eta_s)}`) : null,
-        !cands.length ? el("span", { class: "tag warn" }, "无可用资源") : supply < (need.quantity ?? 1) ? el("span", { class: "tag warn" }, "不足") : null),
+        need.dispatched ? el("span", { class: "tag ok" }, need.dispatched) : null,
+        !cands.length && need.empty_reason ? el("span", { class: "tag warn", title: need.empty_reason }, "无可用资源")
+          : cands.length && supply < (need.quantity ?? 1) - (need.assigned || 0) ? el("span", { class: "tag warn" }, "不足") : null),
+      !cands.length && need.empty_reason ? el("p", { class: "small muted empty-reason" }, need.empty_reason) : null,
       cands.length ? el("table", { class: "data compact" },
         el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", {}, "#"), el("th", {}, "资源"), el("th", {}, "预计到达"), el("th", {}, "距离"))),
         el("tbody", {}, rows)) : null);
   });
-  $("candidates").replaceChildren(...(blocks.length ? blocks : [el("p", { class: "muted" }, "此事件没有需求")]));
+  const warnings = (state.candidates?.warnings || []).map((w) => el("p", { class: "form-error small scene-warning" }, w));
+  $("candidates").replaceChildren(...warnings, ...(blocks.length ? blocks : [el("p", { class: "muted" }, "此事件没有需求")]));
   const all = overlay.routes.getLayers().filter((l) => l.getBounds);
   if (all.length) map.fitBounds(L.featureGroup(all).getBounds().extend([state.selected.lat, state.selected.lon]), { padding: [30, 30], maxZoom: 11 });
 }
@@ -364,7 +370,8 @@ async function loadClosures() {
   try {
     const data = await get("/road-closures?active=1");
     for (const c of data.items || []) {
-      const label = `道路封闭: ${c.reason || ""}`;
+      const label = `${c.kind_name || "道路封闭"}: ${c.reason || ""} (封闭道路 ${((c.closed_m || 0) / 1000).toFixed(1)} km)`;
+      closedStretches(c, routeRenderer).bindTooltip(textTip(label)).addTo(overlay.closures);
       if (c.polygon) {
         L.polygon(c.polygon[0].map(([lon, lat]) => [lat, lon]), { color: "#c62828", weight: 2, fillOpacity: 0.2 }).bindTooltip(textTip(label)).addTo(overlay.closures);
       } else if (typeof c.lat === "number") {

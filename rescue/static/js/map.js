@@ -65,3 +65,12 @@ export function routeLatLngs(route) {
   if (geom.type === "MultiLineString") return geom.coordinates.map((line) => line.map(([lon, lat]) => [lat, lon]));
   return geom.coordinates.map(([lon, lat]) => [lat, lon]);
 }
+
+/** The closed stretches of a closure (GeoJSON MultiLineString) as lines: 道路中断 solid red, 交通管制 dashed orange.
+ * ``renderer``: an L.svg() of the page, so each stretch is an element with a class (the map itself draws on canvas). */
+export function closedStretches(closure, renderer, L = window.L) {
+  const lines = (closure.closed?.coordinates || []).map((line) => line.map(([lon, lat]) => [lat, lon]));
+  const impassable = closure.kind !== "traffic_control";
+  return L.polyline(lines, { renderer, color: impassable ? "#b71c1c" : "#ef6c00", weight: 6, opacity: 0.9,
+    dashArray: impassable ? null : "8 6", className: `closed-road closed-${closure.kind || "impassable"}` });
+}

@@ -65,20 +65,21 @@ def get_roads_geojson() -> Response:
 
 
 @bp.get("/places")
-@documented("地名搜索 (县城、乡镇、重点园区)", response=PlaceOut, listing=True,
-            query={"q": {"type": "string"}, "limit": {"type": "integer", "default": 10, "maximum": 50}})
+@documented("地名搜索 (县城、乡镇、重点园区): 名称含 q 的全部地点, 重点园区在前; 分页", response=PlaceOut, listing=True,
+            query={"q": {"type": "string"}, "limit": {"type": "integer", "default": 10, "maximum": 100},
+                   "offset": {"type": "integer", "default": 0}})
 @roles_required()
 def search_places() -> dict:
     q = (request.args.get("q") or "").strip()
     errors: dict[str, str] = {}
-    limit = int_arg(request.args, "limit", 10, 1, 50, errors)
+    limit = int_arg(request.args, "limit", 10, 1, 100, errors)
+    offset = int_arg(request.args, "offset", 0, 0, 10**6, errors)
     if errors:
         raise ValidationError(errors, "查询参数有误")
-    gaz = get_roads().gazetteer
-    found = gaz.search(q, limit=limit) if q else gaz.places[:limit]
+    found, total = get_roads().gazetteer.listing(q, limit=limit, offset=offset)
     items = [{"name": p.name, "kind": p.kind, "county": p.county, "prefecture": p.prefecture, "lat": p.lat,
               "lon": p.lon, "verified": p.verified} for p in found]
-    return page(items, len(items), limit, 0)
+    return page(items, total, limit, offset)
 
 
 @bp.post("/road-closures")
@@ -129,3 +130,13 @@ def get_coverage() -> dict | Response:
         return Response(json.dumps(coverage_service.as_geojson(report), ensure_ascii=False),
                         mimetype="application/geo+json")
     return report
+
+
+@bp.get("/data-quality/far-from-roads")
+@documented("距路网过远的登记记录 (队伍、仓库、专家、企业; 超过 RESCUE_FLAG_OFFROAD_M), 供所属单位核对坐标", listing=True)
+@roles_required()
+def list_far_from_roads() -> dict:
+    user = current_user()
+    scope = user.enterprise_id if user.role == Role.enterprise_admin else None
+    items = coverage_service.far_from_roads(get_session(), get_roads(), enterprise_id=scope)
+    return page(items, len(items), len(items), 0)

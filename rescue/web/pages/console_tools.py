@@ -27,7 +27,7 @@ REVIEW_LIMIT = 200
 
 def _closure_data(form) -> dict:
     """The closure form as the API's body: a point and radius, or a GeoJSON polygon drawn on the map."""
-    data = {"reason": form.get("reason", "").strip()}
+    data = {"reason": form.get("reason", "").strip(), "kind": form.get("kind") or "impassable"}
     if form.get("shape") == "polygon":
         try:
             data["polygon"] = json.loads(form.get("polygon") or "null")
