@@ -153,7 +153,7 @@ def coverage(session: Session, roads, actor: User, *, minutes: float, pool: Pool
     snaps = roads.snap_many([(s.lat, s.lon) for s in sources])
     targets_all = {s.id: snap for s, snap in zip(sources, snaps, strict=True) if not roads.too_far(snap)}
     names = dict(session.execute(select(Capability.code, Capability.name)).all())
-    blocked = roads.closure_mask(session, now=now)
+    blocked = roads.closed_roads(session, now=now).blocked
     threshold = minutes * 60.0
     wanted: dict[str, list[int]] = {}
     for s in sources:
