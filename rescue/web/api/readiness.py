@@ -8,7 +8,7 @@ from rescue.clock import local_date
 from rescue.db import utcnow
 from rescue.errors import ValidationError
 from rescue.models import Role
-from rescue.readiness import certificates, compensation, deployments, hazards, inspections, plans, schemas
+from rescue.readiness import certificates, compensation, deployments, fundings, hazards, inspections, plans, schemas
 from rescue.readiness.kinds import CERTIFICATES, DEPLOYMENTS, HAZARDS, INSPECTIONS, PLANS, TRAININGS
 from rescue.registry import registry, spreadsheets
 from rescue.web.api import bp, int_arg, json_body, page, service_area
@@ -506,6 +506,41 @@ def set_rates():
     rates = compensation.set_rates(session, current_user(), json_body(), now=utcnow())
     session.commit()
     return compensation.rates_json(rates)
+
+
+@bp.get("/deployments/fundings")
+@documented("骨干队伍的出资企业与比例 (一企主建、多企供养)", query={"team_id": {"type": "integer"}})
+@roles_required()
+def list_fundings():
+    errors: dict[str, str] = {}
+    team_id = int_arg(request.args, "team_id", 0, 1, 2**31 - 1, errors)
+    if errors:
+        raise ValidationError(errors, "查询参数有误")
+    items = [
+        {"team_id": t["team_id"], "team": t["team"], "funders": t["funders"], "funded_share": t["funded_share"]}
+        for t in fundings.team_support(get_session(), current_user())
+        if not team_id or t["team_id"] == team_id
+    ]
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+
+
+@bp.put("/deployments/fundings/<int:team_id>")
+@documented("设置队伍的出资企业与比例 (指挥中心; 比例合计不超过 1, 整体替换)", body=schemas.FundingsIn)
+@roles_required(Role.command_center)
+def set_fundings(team_id):
+    session = get_session()
+    fundings.set_fundings(session, current_user(), team_id, json_body(), now=utcnow())
+    session.commit()
+    funders = fundings.fundings_of(session, [team_id]).get(team_id, [])
+    return {"team_id": team_id, "funders": funders, "funded_share": round(sum(f["share"] for f in funders), 4)}
+
+
+@bp.get("/deployments/support")
+@documented("各队伍获得的支持 (出资企业、补偿金额) 与提供的支持 (出动次数、时长)")
+@roles_required()
+def get_team_support():
+    items = fundings.team_support(get_session(), current_user())
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
 
 
 @bp.get('/deployments/statement.<any("json", "xlsx", "pdf"):fmt>')
