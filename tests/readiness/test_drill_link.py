@@ -16,9 +16,7 @@ def test_held_drill_exercises_the_plan_it_names(api, session, enterprise_ids):
     foreign = b.post("/api/v1/emergency-plans", json={"level": "special_plan", "title": "别家的预案"}).json
     assert {tank["id"], leak["id"]} <= _unexercised(a)
 
-    data = plan_data(
-        session, enterprise_id=enterprise_ids["enterprise-a"], starts_at=(T0 + timedelta(days=400)).isoformat()
-    )
+    data = plan_data(session, enterprise_id=enterprise_ids["enterprise-a"], starts_at=(T0 + timedelta(days=400)).isoformat())
     bad = a.post("/api/v1/drills", json=data | {"emergency_plan_id": foreign["id"]})
     assert bad.status_code == 422 and "emergency_plan_id" in bad.json["fields"]
     bad = a.post("/api/v1/drills", json=data | {"emergency_plan_id": "储罐", "content": "大型"})

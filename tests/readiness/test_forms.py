@@ -22,8 +22,16 @@ def test_hazard_source_form_with_substances(client, session):
     bad = _post(
         client,
         "/readiness/hazard-sources",
-        {"name": "", "level": "grade1", "lat": "31.2", "lon": "abc", "substance_0": "chlorine", "quantity_0": "-3",
-         "substance_1": "", "quantity_1": "5"},
+        {
+            "name": "",
+            "level": "grade1",
+            "lat": "31.2",
+            "lon": "abc",
+            "substance_0": "chlorine",
+            "quantity_0": "-3",
+            "substance_1": "",
+            "quantity_1": "5",
+        },
     )
     assert bad.status_code == 422
     errors = re.search(r'<div class="form-error" role="alert">(.*?)</div>', bad.text, re.S).group(1)
@@ -35,8 +43,17 @@ def test_hazard_source_form_with_substances(client, session):
     ok = _post(
         client,
         "/readiness/hazard-sources",
-        {"name": "液氯罐区", "level": "grade1", "place": "宁夏石化", "lat": str(SITE[0]), "lon": str(SITE[1]),
-         "substance_0": "chlorine", "quantity_0": "40", "substance_2": "ammonia", "quantity_2": "5"},
+        {
+            "name": "液氯罐区",
+            "level": "grade1",
+            "place": "宁夏石化",
+            "lat": str(SITE[0]),
+            "lon": str(SITE[1]),
+            "substance_0": "chlorine",
+            "quantity_0": "40",
+            "substance_2": "ammonia",
+            "quantity_2": "5",
+        },
         follow_redirects=True,
     )
     assert ok.status_code == 200 and "已登记重大危险源: 液氯罐区" in ok.text

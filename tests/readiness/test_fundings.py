@@ -28,8 +28,13 @@ def test_fundings_are_set_by_the_command_center_with_every_error_at_once(api, se
     assert reg.put(f"/api/v1/deployments/fundings/{team.id}", json=body).status_code == 403
     bad = cc.put(
         f"/api/v1/deployments/fundings/{team.id}",
-        json={"fundings": [{"enterprise_id": a_id, "share": 0.7}, {"enterprise_id": a_id, "share": 0.5},
-                           {"enterprise_id": 999999, "share": 0.1}]},
+        json={
+            "fundings": [
+                {"enterprise_id": a_id, "share": 0.7},
+                {"enterprise_id": a_id, "share": 0.5},
+                {"enterprise_id": 999999, "share": 0.1},
+            ]
+        },
     )
     assert bad.status_code == 422
     assert set(bad.json["fields"]) == {"fundings.1.enterprise_id", "fundings.2.enterprise_id", "fundings"}
@@ -119,10 +124,7 @@ def test_owner_confirms_and_corrects_deployments_on_the_page(api, client, sessio
     incident_id = _closed_incident(api, team, item, lot)
     api("dispatcher").post("/api/v1/deployments/build", json={"incident_id": incident_id})
     session.rollback()
-    deps = {
-        d.resource_kind.value: d.id
-        for d in session.scalars(select(Deployment).where(Deployment.incident_id == incident_id))
-    }
+    deps = {d.resource_kind.value: d.id for d in session.scalars(select(Deployment).where(Deployment.incident_id == incident_id))}
     sign_in(client, "enterprise-a")
     page = client.get("/readiness/")
     assert f'data-deployment-id="{deps["team"]}"' in page.text

@@ -21,8 +21,12 @@ def test_inspection_due_reminders_once_per_stage(app, api, session, enterprise_i
     a.patch(f"/api/v1/equipment/{item.id}", json={"name": "正压式空气呼吸器 (检验提醒)", "inspection_interval_days": 90})
     res = a.post(
         "/api/v1/inspections",
-        json={"equipment_id": item.id, "inspected_on": (today - timedelta(days=70)).isoformat(), "result": "passed",
-              "inspector": "周工"},
+        json={
+            "equipment_id": item.id,
+            "inspected_on": (today - timedelta(days=70)).isoformat(),
+            "result": "passed",
+            "inspector": "周工",
+        },
     )
     assert res.status_code == 201, res.json  # due in 20 days
     factory = app.extensions["db"].session_factory
@@ -40,8 +44,10 @@ def test_inspection_due_reminders_once_per_stage(app, api, session, enterprise_i
     send_due_reminders(factory, now=now + timedelta(days=15))
     assert len(texts()) == 2
     # inspected again: the new due date (90 days on) is outside the window, then reminded afresh when it nears
-    a.post("/api/v1/inspections", json={"equipment_id": item.id, "inspected_on": today.isoformat(), "result": "passed",
-                                        "inspector": "周工"})
+    a.post(
+        "/api/v1/inspections",
+        json={"equipment_id": item.id, "inspected_on": today.isoformat(), "result": "passed", "inspector": "周工"},
+    )
     send_due_reminders(factory, now=now + timedelta(days=1))
     assert len(texts()) == 2
     send_due_reminders(factory, now=now + timedelta(days=65))

@@ -213,42 +213,51 @@ def list_inspected_equipment():
     return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
 
 
-@bp.get('/inspections/template.<any("xlsx", "csv"):fmt>')
-@documented("检验记录导入模板")
-@roles_required()
-def get_inspection_template(fmt):
-    return _download(spreadsheets.template(get_session(), INSPECTIONS, fmt), f"{INSPECTIONS.label}导入模板", fmt)
+# spreadsheets of the record kinds kept in bulk; inspections refresh their items' due dates after an import
+SHEETS = {k.name: k for k in (INSPECTIONS, CERTIFICATES, TRAININGS)}
+SHEET_PATH = '<any("inspections", "certificates", "training-sessions"):kind_name>'
 
 
-@bp.get('/inspections/export.<any("xlsx", "csv"):fmt>')
-@documented("导出检验记录 (筛选参数同列表查询)")
+@bp.get(f'/{SHEET_PATH}/template.<any("xlsx", "csv"):fmt>')
+@documented("检验记录 / 证书 / 培训记录的导入模板")
 @roles_required()
-def export_inspections(fmt):
-    query = parse_query(INSPECTIONS, request.args)
+def get_readiness_template(kind_name, fmt):
+    kind = SHEETS[kind_name]
+    return _download(spreadsheets.template(get_session(), kind, fmt), f"{kind.label}导入模板", fmt)
+
+
+@bp.get(f'/{SHEET_PATH}/export.<any("xlsx", "csv"):fmt>')
+@documented("导出检验记录 / 证书 / 培训记录 (筛选参数同列表查询)")
+@roles_required()
+def export_readiness(kind_name, fmt):
+    kind = SHEETS[kind_name]
+    query = parse_query(kind, request.args)
     if "limit" not in request.args:
         query.limit = spreadsheets.MAX_EXPORT_ROWS
-    data = spreadsheets.export(get_session(), INSPECTIONS, current_user(), query, fmt)
-    return _download(data, f"{INSPECTIONS.label}_{_today():%Y%m%d}", fmt)
+    data = spreadsheets.export(get_session(), kind, current_user(), query, fmt)
+    return _download(data, f"{kind.label}_{_today():%Y%m%d}", fmt)
 
 
-@bp.post("/inspections/import")
-@documented("批量导入检验记录 (multipart 字段 file; 全部成功或全部不导入)", query={"dry_run": {"type": "boolean"}})
+@bp.post(f"/{SHEET_PATH}/import")
+@documented(
+    "批量导入检验记录 / 证书 / 培训记录 (multipart 字段 file; 全部成功或全部不导入)", query={"dry_run": {"type": "boolean"}}
+)
 @roles_required(*EDITORS)
-def import_inspections():
+def import_readiness(kind_name):
+    kind = SHEETS[kind_name]
     upload = request.files.get("file")
     if upload is None:
         raise ValidationError({"file": "请上传文件 (multipart 表单字段 file)"}, "请上传 .xlsx 或 CSV 文件")
     dry_run = request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
     session = get_session()
-    result = inspections.import_file(
-        session,
-        current_user(),
-        upload.read(),
-        filename=upload.filename,
-        dry_run=dry_run,
-        max_rows=current_app.config.get("IMPORT_MAX_ROWS", spreadsheets.MAX_ROWS),
-        now=utcnow(),
-    )
+    max_rows = current_app.config.get("IMPORT_MAX_ROWS", spreadsheets.MAX_ROWS)
+    args = (session, current_user(), upload.read())
+    if kind is INSPECTIONS:
+        result = inspections.import_file(*args, filename=upload.filename, dry_run=dry_run, max_rows=max_rows, now=utcnow())
+    else:
+        result = certificates.import_file(
+            *args, kind=kind, filename=upload.filename, dry_run=dry_run, max_rows=max_rows, now=utcnow()
+        )
     if dry_run:
         session.rollback()
     else:

@@ -91,7 +91,7 @@ FIELD_NAMES = {
 
 
 def field_label(path: str) -> str:
-    """"substances.1.quantity_t" → "危险物质第2行 在线量 (吨)"."""
+    """The Chinese name of a field path: "substances.1.quantity_t" → "危险物质第2行 在线量 (吨)"."""
     words = []
     for part in str(path).split("."):
         if part.isdigit():
@@ -556,7 +556,6 @@ def set_rates():
         session.rollback()
         _failed(exc)
     return redirect(url_for("readiness.show_regulator"))
-
 
 
 @bp.post("/fundings/<int:team_id>")
