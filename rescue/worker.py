@@ -29,7 +29,7 @@ from rescue import cards, drills, logs
 from rescue.db import utcnow
 from rescue.dispatch import escalation, outbox
 from rescue.drills import compliance
-from rescue.readiness import certificates, deployments
+from rescue.readiness import certificates, deployments, inspections
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ register_job("compliance_reminders", compliance.send_compliance_reminders, secon
 register_job("card_review_reminders", cards.send_review_reminders, seconds=3600, needs=("settings",))
 register_job("build_deployments", deployments.build_due, seconds=60)
 register_job("certificate_expiry_reminders", certificates.send_expiry_reminders, seconds=3600, needs=("settings",))
+register_job("inspection_due_reminders", inspections.send_due_reminders, seconds=3600, needs=("settings",))
 
 
 # -- leadership ------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from rescue.models import (
     DrillPlan,
     DrillReminderRow,
     DrillRun,
+    EmergencyPlan,
     Enterprise,
     IncidentType,
     Role,
@@ -177,6 +178,12 @@ def apply_plan(session: Session, plan: DrillPlan, obj: BaseModel, given: set[str
             setattr(plan, column, getattr(obj, key))
     if "starts_at" in given:
         plan.starts_dt = obj.starts_at
+    if "emergency_plan_id" in given:
+        plan.emergency_plan_id = obj.emergency_plan_id
+    if given & {"emergency_plan_id", "enterprise_id"} and plan.emergency_plan_id is not None:
+        linked = session.get(EmergencyPlan, plan.emergency_plan_id)
+        if linked is None or linked.enterprise_id != plan.enterprise_id:
+            errors["emergency_plan_id"] = "应急预案不存在或不属于组织单位"
     if plan.lat is None or plan.lon is None:
         if plan.enterprise is not None:
             plan.lat, plan.lon = plan.enterprise.lat, plan.enterprise.lon

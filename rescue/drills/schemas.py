@@ -43,6 +43,7 @@ class PlanIn(BaseModel):
     form: DrillForm = Field(description="tabletop 桌面演练 / live 实战演练")
     purpose: DrillPurpose = Field(description="inspection 检验性 / demonstration 示范性 / research 研究性")
     plan_level: PlanLevel = Field(description="comprehensive_plan 综合预案 / special_plan 专项预案 / onsite_plan 现场处置方案")
+    emergency_plan_id: int | None = Field(None, ge=1, lt=2**31, description="所检验的应急预案 (同一企业)")
     incident_type: str = Field(min_length=1, max_length=64, description="情景事件类型代码")
     place: str = Field(min_length=1, max_length=30, description="演练地点 (短信中使用)")
     lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False, description="默认为组织单位位置")
@@ -183,6 +184,7 @@ class DrillPlanOut(_Out):
     purpose_name: str
     plan_level: PlanLevel
     plan_level_name: str
+    emergency_plan_id: int | None = None
     incident_type: str
     incident_type_name: str | None
     place: str

@@ -38,6 +38,7 @@ def serialize_plan(session: Session, plan: DrillPlan, *, now: datetime) -> dict:
         purpose_name=DRILL_PURPOSE_NAMES[plan.purpose.value],
         plan_level=plan.plan_level,
         plan_level_name=PLAN_LEVEL_NAMES[plan.plan_level.value],
+        emergency_plan_id=plan.emergency_plan_id,
         incident_type=plan.incident_type_code,
         incident_type_name=plan.incident_type.name if plan.incident_type else None,
         place=plan.place,

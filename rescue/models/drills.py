@@ -113,6 +113,8 @@ class DrillPlan(Base):
     form: Mapped[DrillForm] = mapped_column(enum_type(DrillForm))
     purpose: Mapped[DrillPurpose] = mapped_column(enum_type(DrillPurpose))
     plan_level: Mapped[PlanLevel] = mapped_column(enum_type(PlanLevel))
+    # the emergency plan this drill exercises (compliance: a plan no held drill exercised is "never exercised")
+    emergency_plan_id: Mapped[int | None] = mapped_column(ForeignKey("emergency_plans.id", ondelete="SET NULL"), index=True)
     incident_type_code: Mapped[str] = mapped_column(ForeignKey("incident_types.code"))
     place: Mapped[str] = mapped_column(String(100))
     lat: Mapped[float] = mapped_column(Float)

@@ -14,11 +14,11 @@ from rescue.db import begin_write
 from rescue.errors import ValidationError
 from rescue.messaging import queue
 from rescue.messaging.gateway import AlertSettings
-from rescue.models import Certificate, ContactPerson, TrainingSession, User
+from rescue.models import Certificate, ContactPerson, TrainingAttendee, TrainingSession, User
 from rescue.models.drills import NoticeLog
 from rescue.models.readiness import CERTIFICATE_KIND_NAMES
 from rescue.readiness.kinds import CERTIFICATES, TRAININGS, require_owner
-from rescue.registry import access, registry
+from rescue.registry import access, registry, spreadsheets
 from rescue.registry.recipients import enterprise_recipients, sms_phone
 
 REMINDER_DAYS = (30, 7)  # the stages, earliest first
@@ -180,3 +180,35 @@ def serialize_training(training: TrainingSession) -> dict:
     out["attendee_count"] = len(out["attendees"])
     out["person_hours"] = round(len(out["attendees"]) * training.hours, 1)
     return out
+
+
+def import_file(
+    session: Session,
+    actor: User,
+    data: bytes,
+    *,
+    kind,
+    filename: str | None,
+    dry_run: bool,
+    max_rows: int,
+    now: datetime,
+) -> spreadsheets.ImportResult:
+    """Spreadsheet import of certificates or training sessions through the registry's importer (all or nothing);
+    attendees linked to another enterprise's contact refuse the whole file, as the form does."""
+    result = spreadsheets.import_file(
+        session, kind, actor, data, filename=filename, area=None, dry_run=dry_run, max_rows=max_rows, now=now
+    )
+    if kind is TRAININGS:
+        wrong = session.execute(
+            select(TrainingSession.title, TrainingAttendee.name)
+            .join(TrainingAttendee, TrainingAttendee.training_id == TrainingSession.id)
+            .join(ContactPerson, ContactPerson.id == TrainingAttendee.contact_id)
+            .where(
+                TrainingSession.updated_dt >= now,
+                ContactPerson.enterprise_id.is_distinct_from(TrainingSession.enterprise_id),
+            )
+        ).all()
+        if wrong:
+            listed = "、".join(f"{title}: {name}" for title, name in wrong[:10])
+            raise ValidationError({"file": f"参训人员关联的联系人不存在或属于其他企业 ({listed})"})
+    return result

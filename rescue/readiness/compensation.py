@@ -57,6 +57,18 @@ def set_rates(session: Session, actor: User, data: dict, *, now: datetime) -> Ra
     return row
 
 
+def priced(d: Deployment, rates: RateTable) -> tuple[float, float, float, float, float, float]:
+    """(hours, person amount, equipment rate, equipment amount, consumables amount, total) of one deployment."""
+    hours = round(d.hours, 2)
+    person = round(d.people * hours * rates.person_hour, 2)
+    rate = rates.equipment_hour.get(d.equipment_type, rates.equipment_hour.get("*", 0.0))
+    equipment = round(d.equipment_count * hours * rate, 2)
+    consumables = 0.0
+    if rates.consumables_at_cost:
+        consumables = round(sum(c["quantity"] * c.get("unit_cost", 0) for c in d.consumables or []), 2)
+    return hours, person, rate, equipment, consumables, round(person + equipment + consumables, 2)
+
+
 def statement(session: Session, actor: User, incident_id: int, enterprise_id: int) -> dict:
     """What `enterprise_id` is owed for `incident_id` under the current rates, line by line (unconfirmed lines
     shown but not counted)."""
@@ -76,14 +88,7 @@ def statement(session: Session, actor: User, incident_id: int, enterprise_id: in
     ).all()
     lines, total = [], 0.0
     for d in deps:
-        hours = round(d.hours, 2)
-        person = round(d.people * hours * rates.person_hour, 2)
-        rate = rates.equipment_hour.get(d.equipment_type, rates.equipment_hour.get("*", 0.0))
-        equipment = round(d.equipment_count * hours * rate, 2)
-        consumables = 0.0
-        if rates.consumables_at_cost:
-            consumables = round(sum(c["quantity"] * c.get("unit_cost", 0) for c in d.consumables or []), 2)
-        amount = round(person + equipment + consumables, 2)
+        hours, person, rate, equipment, consumables, amount = priced(d, rates)
         counted = d.state.value != "draft"
         if counted:
             total += amount

@@ -2,8 +2,10 @@
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from rescue.clock import local_date
-from rescue.models import Certificate, ContactPerson, Equipment, InspectionRecord, RateTable, TrainingSession
+from rescue.models import Certificate, ContactPerson, DrillPlan, Equipment, InspectionRecord, RateTable, TrainingSession
 from rescue.models.readiness import FilingState
 from rescue.readiness import inspections
 from rescue.readiness.kinds import HAZARDS, PLANS
@@ -34,6 +36,15 @@ def seed_readiness(session, data: dict, ids: dict[str, dict[str, int]], *, area,
             area=area,
             now=now,
         )
+        # the seeded drill plans of the enterprise at this level exercise this plan (the first one listed)
+        for drill in session.scalars(
+            select(DrillPlan).where(
+                DrillPlan.enterprise_id == plan.enterprise_id,
+                DrillPlan.plan_level == plan.level,
+                DrillPlan.emergency_plan_id.is_(None),
+            )
+        ):
+            drill.emergency_plan_id = plan.id
         if p.get("returned"):
             plan.filing_state, plan.filing_comment, plan.decided_by = FilingState.returned, p["returned"], "regulator"
             plan.submitted_dt, plan.decided_dt = now - timedelta(days=10), now - timedelta(days=3)

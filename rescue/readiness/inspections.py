@@ -10,14 +10,23 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rescue.clock import local_date
+from rescue.db import begin_write
 from rescue.errors import ValidationError
+from rescue.messaging import queue
+from rescue.messaging.gateway import AlertSettings
 from rescue.models import Equipment, InspectionRecord, User
+from rescue.models.drills import NoticeLog
 from rescue.models.readiness import INSPECTION_RESULT_NAMES, InspectionResult
 from rescue.readiness.kinds import INSPECTIONS
 from rescue.registry import access, registry, spreadsheets
 from rescue.registry.kinds import KINDS
+from rescue.registry.recipients import enterprise_recipients, sms_phone
+
+REMINDER_DAYS = (30, 7)  # days before an inspection falls due, earliest first
 
 
 def due_date(interval_days: int | None, last_on: date | None, next_inspection: date | None) -> date | None:
@@ -146,3 +155,64 @@ def equipment_status(session: Session, actor: User, *, today: date, only_unservi
             }
         )
     return out
+
+
+def send_due_reminders(session_factory, gateway=None, *, now: datetime, settings: AlertSettings | None = None) -> int:
+    """The job: text the owner's safety manager 30 and 7 days before an item's inspection falls due (once per
+    stage and due date; a new inspection moves the due date and starts the stages afresh)."""
+    settings = settings or AlertSettings()
+    today = local_date(now)
+    with session_factory() as session:
+        rows = session.execute(
+            select(
+                Equipment.id,
+                Equipment.inspection_interval_days,
+                Equipment.last_inspection_on,
+                Equipment.next_inspection,
+            ).where(
+                Equipment.enterprise_id.is_not(None),
+                Equipment.inspection_interval_days.is_not(None) | Equipment.next_inspection.is_not(None),
+            )
+        ).all()
+    due_items = []
+    for eid, interval, last_on, next_on in rows:
+        due = due_date(interval, last_on, next_on)
+        if due is not None and 0 <= (due - today).days <= REMINDER_DAYS[0]:
+            due_items.append((eid, due))
+    sent = 0
+    for eid, due in due_items:
+        left = (due - today).days
+        stage = min(d for d in REMINDER_DAYS if left <= d)
+        key = f"inspection-due:{eid}:{due.isoformat()}:{stage}"
+        with session_factory() as session:
+            begin_write(session)
+            if session.scalar(select(NoticeLog.id).where(NoticeLog.key == key)) is not None:
+                continue
+            item = session.get(Equipment, eid)
+            recipients = enterprise_recipients(session, item.enterprise_id)
+            log = NoticeLog(key=key, kind="inspection_due", outcome="sent" if recipients else "skipped", created_dt=now)
+            session.add(log)
+            try:
+                session.flush()
+            except IntegrityError:  # another worker took it
+                session.rollback()
+                continue
+            text = (
+                f"{settings.signature}装备「{item.name}」应于{due.month}月{due.day}日前检验(剩{left}天), "
+                "超期未检将停用、不参与调度, 请及时安排检验并在系统中登记。"
+            )
+            for contact in recipients:
+                row = queue.enqueue(
+                    session,
+                    to_phone=sms_phone(contact.phone),
+                    body=text,
+                    purpose="notice",
+                    now=now,
+                    contact_id=contact.id,
+                    recipient_name=contact.name,
+                )
+                session.flush()
+                log.outbox_id = log.outbox_id or row.id
+            session.commit()
+            sent += len(recipients)
+    return sent

@@ -1,6 +1,8 @@
 """The readiness collections as registry kinds: the registry's CRUD, ownership checks, audit and spreadsheets
 run on them unchanged (they are not in the registry's KINDS: freshness does not apply, their own due dates do)."""
 
+import re
+
 from rescue.models import Certificate, Deployment, EmergencyPlan, HazardSource, InspectionRecord, TrainingSession
 from rescue.models.drills import PLAN_LEVEL_NAMES, PlanLevel
 from rescue.models.readiness import (
@@ -109,9 +111,13 @@ _LABELS = {
     "hours": "学时",
     "trainer": "培训讲师",
     "topic": "培训内容",
+    "attendees": "参训人员",
 }
 for _field, _label in _LABELS.items():
     spreadsheets.LABELS.setdefault(_field, _label)
+    for _kind in READINESS_KINDS.values():  # where another kind's header (experts' 职称) took the name
+        if _field in _kind.schema_in.model_fields and spreadsheets.LABELS[_field] != _label:
+            spreadsheets.KIND_LABELS[(_kind.name, _field)] = _label
 spreadsheets.ENUM_NAMES.update(
     {
         PlanLevel: PLAN_LEVEL_NAMES,
@@ -119,6 +125,39 @@ spreadsheets.ENUM_NAMES.update(
         CertificateKind: CERTIFICATE_KIND_NAMES,
         InspectionResult: INSPECTION_RESULT_NAMES,
     }
+)
+
+
+_ATTENDEE_SEP = re.compile(r"[;；\n、,，]+")
+
+
+def _read_attendees(text: str) -> list[dict]:
+    """Attendees from a cell: "马建国; 李娟:12" → [{"name": "马建国"}, {"name": "李娟", "contact_id": 12}] (the ID links a contact)."""
+    out = []
+    for item in filter(None, (part.strip() for part in _ATTENDEE_SEP.split(text))):
+        name, sep, ref = item.replace("：", ":").partition(":")
+        entry = {"name": name.strip()}
+        if sep:
+            ref = ref.strip()
+            if not ref.isdigit():
+                msg = f"参训人员「{name.strip()}」的联系人ID应为整数 (格式: 姓名[:联系人ID]; 姓名)"
+                raise ValueError(msg)
+            entry["contact_id"] = int(ref)
+        out.append(entry)
+    return out
+
+
+def _write_attendees(items: list[dict]) -> str:
+    return "; ".join(f"{a['name']}:{a['contact_id']}" if a.get("contact_id") else a["name"] for a in items)
+
+
+spreadsheets.register_item_type(
+    schemas.AttendeeIn,
+    "attendees",
+    "参训人员列表",
+    read=_read_attendees,
+    write=_write_attendees,
+    example="马建国; 李娟:12",
 )
 
 

@@ -250,17 +250,16 @@ def _safe_name(filename: str | None) -> str:
 def compliance(session: Session, actor: User, *, today: date) -> dict:
     """Plans overdue for evaluation, plans never reviewed or not filed, and plans never exercised by a held drill.
 
-    "Exercised" means a held drill of the same enterprise at the same plan level (drill plans name the level
-    of the plan they exercise, not the plan itself).
+    "Exercised" means a held drill whose drill plan names this emergency plan (`emergency_plan_id`).
     """
     stmt = access.scope(select(EmergencyPlan), actor, PLANS).order_by(EmergencyPlan.enterprise_id, EmergencyPlan.id)
     plans = list(session.scalars(stmt))
-    held = set(
-        session.execute(
-            select(DrillPlan.enterprise_id, DrillPlan.plan_level)
+    exercised = set(
+        session.scalars(
+            select(DrillPlan.emergency_plan_id)
             .join(DrillRun, DrillRun.plan_id == DrillPlan.id)
-            .where(DrillRun.status == DrillRunStatus.held)
-        ).all()
+            .where(DrillRun.status == DrillRunStatus.held, DrillPlan.emergency_plan_id.is_not(None))
+        )
     )
     names = dict(session.execute(select(Enterprise.id, Enterprise.name)).all())
     overdue, unreviewed, unfiled, unexercised = [], [], [], []
@@ -281,7 +280,7 @@ def compliance(session: Session, actor: User, *, today: date) -> dict:
             unreviewed.append(row)
         if p.filing_state != FilingState.accepted:
             unfiled.append(row | {"filing_state_name": FILING_STATE_NAMES[p.filing_state]})
-        if (p.enterprise_id, p.level) not in held:
+        if p.id not in exercised:
             unexercised.append(row)
     return {
         "today": today.isoformat(),

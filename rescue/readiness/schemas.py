@@ -258,7 +258,12 @@ class RatesIn(Schema):
     note: Annotated[str, Field(max_length=200)] = ""
 
 
-class FundingIn(Schema):
-    team_id: RefId
-    enterprise_id: RefId
+class FundingShare(Schema):
+    enterprise_id: RefId = Field(description="出资企业")
     share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False, description="出资比例 (0–1]")]
+
+
+class FundingsIn(Schema):
+    """一企主建、多企供养: the enterprises funding a backbone team and their shares (together at most 1)."""
+
+    fundings: list[FundingShare] = Field(max_length=100)

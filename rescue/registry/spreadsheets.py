@@ -107,6 +107,9 @@ LABELS: dict[str, str] = {
     "note": "备注",
 }
 
+# a kind's own header where the shared one would mislead: (kind name, field) → header
+KIND_LABELS: dict[tuple[str, str], str] = {}
+
 # Chinese names of enumeration values; an import accepts either the name or the value
 ENUM_NAMES: dict[type[enum.Enum], dict[str, str]] = {
     Industry: INDUSTRY_NAMES,
@@ -197,7 +200,8 @@ def columns(kind: Kind) -> list[Column]:
         if name == "demo":
             continue
         type_, enum_cls = _value_type(info.annotation)
-        cols.append(Column(name, LABELS.get(name, name), type_, info.is_required(), info.description or "", enum_cls))
+        label = KIND_LABELS.get((kind.name, name)) or LABELS.get(name, name)
+        cols.append(Column(name, label, type_, info.is_required(), info.description or "", enum_cls))
     return cols
 
 
@@ -209,7 +213,7 @@ def _value_type(annotation) -> tuple[str, type | None]:
         return _value_type(args[0])
     if typing.get_origin(annotation) is list:
         item = args[0] if args else str
-        return {Requirement: "requirements", SupplyRequirement: "supplies"}.get(item, "codes"), None
+        return {Requirement: "requirements", SupplyRequirement: "supplies", **_ITEM_TYPES}.get(item, "codes"), None
     if isinstance(annotation, type):
         if issubclass(annotation, enum.Enum):
             return "enum", annotation
@@ -269,6 +273,8 @@ def _cell_out(col: Column, value):
         return ";".join(f"{r['capability']}:{_num(r['quantity'])}:{r['unit']}" for r in value)
     if col.type == "supplies":
         return ";".join(f"{s['code']}:{_num(s['quantity'])}" for s in value)
+    if col.type in _WRITERS:
+        return _WRITERS[col.type](value)
     if col.type == "date":
         return date.fromisoformat(value)
     return value
@@ -397,6 +403,8 @@ def _example(kind: Kind, col: Column, codes: list[str]):
         return f"{codes[0] if codes else 'code_a'}:2:team"
     if col.type == "supplies":
         return "1010101:100"
+    if col.type in _ITEM_EXAMPLES:
+        return _ITEM_EXAMPLES[col.type]
     return _KIND_EXAMPLES.get((kind.name, col.field), _EXAMPLES.get(col.field, ""))
 
 
@@ -686,6 +694,23 @@ def _supplies(col, value):
     return out
 
 
+# list-of-object cell types added by features above the registry: item schema → type name, and cell writers
+_ITEM_TYPES: dict[type, str] = {}
+_WRITERS: dict[str, typing.Callable] = {}
+
+
+def register_item_type(item: type, name: str, title: str, *, read: typing.Callable, write: typing.Callable,
+                       example: str) -> None:
+    """A cell type for fields that are lists of `item` (e.g. readiness's training attendees): `read(text)` gives
+    the list (ValueError with a Chinese reason when it cannot), `write(list)` the cell text."""
+    _ITEM_TYPES[item] = name
+    _TYPE_NAMES[name] = title
+    _CONVERTERS[name] = lambda col, value: read(_text(col, value))
+    _WRITERS[name] = write
+    _ITEM_EXAMPLES[name] = example
+
+
+_ITEM_EXAMPLES: dict[str, str] = {}
 _CONVERTERS = {"text": _text, "int": _int, "float": _float, "bool": _bool, "date": _date, "enum": _enum,
                "codes": _codes, "requirements": _requirements, "supplies": _supplies}
 

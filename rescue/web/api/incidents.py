@@ -2,6 +2,7 @@
 
 from flask import request
 
+from rescue.cards import hazards as hazard_cards
 from rescue.db import utcnow
 from rescue.dispatch import candidates, incidents
 from rescue.dispatch.schemas import CandidatesOut, IncidentIn, IncidentOut, IncidentPatch, PlanOut
@@ -35,7 +36,7 @@ def create_incident() -> tuple[dict, int]:
     incident = incidents.create_incident(session, get_roads(), json_body(), area=service_area(),
                                          actor=current_user(), now=utcnow())
     session.commit()
-    return incidents.serialize(session, incident), 201
+    return _with_cards(session, incident), 201
 
 
 @bp.get("/incidents")
@@ -63,7 +64,12 @@ def list_incidents() -> dict:
 @roles_required(*READERS)
 def get_incident(incident_id: int) -> dict:
     session = get_session()
-    return incidents.serialize(session, incidents.get_incident(session, incident_id))
+    return _with_cards(session, incidents.get_incident(session, incident_id))
+
+
+def _with_cards(session, incident) -> dict:
+    """The incident, with the response cards of the posts at the major hazard source it is at (if any)."""
+    return incidents.serialize(session, incident) | {"cards": hazard_cards.cards_at_hazard(session, incident)}
 
 
 @bp.patch("/incidents/<int:incident_id>")

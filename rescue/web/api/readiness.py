@@ -8,7 +8,7 @@ from rescue.clock import local_date
 from rescue.db import utcnow
 from rescue.errors import ValidationError
 from rescue.models import Role
-from rescue.readiness import certificates, compensation, deployments, hazards, inspections, plans, schemas
+from rescue.readiness import certificates, compensation, deployments, fundings, hazards, inspections, plans, schemas
 from rescue.readiness.kinds import CERTIFICATES, DEPLOYMENTS, HAZARDS, INSPECTIONS, PLANS, TRAININGS
 from rescue.registry import registry, spreadsheets
 from rescue.web.api import bp, int_arg, json_body, page, service_area
@@ -213,42 +213,51 @@ def list_inspected_equipment():
     return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
 
 
-@bp.get('/inspections/template.<any("xlsx", "csv"):fmt>')
-@documented("检验记录导入模板")
-@roles_required()
-def get_inspection_template(fmt):
-    return _download(spreadsheets.template(get_session(), INSPECTIONS, fmt), f"{INSPECTIONS.label}导入模板", fmt)
+# spreadsheets of the record kinds kept in bulk; inspections refresh their items' due dates after an import
+SHEETS = {k.name: k for k in (INSPECTIONS, CERTIFICATES, TRAININGS)}
+SHEET_PATH = '<any("inspections", "certificates", "training-sessions"):kind_name>'
 
 
-@bp.get('/inspections/export.<any("xlsx", "csv"):fmt>')
-@documented("导出检验记录 (筛选参数同列表查询)")
+@bp.get(f'/{SHEET_PATH}/template.<any("xlsx", "csv"):fmt>')
+@documented("检验记录 / 证书 / 培训记录的导入模板")
 @roles_required()
-def export_inspections(fmt):
-    query = parse_query(INSPECTIONS, request.args)
+def get_readiness_template(kind_name, fmt):
+    kind = SHEETS[kind_name]
+    return _download(spreadsheets.template(get_session(), kind, fmt), f"{kind.label}导入模板", fmt)
+
+
+@bp.get(f'/{SHEET_PATH}/export.<any("xlsx", "csv"):fmt>')
+@documented("导出检验记录 / 证书 / 培训记录 (筛选参数同列表查询)")
+@roles_required()
+def export_readiness(kind_name, fmt):
+    kind = SHEETS[kind_name]
+    query = parse_query(kind, request.args)
     if "limit" not in request.args:
         query.limit = spreadsheets.MAX_EXPORT_ROWS
-    data = spreadsheets.export(get_session(), INSPECTIONS, current_user(), query, fmt)
-    return _download(data, f"{INSPECTIONS.label}_{_today():%Y%m%d}", fmt)
+    data = spreadsheets.export(get_session(), kind, current_user(), query, fmt)
+    return _download(data, f"{kind.label}_{_today():%Y%m%d}", fmt)
 
 
-@bp.post("/inspections/import")
-@documented("批量导入检验记录 (multipart 字段 file; 全部成功或全部不导入)", query={"dry_run": {"type": "boolean"}})
+@bp.post(f"/{SHEET_PATH}/import")
+@documented(
+    "批量导入检验记录 / 证书 / 培训记录 (multipart 字段 file; 全部成功或全部不导入)", query={"dry_run": {"type": "boolean"}}
+)
 @roles_required(*EDITORS)
-def import_inspections():
+def import_readiness(kind_name):
+    kind = SHEETS[kind_name]
     upload = request.files.get("file")
     if upload is None:
         raise ValidationError({"file": "请上传文件 (multipart 表单字段 file)"}, "请上传 .xlsx 或 CSV 文件")
     dry_run = request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
     session = get_session()
-    result = inspections.import_file(
-        session,
-        current_user(),
-        upload.read(),
-        filename=upload.filename,
-        dry_run=dry_run,
-        max_rows=current_app.config.get("IMPORT_MAX_ROWS", spreadsheets.MAX_ROWS),
-        now=utcnow(),
-    )
+    max_rows = current_app.config.get("IMPORT_MAX_ROWS", spreadsheets.MAX_ROWS)
+    args = (session, current_user(), upload.read())
+    if kind is INSPECTIONS:
+        result = inspections.import_file(*args, filename=upload.filename, dry_run=dry_run, max_rows=max_rows, now=utcnow())
+    else:
+        result = certificates.import_file(
+            *args, kind=kind, filename=upload.filename, dry_run=dry_run, max_rows=max_rows, now=utcnow()
+        )
     if dry_run:
         session.rollback()
     else:
@@ -506,6 +515,41 @@ def set_rates():
     rates = compensation.set_rates(session, current_user(), json_body(), now=utcnow())
     session.commit()
     return compensation.rates_json(rates)
+
+
+@bp.get("/deployments/fundings")
+@documented("骨干队伍的出资企业与比例 (一企主建、多企供养)", query={"team_id": {"type": "integer"}})
+@roles_required()
+def list_fundings():
+    errors: dict[str, str] = {}
+    team_id = int_arg(request.args, "team_id", 0, 1, 2**31 - 1, errors)
+    if errors:
+        raise ValidationError(errors, "查询参数有误")
+    items = [
+        {"team_id": t["team_id"], "team": t["team"], "funders": t["funders"], "funded_share": t["funded_share"]}
+        for t in fundings.team_support(get_session(), current_user())
+        if not team_id or t["team_id"] == team_id
+    ]
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
+
+
+@bp.put("/deployments/fundings/<int:team_id>")
+@documented("设置队伍的出资企业与比例 (指挥中心; 比例合计不超过 1, 整体替换)", body=schemas.FundingsIn)
+@roles_required(Role.command_center)
+def set_fundings(team_id):
+    session = get_session()
+    fundings.set_fundings(session, current_user(), team_id, json_body(), now=utcnow())
+    session.commit()
+    funders = fundings.fundings_of(session, [team_id]).get(team_id, [])
+    return {"team_id": team_id, "funders": funders, "funded_share": round(sum(f["share"] for f in funders), 4)}
+
+
+@bp.get("/deployments/support")
+@documented("各队伍获得的支持 (出资企业、补偿金额) 与提供的支持 (出动次数、时长)")
+@roles_required()
+def get_team_support():
+    items = fundings.team_support(get_session(), current_user())
+    return {"items": items, "total": len(items), "limit": len(items), "offset": 0}
 
 
 @bp.get('/deployments/statement.<any("json", "xlsx", "pdf"):fmt>')
