@@ -105,6 +105,14 @@ class NeedOut(Schema):
     unit: str
 
 
+class IncidentCardOut(Schema):
+    id: int
+    title: str
+    post: str
+    short: str
+    hazard_source_id: int | None = None
+
+
 class IncidentOut(Schema):
     id: int
     number: str
@@ -121,6 +129,7 @@ class IncidentOut(Schema):
     created_at: datetime
     closed_at: datetime | None = None
     needs: list[NeedOut]
+    cards: list[IncidentCardOut] = Field([], description="事故点所在重大危险源岗位的应急处置卡")
 
 
 class CandidateOut(Schema):
