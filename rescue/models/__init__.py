@@ -1,6 +1,6 @@
 """The ORM models; importing this package registers every table on Base.metadata."""
 
-from rescue.models.accounts import ApiToken, AppState, AuditEntry, User
+from rescue.models.accounts import ApiToken, AppState, AuditEntry, LoginThrottle, User
 from rescue.models.alerts import (
     DeliveryReceiptEntry,
     EscalationChainEntry,
@@ -37,6 +37,7 @@ from rescue.models.registry import (
 
 __all__ = [
     "ApiToken",
+    "LoginThrottle",
     "AppState",
     "Assignment",
     "AssignmentEvent",
