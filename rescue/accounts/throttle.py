@@ -46,8 +46,9 @@ def _keys(username: str, address: str | None) -> tuple[str, str]:
 def check(session: Session, username: str, address: str | None, *, now: datetime) -> None:
     """ThrottledError if the user or the address is locked."""
     until = session.scalars(
-        select(LoginThrottle.locked_until_dt).where(LoginThrottle.key.in_(_keys(username, address)),
-                                                    LoginThrottle.locked_until_dt > now)
+        select(LoginThrottle.locked_until_dt).where(
+            LoginThrottle.key.in_(_keys(username, address)), LoginThrottle.locked_until_dt > now
+        )
     ).all()
     if until:
         raise ThrottledError(math.ceil((max(until) - now).total_seconds()))
@@ -57,20 +58,31 @@ def record_failure(session: Session, username: str, address: str | None, *, now:
     """Count one failure for the user and the address; lock either when it reaches its limit."""
     cutoff = now - WINDOW
     # forget what can no longer count (keeps the table as small as the last window's attempts)
-    session.execute(delete(LoginThrottle).where(LoginThrottle.first_dt < cutoff,
-                                                or_(LoginThrottle.locked_until_dt.is_(None), LoginThrottle.locked_until_dt < now)))
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.first_dt < cutoff, or_(LoginThrottle.locked_until_dt.is_(None), LoginThrottle.locked_until_dt < now)
+        )
+    )
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     at = literal(now, LoginThrottle.first_dt.type)
     for key, limit in zip(_keys(username, address), (USER_LIMIT, ADDRESS_LIMIT), strict=True):
         # one atomic statement per key: concurrent failures in other workers are all counted
         stale = LoginThrottle.first_dt < cutoff
         stmt = insert(LoginThrottle).values(key=key, failures=1, first_dt=now, locked_until_dt=None)
-        session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={
-            "failures": case((stale, 1), else_=LoginThrottle.failures + 1),
-            "first_dt": case((stale, at), else_=LoginThrottle.first_dt),
-        }))
-        session.execute(update(LoginThrottle).where(LoginThrottle.key == key, LoginThrottle.failures >= limit)
-                        .values(failures=0, first_dt=now, locked_until_dt=now + LOCK))
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    "failures": case((stale, 1), else_=LoginThrottle.failures + 1),
+                    "first_dt": case((stale, at), else_=LoginThrottle.first_dt),
+                },
+            )
+        )
+        session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == key, LoginThrottle.failures >= limit)
+            .values(failures=0, first_dt=now, locked_until_dt=now + LOCK)
+        )
 
 
 def sign_in(session: Session, username: str, password: str, address: str | None, *, now: datetime) -> User:

@@ -37,7 +37,6 @@ from rescue.models.registry import (
 
 __all__ = [
     "ApiToken",
-    "LoginThrottle",
     "AppState",
     "Assignment",
     "AssignmentEvent",
@@ -61,6 +60,7 @@ __all__ = [
     "Incident",
     "IncidentNeed",
     "IncidentType",
+    "LoginThrottle",
     "NoticeLog",
     "OutboxMessage",
     "OutboxStatus",

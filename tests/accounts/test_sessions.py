@@ -79,11 +79,15 @@ def test_a_signed_in_user_changes_their_password_on_a_page(client, session):
     sign_in(client, "regulator")
     form = client.get("/account/password")
     assert form.status_code == 200 and "修改密码" in form.text
-    bad = client.post("/account/password", data={"csrf_token": csrf_of(form.text), "current": "wrong",
-                                                 "new": "another-pass-2026", "repeat": "another-pass-2026"})
+    bad = client.post(
+        "/account/password",
+        data={"csrf_token": csrf_of(form.text), "current": "wrong", "new": "another-pass-2026", "repeat": "another-pass-2026"},
+    )
     assert bad.status_code == 422 and "当前密码不正确" in bad.text
-    ok = client.post("/account/password", data={"csrf_token": csrf_of(form.text), "current": PASSWORD,
-                                                "new": "another-pass-2026", "repeat": "another-pass-2026"})
+    ok = client.post(
+        "/account/password",
+        data={"csrf_token": csrf_of(form.text), "current": PASSWORD, "new": "another-pass-2026", "repeat": "another-pass-2026"},
+    )
     assert ok.status_code == 302 and ok.location.startswith("/login")
     assert client.get("/regulator/compliance").status_code == 302  # signed out everywhere, this browser too
     token = csrf_of(client.get("/login").text)

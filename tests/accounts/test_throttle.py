@@ -25,8 +25,7 @@ def clock(app):
 
 
 def _token(client, username, password, addr="10.0.0.1"):
-    return client.post("/api/v1/tokens", json={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": addr})
+    return client.post("/api/v1/tokens", json={"username": username, "password": password}, environ_base={"REMOTE_ADDR": addr})
 
 
 def test_api_sign_in_is_throttled_per_user(client, clock):
