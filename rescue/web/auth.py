@@ -24,6 +24,20 @@ def now() -> datetime:
     return current_app.extensions.get("clock", utcnow)()
 
 
+def client_address() -> str | None:
+    """The caller's address for sign-in throttling. Behind `RESCUE_TRUSTED_PROXIES` reverse proxies (e.g. 1 for
+    one nginx) it is read from X-Forwarded-For as the last proxy saw it; otherwise the socket's peer (a header the
+    client sets itself must not choose its own throttling bucket)."""
+    try:
+        hops = int(current_app.config.get("TRUSTED_PROXIES") or 0)
+    except ValueError:
+        hops = 0
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    if hops > 0 and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return request.remote_addr
+
+
 def start_session(user: User) -> None:
     """Sign `user` in on this browser: a fresh cookie session holding a new server-side session id."""
     sid, _row = accounts.issue_token(get_session(), user, ttl_hours=current_app.config["TOKEN_TTL_HOURS"], now=now(),

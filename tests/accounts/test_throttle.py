@@ -95,3 +95,20 @@ def test_the_count_is_kept_in_the_database(app, client, clock, tmp_path):
         assert _token(other.test_client(), "dispatcher", PASSWORD).status_code == 429
     finally:
         other.extensions["db"].engine.dispose()
+
+
+def test_forwarded_addresses_count_only_behind_a_trusted_proxy(app, client, clock):
+    def attempt(forwarded):
+        return client.post(
+            "/api/v1/tokens",
+            json={"username": f"nobody-{forwarded}", "password": "x"},
+            headers={"X-Forwarded-For": forwarded},
+            environ_base={"REMOTE_ADDR": "10.0.0.9"},
+        )
+
+    # no proxy configured: a client cannot pick a fresh bucket by sending its own header
+    for i in range(throttle.ADDRESS_LIMIT):
+        assert attempt(f"192.0.2.{i}").status_code == 401
+    assert attempt("192.0.2.200").status_code == 429
+    app.config["TRUSTED_PROXIES"] = 1  # behind one proxy the header's last entry is the client
+    assert attempt("198.51.100.7, 192.0.2.201").status_code == 401

@@ -1,6 +1,6 @@
 """Exchanging a username and password for a bearer token, and revoking it."""
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 from werkzeug.wrappers import Response
 
 from rescue.accounts import accounts, throttle
@@ -9,7 +9,7 @@ from rescue.errors import AuthError
 from rescue.validation import parse
 from rescue.web.api import bp, json_body
 from rescue.web.api.openapi import documented
-from rescue.web.auth import end_credential, now, roles_required
+from rescue.web.auth import client_address, end_credential, now, roles_required
 from rescue.web.extensions import get_session
 
 
@@ -19,7 +19,7 @@ def create_token() -> tuple[dict, int] | tuple[Response, int, dict]:
     creds = parse(TokenIn, json_body())
     session = get_session()
     try:
-        user = throttle.sign_in(session, creds.username, creds.password, request.remote_addr, now=now())
+        user = throttle.sign_in(session, creds.username, creds.password, client_address(), now=now())
     except throttle.ThrottledError as exc:
         body = {"error": exc.code, "message": exc.message, "fields": {}} | exc.extra
         return jsonify(body), exc.status, {"Retry-After": str(exc.retry_after)}

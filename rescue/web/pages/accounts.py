@@ -5,7 +5,7 @@ from werkzeug.wrappers import Response
 
 from rescue.accounts import accounts, throttle
 from rescue.errors import AuthError
-from rescue.web.auth import current_user, end_credential, now, start_session
+from rescue.web.auth import client_address, current_user, end_credential, now, start_session
 from rescue.web.extensions import get_session
 from rescue.web.pages.common import home_for, page_roles, safe_next
 
@@ -28,7 +28,7 @@ def log_in() -> Response | tuple[str, int]:
     target = safe_next(request.form.get("next"))
     db = get_session()
     try:
-        user = throttle.sign_in(db, username, request.form.get("password", ""), request.remote_addr, now=now())
+        user = throttle.sign_in(db, username, request.form.get("password", ""), client_address(), now=now())
     except throttle.ThrottledError as exc:
         page = render_template("pages/login.html", next=target or "", error=exc.message, username=username)
         return page, 429, {"Retry-After": str(exc.retry_after)}
