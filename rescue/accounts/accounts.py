@@ -52,12 +52,6 @@ def authenticate(session: Session, username: str, password: str) -> User:
     return user
 
 
-def active_user(session: Session, user_id: int) -> User | None:
-    """The user of a signed-in session, if still active."""
-    user = session.get(User, user_id)
-    return user if user is not None and user.active else None
-
-
 API, SESSION = "api", "session"
 
 

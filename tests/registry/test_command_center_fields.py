@@ -89,3 +89,19 @@ def _csrf(html: str) -> str:
     from tests.pages.test_pages import csrf_of
 
     return csrf_of(html)
+
+
+def test_an_import_cannot_certify_either(api):
+    import io
+
+    header = ["name", "level", "team_type", "capabilities", "lat", "lon", "backbone"]
+    rows = [header, ["自封骨干队", "national", "综合", "firefighting", "38.5", "106.2", "true"]]
+    data = "\n".join(",".join(r) for r in rows).encode()
+    a = api("enterprise-a")
+    res = a.post("/api/v1/teams/import", data={"file": (io.BytesIO(data), "t.csv")}, content_type="multipart/form-data")
+    assert res.status_code == 422
+    assert {(e["row"], e["field"], e["reason"]) for e in res.json["rows"]} == {
+        (2, "level", "只能由指挥中心设置"),
+        (2, "backbone", "只能由指挥中心设置"),
+    }
+    assert a.get("/api/v1/teams?q=自封骨干队").json["total"] == 0
