@@ -346,9 +346,10 @@ def test_enterprise_admin_cannot_import_into_another_enterprise(api, codes):
     header = ["ID", *TEAM_HEADERS, "企业ID"]
     rows = [
         header,
-        ["", *team_row("本企业新队伍", codes), ""],  # enterprise_id filled in from the caller
-        ["", *team_row("冒名队伍", codes), b_id],
-        [b_team["id"], *team_row("改别人的队伍", codes), ""],
+        # enterprise_id filled in from the caller; backbone is the command center's to set
+        ["", *team_row("本企业新队伍", codes, backbone="否"), ""],
+        ["", *team_row("冒名队伍", codes, backbone="否"), b_id],
+        [b_team["id"], *team_row("改别人的队伍", codes, backbone="否"), ""],
     ]
     res = upload(a, "teams", xlsx(rows), "t.xlsx")
     assert res.status_code == 422

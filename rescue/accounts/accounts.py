@@ -1,10 +1,14 @@
-"""Accounts: passwords, bearer tokens and the demo users of the embedded default."""
+"""Accounts: passwords, bearer tokens, server-side page sessions and the demo users of the embedded default.
+
+A bearer token and a page session are both a random secret whose hash is a row of `api_tokens`: signing out
+revokes the session's row, `DELETE /api/v1/tokens/current` the token's, and deactivating a user or changing
+their password revokes every row they have (reactivating does not bring them back)."""
 
 import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -48,30 +52,74 @@ def authenticate(session: Session, username: str, password: str) -> User:
     return user
 
 
-def active_user(session: Session, user_id: int) -> User | None:
-    """The user of a signed-in session, if still active."""
-    user = session.get(User, user_id)
-    return user if user is not None and user.active else None
+API, SESSION = "api", "session"
 
 
-def issue_token(session: Session, user: User, *, ttl_hours: float, now=None) -> tuple[str, ApiToken]:
-    """A new bearer token for `user`; only its hash is stored."""
+def issue_token(session: Session, user: User, *, ttl_hours: float, now=None, purpose: str = API) -> tuple[str, ApiToken]:
+    """A new bearer token (or page session id) for `user`; only its hash is stored."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), created_dt=now, expires_dt=now + timedelta(hours=ttl_hours))
+    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), created_dt=now,
+                   expires_dt=now + timedelta(hours=ttl_hours), purpose=purpose)
     session.add(row)
     session.flush()
     return token, row
 
 
+def _live_row(session: Session, token: str, purpose: str, now) -> ApiToken | None:
+    # the user comes in the same query: every request runs this
+    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                         .where(ApiToken.token_hash == _token_hash(token), ApiToken.purpose == purpose))
+    if row is None or row.revoked or row.expires_dt <= (now or utcnow()) or not row.user.active:
+        return None
+    return row
+
+
 def user_for_token(session: Session, token: str, *, now=None) -> User:
     """The user a bearer token belongs to, if it is valid, unexpired and unrevoked."""
-    now = now or utcnow()
-    # the user comes in the same query: every API request runs this
-    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None or row.revoked or row.expires_dt <= now or not row.user.active:
+    row = _live_row(session, token, API, now)
+    if row is None:
         raise AuthError("令牌无效或已过期")
     return row.user
+
+
+def user_for_session(session: Session, session_id: str, *, now=None) -> User | None:
+    """The user of a page session, if it has not been ended, has not expired and the user is still active."""
+    row = _live_row(session, session_id, SESSION, now)
+    return row.user if row is not None else None
+
+
+def revoke_token(session: Session, token: str) -> bool:
+    """End one bearer token or page session; whether it was live."""
+    result = session.execute(update(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False))
+                             .values(revoked=True))
+    return result.rowcount > 0
+
+
+def revoke_all(session: Session, user: User) -> int:
+    """End every token and page session of `user`; how many were live."""
+    result = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+                             .values(revoked=True))
+    return result.rowcount
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password; every token and session of the user ends (the caller commits)."""
+    user.password_hash = generate_password_hash(password)
+    revoke_all(session, user)
+    session.flush()
+
+
+def check_password(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password)
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Deactivate (every token and session ends for good) or reactivate a user (the caller commits)."""
+    user.active = active
+    if not active:
+        revoke_all(session, user)
+    session.flush()
 
 
 def ensure_demo_users(session: Session) -> list[User]:

@@ -117,6 +117,14 @@ def list_plans(
     return rows[offset : offset + limit], len(rows)
 
 
+def _may_invite(actor: User | None, owners: list[int | None]) -> bool:
+    """An enterprise invites only its own teams and itself (their people get reminders and show up in the run);
+    a joint drill with other enterprises or government teams is the command center's to organise."""
+    if actor is None or actor.role != Role.enterprise_admin:
+        return True
+    return all(owner == actor.enterprise_id for owner in owners)
+
+
 def apply_plan(session: Session, plan: DrillPlan, obj: BaseModel, given: set[str], actor: User | None) -> None:
     errors: dict[str, str] = {}
     if "enterprise_id" in given:
@@ -140,11 +148,7 @@ def apply_plan(session: Session, plan: DrillPlan, obj: BaseModel, given: set[str
         missing = [i for i, t in zip(obj.team_ids, teams, strict=True) if t is None]
         if missing:
             errors["team_ids"] = "队伍不存在: " + ", ".join(map(str, missing))
-        elif (
-            actor is not None
-            and actor.role == Role.enterprise_admin
-            and any(t.enterprise_id != actor.enterprise_id for t in teams)
-        ):
+        elif not _may_invite(actor, [t.enterprise_id for t in teams]):
             errors["team_ids"] = "企业只能安排本企业的队伍参演; 联合演练请由指挥中心安排"
         else:
             plan.teams = teams
@@ -153,6 +157,8 @@ def apply_plan(session: Session, plan: DrillPlan, obj: BaseModel, given: set[str
         missing = [i for i, e in zip(obj.enterprise_ids, found, strict=True) if e is None]
         if missing:
             errors["enterprise_ids"] = "企业不存在: " + ", ".join(map(str, missing))
+        elif not _may_invite(actor, [e.id for e in found]):
+            errors["enterprise_ids"] = "企业只能邀请本企业参演; 联合演练请由指挥中心安排"
         else:
             plan.enterprises = found
     simple = {
@@ -269,17 +275,22 @@ def get_run(session: Session, plan: DrillPlan, run_id: int) -> DrillRun:
     return run
 
 
-def form_choices(session: Session) -> dict[str, list[tuple]]:
-    """What a plan form offers: incident types (code, name), teams (id, "team (enterprise)"), enterprises (id, name)."""
-    teams = session.execute(
+def form_choices(session: Session, actor: User | None = None) -> dict[str, list[tuple]]:
+    """What a plan form offers: incident types (code, name), teams (id, "team (enterprise)"), enterprises (id, name);
+    an enterprise admin is offered only its own teams and enterprise."""
+    teams = (
         select(Team.id, Team.name, Enterprise.name)
         .outerjoin(Enterprise, Enterprise.id == Team.enterprise_id)
         .order_by(Enterprise.name, Team.name)
-    ).all()
+    )
+    enterprises = select(Enterprise.id, Enterprise.name).order_by(Enterprise.name)
+    if actor is not None and actor.role == Role.enterprise_admin:
+        teams = teams.where(Team.enterprise_id == actor.enterprise_id)
+        enterprises = enterprises.where(Enterprise.id == actor.enterprise_id)
     return {
         "incident_types": session.execute(select(IncidentType.code, IncidentType.name).order_by(IncidentType.code)).all(),
-        "teams": [(tid, f"{name} ({ent})" if ent else name) for tid, name, ent in teams],
-        "enterprises": session.execute(select(Enterprise.id, Enterprise.name).order_by(Enterprise.name)).all(),
+        "teams": [(tid, f"{name} ({ent})" if ent else name) for tid, name, ent in session.execute(teams)],
+        "enterprises": session.execute(enterprises).all(),
     }
 
 

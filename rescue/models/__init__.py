@@ -1,6 +1,6 @@
 """The ORM models; importing this package registers every table on Base.metadata."""
 
-from rescue.models.accounts import ApiToken, AppState, AuditEntry, User
+from rescue.models.accounts import ApiToken, AppState, AuditEntry, LoginThrottle, User
 from rescue.models.alerts import (
     DeliveryReceiptEntry,
     EscalationChainEntry,
@@ -76,6 +76,7 @@ __all__ = [
     "IncidentNeed",
     "IncidentType",
     "InspectionRecord",
+    "LoginThrottle",
     "NoticeLog",
     "OutboxMessage",
     "OutboxStatus",

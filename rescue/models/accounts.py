@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rescue.db import Base, UTCDateTime, utcnow
@@ -31,17 +31,30 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """A bearer token, stored only as its SHA-256 hash."""
+    """A bearer token or a signed-in page session, stored only as its SHA-256 hash; revoked on sign-out,
+    deactivation and password change."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # "api": a bearer token; "session": the id a page session's cookie carries
+    purpose: Mapped[str] = mapped_column(String(10), default="api", server_default="api")
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins of one user or one address (key "user:NAME" / "addr:IP"), shared by every worker."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_dt: Mapped[datetime] = mapped_column(UTCDateTime)  # the first failure of the current window
+    locked_until_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(Base):

@@ -3,7 +3,17 @@ run on them unchanged (they are not in the registry's KINDS: freshness does not 
 
 import re
 
-from rescue.models import Certificate, Deployment, EmergencyPlan, HazardSource, InspectionRecord, TrainingSession
+from rescue.models import (
+    Certificate,
+    ContactPerson,
+    Deployment,
+    EmergencyPlan,
+    Equipment,
+    Expert,
+    HazardSource,
+    InspectionRecord,
+    TrainingSession,
+)
 from rescue.models.drills import PLAN_LEVEL_NAMES, PlanLevel
 from rescue.models.readiness import (
     CERTIFICATE_KIND_NAMES,
@@ -49,6 +59,7 @@ CERTIFICATES = Kind(
     schemas.CertificateIn,
     schemas.CertificateOut,
     filters=("enterprise_id", "kind", "contact_id", "expert_id"),
+    references={"contact_id": ContactPerson, "expert_id": Expert},
     text_columns=("holder_name", "number", "issuer"),
     sortable=(*_SORT, "holder_name", "issued_on", "expires_on"),
     tracked=False,
@@ -71,6 +82,7 @@ INSPECTIONS = Kind(
     schemas.InspectionIn,
     schemas.InspectionOut,
     filters=("enterprise_id", "equipment_id", "result"),
+    references={"equipment_id": Equipment},
     text_columns=("inspector", "note"),
     sortable=(*_SORT, "inspected_on"),
     tracked=False,

@@ -15,6 +15,7 @@ from rescue.models import (
     SupplyLot,
     Team,
 )
+from rescue.models.enums import Level
 from rescue.registry import schemas
 from rescue.validation import partial
 
@@ -39,6 +40,10 @@ class Kind:
     # "enterprise_id": owned through that column; "self": the record is the enterprise; None: shared reference data
     owner: str | None = "enterprise_id"
     tracked: bool = True  # has a name and last_confirmed_dt (freshness applies)
+    # id fields → the model they point at; a referenced row must have the record's owner (see rescue.registry.access)
+    references: dict[str, type] = field(default_factory=dict)
+    # fields only the command center may change: None for any value, else the values it alone may set or unset
+    command_center_fields: dict[str, frozenset | None] = field(default_factory=dict)
 
     @property
     def schema_patch(self):
@@ -50,6 +55,8 @@ class Kind:
 
 
 _patches: dict[str, type] = {}
+# certification levels: a team or depot is national or provincial because the command center says so
+_CERTIFIED_LEVELS = frozenset({Level.national, Level.provincial})
 _TRACKED_SORT = ("id", "name", "updated_dt", "last_confirmed_dt")
 
 KINDS: dict[str, Kind] = {
@@ -59,11 +66,14 @@ KINDS: dict[str, Kind] = {
             "enterprises", "企业", Enterprise, schemas.EnterpriseIn, schemas.EnterpriseOut,
             filters=("industry", "city", "county", "drill_every_6_months"),
             text_columns=("name", "address", "credit_code"), sortable=_TRACKED_SORT, located=True, owner="self",
+            # the legal duty to drill follows from the industry (应急条例第八条): not the enterprise's own choice
+            command_center_fields={"industry": None, "drill_every_6_months": None},
         ),
         Kind(
             "depots", "储备库", Depot, schemas.DepotIn, schemas.DepotOut,
             filters=("level", "city", "county", "enterprise_id"),
             text_columns=("name", "address"), sortable=_TRACKED_SORT, located=True,
+            command_center_fields={"level": _CERTIFIED_LEVELS},
         ),
         Kind(
             "teams", "救援队伍", Team, schemas.TeamIn, schemas.TeamOut,
@@ -71,6 +81,7 @@ KINDS: dict[str, Kind] = {
             filters=("level", "team_type", "city", "county", "status", "backbone", "verified", "enterprise_id", "duty_24h"),
             text_columns=("name", "place", "commander_name"), sortable=(*_TRACKED_SORT, "turnout_min", "headcount"),
             located=True,
+            command_center_fields={"backbone": None, "verified": None, "level": _CERTIFIED_LEVELS},
         ),
         Kind(
             "experts", "专家", Expert, schemas.ExpertIn, schemas.ExpertOut,
@@ -83,25 +94,30 @@ KINDS: dict[str, Kind] = {
             code_fields={"capabilities": "capability_rows"},
             filters=("equipment_type", "status", "team_id", "depot_id", "enterprise_id"),
             text_columns=("name", "model", "equipment_type"), sortable=(*_TRACKED_SORT, "quantity", "next_inspection"),
+            references={"team_id": Team, "depot_id": Depot},
         ),
         Kind(
             "supplies", "物资", SupplyLot, schemas.SupplyLotIn, schemas.SupplyLotOut,
             filters=("code", "unit", "depot_id", "enterprise_id"),
             text_columns=("name", "spec", "code"), sortable=(*_TRACKED_SORT, "quantity", "expiry_date", "code"),
+            references={"depot_id": Depot},
         ),
         Kind(
             "contacts", "联系人", ContactPerson, schemas.ContactIn, schemas.ContactOut,
             filters=("role", "team_id", "enterprise_id", "phone"),
             text_columns=("name", "organisation", "phone"), sortable=_TRACKED_SORT,
+            references={"team_id": Team},
         ),
         Kind(
             "roster-shifts", "值班表", RosterShift, schemas.RosterShiftIn, schemas.RosterShiftOut,
             filters=("team_id", "contact_id", "enterprise_id"), text_columns=("note",),
             sortable=("id", "starts_dt", "ends_dt"), tracked=False,
+            references={"team_id": Team, "contact_id": ContactPerson},
         ),
         Kind(
             "escalation-chains", "升级链", EscalationChainEntry, schemas.EscalationStepIn, schemas.EscalationStepOut,
             filters=("team_id", "contact_id", "enterprise_id"), text_columns=(), sortable=("id", "position"), tracked=False,
+            references={"team_id": Team, "contact_id": ContactPerson},
         ),
         Kind(
             "capabilities", "能力", Capability, schemas.CapabilityIn, schemas.CapabilityOut,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from rescue.db import utcnow
 from rescue.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from rescue.models import Capability, ContactPerson, Depot, Enterprise, Equipment, Expert, Role, Team, User
+from rescue.models import Capability, Enterprise, Role, User
 from rescue.models.enums import SIX_MONTH_DRILL_INDUSTRIES
 from rescue.registry import access, audit
 from rescue.registry.kinds import KINDS, Kind
@@ -209,7 +209,7 @@ def stale_records(session: Session, actor: User, *, days: int, now=None) -> list
 
 
 def _validated(kind: Kind, schema, data, context, session, actor, *, record=None) -> dict:
-    """Schema checks and reference checks together, so every bad field is reported at once."""
+    """Schema, ownership and reference checks together, so every bad field is reported at once."""
     fields: dict[str, str] = {}
     values: dict = {}
     if kind.owner == "enterprise_id" and record is None and isinstance(data, dict) and data.get("enterprise_id") is None:
@@ -217,63 +217,45 @@ def _validated(kind: Kind, schema, data, context, session, actor, *, record=None
         if actor is not None and actor.role == Role.enterprise_admin:
             owner = actor.enterprise_id
         else:
-            owner = _referenced_owner(session, data)
+            owner = access.referenced_owner(session, kind, data)
         if owner is not None:
             data = data | {"enterprise_id": owner}
     try:
         values = parse(schema, data, context=context).model_dump(exclude_unset=record is not None)
     except ValidationError as exc:
         fields.update(exc.fields)
+    reserved: dict[str, str] = {}
     if isinstance(data, dict):
         merged = _current(kind, record) | {k: v for k, v in data.items() if k not in fields}
         fields.update(_reference_errors(session, kind, actor, merged, fields))
+        given = {k: values.get(k, v) for k, v in data.items() if k not in fields}
+        reserved = access.command_center_errors(kind, actor, given, record)
     if fields:
-        raise ValidationError(fields)
+        raise ValidationError(fields | reserved)
+    if reserved:
+        raise ForbiddenError("以下字段只能由指挥中心设置: " + ", ".join(reserved), reserved)
     if kind.name == "enterprises" and values.get("drill_every_6_months") is None and "industry" in values:
         values["drill_every_6_months"] = values["industry"] in SIX_MONTH_DRILL_INDUSTRIES
     return values
 
 
-_REFERENCES = (("team_id", Team), ("depot_id", Depot), ("contact_id", ContactPerson), ("equipment_id", Equipment),
-               ("expert_id", Expert))
-
-
-def _referenced_owner(session, data: dict) -> int | None:
-    """A record kept by a team, depot or person belongs to that one's enterprise unless it says otherwise."""
-    for name, model in _REFERENCES:
-        value = data.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31:
-            ref = session.get(model, value)
-            if ref is not None:
-                return ref.enterprise_id
-    return None
-
-
 def _current(kind: Kind, record) -> dict:
     if record is None:
         return {}
-    return {c: getattr(record, c) for c in ("enterprise_id", *(n for n, _ in _REFERENCES)) if hasattr(record, c)}
+    return {c: getattr(record, c) for c in ("enterprise_id", *kind.references) if hasattr(record, c)}
 
 
 def _reference_errors(session, kind: Kind, actor, values: dict, known: dict) -> dict:
-    """Referenced rows must exist and belong to the same enterprise as the record."""
+    """The record's owner must be writable by `actor` and exist; what it references must have the same owner."""
     errors = {}
     if kind.owner != "enterprise_id":
         return errors
     enterprise_id = values.get("enterprise_id")
     if actor is not None and actor.role == Role.enterprise_admin:
-        if enterprise_id != actor.enterprise_id:
-            raise ForbiddenError("只能登记和修改本企业的资源", {"enterprise_id": "不是本企业"})
-    if isinstance(enterprise_id, int) and "enterprise_id" not in errors and session.get(Enterprise, enterprise_id) is None:
+        access.require_owner(actor, enterprise_id)
+    if isinstance(enterprise_id, int) and session.get(Enterprise, enterprise_id) is None:
         errors["enterprise_id"] = "企业不存在"
-    for name, model in _REFERENCES:
-        if name not in values or name in known or values[name] is None or not isinstance(values[name], int):
-            continue
-        ref = session.get(model, values[name])
-        if ref is None:
-            errors[name] = "不存在"
-        elif ref.enterprise_id != enterprise_id and ref.enterprise_id is not None:
-            errors[name] = "属于其他企业"
+    errors.update(access.reference_errors(session, kind, actor, values, known))
     if kind.name == "equipment" and "team_id" not in known and "depot_id" not in known:
         if (values.get("team_id") is None) == (values.get("depot_id") is None):
             errors["team_id"] = "保管队伍与存放仓库须且只能填一项"

@@ -1,17 +1,60 @@
-"""Who is calling: bearer tokens for the API, sessions for pages; role checks for every endpoint."""
+"""Who is calling: bearer tokens for the API, sessions for pages; role checks for every endpoint.
+
+The session cookie carries only a random session id; the server keeps it (hashed, in `api_tokens`), so signing
+out, deactivation and a password change end the session at once, whatever the cookie says."""
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 
 from flask import current_app, g, request, session
 
 from rescue.accounts import accounts
+from rescue.db import utcnow
 from rescue.errors import AuthError, ForbiddenError
 from rescue.models import Role, User
 from rescue.web.extensions import get_session
 
-SESSION_USER_KEY = "user_id"
+SESSION_ID_KEY = "sid"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def now() -> datetime:
+    """The current time (tests put a controllable clock in app.extensions["clock"])."""
+    return current_app.extensions.get("clock", utcnow)()
+
+
+def client_address() -> str | None:
+    """The caller's address for sign-in throttling. Behind `RESCUE_TRUSTED_PROXIES` reverse proxies (e.g. 1 for
+    one nginx) it is read from X-Forwarded-For as the last proxy saw it; otherwise the socket's peer (a header the
+    client sets itself must not choose its own throttling bucket)."""
+    try:
+        hops = int(current_app.config.get("TRUSTED_PROXIES") or 0)
+    except ValueError:
+        hops = 0
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    if hops > 0 and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return request.remote_addr
+
+
+def start_session(user: User) -> None:
+    """Sign `user` in on this browser: a fresh cookie session holding a new server-side session id."""
+    sid, _row = accounts.issue_token(get_session(), user, ttl_hours=current_app.config["TOKEN_TTL_HOURS"], now=now(),
+                                     purpose=accounts.SESSION)
+    session.clear()  # a fresh session (and CSRF token) on every sign-in: no session fixation
+    session[SESSION_ID_KEY] = sid
+    session.permanent = True
+
+
+def end_credential() -> bool:
+    """Revoke what authenticated this request (its bearer token, or its page session); the caller commits."""
+    credential = g.get("credential")
+    if credential is None:
+        return False
+    if g.get("auth_by") == "session":
+        session.clear()
+    return accounts.revoke_token(get_session(), credential)
 
 
 def current_user(*, required: bool = True) -> User | None:
@@ -24,11 +67,11 @@ def current_user(*, required: bool = True) -> User | None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("Authorization 头应为 Bearer 令牌")
-        user = accounts.user_for_token(get_session(), token.strip())
-        g.auth_by = "token"
-    elif (user_id := session.get(SESSION_USER_KEY)) is not None:
-        user = accounts.active_user(get_session(), user_id)
-        g.auth_by = "session"
+        user = accounts.user_for_token(get_session(), token.strip(), now=now())
+        g.auth_by, g.credential = "token", token.strip()
+    elif isinstance(sid := session.get(SESSION_ID_KEY), str):
+        user = accounts.user_for_session(get_session(), sid, now=now())
+        g.auth_by, g.credential = "session", sid
         if user is not None and request.method not in _SAFE_METHODS:
             _require_csrf()
     if user is None and required:

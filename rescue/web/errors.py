@@ -26,6 +26,7 @@ def _respond(status: int, code: str, message: str, fields: dict | None = None, e
     if session is not None:
         session.rollback()
         session.close()
+        g.pop("actor", None)  # detached now: the error page's frame loads the signed-in user afresh
     if _wants_json():
         return jsonify({"error": code, "message": message, "fields": fields or {}} | (extra or {})), status
     return render_template("error.html", status=status, message=message, fields=fields or {}, extra=extra or {}), status

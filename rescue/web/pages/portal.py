@@ -1,5 +1,6 @@
 """Enterprise portal: an enterprise's own records — list, search, forms, spreadsheets, confirmation."""
 
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -37,11 +38,30 @@ def _kind(kind_name: str) -> Kind:
     return registry.get_kind(kind_name)
 
 
-def _columns(kind: Kind, user: User) -> list[Column]:
-    """The form's fields: the import template's columns (same schema, same labels), minus the owner for admins."""
+@dataclass(frozen=True)
+class _LimitedColumn(Column):
+    """A column offering only some of its enum's values (the rest are the command center's to set)."""
+
+    withheld: frozenset = frozenset()
+
+    def choices(self) -> dict[str, str]:
+        return {v: name for v, name in super().choices().items() if v not in self.withheld}
+
+
+def _columns(kind: Kind, user: User, record: object | None = None) -> list[Column]:
+    """The form's fields: the import template's columns (same schema, same labels); enterprise admins are not
+    offered the owner nor what only the command center sets (a record keeps the value it has)."""
     cols = spreadsheets.columns(kind)
     if user.role == Role.enterprise_admin:
-        cols = [c for c in cols if c.field != "enterprise_id"]
+        reserved = kind.command_center_fields
+        cols = [c for c in cols if c.field != "enterprise_id" and (c.field not in reserved or reserved[c.field] is not None)]
+        current = {c.field: getattr(getattr(record, c.field, None), "value", None) for c in cols}
+        cols = [
+            _LimitedColumn(**{f.name: getattr(c, f.name) for f in fields(Column)},
+                           withheld=frozenset(v.value for v in reserved[c.field]) - {current[c.field]})
+            if c.field in reserved else c
+            for c in cols
+        ]
     # people think name first and coordinates after the address
     after = max((i for i, c in enumerate(cols) if c.field in ("city", "county", "place", "address")), default=len(cols) - 1)
     order = {c.field: i for i, c in enumerate(cols)}
@@ -203,7 +223,8 @@ def import_records(kind_name: str) -> Response | tuple[str, int]:
 def _form_page(kind: Kind, record: object | None, values: dict, errors: dict, message: str | None = None,
                status: int = 200) -> tuple[str, int]:
     user = current_user()
-    return render_template("pages/portal_form.html", kind=kind, record=record, cols=_columns(kind, user), values=values,
+    return render_template("pages/portal_form.html", kind=kind, record=record, cols=_columns(kind, user, record),
+                           values=values,
                            errors=errors, message=message, options=_reference_options(get_session(), user)), status
 
 
@@ -225,7 +246,7 @@ def create_record(kind_name: str) -> Response | tuple[str, int]:
 def edit_record(kind_name: str, record_id: int) -> tuple[str, int]:
     kind = _kind(kind_name)
     record = registry.get_record(get_session(), kind, current_user(), record_id)
-    values = {c.field: _form_value(c, getattr(record, c.field, None)) for c in _columns(kind, current_user())}
+    values = {c.field: _form_value(c, getattr(record, c.field, None)) for c in _columns(kind, current_user(), record)}
     return _form_page(kind, record, values, {})
 
 
@@ -241,7 +262,7 @@ def _save(kind: Kind, record: object | None) -> Response | tuple[str, int]:
     """Validate with the API's own schemas and checks; show every bad field next to its input."""
     session = get_session()
     user = current_user()
-    cols = _columns(kind, user)
+    cols = _columns(kind, user, record)
     values = {c.field: (request.form.getlist(c.field) if c.type == "codes" else request.form.get(c.field, "")) for c in cols}
     data, errors = _submitted(cols, request.form, creating=record is None)
     area = current_app.config["SERVICE_AREA"]

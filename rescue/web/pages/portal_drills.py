@@ -90,7 +90,7 @@ def _choices() -> dict:
         "purpose": DRILL_PURPOSE_NAMES,
         "plan_level": PLAN_LEVEL_NAMES,
         "repeat": REPEAT_NAMES,
-        **plans.form_choices(get_session()),
+        **plans.form_choices(get_session(), current_user()),
     }
 
 
