@@ -30,8 +30,10 @@ def test_no_server_error_and_answers_match_schema(app, client, username):
     assert len(operations) > 50  # the whole API is documented, not a stub
 
     for operation in operations:
-        if operation.path == "/api/v1/tokens":
-            continue  # signing in with random passwords is the throttling tests' business
+        if operation.path.startswith("/api/v1/tokens"):
+            # signing in with random passwords is the throttling tests' business, and revoking the run's own
+            # token would leave every later operation a 401 (tests/accounts cover both)
+            continue
 
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz(operation, mode, headers, failures)
