@@ -43,6 +43,8 @@ DEFAULTS = {
     "RESPONDER_LINKS": False,  # off: Chinese carriers often block links
     "RESPONDER_TTL_S": 24 * 3600,
     "IMPORT_MAX_ROWS": 5000,
+    "UPLOAD_DIR": None,  # None: <instance>/uploads (emergency plan documents)
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front of the service whose X-Forwarded-For is believed
     "MAP_TILE_URL": "",  # optional tile layer; the map works offline without one
     "MAP_TILE_ATTRIBUTION": "",
     "CONSOLE_POLL_MS": 3000,
@@ -109,6 +111,8 @@ def validate_config(config) -> None:
         problems.append("RESCUE_SECRET_KEY 未设置 (非演示模式必须设置随机密钥)")
     elif not config["DEMO"] and config["SECRET_KEY"] == DEMO_SECRET:
         problems.append("RESCUE_SECRET_KEY 不能使用演示密钥")
+    if not 0 <= int(config.get("TRUSTED_PROXIES") or 0) <= 5:
+        problems.append("RESCUE_TRUSTED_PROXIES 应为 0–5 之间的整数 (服务前面的反向代理层数)")
     south, west, north, east = config["SERVICE_AREA"]
     if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
         problems.append("RESCUE_SERVICE_AREA 应为 南,西,北,东 (纬度/经度)")
