@@ -2,6 +2,7 @@
 
 from rescue.models.accounts import ApiToken, AppState, AuditEntry, User
 from rescue.models.alerts import (
+    CallEventEntry,
     DeliveryReceiptEntry,
     EscalationChainEntry,
     InboundMessage,
@@ -41,6 +42,7 @@ __all__ = [
     "Assignment",
     "AssignmentEvent",
     "AuditEntry",
+    "CallEventEntry",
     "Capability",
     "CardPrint",
     "ContactPerson",
