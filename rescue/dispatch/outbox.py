@@ -209,8 +209,10 @@ def _event(session: Session, row: OutboxMessage, kind: str, message: str, now: d
 
 def mark_sent(session: Session, row: OutboxMessage, provider: str, provider_id: str, status: str, now: datetime,
               *, how: str = "") -> None:
+    if row.id is not None:
+        session.refresh(row, ["status"], with_for_update=True)  # a report naming our reference may have arrived while the call was in flight
     if str(row.status) not in ("delivered", "undelivered", "failed"):
-        row.status = "sent"  # a report naming our reference may have arrived while the call was in flight
+        row.status = "sent"
     row.provider = provider
     row.provider_id = provider_id
     row.sent_dt = row.sent_dt or now
