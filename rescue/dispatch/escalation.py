@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rescue.db import begin_write
 from rescue.dispatch import assignments
 from rescue.dispatch.assignments import add_event, set_status
 from rescue.dispatch.schemas import CorrectionIn
@@ -247,6 +248,7 @@ def escalate_due(session_factory, gateway=None, *, now: datetime, settings=None,
             Assignment.deadline_dt <= now).order_by(Assignment.deadline_dt, Assignment.id).limit(limit)).all()
     for assignment_id in ids:
         with session_factory() as session:
+            begin_write(session)  # SQLite: a webhook may write meanwhile; a read-then-write transaction would fail
             stmt = select(Assignment).where(Assignment.id == assignment_id, Assignment.status == AssignmentStatus.notified,
                                             Assignment.deadline_dt <= now)
             if session.get_bind().dialect.name == "postgresql":

@@ -231,7 +231,7 @@ def mark_sent(session: Session, row: OutboxMessage, provider: str, provider_id: 
 def fail(session: Session, row: OutboxMessage, *, code, message: str, now: datetime, settings=None) -> None:
     """A permanent failure: the row fails at once and the assignment escalates."""
     row.status = "failed"
-    row.error_code = str(code) if code is not None else None
+    row.error_code = str(code)[:64] if code is not None else None
     row.last_error = message
     row.status_dt = now
     row.lease_until_dt = None

@@ -245,7 +245,7 @@ def handle_receipt(session: Session, receipt: DeliveryReceipt, *, now: datetime,
     if session.scalar(select(DeliveryReceiptEntry.id).where(DeliveryReceiptEntry.dedupe_key == key)) is not None:
         return None
     entry = DeliveryReceiptEntry(received_dt=now, provider=provider, dedupe_key=key, provider_id=receipt.provider_id[:64],
-                                 status=receipt.status[:16], error_code=(receipt.error_code or None) and receipt.error_code[:16],
+                                 status=receipt.status[:16], error_code=(receipt.error_code or None) and receipt.error_code[:64],
                                  reference=receipt.reference, to_phone=receipt.to)
     try:
         with session.begin_nested():
@@ -281,7 +281,7 @@ def handle_call_event(session: Session, event: CallEvent, *, provider: str, now:
         return None
     entry = CallEventEntry(received_dt=now, provider=provider, provider_id=event.provider_id[:64], dedupe_key=key,
                            status=event.status[:16], digits=(event.digits or None) and event.digits[:8], answer=event.answer,
-                           error_code=(event.error_code or None) and event.error_code[:16], duration_s=event.duration_s)
+                           error_code=(event.error_code or None) and event.error_code[:64], duration_s=event.duration_s)
     try:
         with session.begin_nested():
             session.add(entry)
@@ -308,7 +308,7 @@ def handle_call_event(session: Session, event: CallEvent, *, provider: str, now:
         reached = event.status == "completed"
         row.status = "delivered" if reached else "undelivered"
         row.status_dt = now
-        row.error_code = None if reached else (event.error_code or event.status)[:16]
+        row.error_code = None if reached else (event.error_code or event.status)[:64]
         if reached:
             row.delivered_dt = now
         if row.assignment is not None:

@@ -80,7 +80,7 @@ class OutboxMessage(Base):
     unconfirmed_resends: Mapped[int] = mapped_column(Integer, default=0)
     possibly_duplicated: Mapped[bool] = mapped_column(Boolean, default=False)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))  # Aliyun codes: isv.MOBILE_NUMBER_ILLEGAL
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -105,7 +105,7 @@ class DeliveryReceiptEntry(Base):
     received_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     provider_id: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16))
-    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))  # Aliyun codes: isv.MOBILE_NUMBER_ILLEGAL
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True)
     applied: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
@@ -148,7 +148,7 @@ class CallEventEntry(Base):
     status: Mapped[str] = mapped_column(String(16))
     digits: Mapped[str | None] = mapped_column(String(8))
     answer: Mapped[str | None] = mapped_column(String(16))
-    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))  # Aliyun codes: isv.MOBILE_NUMBER_ILLEGAL
     duration_s: Mapped[int | None] = mapped_column(Integer)
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True)
     # applied | unknown_call | stale | ignored

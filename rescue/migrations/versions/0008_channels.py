@@ -19,12 +19,15 @@ def upgrade():
         batch_op.add_column(sa.Column('channel', sa.String(length=8), server_default='sms', nullable=False))
         batch_op.add_column(sa.Column('template', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('params', sa.JSON(), nullable=True))
+        # provider error codes such as isv.MOBILE_NUMBER_ILLEGAL are longer than Twilio's numbers
+        batch_op.alter_column('error_code', existing_type=sa.String(length=16), type_=sa.String(length=64))
 
     with op.batch_alter_table('delivery_receipts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('provider', sa.String(length=20), server_default='', nullable=False))
         batch_op.add_column(sa.Column('dedupe_key', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('reference', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('to_phone', sa.String(length=32), nullable=True))
+        batch_op.alter_column('error_code', existing_type=sa.String(length=16), type_=sa.String(length=64))
         batch_op.create_unique_constraint(batch_op.f('uq_delivery_receipts_dedupe_key'), ['dedupe_key'])
 
     # a provider message id stored twice before this revision keeps its first row; the others lose the id
@@ -45,7 +48,7 @@ def upgrade():
         sa.Column('status', sa.String(length=16), nullable=False),
         sa.Column('digits', sa.String(length=8), nullable=True),
         sa.Column('answer', sa.String(length=16), nullable=True),
-        sa.Column('error_code', sa.String(length=16), nullable=True),
+        sa.Column('error_code', sa.String(length=64), nullable=True),
         sa.Column('duration_s', sa.Integer(), nullable=True),
         sa.Column('outbox_id', sa.Integer(), nullable=True),
         sa.Column('outcome', sa.String(length=16), nullable=False),
@@ -68,11 +71,13 @@ def downgrade():
         batch_op.drop_constraint('uq_inbound_messages_provider_id', type_='unique')
     with op.batch_alter_table('delivery_receipts', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_delivery_receipts_dedupe_key'), type_='unique')
+        batch_op.alter_column('error_code', existing_type=sa.String(length=64), type_=sa.String(length=16))
         batch_op.drop_column('to_phone')
         batch_op.drop_column('reference')
         batch_op.drop_column('dedupe_key')
         batch_op.drop_column('provider')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.alter_column('error_code', existing_type=sa.String(length=64), type_=sa.String(length=16))
         batch_op.drop_column('params')
         batch_op.drop_column('template')
         batch_op.drop_column('channel')
