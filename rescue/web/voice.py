@@ -40,8 +40,7 @@ def receive_call_event(backend: str, kind: str) -> Response:
     ref = request.args.get("ref")
     said = None
     for event in batch.items:
-        entry = replies.handle_call_event(session, event, provider=voice.name, now=now, ref=ref,
-                                          settings=get_alert_settings())
+        entry = replies.handle_call_event(session, event, provider=voice.name, now=now, ref=ref, settings=get_alert_settings())
         if entry is not None and event.answer is not None:
             said = ANSWER_TEXT.get(entry.outcome, ANSWER_TEXT["ignored"])
     session.commit()

@@ -31,8 +31,9 @@ def public_url() -> str:
 
 
 def webhook_request() -> WebhookRequest:
-    return WebhookRequest(url=public_url(), headers=dict(request.headers), form=request.form.to_dict(),
-                          body=request.get_data(cache=True))
+    return WebhookRequest(
+        url=public_url(), headers=dict(request.headers), form=request.form.to_dict(), body=request.get_data(cache=True)
+    )
 
 
 def check_backend(backend: str, gateway) -> None:
@@ -40,8 +41,11 @@ def check_backend(backend: str, gateway) -> None:
     if backend != gateway.name or (backend in DEMO_ONLY and not current_app.config["DEMO"]):
         abort(404)
     if not gateway.verify_webhook(public_url(), request.form, request.headers):
-        log.warning("webhook %s refused: signature or token does not match (PUBLIC_URL=%s)", request.path,
-                    current_app.config["PUBLIC_URL"])
+        log.warning(
+            "webhook %s refused: signature or token does not match (PUBLIC_URL=%s)",
+            request.path,
+            current_app.config["PUBLIC_URL"],
+        )
         abort(403)
 
 
@@ -88,8 +92,9 @@ def receive_inbound(backend: str) -> Response:
     for sms in batch.items:
         if replies.find_inbound(session, gateway.name, sms.provider_id) is not None:
             continue  # a replayed push or webhook: stored and applied once
-        record = replies.handle_inbound(session, sms, provider=gateway.name, now=now, settings=settings,
-                                        unmatched=drills.apply_rsvp)
+        record = replies.handle_inbound(
+            session, sms, provider=gateway.name, now=now, settings=settings, unmatched=drills.apply_rsvp
+        )
         if gateway.replies_inline:
             answer = replies.answer_text(session, record, signature=settings.signature)
         else:

@@ -69,7 +69,7 @@ def dispatches_now():
 
 
 def test_dispatch_sms_is_the_template_and_the_card_is_on_the_responder_page_only(app):
-    assignment, (_, _, _, _, short) = _dispatch_enterprise_team(app)
+    assignment, _ = _dispatch_enterprise_team(app)
     text = assignment["messages"][0]["text"]
     assert "处置卡" not in text and assignment["messages"][0]["template"] == "dispatch"
     assert count_segments(text).segments == assignment["messages"][0]["segments"]

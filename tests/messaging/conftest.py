@@ -30,8 +30,11 @@ def aliyun_config(standin: AliyunStandIn, port: int, *, voice: bool = False) -> 
         "COMMAND_PHONE": "0951-5010100",
     }
     if voice:
-        config |= {"VOICE_BACKEND": "aliyun", "ALIYUN_VOICE_URL": standin.base_url,
-                   "ALIYUN_VOICE_TEMPLATES": json.dumps(standin_template_codes("voice"))}
+        config |= {
+            "VOICE_BACKEND": "aliyun",
+            "ALIYUN_VOICE_URL": standin.base_url,
+            "ALIYUN_VOICE_TEMPLATES": json.dumps(standin_template_codes("voice")),
+        }
     return config
 
 
@@ -51,8 +54,14 @@ class Setup:
             incident = make_incident(s, drill=drill, needs=((capability, n),), number=f"NX-M{utcnow():%H%M%S%f}")
             teams = teams_with(s, capability, n)
             d = dispatches.create_dispatch(
-                s, incident, resources=[{"kind": "team", "id": t.id, "need_id": incident.needs[0].id} for t in teams],
-                ranking=ranking_for(incident, teams), wave_timeout_s=wave_timeout_s, settings=self.settings, now=utcnow())
+                s,
+                incident,
+                resources=[{"kind": "team", "id": t.id, "need_id": incident.needs[0].id} for t in teams],
+                ranking=ranking_for(incident, teams),
+                wave_timeout_s=wave_timeout_s,
+                settings=self.settings,
+                now=utcnow(),
+            )
             s.commit()
             return [a.id for a in d.assignments]
 
@@ -74,9 +83,11 @@ def aliyun(backend, templates, tmp_path):
     """The seeded app with RESCUE_SMS_BACKEND=aliyun and RESCUE_VOICE_BACKEND=aliyun against the stand-in."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with AliyunStandIn(report_url=f"{base}/sms/aliyun/status?token={TOKEN}",
-                       reply_url=f"{base}/sms/aliyun/inbound?token={TOKEN}",
-                       voice_report_url=f"{base}/voice/aliyun/report?token={TOKEN}") as standin:
+    with AliyunStandIn(
+        report_url=f"{base}/sms/aliyun/status?token={TOKEN}",
+        reply_url=f"{base}/sms/aliyun/inbound?token={TOKEN}",
+        voice_report_url=f"{base}/voice/aliyun/report?token={TOKEN}",
+    ) as standin:
         app, served = _served(backend, templates, tmp_path, aliyun_config(standin, port, voice=True), standin, port)
         try:
             yield Setup(app, standin, base)
@@ -106,8 +117,9 @@ def first_team_phone(setup: Setup, assignment_id: int) -> str:
     with setup.sf() as s:
         from rescue.models import OutboxMessage
 
-        return s.scalars(select(OutboxMessage.to_phone).where(OutboxMessage.assignment_id == assignment_id)
-                         .order_by(OutboxMessage.id)).first()
+        return s.scalars(
+            select(OutboxMessage.to_phone).where(OutboxMessage.assignment_id == assignment_id).order_by(OutboxMessage.id)
+        ).first()
 
 
 __all__ = ["TOKEN", "Setup", "Team", "first_team_phone"]

@@ -62,8 +62,11 @@ def test_pushed_reply_applied_once_and_answered_with_the_reply_ack_template(aliy
     assert aliyun.assignment(aid).status.value == "accepted"
     with aliyun.sf() as s:
         assert s.scalar(select(func.count()).select_from(InboundMessage)) == 1
-        accepts = s.scalar(select(func.count()).select_from(AssignmentEvent).where(
-            AssignmentEvent.assignment_id == aid, AssignmentEvent.to_status == "accepted"))
+        accepts = s.scalar(
+            select(func.count())
+            .select_from(AssignmentEvent)
+            .where(AssignmentEvent.assignment_id == aid, AssignmentEvent.to_status == "accepted")
+        )
         assert accepts == 1
     (ack,) = _rows(aliyun, purpose="reply")
     assert ack.template == "reply_ack" and ack.to_phone == phone and "已记录您的回复：接受" in ack.body
@@ -116,8 +119,11 @@ def test_replayed_report_is_applied_once(aliyun):
     assert _rows(aliyun, id=row.id)[0].status == "undelivered"
     with aliyun.sf() as s:
         assert s.scalar(select(func.count()).select_from(DeliveryReceiptEntry)) == 1
-        undelivered = s.scalar(select(func.count()).select_from(AssignmentEvent).where(
-            AssignmentEvent.assignment_id == aid, AssignmentEvent.kind == "sms_undelivered"))
+        undelivered = s.scalar(
+            select(func.count())
+            .select_from(AssignmentEvent)
+            .where(AssignmentEvent.assignment_id == aid, AssignmentEvent.kind == "sms_undelivered")
+        )
         assert undelivered == 1
 
 
@@ -150,7 +156,7 @@ def test_invalid_number_and_template_fail_and_escalate(aliyun):
 
 def test_crash_after_the_provider_took_it_is_found_by_out_id_not_resent(aliyun):
     aliyun.provider.auto_reports = False  # no report to tell us: only the lookup can
-    (aid,) = aliyun.dispatch()
+    aliyun.dispatch()
     now = utcnow()
     row_id = outbox.claim_one(aliyun.sf, now=now)  # "sending", committed …
     (row,) = _rows(aliyun, id=row_id)

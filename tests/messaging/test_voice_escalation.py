@@ -26,8 +26,11 @@ def _wait(predicate, timeout=10.0):
 
 def _calls(setup, aid):
     with setup.sf() as s:
-        rows = s.scalars(select(OutboxMessage).where(OutboxMessage.assignment_id == aid, OutboxMessage.channel == "voice")
-                         .order_by(OutboxMessage.id)).all()
+        rows = s.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.assignment_id == aid, OutboxMessage.channel == "voice")
+            .order_by(OutboxMessage.id)
+        ).all()
         for r in rows:
             s.expunge(r)
         return rows
@@ -35,8 +38,10 @@ def _calls(setup, aid):
 
 def _kinds(setup, aid):
     with setup.sf() as s:
-        return [e.kind for e in s.scalars(select(AssignmentEvent).where(AssignmentEvent.assignment_id == aid)
-                                          .order_by(AssignmentEvent.id))]
+        return [
+            e.kind
+            for e in s.scalars(select(AssignmentEvent).where(AssignmentEvent.assignment_id == aid).order_by(AssignmentEvent.id))
+        ]
 
 
 def _silence(setup, aid, *, wave_timeout_s=300):
@@ -146,8 +151,9 @@ def test_aliyun_call_report_pushed_with_token_and_no_answer_escalates(aliyun):
 def test_voice_off_skips_the_step(backend, templates, tmp_path):
     from tests.conftest import make_app
 
-    app = make_app(templates.copy(backend, seeded=True), tmp_path, SMS_BACKEND="fake", VOICE_CALL_STEP="off",
-                   VOICE_BACKEND="console")
+    app = make_app(
+        templates.copy(backend, seeded=True), tmp_path, SMS_BACKEND="fake", VOICE_CALL_STEP="off", VOICE_BACKEND="console"
+    )
     try:
         from tests.messaging.conftest import Setup
 

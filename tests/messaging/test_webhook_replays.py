@@ -51,8 +51,14 @@ def test_replayed_reply_after_a_correction_does_not_undo_it(twilio):
     assert twilio.assignment(aid).status.value == "notified"
     with twilio.sf() as s:
         assert s.scalar(select(func.count()).select_from(InboundMessage)) == 1
-        assert s.scalar(select(func.count()).select_from(AssignmentEvent).where(
-            AssignmentEvent.assignment_id == aid, AssignmentEvent.to_status == "accepted")) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(AssignmentEvent)
+                .where(AssignmentEvent.assignment_id == aid, AssignmentEvent.to_status == "accepted")
+            )
+            == 1
+        )
 
 
 def test_bad_forms_are_400_and_forged_ones_403(twilio):
@@ -65,14 +71,21 @@ def test_bad_forms_are_400_and_forged_ones_403(twilio):
 
 def test_console_webhooks_exist_only_in_demo_mode(backend, templates, tmp_path):
     for demo, expected in ((True, 200), (False, 404)):
-        app = make_app(templates.copy(backend, seeded=False), tmp_path / str(demo), DEMO=demo, TEST_INSTALLATION=True,
-                       VOICE_BACKEND="console")
+        app = make_app(
+            templates.copy(backend, seeded=False),
+            tmp_path / str(demo),
+            DEMO=demo,
+            TEST_INSTALLATION=True,
+            VOICE_BACKEND="console",
+        )
         try:
             client = app.test_client()
             assert client.post("/sms/console/inbound", data={"From": "+8613012345678", "Body": "你好"}).status_code == expected
             assert client.post("/sms/console/status", data={"MessageSid": "x", "MessageStatus": "sent"}).status_code in (
-                (204,) if demo else (404,))
+                (204,) if demo else (404,)
+            )
             assert client.post("/voice/console/status", data={"CallSid": "c", "CallStatus": "completed"}).status_code in (
-                (204,) if demo else (404,))
+                (204,) if demo else (404,)
+            )
         finally:
             app.extensions["db"].engine.dispose()
