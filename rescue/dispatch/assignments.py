@@ -174,7 +174,11 @@ def render_dispatch(notice: DispatchNotice, *, settings: AlertSettings, kind_of_
     if kind_of_resource == "expert":
         params["eta"] = remote_eta(settings.command_phone)
     params = _extras(kind, params, {"phone": settings.command_phone, "card": card_short, "link": link})
-    return render(kind, params, signature=settings.signature, max_segments=1)
+    rendered = render(kind, params, signature=settings.signature, max_segments=1)
+    if kind_of_resource == "expert" and "eta" in rendered.truncated:
+        # a cut phone number is useless: two segments rather than "请致电0…"
+        rendered = render(kind, params, signature=settings.signature)
+    return rendered
 
 
 def render_dispatch_call(notice: DispatchNotice, *, settings: AlertSettings) -> Rendered:
