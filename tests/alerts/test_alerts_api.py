@@ -142,7 +142,9 @@ def test_responder_link_page_accepts_with_form_key(backend, templates, tmp_path,
     assert page.status_code == 200 and "接受" in page.text and page.headers["Referrer-Policy"] == "no-referrer"
     assert client.post(f"/r/{token}", data={"answer": "accept"}).status_code == 403  # no form key: a forged post
     form_key = re.search(r'name="form_key" value="([0-9a-f]+)"', page.text)[1]
-    assert client.post(f"/r/{token}", data={"answer": "accept", "form_key": form_key}).status_code == 200
+    assert 'id="channels"' in page.text and "短信→" in page.text  # which channel reached whom
+    answered = client.post(f"/r/{token}", data={"answer": "accept", "form_key": form_key})
+    assert answered.status_code == 200 and "链接确认" in answered.text
     with app.extensions["db"].session_factory() as s:
         assert s.get(Assignment, res.json["assignments"][0]["id"]).status.value == "accepted"
     app.extensions["db"].engine.dispose()
