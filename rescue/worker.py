@@ -41,7 +41,7 @@ class Job:
     name: str
     func: object
     seconds: float
-    # extra keyword arguments the runner supplies by name: "settings", "rate_limiter"
+    # extra keyword arguments the runner supplies by name: "settings", "rate_limiter", "voice_gateway"
     needs: tuple[str, ...] = ()
 
 
@@ -54,6 +54,7 @@ def register_job(name: str, func, *, seconds: float, needs: tuple[str, ...] = ()
 
 
 register_job("drain_outbox", outbox.drain_outbox, seconds=1, needs=("settings", "rate_limiter"))
+register_job("drain_calls", outbox.drain_calls, seconds=2, needs=("voice_gateway", "settings"))
 register_job("escalate_due", escalation.escalate_due, seconds=5, needs=("settings",))
 register_job("send_due_reminders", drills.send_due_reminders, seconds=60, needs=("settings",))
 register_job("compliance_reminders", compliance.send_compliance_reminders, seconds=3600, needs=("settings",))
@@ -162,7 +163,8 @@ class Worker:
         self.session_factory = app.extensions["db"].session_factory
         self.gateway = app.extensions["sms_gateway"]
         settings = app.extensions["alert_settings"]
-        self.needs = {"settings": settings, "rate_limiter": outbox.limiter_for(self.gateway, settings.rate_per_s)}
+        self.needs = {"settings": settings, "rate_limiter": outbox.limiter_for(self.gateway, settings.rate_per_s),
+                      "voice_gateway": app.extensions.get("voice_gateway")}
         self.leader = make_leader(app)
         self.stopping = threading.Event()
         self.leading = threading.Event()
@@ -185,7 +187,7 @@ class Worker:
         """Became leader: resolve what a dead leader left mid-send, then tick until stopped or the lock is lost."""
         self.leading.set()
         log.info("worker %s leads", os.getpid())
-        outbox.recover_sending(self.session_factory, now=utcnow(), everything=True)
+        outbox.recover_sending(self.session_factory, now=utcnow(), everything=True, settings=self.needs["settings"])
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         for job in self.jobs.values():
             self.scheduler.add_job(self.run_job, "interval", args=[job], seconds=job.seconds * self.interval_scale,
@@ -268,7 +270,7 @@ def worker_command(once, exit_when_idle, interval_scale):
     app.logger.removeHandler(default_handler)  # the root handler prints it; Flask's own would print each line twice
     worker = Worker(app, interval_scale=interval_scale, standby_poll_s=0.5 if exit_when_idle else 2.0)
     if once:
-        outbox.recover_sending(worker.session_factory, now=utcnow(), everything=False)
+        outbox.recover_sending(worker.session_factory, now=utcnow(), everything=False, settings=worker.needs["settings"])
         click.echo(repr(worker.run_once()))
         return
     for sig in (signal.SIGTERM, signal.SIGINT):

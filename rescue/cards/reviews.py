@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from contacts.templating import CardReviewNotice
 from rescue.clock import CHINA
 from rescue.db import begin_write
 from rescue.messaging import queue
@@ -54,14 +55,13 @@ def send_review_reminders(session_factory, gateway=None, *, now: datetime, setti
             except IntegrityError:
                 session.rollback()
                 continue
-            due = card.review_date
-            verb = "已于" if days_left < 0 else "将于"
-            text = f"{settings.signature}处置卡{card.number}({card.post}){verb}{due.month}月{due.day}日到复核期, 请复核后在系统中更新。"
+            notice = CardReviewNotice(card.number, card.post, card.review_date)
             for contact in recipients:
-                row = queue.enqueue(
+                row = queue.enqueue_notice(
                     session,
+                    notice,
+                    signature=settings.signature,
                     to_phone=sms_phone(contact.phone),
-                    body=text,
                     purpose="notice",
                     now=now,
                     contact_id=contact.id,

@@ -2,13 +2,14 @@
 
 import hashlib
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from contacts import ComposedSms, DispatchNotice, compose_dispatch, count_segments, make_reply_code
+from contacts import DispatchNotice, make_reply_code
+from contacts.templating import Rendered, dispatch_params, get_template, render, voice_dispatch_params
 from rescue.errors import NotFoundError
 from rescue.messaging import queue
 from rescue.messaging.gateway import AlertSettings
@@ -122,11 +123,12 @@ def resource_enterprise_id(session: Session, kind: str, resource_id: int) -> int
 
 
 def task_text(session: Session, need: IncidentNeed | None, kind: str, resource, quantity: float) -> str:
-    """What the resource is asked to do, short ("危化品泄漏控制", "专家会商", "调运空气呼吸器3")."""
+    """What the resource is asked to do, short ("危化品泄漏控制", "专家会商", "调运空气呼吸器 ×3")."""
     if kind == "expert":
         return "专家会商"
     if kind in ("equipment", "supply"):
-        amount = f"{quantity:g}" if quantity != 1 else ""
+        # the quantity apart from the name: "检测仪3" reads as a model number
+        amount = f" ×{quantity:g}" if quantity != 1 else ""
         return f"调运{resource.name}{amount}"
     if need is not None and need.capability_code:
         cap = session.get(Capability, need.capability_code)
@@ -134,18 +136,10 @@ def task_text(session: Session, need: IncidentNeed | None, kind: str, resource, 
     return "增援处置"
 
 
-# optional parts of the dispatch SMS and the notice field that carries each
-_DROPPABLE = {"route": "route", "eta": "eta_min", "landmark": "landmark", "muster": "muster_point"}
-_DROPPABLE_EMPTY = {"route": "", "eta": None, "landmark": "", "muster": ""}
-
-
-def compose_for(incident: Incident, *, task: str, reply_code: str, eta_s: float | None, via: str = "",
-                muster_point: str = "", signature: str, link: str | None = None, card_short: str = "") -> ComposedSms:
-    """The dispatch SMS of one assignment; a responder link (when on) is appended after the core text.
-
-    The card's short form is added only as a second segment: when the whole core fits one segment and the core
-    plus the card fits two (otherwise the core is sent alone, fitted to one segment as before)."""
-    notice = DispatchNotice(
+def dispatch_notice(incident: Incident, *, task: str, reply_code: str, eta_s: float | None, via: str = "",
+                    muster_point: str = "") -> DispatchNotice:
+    """What a dispatch message (SMS or call) of one assignment says, as plain data."""
+    return DispatchNotice(
         incident_no=incident.number,
         event_type=incident.type.name if incident.type else incident.type_code,
         level=INCIDENT_LEVEL_NAMES.get(incident.level.value, incident.level.value),
@@ -157,18 +151,47 @@ def compose_for(incident: Incident, *, task: str, reply_code: str, eta_s: float 
         eta_min=max(1, round(eta_s / 60)) if eta_s is not None else None,
         drill=incident.drill,
     )
-    composed = compose_dispatch(notice, signature=signature)
-    if card_short and composed.segments == 1:
-        # the core exactly as fitted to one segment (its dropped parts left out), then the card after it
-        fitted = replace(notice, card_short=card_short, **{_DROPPABLE[p]: _DROPPABLE_EMPTY[p] for p in composed.dropped
-                                                             if p in _DROPPABLE})
-        with_card = compose_dispatch(fitted, signature=signature, max_segments=2)
-        if "card" not in with_card.dropped and with_card.text.startswith(composed.text):
-            composed = with_card
-    if link:
-        text = composed.text + f" {link}"
-        composed = ComposedSms(text, count_segments(text), composed.dropped)
-    return composed
+
+
+def remote_eta(command_phone: str) -> str:
+    """What an expert consulted remotely is asked instead of an arrival time."""
+    return f"请致电{command_phone}" if command_phone else "请致电指挥中心会商"
+
+
+def _extras(kind: str, params: dict, extras: dict[str, str]) -> dict:
+    """Fill the optional variables (`phone`, `card`, `link`) a template has; a template without them sends none,
+    so every backend shows exactly the approved text."""
+    names = {v.name for v in get_template(kind).variables}
+    return params | {k: v for k, v in extras.items() if k in names and v}
+
+
+def render_dispatch(notice: DispatchNotice, *, settings: AlertSettings, kind_of_resource: str = "team",
+                    card_short: str = "", link: str = "") -> Rendered:
+    """The dispatch SMS of one assignment, rendered from its template and fitted to one segment.
+
+    Experts consulted from afar are told to call the command center instead of an arrival time."""
+    kind, params = dispatch_params(notice)
+    if kind_of_resource == "expert":
+        params["eta"] = remote_eta(settings.command_phone)
+    params = _extras(kind, params, {"phone": settings.command_phone, "card": card_short, "link": link})
+    rendered = render(kind, params, signature=settings.signature, max_segments=1)
+    if kind_of_resource == "expert" and "eta" in rendered.truncated:
+        # a cut phone number is useless: two segments rather than "请致电0…"
+        rendered = render(kind, params, signature=settings.signature)
+    return rendered
+
+
+def render_dispatch_call(notice: DispatchNotice, *, settings: AlertSettings) -> Rendered:
+    """The script of a dispatch call (【演练】 first in drills); the keypress text where the provider takes one."""
+    kind, params = voice_dispatch_params(notice)
+    params = _extras(kind, params, {"phone": settings.command_phone})
+    return render(kind, params, signature=None, keypress=settings.voice_keypress)
+
+
+def template_wants_link(incident: Incident) -> bool:
+    """Whether the dispatch template of `incident` has a `link` variable (only then is a responder link made)."""
+    kind = "drill_dispatch" if incident.drill else "dispatch"
+    return any(v.name == "link" for v in get_template(kind).variables)
 
 
 # -- reply codes -----------------------------------------------------------------------------------
@@ -228,10 +251,10 @@ def set_status(session: Session, assignment: Assignment, status: AssignmentStatu
 
 
 def _cancel_unsent(session: Session, assignment: Assignment, *, now: datetime) -> None:
-    """Queued pages of further chain members are no longer needed once someone answered."""
+    """Queued pages of further chain members, and queued calls, are no longer needed once someone answered."""
     rows = session.scalars(select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id,
                                                        OutboxMessage.status == "queued",
-                                                       OutboxMessage.chain_step > 0))
+                                                       or_(OutboxMessage.chain_step > 0, OutboxMessage.channel == "voice")))
     for row in rows:
         row.status = "cancelled"
         row.status_dt = now
@@ -243,20 +266,38 @@ def _cancel_unsent(session: Session, assignment: Assignment, *, now: datetime) -
 def page(session: Session, assignment: Assignment, recipient: Recipient, *, incident: Incident, task: str, via: str,
          muster_point: str, settings: AlertSettings, now: datetime, purpose: str = "dispatch") -> OutboxMessage:
     """Queue the SMS that pages `recipient` for `assignment` (sent by the outbox after commit)."""
-    link = None
-    if settings.responder_base_url:
-        token = secrets.token_urlsafe(16)
-        session.add(ResponderToken(assignment=assignment, token_hash=hash_token(token), created_dt=now,
-                                   expires_dt=now + timedelta(seconds=settings.responder_ttl_s)))
-        link = settings.responder_base_url + token
-    composed = compose_for(incident, task=task, reply_code=assignment.reply_code, eta_s=assignment.eta_s, via=via,
-                           muster_point=muster_point, signature=settings.signature, link=link,
-                           card_short=_card_short(session, assignment, incident, settings))
-    return queue.enqueue(
-        session, to_phone=recipient.phone, body=composed.text, purpose=purpose, now=now, segments=composed.segments,
-        incident_id=incident.id, assignment=assignment, contact_id=recipient.contact_id, chain_step=recipient.step,
+    notice = dispatch_notice(incident, task=task, reply_code=assignment.reply_code, eta_s=assignment.eta_s, via=via,
+                             muster_point=muster_point)
+    link = issue_link(session, assignment, settings=settings, now=now) if template_wants_link(incident) else ""
+    rendered = render_dispatch(notice, settings=settings, kind_of_resource=assignment.resource_kind.value,
+                               card_short=_card_short(session, assignment, incident, settings), link=link or "")
+    return queue.enqueue_rendered(
+        session, rendered, to_phone=recipient.phone, purpose=purpose, now=now, incident_id=incident.id,
+        assignment=assignment, contact_id=recipient.contact_id, chain_step=recipient.step,
         recipient_name=recipient.name, reply_code=assignment.reply_code,
     )
+
+
+def call(session: Session, assignment: Assignment, recipient: Recipient, *, incident: Incident, task: str,
+         settings: AlertSettings, now: datetime) -> OutboxMessage:
+    """Queue the voice call that reads `assignment`'s instruction to `recipient` (placed by the call queue)."""
+    notice = dispatch_notice(incident, task=task, reply_code=assignment.reply_code, eta_s=assignment.eta_s)
+    rendered = render_dispatch_call(notice, settings=settings)
+    return queue.enqueue_rendered(
+        session, rendered, to_phone=recipient.phone, purpose="voice", channel="voice", now=now, incident_id=incident.id,
+        assignment=assignment, contact_id=recipient.contact_id, chain_step=recipient.step,
+        recipient_name=recipient.name, reply_code=assignment.reply_code,
+    )
+
+
+def issue_link(session: Session, assignment: Assignment, *, settings: AlertSettings, now: datetime) -> str | None:
+    """A new responder link of `assignment` (only its hash is stored), or None when links are off."""
+    if not settings.responder_base_url:
+        return None
+    token = secrets.token_urlsafe(16)
+    session.add(ResponderToken(assignment=assignment, token_hash=hash_token(token), created_dt=now,
+                               expires_dt=now + timedelta(seconds=settings.responder_ttl_s)))
+    return settings.responder_base_url + token
 
 
 def _card_short(session: Session, assignment: Assignment, incident: Incident, settings: AlertSettings) -> str:

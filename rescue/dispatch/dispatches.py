@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contacts import count_segments
@@ -23,11 +23,13 @@ from rescue.errors import ConflictError, ValidationError
 from rescue.messaging.gateway import AlertSettings
 from rescue.models import (
     Assignment,
+    AssignmentEvent,
     Dispatch,
     Incident,
     OutboxMessage,
     User,
 )
+from rescue.models.alerts import CHANNEL_NAMES
 from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus, ResourceKind
 from rescue.roads.network import ActiveRoads
 from rescue.validation import error_fields
@@ -184,10 +186,51 @@ def create_dispatch(session: Session, incident: Incident, *, resources: list[dic
     return dispatch
 
 
+ACK_CHANNEL_NAMES = {"sms": "短信", "voice": "语音", "link": "链接", "dispatcher": "调度员"}
+ACKED = ("accepted", "en_route", "on_scene")
+
+
+def _actor_channel(actor: str) -> str:
+    if actor.startswith("sms:"):
+        return "sms"
+    if actor.startswith("voice:"):
+        return "voice"
+    if actor == "responder-link":
+        return "link"
+    return "dispatcher"
+
+
+def acknowledgements(session: Session, assignment_ids: list[int]) -> dict[int, dict]:
+    """How each acknowledged assignment was acknowledged: channel (sms | voice | link | dispatcher), when, and the
+    seconds from that channel's first message (SMS: the page; call: the call) to it."""
+    if not assignment_ids:
+        return {}
+    events = session.execute(
+        select(AssignmentEvent.assignment_id, AssignmentEvent.at_dt, AssignmentEvent.actor)
+        .where(AssignmentEvent.assignment_id.in_(assignment_ids), AssignmentEvent.to_status.in_(ACKED))
+        .order_by(AssignmentEvent.at_dt, AssignmentEvent.id)).all()
+    first_by_channel: dict[tuple[int, str], datetime] = {}
+    for aid, channel, created in session.execute(
+            select(OutboxMessage.assignment_id, OutboxMessage.channel, func.min(OutboxMessage.created_dt))
+            .where(OutboxMessage.assignment_id.in_(assignment_ids)).group_by(OutboxMessage.assignment_id,
+                                                                              OutboxMessage.channel)):
+        first_by_channel[(aid, channel)] = created
+    out: dict[int, dict] = {}
+    for aid, at, actor in events:
+        if aid in out:
+            continue
+        channel = _actor_channel(actor)
+        start = first_by_channel.get((aid, channel)) or first_by_channel.get((aid, "sms"))
+        out[aid] = {"channel": channel, "at": at, "ack_s": round((at - start).total_seconds(), 1) if start else None}
+    return out
+
+
 def serialize_message(row: OutboxMessage, *, with_body: bool = True) -> dict:
     info = count_segments(row.body)
     out = {
         "id": row.id, "assignment_id": row.assignment_id, "purpose": row.purpose, "chain_step": row.chain_step,
+        "channel": row.channel or "sms", "channel_name": CHANNEL_NAMES.get(row.channel or "sms", row.channel),
+        "template": row.template,
         "to": row.to_phone, "recipient": row.recipient_name, "reply_code": row.reply_code,
         "segments": info.segments, "chars": info.chars, "encoding": info.encoding,
         "status": str(row.status), "attempts": row.attempts, "provider_id": row.provider_id,
@@ -202,7 +245,8 @@ def serialize_message(row: OutboxMessage, *, with_body: bool = True) -> dict:
     return out
 
 
-def serialize_assignment(assignment: Assignment, messages: list[OutboxMessage] | None = None) -> dict:
+def serialize_assignment(assignment: Assignment, messages: list[OutboxMessage] | None = None,
+                         ack: dict | None = None) -> dict:
     out = {
         "id": assignment.id, "dispatch_id": assignment.dispatch_id, "incident_id": assignment.incident_id,
         "need_id": assignment.need_id, "kind": assignment.resource_kind.value, "resource_id": assignment.resource_id,
@@ -212,6 +256,8 @@ def serialize_assignment(assignment: Assignment, messages: list[OutboxMessage] |
         "deadline_at": assignment.deadline_dt.isoformat() if assignment.deadline_dt else None,
         "acknowledged_at": assignment.acknowledged_dt.isoformat() if assignment.acknowledged_dt else None,
     }
+    if ack is not None:
+        out |= {"ack_channel": ack["channel"], "ack_channel_name": ACK_CHANNEL_NAMES[ack["channel"]], "ack_s": ack["ack_s"]}
     if messages is not None:
         out["messages"] = [serialize_message(m) for m in messages]
     return out
@@ -223,8 +269,9 @@ def serialize_dispatch(session: Session, dispatch: Dispatch) -> dict:
     by_assignment: dict[int, list] = {}
     for row in rows:
         by_assignment.setdefault(row.assignment_id, []).append(row)
+    acks = acknowledgements(session, [a.id for a in dispatch.assignments if a.id is not None])
     return {
         "id": dispatch.id, "incident_id": dispatch.incident_id, "created_at": dispatch.created_dt.isoformat(),
         "acks_needed": dispatch.acks_needed, "wave_timeout_s": dispatch.wave_timeout_s, "max_waves": dispatch.max_waves,
-        "assignments": [serialize_assignment(a, by_assignment.get(a.id, [])) for a in dispatch.assignments],
+        "assignments": [serialize_assignment(a, by_assignment.get(a.id, []), acks.get(a.id)) for a in dispatch.assignments],
     }

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rescue.db import begin_write
 from rescue.dispatch import assignments
 from rescue.dispatch.assignments import add_event, set_status
 from rescue.dispatch.schemas import CorrectionIn
@@ -29,6 +30,49 @@ def _paged_steps(session: Session, assignment: Assignment) -> int:
     return -1 if value is None else value
 
 
+def _task(session: Session, assignment: Assignment, resource) -> str:
+    context = assignments.dispatch_context(assignment.dispatch)
+    need = session.get(IncidentNeed, assignment.need_id) if assignment.need_id else None
+    return context.get("task") or assignments.task_text(session, need, assignment.resource_kind.value, resource,
+                                                       assignment.quantity)
+
+
+def call_instead(session: Session, assignment: Assignment, *, now: datetime, settings=None, reason: str) -> bool:
+    """The voice step: call the person whose SMS went unanswered (or undelivered) before the chain moves on.
+
+    From chain position `settings.voice_step` on (or at the chain's last person when it is shorter), each person
+    is called once; the call's answer is waited for `settings.voice_timeout_s`. False when no call is due."""
+    settings = settings or AlertSettings()
+    if not settings.voice_enabled or settings.voice_step is None:
+        return False
+    last = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.assignment_id == assignment.id, OutboxMessage.channel == "sms", OutboxMessage.purpose != "notice")
+        .order_by(OutboxMessage.chain_step.desc(), OutboxMessage.id.desc()).limit(1)).first()
+    if last is None:
+        return False
+    called = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.assignment_id == assignment.id, OutboxMessage.channel == "voice",
+        OutboxMessage.chain_step == last.chain_step))
+    if called:
+        return False
+    resource = assignments.load_resource(session, assignment.resource_kind.value, assignment.resource_id)
+    if resource is None:
+        return False
+    if last.chain_step < settings.voice_step:
+        chain = assignments.resource_chain(session, assignment.resource_kind.value, resource, now=now)
+        if any(r.step > last.chain_step for r in chain):
+            return False  # the voice step comes later in this chain
+    recipient = assignments.Recipient(last.chain_step, last.recipient_name, last.to_phone, "", last.contact_id)
+    incident = session.get(Incident, assignment.incident_id)
+    row = assignments.call(session, assignment, recipient, incident=incident, task=_task(session, assignment, resource),
+                           settings=settings, now=now)
+    assignment.deadline_dt = now + timedelta(seconds=settings.voice_timeout_s)
+    session.flush()
+    add_event(session, assignment, "call_queued", f"{reason}, 电话呼叫{last.recipient_name}", now=now,
+              detail={"outbox_id": row.id, "to": last.to_phone, "step": last.chain_step, "channel": "voice"})
+    return True
+
+
 def next_in_chain(session: Session, assignment: Assignment, *, now: datetime, settings=None,
                   reason: str) -> bool:
     """Page the next person of the resource's chain; False when the chain is exhausted."""
@@ -45,9 +89,7 @@ def next_in_chain(session: Session, assignment: Assignment, *, now: datetime, se
     dispatch = assignment.dispatch
     incident = session.get(Incident, assignment.incident_id)
     context = assignments.dispatch_context(dispatch)
-    need = session.get(IncidentNeed, assignment.need_id) if assignment.need_id else None
-    task = context.get("task") or assignments.task_text(session, need, assignment.resource_kind.value, resource,
-                                                       assignment.quantity)
+    task = _task(session, assignment, resource)
     facts = assignments.candidate_facts(dispatch, assignment.need_id, assignment.resource_kind.value, assignment.resource_id)
     assignments.page(session, assignment, recipient, incident=incident, task=task, via=facts.get("via", ""),
                     muster_point=context.get("muster_point", ""), settings=settings, now=now, purpose="escalation")
@@ -143,14 +185,54 @@ def on_delivery_failed(session: Session, row: OutboxMessage, *, now: datetime, s
     if pending:
         return  # someone else of the chain has (or will get) the page; their timer runs
     reason = f"发往{row.recipient_name}的短信失败({row.error_code or row.last_error or row.status})"
+    if call_instead(session, assignment, now=now, settings=settings, reason=reason):
+        return
     if next_in_chain(session, assignment, now=now, settings=settings, reason=reason):
         return
     set_status(session, assignment, AssignmentStatus.failed, now=now, message=reason)
     replace(session, assignment, now=now, settings=settings, reason=reason)
 
 
+def on_call_failed(session: Session, row: OutboxMessage, *, now: datetime, settings=None) -> None:
+    """A call that could not be placed or was not answered (busy, no answer): the chain moves on at once."""
+    assignment = row.assignment
+    if assignment is None or assignment.status != AssignmentStatus.notified:
+        return
+    later = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.assignment_id == assignment.id, OutboxMessage.chain_step > row.chain_step))
+    if later:
+        return  # the chain has already moved past this person
+    reason = f"呼叫{row.recipient_name}未接通({row.error_code or row.last_error or row.status})"
+    if next_in_chain(session, assignment, now=now, settings=settings, reason=reason):
+        return
+    set_status(session, assignment, AssignmentStatus.no_answer, now=now, message=reason)
+    replace(session, assignment, now=now, settings=settings, reason=reason)
+
+
+def answer_by_call(session: Session, row: OutboxMessage, answer: str, *, now: datetime, settings=None) -> str:
+    """A keypress during a call (1 接受, 2 拒绝), applied like an SMS reply; returns what was recorded."""
+    assignment = row.assignment
+    actor = f"voice:{row.to_phone}"
+    detail = {"outbox_id": row.id, "from": row.to_phone, "channel": "voice", "kind": answer}
+    if assignment is None:
+        return "ignored"
+    if answer == "accept" and assignment.status in (AssignmentStatus.notified, AssignmentStatus.no_answer):
+        set_status(session, assignment, AssignmentStatus.accepted, now=now, message="电话按键: 接受", actor=actor,
+                   detail=detail)
+        return "accept"
+    if answer == "decline" and assignment.status in (AssignmentStatus.notified, AssignmentStatus.accepted):
+        on_decline(session, assignment, now=now, settings=settings, actor=actor, detail=detail)
+        return "decline"
+    add_event(session, assignment, "reply", f"电话按键{'接受' if answer == 'accept' else '拒绝'} (当前状态"
+              f"{assignment.status.value}, 未改变)", now=now, actor=actor, detail=detail)
+    return "ignored"
+
+
 def on_silence(session: Session, assignment: Assignment, *, now: datetime, settings=None) -> None:
-    """The wave timeout passed without an answer: next in the chain, then the next-ranked resource."""
+    """The wave timeout passed without an answer: a call (the voice step), next in the chain, then the
+    next-ranked resource."""
+    if call_instead(session, assignment, now=now, settings=settings, reason="短信超时未应答"):
+        return
     if next_in_chain(session, assignment, now=now, settings=settings, reason="超时未应答"):
         return
     set_status(session, assignment, AssignmentStatus.no_answer, now=now, message=f"{assignment.resource_name}超时未应答")
@@ -166,6 +248,7 @@ def escalate_due(session_factory, gateway=None, *, now: datetime, settings=None,
             Assignment.deadline_dt <= now).order_by(Assignment.deadline_dt, Assignment.id).limit(limit)).all()
     for assignment_id in ids:
         with session_factory() as session:
+            begin_write(session)  # SQLite: a webhook may write meanwhile; a read-then-write transaction would fail
             stmt = select(Assignment).where(Assignment.id == assignment_id, Assignment.status == AssignmentStatus.notified,
                                             Assignment.deadline_dt <= now)
             if session.get_bind().dialect.name == "postgresql":

@@ -1,8 +1,12 @@
-"""The SMS outbox sender: claim due rows, send, retry with back-off, and never lose or double a message.
+"""The outbox sender: claim due rows, send, retry with back-off, and never lose or double a message.
 
 Every call to the provider is preceded by a committed "sending" row. A row found "sending" later (the sender
 crashed) or whose last call lost its answer is first looked up at the provider; only if the provider does not
 know it is it sent again, at most once without confirmation, and then marked `possibly_duplicated`.
+
+Voice calls (`channel = "voice"`) go through the same rows and claims (`drain_calls`). Providers cannot be asked
+whether a call was placed, so a call whose answer was lost is never placed again: it fails and the escalation
+moves on (a call is made at most once).
 """
 
 import logging
@@ -16,6 +20,7 @@ from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from contacts import OutgoingSms, PermanentSendError, TransientSendError
+from contacts.voice import OutgoingCall
 from rescue.db import UTCDateTime, utcnow
 from rescue.dispatch import escalation
 from rescue.dispatch.assignments import add_event
@@ -115,17 +120,23 @@ class DrainResult:
     ids: list[int] = field(default_factory=list)
 
 
-def recover_sending(session_factory, *, now: datetime, everything: bool = False) -> int:
-    """Rows left "sending" (by a sender that died) go back to the queue, to be looked up before any resend.
+def recover_sending(session_factory, *, now: datetime, everything: bool = False, settings=None) -> int:
+    """Rows left "sending" (by a sender that died) go back to the queue, to be looked up before any resend;
+    calls left "placing" fail instead (a call is never placed twice) and their escalation moves on.
 
     `everything=True` at a leader's start-up (no other sender can be mid-call); else only rows past their lease.
     """
     with session_factory() as session:
+        _begin_write(session)
         cond = [OutboxMessage.status == "sending"]
         if not everything:
             cond.append(OutboxMessage.lease_until_dt < now)
         rows = session.scalars(select(OutboxMessage).where(*cond)).all()
         for row in rows:
+            if row.channel == "voice":
+                fail(session, row, code="call_unknown", message="呼叫进程中断, 无法确认是否已拨出, 不再重拨", now=now,
+                     settings=settings)
+                continue
             row.status = "queued"
             row.needs_lookup = True
             row.answer_lost = True
@@ -144,11 +155,12 @@ def _begin_write(session: Session) -> None:
         session.connection().exec_driver_sql("UPDATE outbox_messages SET id = id WHERE 0")
 
 
-def claim_one(session_factory, *, now: datetime) -> int | None:
-    """Mark the oldest due queued row "sending" and COMMIT; its id, or None when nothing is due."""
+def claim_one(session_factory, *, now: datetime, channel: str = "sms") -> int | None:
+    """Mark the oldest due queued row of `channel` "sending" and COMMIT; its id, or None when nothing is due."""
     with session_factory() as session:
         _begin_write(session)
-        stmt = (select(OutboxMessage.id).where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_dt <= now)
+        stmt = (select(OutboxMessage.id).where(OutboxMessage.status == "queued", OutboxMessage.channel == channel,
+                                               OutboxMessage.next_attempt_dt <= now)
                 .order_by(OutboxMessage.next_attempt_dt, OutboxMessage.id).limit(1))
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)  # several senders drain side by side
@@ -162,11 +174,26 @@ def claim_one(session_factory, *, now: datetime) -> int | None:
                     lease_until_dt=now + LEASE)
         )
         session.commit()
-        return row_id if result.rowcount == 1 else claim_one(session_factory, now=now)
+        return row_id if result.rowcount == 1 else claim_one(session_factory, now=now, channel=channel)
 
 
 def _sms(row: OutboxMessage) -> OutgoingSms:
-    return OutgoingSms(to=row.to_phone, body=row.body, reference=str(row.id))
+    return OutgoingSms(to=row.to_phone, body=row.body, reference=str(row.id), template=row.template,
+                       params=dict(row.params) if row.params else None)
+
+
+def _with_ref(url: str | None, row_id: int) -> str | None:
+    """A callback URL naming the row, so a report that races the sender still finds its call."""
+    if not url:
+        return None
+    return f"{url}{'&' if '?' in url else '?'}ref={row_id}"
+
+
+def _call(row: OutboxMessage, voice) -> OutgoingCall:
+    return OutgoingCall(to=row.to_phone, script=row.body, reference=str(row.id), template=row.template,
+                        params=dict(row.params) if row.params else None,
+                        status_callback=_with_ref(getattr(voice, "status_callback", None), row.id),
+                        gather_callback=_with_ref(getattr(voice, "gather_callback", None), row.id))
 
 
 def _answered(exc: TransientSendError) -> bool:
@@ -182,7 +209,10 @@ def _event(session: Session, row: OutboxMessage, kind: str, message: str, now: d
 
 def mark_sent(session: Session, row: OutboxMessage, provider: str, provider_id: str, status: str, now: datetime,
               *, how: str = "") -> None:
-    row.status = "sent"
+    if row.id is not None:
+        session.refresh(row, ["status"], with_for_update=True)  # a report naming our reference may have arrived while the call was in flight
+    if str(row.status) not in ("delivered", "undelivered", "failed"):
+        row.status = "sent"
     row.provider = provider
     row.provider_id = provider_id
     row.sent_dt = row.sent_dt or now
@@ -190,18 +220,28 @@ def mark_sent(session: Session, row: OutboxMessage, provider: str, provider_id: 
     row.needs_lookup = row.answer_lost = False
     row.lease_until_dt = None
     row.last_error = ""
-    _event(session, row, "sms_sent", f"短信已发给{row.recipient_name}{how}", now, provider_id=provider_id)
+    if row.channel == "voice":
+        _event(session, row, "call_placed", f"已呼叫{row.recipient_name}{how}", now, provider_id=provider_id,
+               channel="voice")
+        return
+    _event(session, row, "sms_sent", f"短信已发给{row.recipient_name}{how}", now, provider_id=provider_id, channel="sms")
     apply_pending_receipts(session, row, now=now)
 
 
 def fail(session: Session, row: OutboxMessage, *, code, message: str, now: datetime, settings=None) -> None:
     """A permanent failure: the row fails at once and the assignment escalates."""
     row.status = "failed"
-    row.error_code = str(code) if code is not None else None
+    row.error_code = str(code)[:64] if code is not None else None
     row.last_error = message
     row.status_dt = now
     row.lease_until_dt = None
-    _event(session, row, "sms_failed", f"发往{row.recipient_name}的短信失败: {message}", now, error_code=row.error_code)
+    if row.channel == "voice":
+        _event(session, row, "call_failed", f"呼叫{row.recipient_name}失败: {message}", now, error_code=row.error_code,
+               channel="voice")
+        escalation.on_call_failed(session, row, now=now, settings=settings)
+        return
+    _event(session, row, "sms_failed", f"发往{row.recipient_name}的短信失败: {message}", now, error_code=row.error_code,
+           channel="sms")
     escalation.on_delivery_failed(session, row, now=now, settings=settings)
 
 
@@ -281,7 +321,7 @@ def drain_outbox(session_factory, gateway, *, now: datetime | None = None, limit
     """The job: send every due message (up to `limit`), one provider call per committed claim."""
     clock = _Clock(now)
     result = DrainResult()
-    result.recovered = recover_sending(session_factory, now=clock())
+    result.recovered = recover_sending(session_factory, now=clock(), settings=settings)
     sweep_receipts(session_factory, now=clock())
     for _ in range(limit):
         if rate_limiter is not None and not rate_limiter.acquire():
@@ -305,6 +345,58 @@ def drain_outbox(session_factory, gateway, *, now: datetime | None = None, limit
     return result
 
 
+def process_call(session_factory, voice, row_id: int, *, clock, rng=random, settings=None) -> str:
+    """Place one claimed call; returns placed | retry | failed. A lost answer is never retried (at most once)."""
+    with session_factory() as session:
+        row = session.get(OutboxMessage, row_id)
+        _ = row.assignment
+        call = _call(row, voice)
+        session.commit()
+        try:
+            result = voice.call(call)
+        except TransientSendError as exc:
+            _begin_write(session)
+            if exc.maybe_sent:
+                fail(session, row, code="call_unknown", message=f"服务商未确认是否已拨出, 不再重拨: {exc}", now=clock(),
+                     settings=settings)
+                session.commit()
+                return "failed"
+            _retry_later(session, row, exc, clock(), rng=rng, settings=settings)
+            session.commit()
+            return "retry"
+        except PermanentSendError as exc:
+            _begin_write(session)
+            fail(session, row, code=exc.code, message=exc.message, now=clock(), settings=settings)
+            session.commit()
+            return "failed"
+        _begin_write(session)
+        mark_sent(session, row, voice.name, result.provider_id, result.status, clock())
+        session.commit()
+        return "placed"
+
+
+def drain_calls(session_factory, gateway=None, *, now: datetime | None = None, voice_gateway=None, settings=None,
+                limit: int = 100, rng=random) -> DrainResult:
+    """The job: place every due call of the call queue (one provider call per committed claim)."""
+    clock = _Clock(now)
+    result = DrainResult()
+    if voice_gateway is None:
+        return result
+    for _ in range(limit):
+        row_id = claim_one(session_factory, now=clock(), channel="voice")
+        if row_id is None:
+            break
+        outcome = process_call(session_factory, voice_gateway, row_id, clock=clock, rng=rng, settings=settings)
+        result.ids.append(row_id)
+        if outcome == "placed":
+            result.sent += 1
+        elif outcome == "failed":
+            result.failed += 1
+        else:
+            result.retried += 1
+    return result
+
+
 # -- delivery receipts ---------------------------------------------------------------------------------
 
 _RANK = {"queued": 0, "sending": 0, "sent": 1, "delivered": 2, "undelivered": 2, "failed": 2, "cancelled": 2}
@@ -321,12 +413,12 @@ def apply_receipt(session: Session, row: OutboxMessage, status: str, error_code:
     row.status_dt = now
     if status == "delivered":
         row.delivered_dt = now
-        _event(session, row, "sms_delivered", f"短信已送达{row.recipient_name}", now)
+        _event(session, row, "sms_delivered", f"短信已送达{row.recipient_name}", now, channel="sms")
     elif status in ("undelivered", "failed"):
         row.error_code = error_code
         row.last_error = f"运营商回执: {status}"
         _event(session, row, "sms_undelivered", f"发往{row.recipient_name}的短信未送达({error_code or status})", now,
-               error_code=error_code)
+               error_code=error_code, channel="sms")
         escalation.on_delivery_failed(session, row, now=now, settings=settings)
     return True
 

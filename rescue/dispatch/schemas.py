@@ -273,6 +273,9 @@ class MessageOut(Schema):
     id: int | None
     assignment_id: int | None = None
     purpose: str | None = None
+    channel: str = "sms"
+    channel_name: str = "短信"
+    template: str | None = None
     chain_step: int | None = None
     to: str
     recipient: str
@@ -310,6 +313,9 @@ class AssignmentOut(Schema):
     escalated_from_id: int | None = None
     deadline_at: datetime | None = None
     acknowledged_at: datetime | None = None
+    ack_channel: str | None = Field(None, description="确认方式: sms 短信, voice 语音按键, link 链接, dispatcher 调度员")
+    ack_channel_name: str | None = None
+    ack_s: float | None = Field(None, description="从该方式首次发出到确认的秒数")
     messages: list[MessageOut] | None = None
 
 

@@ -7,10 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rescue.dispatch import assignments
-from rescue.dispatch.dispatches import serialize_dispatch, serialize_message
+from rescue.dispatch.dispatches import ACK_CHANNEL_NAMES, acknowledgements, serialize_dispatch, serialize_message
 from rescue.dispatch.incidents import get_incident
 from rescue.dispatch.replies import serialize_inbound
 from rescue.models import Assignment, AssignmentEvent, Dispatch, InboundMessage, OutboxMessage, Role, User
+from rescue.models.alerts import CHANNEL_NAMES, OUTBOX_STATUS_NAMES
 
 
 def _own_only(actor: User) -> bool:
@@ -62,3 +63,16 @@ def incident_messages(session: Session, incident_id: int, actor: User) -> list[d
     items += [serialize_inbound(r) for r in received if not _own_only(actor) or r.assignment_id in visible]
     return items
 
+
+
+def assignment_channels(session: Session, assignment: Assignment) -> dict:
+    """Which channel reached whom for one assignment (短信/语音, delivery state) and how it was acknowledged
+    (channel and seconds), for the responder page."""
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id)
+                           .order_by(OutboxMessage.id)).all()
+    ack = acknowledgements(session, [assignment.id]).get(assignment.id)
+    return {
+        "messages": [{"channel": CHANNEL_NAMES.get(r.channel, r.channel), "recipient": r.recipient_name,
+                      "state": OUTBOX_STATUS_NAMES.get(str(r.status), str(r.status))} for r in rows],
+        "ack": {"channel": ACK_CHANNEL_NAMES[ack["channel"]], "seconds": ack["ack_s"]} if ack else None,
+    }

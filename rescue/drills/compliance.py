@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contacts.templating import ComplianceNotice, render_message
 from rescue.clock import CHINA
 from rescue.db import begin_write
 from rescue.drills.schemas import ComplianceReportOut
@@ -257,18 +258,18 @@ def _stage(state: dict) -> str | None:
     return stage
 
 
+COMPLIANCE_KINDS = {"six_months": "半年度演练", "yearly_plan": "年度预案演练", "onsite_plan": "半年度现场处置演练"}
+
+
+def compliance_notice(enterprise: Enterprise, state: dict) -> ComplianceNotice:
+    """What the compliance SMS of one rule says (rendered from the `compliance` template)."""
+    due = date.fromisoformat(state["due_date"]) if state["due_date"] is not None else None
+    return ComplianceNotice(enterprise.name, COMPLIANCE_KINDS[state["rule"]], due, overdue=state["status"] == "overdue")
+
+
 def notice_text(enterprise: Enterprise, state: dict, *, signature: str) -> str:
-    rule = next(r for r in RULES if r.code == state["rule"])
-    what = {"six_months": "半年度演练", "yearly_plan": "年度综合/专项预案演练", "onsite_plan": "半年度现场处置方案演练"}[
-        rule.code
-    ]
-    if state["due_date"] is None:
-        tail = "尚无演练记录, 已逾期, 请尽快组织并在系统中记录。"
-    else:
-        due = date.fromisoformat(state["due_date"])
-        verb = "已于" if state["status"] == "overdue" else "将于"
-        tail = f"{verb}{due.month}月{due.day}日到期, 请按期组织并在系统中记录。"
-    return f"{signature}{enterprise.name}: {what}{tail}"
+    """The compliance SMS as the phone shows it."""
+    return render_message(compliance_notice(enterprise, state), signature=signature, max_segments=1).text
 
 
 def send_compliance_reminders(session_factory, gateway=None, *, now: datetime, settings=None) -> int:
@@ -296,12 +297,13 @@ def send_compliance_reminders(session_factory, gateway=None, *, now: datetime, s
                 except IntegrityError:
                     session.rollback()
                     continue
-                text = notice_text(enterprise, state, signature=settings.signature)
+                notice = compliance_notice(enterprise, state)
                 for contact in recipients:
-                    row = queue.enqueue(
+                    row = queue.enqueue_notice(
                         session,
+                        notice,
+                        signature=settings.signature,
                         to_phone=sms_phone(contact.phone),
-                        body=text,
                         purpose="notice",
                         now=now,
                         contact_id=contact.id,

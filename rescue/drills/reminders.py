@@ -19,7 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contacts import DrillReminder, compose_reminder
+from contacts import DrillReminder
+from contacts.templating import render_message
 from rescue.db import begin_write
 from rescue.drills.plans import schedule_runs
 from rescue.messaging import queue
@@ -119,27 +120,28 @@ def send_due_reminders(session_factory, gateway=None, *, now: datetime, settings
     return result
 
 
-def reminder_text(run: DrillRun, participant: DrillParticipant, *, signature: str) -> str:
+def reminder_notice(run: DrillRun, participant: DrillParticipant) -> DrillReminder:
     plan = run.plan
-    composed = compose_reminder(
-        DrillReminder(
-            drill_name=plan.name,
-            starts_at=run.scheduled_dt,
-            place=plan.place,
-            reply_code=participant.reply_code,
-            muster_point=plan.muster_point,
-        ),
-        signature=signature,
+    return DrillReminder(
+        drill_name=plan.name,
+        starts_at=run.scheduled_dt,
+        place=plan.place,
+        reply_code=participant.reply_code,
+        muster_point=plan.muster_point,
     )
-    return composed.text
+
+
+def reminder_text(run: DrillRun, participant: DrillParticipant, *, signature: str) -> str:
+    """The reminder SMS as the phone shows it (the `drill_reminder` template)."""
+    return render_message(reminder_notice(run, participant), signature=signature, max_segments=1).text
 
 
 def _queue_reminder(session: Session, participant: DrillParticipant, run: DrillRun, *, settings, now: datetime) -> OutboxMessage:
-    text = reminder_text(run, participant, signature=settings.signature)
-    return queue.enqueue(
+    return queue.enqueue_notice(
         session,
+        reminder_notice(run, participant),
+        signature=settings.signature,
         to_phone=participant.phone,
-        body=text,
         purpose="reminder",
         now=now,
         contact_id=participant.contact_id,

@@ -25,6 +25,14 @@ class AlertSettings:
     # the short text of the response card for (session, enterprise_id=, incident_type=); the cards feature sits
     # above dispatch, so the app factory hands its lookup in here (None: dispatch SMS carry no card text)
     card_short: Callable[..., str] | None = field(default=None, compare=False)
+    # the command center's number, for callers to ring back (RESCUE_COMMAND_PHONE; shown where a template has it)
+    command_phone: str = ""
+    # voice escalation: whether calls can be placed, whether the callee can answer 1/2, from which position of a
+    # chain an unanswered SMS is followed by a call (None: never) and how long the call's answer is waited for
+    voice_enabled: bool = False
+    voice_keypress: bool = False
+    voice_step: int | None = 0
+    voice_timeout_s: int = 120
 
 
 def _aliyun(config: Mapping, *, url_key: str, templates_key: str) -> dict:
@@ -78,7 +86,18 @@ def voice_config(config: Mapping) -> tuple[str, dict]:
     return name, dict(config.get("VOICE_OPTIONS") or {})
 
 
-def alert_settings(config) -> AlertSettings:
+def voice_step(config: Mapping) -> int | None:
+    """RESCUE_VOICE_CALL_STEP: a chain position (0: from the first person on), or "off"/"none" for no calls."""
+    raw = _setting(config, "VOICE_CALL_STEP", 0)
+    if isinstance(raw, str) and raw.strip().lower() in ("off", "none", "no", "-1", ""):
+        return None
+    step = int(raw)
+    if step < 0:
+        return None
+    return step
+
+
+def alert_settings(config, voice: VoiceGateway | None = None) -> AlertSettings:
     base = None
     if _flag(config.get("RESPONDER_LINKS")):
         base = (config.get("PUBLIC_URL") or "").rstrip("/") + "/r/"
@@ -87,6 +106,11 @@ def alert_settings(config) -> AlertSettings:
         responder_base_url=base,
         responder_ttl_s=int(config.get("RESPONDER_TTL_S") or 24 * 3600),
         rate_per_s=float(_setting(config, "SMS_RATE_PER_S", 10.0)),
+        command_phone=str(config.get("COMMAND_PHONE") or "").strip(),
+        voice_enabled=bool(getattr(voice, "enabled", False)),
+        voice_keypress=bool(getattr(voice, "supports_keypress", False)),
+        voice_step=voice_step(config),
+        voice_timeout_s=int(_setting(config, "VOICE_TIMEOUT_S", 120)),
     )
 
 
@@ -112,6 +136,18 @@ def build(config: Mapping) -> tuple[SmsGateway, VoiceGateway, AlertSettings]:
         float(_setting(config, "SMS_RATE_PER_S", 10.0))
     except (TypeError, ValueError):
         problems.append("RESCUE_SMS_RATE_PER_S 应为数字")
+    try:
+        voice_step(config)
+    except (TypeError, ValueError):
+        problems.append("RESCUE_VOICE_CALL_STEP 应为非负整数或 off")
+    try:
+        if int(_setting(config, "VOICE_TIMEOUT_S", 120)) <= 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append("RESCUE_VOICE_TIMEOUT_S 应为正整数(秒)")
+    phone = str(config.get("COMMAND_PHONE") or "").strip()
+    if phone and (len(phone) > 13 or not phone.replace("-", "").replace(" ", "").isdigit()):
+        problems.append("RESCUE_COMMAND_PHONE 应为国内号码, 如 0951-5010100 (不超过13个字符, 短信模板变量有长度限制)")
     gateway = voice = None
     try:
         gateway = create_gateway(*gateway_config(config))
@@ -123,4 +159,4 @@ def build(config: Mapping) -> tuple[SmsGateway, VoiceGateway, AlertSettings]:
         problems.append(f"语音网关 (RESCUE_VOICE_BACKEND={config['VOICE_BACKEND']}): {exc}")
     if problems:
         raise ConfigError("配置错误: " + "; ".join(problems))
-    return gateway, voice, alert_settings(config)
+    return gateway, voice, alert_settings(config, voice)

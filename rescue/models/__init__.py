@@ -2,6 +2,7 @@
 
 from rescue.models.accounts import ApiToken, AppState, AuditEntry, LoginThrottle, User
 from rescue.models.alerts import (
+    CallEventEntry,
     DeliveryReceiptEntry,
     EscalationChainEntry,
     InboundMessage,
@@ -52,6 +53,7 @@ __all__ = [
     "Assignment",
     "AssignmentEvent",
     "AuditEntry",
+    "CallEventEntry",
     "Capability",
     "CardPrint",
     "Certificate",

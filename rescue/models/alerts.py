@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rescue.db import Base, UTCDateTime, utcnow
@@ -32,8 +32,13 @@ OUTBOX_STATUS_NAMES = {
 OUTBOX_FINAL = ("delivered", "undelivered", "failed", "cancelled")
 
 
+CHANNEL_NAMES = {"sms": "短信", "voice": "语音"}
+
+
 class OutboxMessage(Base):
-    """One SMS to send: written in the same transaction as the decision that needs it, sent after commit."""
+    """One SMS or voice call to make: written in the same transaction as the decision that needs it, sent after
+    commit. `template` and `params` are the message kind and its values (contacts.templating): template-only
+    providers send those, the others `body`, which is the same template rendered."""
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
@@ -45,7 +50,11 @@ class OutboxMessage(Base):
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact_people.id", ondelete="SET NULL"))
-    # dispatch | escalation | reminder | notice
+    # sms | voice (a call reading `body`)
+    channel: Mapped[str] = mapped_column(String(8), default="sms", server_default="sms")
+    template: Mapped[str | None] = mapped_column(String(32))
+    params: Mapped[dict | None] = mapped_column(JSON)
+    # dispatch | escalation | reminder | notice | reply | voice
     purpose: Mapped[str] = mapped_column(String(20), default="dispatch")
     # position in the team's escalation chain this message paged (0: first)
     chain_step: Mapped[int] = mapped_column(Integer, default=0)
@@ -71,7 +80,7 @@ class OutboxMessage(Base):
     unconfirmed_resends: Mapped[int] = mapped_column(Integer, default=0)
     possibly_duplicated: Mapped[bool] = mapped_column(Boolean, default=False)
     last_error: Mapped[str] = mapped_column(Text, default="")
-    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))  # Aliyun codes: isv.MOBILE_NUMBER_ILLEGAL
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -82,22 +91,30 @@ class OutboxMessage(Base):
 
 
 class DeliveryReceiptEntry(Base):
-    """A delivery receipt as received; applied to its outbox row once that row knows its provider id."""
+    """A delivery receipt as received; applied to its outbox row once that row knows its provider id.
+
+    `dedupe_key` (provider, id, recipient, status) makes a replayed push a no-op."""
 
     __tablename__ = "delivery_receipts"
     id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # the outbox id the provider echoed (Aliyun out_id) and the recipient (one batch id covers many)
+    reference: Mapped[str | None] = mapped_column(String(64))
+    to_phone: Mapped[str | None] = mapped_column(String(32))
     received_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     provider_id: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16))
-    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))  # Aliyun codes: isv.MOBILE_NUMBER_ILLEGAL
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True)
     applied: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
 class InboundMessage(Base):
-    """An SMS received, as it came, with how it was read and what it changed."""
+    """An SMS received, as it came, with how it was read and what it changed; one row per provider message id."""
 
     __tablename__ = "inbound_messages"
+    __table_args__ = (UniqueConstraint("provider", "provider_id", name="uq_inbound_messages_provider_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     received_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     from_phone: Mapped[str] = mapped_column(String(32), index=True)
@@ -117,6 +134,25 @@ class InboundMessage(Base):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     reviewed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CallEventEntry(Base):
+    """A voice call's progress or keypress as the provider reported it; `dedupe_key` makes a replay a no-op."""
+
+    __tablename__ = "call_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    provider: Mapped[str] = mapped_column(String(20), default="")
+    provider_id: Mapped[str] = mapped_column(String(64), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    digits: Mapped[str | None] = mapped_column(String(8))
+    answer: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(64))  # Aliyun codes: isv.MOBILE_NUMBER_ILLEGAL
+    duration_s: Mapped[int | None] = mapped_column(Integer)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True)
+    # applied | unknown_call | stale | ignored
+    outcome: Mapped[str] = mapped_column(String(16), default="applied")
 
 
 class SmsOptOut(Base):

@@ -16,9 +16,10 @@ def init_app(app) -> None:
     security.init_app(app)  # CSP and other headers on every response, Secure cookie behind https
     errors.init_app(app)
     app.register_blueprint(api_bp)
-    from rescue.web import responder, webhooks
+    from rescue.web import responder, voice, webhooks
 
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(voice.bp)
     app.register_blueprint(responder.bp)
     from rescue.web import pages
 

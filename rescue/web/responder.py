@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from rescue.cards import cards
 from rescue.db import utcnow
-from rescue.dispatch import assignments, escalation
+from rescue.dispatch import assignments, escalation, timeline
 from rescue.models import Assignment, ResponderToken
 from rescue.models.enums import ASSIGNMENT_STATUS_NAMES, INCIDENT_LEVEL_NAMES, AssignmentStatus
 from rescue.web.extensions import get_alert_settings, get_session
@@ -39,7 +39,7 @@ def _page(record: ResponderToken, assignment: Assignment, *, message: str | None
         "responder/assignment.html", incident=incident, assignment=assignment, via=facts.get("via", ""),
         level=INCIDENT_LEVEL_NAMES.get(incident.level.value, ""), status_name=ASSIGNMENT_STATUS_NAMES.get(assignment.status.value),
         form_key=_form_key(record.token_hash), can_answer=assignment.status in (AssignmentStatus.notified, AssignmentStatus.accepted),
-        message=message, signature=get_alert_settings().signature,
+        message=message, signature=get_alert_settings().signature, channels=timeline.assignment_channels(session, assignment),
         card=card, card_short=cards.short_form(cards.current(card).content) if card else "",
         card_url=cards.live_url(current_app.config["PUBLIC_URL"], current_app.config["SECRET_KEY"], card.id) if card else None,
     )

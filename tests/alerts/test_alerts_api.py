@@ -6,8 +6,11 @@ import urllib.parse
 import pytest
 from sqlalchemy import select
 
+from contacts import count_segments
 from contacts.standins.twilio import twilio_signature
 from rescue.config import ConfigError
+from rescue.db import utcnow
+from rescue.dispatch import assignments
 from rescue.models import Assignment, InboundMessage, OutboxMessage, SmsOptOut, Team
 from tests.alerts.conftest import make_incident, teams_with, twilio_config
 from tests.conftest import make_app
@@ -28,8 +31,11 @@ def test_preview_then_dispatch_with_segments_and_roles(app, api):
     preview = api("dispatcher").post(f"/api/v1/incidents/{incident_id}/dispatches/preview", json=body)
     assert preview.status_code == 200 and preview.json["preview"]
     texts = [a["messages"][0]["text"] for a in preview.json["assignments"]]
-    assert all(t.startswith("【宁夏应急】【演练】") for t in texts)
-    assert all(a["messages"][0]["segments"] == 1 and a["messages"][0]["chars"] <= 70 for a in preview.json["assignments"])
+    assert all(t.startswith("【宁夏应急】演练：") for t in texts)  # the drill_dispatch template
+    assert all(a["messages"][0]["template"] == "drill_dispatch" for a in preview.json["assignments"])
+    # the template fitted to one segment as far as its variables can shrink; the count is that of the text
+    assert all(a["messages"][0]["segments"] == count_segments(a["messages"][0]["text"]).segments <= 2
+               for a in preview.json["assignments"])
     with app.extensions["db"].session_factory() as s:
         assert s.scalars(select(OutboxMessage)).first() is None  # a preview writes nothing
     assert api("regulator").post(f"/api/v1/incidents/{incident_id}/dispatches", json=body).status_code == 403
@@ -124,14 +130,21 @@ def test_responder_link_page_accepts_with_form_key(backend, templates, tmp_path,
     client = app.test_client()
     res = Api(client, "dispatcher").post(f"/api/v1/incidents/{incident_id}/dispatches",
                                          json={"resources": [{"kind": "team", "id": teams[0][0], "need_id": need_id}]})
-    text = res.json["assignments"][0]["messages"][0]["text"]
-    token = re.search(r"/r/([A-Za-z0-9_-]{20,})", text)[1]
+    # the approved dispatch template has no link variable, so the link goes out by other means (issue_link)
+    assert "/r/" not in res.json["assignments"][0]["messages"][0]["text"]
+    with app.extensions["db"].session_factory() as s:
+        url = assignments.issue_link(s, s.get(Assignment, res.json["assignments"][0]["id"]),
+                                     settings=app.extensions["alert_settings"], now=utcnow())
+        s.commit()
+    token = re.search(r"/r/([A-Za-z0-9_-]{20,})", url)[1]
     assert client.get("/r/not-a-token").status_code == 404
     page = client.get(f"/r/{token}")
     assert page.status_code == 200 and "接受" in page.text and page.headers["Referrer-Policy"] == "no-referrer"
     assert client.post(f"/r/{token}", data={"answer": "accept"}).status_code == 403  # no form key: a forged post
     form_key = re.search(r'name="form_key" value="([0-9a-f]+)"', page.text)[1]
-    assert client.post(f"/r/{token}", data={"answer": "accept", "form_key": form_key}).status_code == 200
+    assert 'id="channels"' in page.text and "短信→" in page.text  # which channel reached whom
+    answered = client.post(f"/r/{token}", data={"answer": "accept", "form_key": form_key})
+    assert answered.status_code == 200 and "链接确认" in answered.text
     with app.extensions["db"].session_factory() as s:
         assert s.get(Assignment, res.json["assignments"][0]["id"]).status.value == "accepted"
     app.extensions["db"].engine.dispose()

@@ -1,6 +1,7 @@
-"""SMS outbox benchmark: throughput to the loopback fake Twilio vs raw twilio-client sends, and dispatch cost.
+"""SMS outbox benchmark: throughput to the loopback fake Twilio vs raw twilio-client sends, and dispatch cost;
+with --aliyun, the outbox through the Aliyun backend to its stand-in vs the raw dysmsapi SDK in a loop.
 
-    python -m tests.bench.bench_outbox [--messages 300] [--postgres URL]
+    python -m tests.bench.bench_outbox [--messages 300] [--postgres URL] [--aliyun --rounds 3]
 """
 
 import argparse
@@ -67,6 +68,31 @@ def bench_throughput(sf, gw, fake, n: int) -> dict:
     return {"raw_per_s": n / raw_s, "outbox_per_s": n / box_s, "ratio": (n / box_s) / (n / raw_s)}
 
 
+def bench_aliyun(sf, n: int, rounds: int) -> dict:
+    """msg/s of the outbox (queued rendered dispatch templates, drained through the aliyun backend to its
+    stand-in) and of the bare dysmsapi SDK sending the same templates in a loop, rounds alternating."""
+    from contacts.standins.aliyun import AliyunStandIn
+    from tests.bench.bench_aliyun import _messages, bench_raw_sdk, time_outbox
+
+    def drain(gateway, count: int) -> None:
+        with sf() as s:
+            s.execute(delete(OutboxMessage))
+            s.add_all([OutboxMessage(to_phone=m.to, recipient_name="bench", body=m.body, template=m.template,
+                                     params=dict(m.params), segments=1, next_attempt_dt=NOW, created_dt=NOW, status_dt=NOW)
+                       for m in _messages(count, 0)])
+            s.commit()
+        result = outbox.drain_outbox(sf, gateway, now=NOW, limit=count + 10)
+        assert result.sent == count, result
+
+    box, raw = [], []
+    for r in range(rounds):
+        box.append(time_outbox(drain, n))
+        with AliyunStandIn(auto_reports=False) as standin:
+            raw.append(bench_raw_sdk(standin, _messages(n, (r + 1) * n)))
+            assert len(standin.messages) == n
+    return {"outbox": box, "raw": raw}
+
+
 def bench_dispatch(sf, recipients: int, runs: int) -> dict:
     times = []
     for _ in range(runs):
@@ -97,7 +123,26 @@ def main(argv=None):
     parser.add_argument("--recipients", type=int, default=50)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--postgres", help="a PostgreSQL URL (default: a temporary SQLite file)")
+    parser.add_argument("--aliyun", action="store_true", help="the outbox through the Aliyun backend vs the raw SDK")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.aliyun:
+        import os
+
+        load = os.getloadavg()[0]
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = _database(args.postgres, Path(tmp))
+            figures = bench_aliyun(sessionmaker(engine, expire_on_commit=False), args.messages, args.rounds)
+            engine.dispose()
+        box, raw = figures["outbox"], figures["raw"]
+        print(f"database: {engine.dialect.name}; {args.messages} messages × {args.rounds} rounds")
+        print(f"outbox → aliyun backend → stand-in: median {statistics.median(box):.0f} msg/s "
+              f"({', '.join(f'{x:.0f}' for x in box)})")
+        print(f"raw dysmsapi SDK loop → stand-in:   median {statistics.median(raw):.0f} msg/s "
+              f"({', '.join(f'{x:.0f}' for x in raw)})")
+        print(f"outbox / raw: {statistics.median(box) / statistics.median(raw):.2f}")
+        print(f"load average: {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
+        return
     with tempfile.TemporaryDirectory() as tmp, FakeTwilio(auto_callbacks=False) as fake:
         engine = _database(args.postgres, Path(tmp))
         sf = sessionmaker(engine, expire_on_commit=False)

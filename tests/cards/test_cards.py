@@ -195,6 +195,6 @@ def test_review_reminders_once(app, session):
     stages = {int(k.split(":")[1]): k.rsplit(":", 1)[1] for k in keys}
     assert stages == {made["R-30"]: "d30", made["R-7"]: "d7", made["R-LATE"]: "overdue"}
     bodies = session.scalars(select(OutboxMessage.body).where(OutboxMessage.purpose == "notice")).all()
-    assert any("R-LATE" in b and "已于" in b for b in bodies) and not any("R-OLD" in b for b in bodies)
+    assert any("R-LATE" in b and "复核期为" in b for b in bodies) and not any("R-OLD" in b for b in bodies)
     # the 7-day reminder follows the 30-day one when its day comes, once
     assert reviews.send_review_reminders(factory, now=now + timedelta(days=14)) == 1

@@ -1,4 +1,4 @@
-"""Drill mode end to end: the real dispatch pipeline with 【演练】 on every SMS, statistics without drills,
+"""Drill mode end to end: the real dispatch pipeline with 演练 first on every SMS, statistics without drills,
 measured times feeding the team's turnout and so its ranking."""
 
 from datetime import timedelta
@@ -62,7 +62,7 @@ def test_drill_runs_through_the_dispatch_pipeline(app, session):
     rows = session.scalars(select(OutboxMessage).where(OutboxMessage.incident_id == incident.id)).all()
     assert rows, "the drill paged its team through the outbox"
     for row in rows:
-        assert row.body.startswith(SIGNATURE + "【演练】"), row.body
+        assert row.body.startswith(SIGNATURE + "演练："), row.body  # the drill_dispatch template
     assignment = session.scalars(select(Assignment).where(Assignment.incident_id == incident.id)).one()
     assert assignment.resource_id == drilled.id
 
@@ -137,7 +137,7 @@ def test_drill_api_plan_start_record(app, api, session):
     incident = session.get(Incident, started.json["incident_id"])
     assert incident.drill
     messages = api("dispatcher").get(f"/api/v1/incidents/{incident.id}/messages").json["items"]
-    assert messages and all(m["text"].startswith(SIGNATURE + "【演练】") for m in messages if m["direction"] == "out")
+    assert messages and all(m["text"].startswith(SIGNATURE + "演练：") for m in messages if m["direction"] == "out")
     recorded = admin.post(f"/api/v1/drills/{plan_id}/record", json={"status": "held", "headcount": 30, "findings": ["通讯不畅"]})
     assert recorded.status_code == 200, recorded.json
     assert recorded.json["status"] == "held" and recorded.json["findings"] == ["通讯不畅"]
@@ -150,7 +150,9 @@ def test_statistics_api_keeps_drills_apart(api, session):
     d = api("dispatcher")
     res = d.get("/api/v1/statistics")
     assert res.status_code == 200 and set(res.json) == {"real", "drills"}
-    empty = {"incidents": 0, "assignments": 0, "mean_ack_s": None, "mean_on_scene_s": None}
+    none = {"reached": 0, "acknowledged": 0, "ack_rate": None, "median_ack_s": None}
+    empty = {"incidents": 0, "assignments": 0, "mean_ack_s": None, "mean_on_scene_s": None,
+             "by_channel": {"sms": none, "voice": none}}
     assert res.json == {"real": empty, "drills": empty}  # the seed holds no incidents
     # one drill started in drill mode (its one team paged) and one real incident with nobody sent yet
     admin = api("enterprise-a")

@@ -48,7 +48,8 @@ def test_each_reminder_fires_once_at_its_time(app, factory, session):
     rows = reminder_rows(session)
     assert len(rows) == 3 * people
     for row in rows:
-        assert row.body.startswith(SIGNATURE + "【演练】"), row.body
+        assert row.body.startswith(SIGNATURE + "演练提醒："), row.body  # the drill_reminder template
+        assert row.template == "drill_reminder" and row.params["code"] == row.reply_code
         assert "6月11日" in row.body and row.reply_code and len(row.reply_code) == 4
         assert row.status == "queued" and row.incident_id is None
     assert all(status == "queued" for _, status in _statuses(session, plan))

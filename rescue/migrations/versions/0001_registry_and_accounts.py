@@ -1,7 +1,7 @@
 """registry and accounts
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 22:30:46.837604
 """
 

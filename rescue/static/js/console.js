@@ -8,6 +8,15 @@ const LEVELS = Object.fromEntries(config.levels);
 const $ = (id) => document.getElementById(id);
 const NEED_COLORS = ["#1565c0", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#ad1457", "#4e342e"];
 const TIMELINE_NAMES = { accepted: "已接受", declined: "已拒绝", no_answer: "未应答", failed: "送达失败", escalated: "已升级改派" };
+// channels: which way a message reached whom, its delivery state, and how the answer came
+const CHANNEL_NAMES = { sms: "短信", voice: "语音", link: "链接", dispatcher: "调度员" };
+const MESSAGE_STATES = { queued: "待发送", sending: "发送中", sent: "已发出", delivered: "已送达", undelivered: "未送达", failed: "失败", cancelled: "已取消" };
+
+function channelCell(a) {
+  const reached = (a.messages || []).map((m) => `${m.channel_name || CHANNEL_NAMES[m.channel] || "短信"}→${m.recipient} ${MESSAGE_STATES[m.status] || m.status}`);
+  const ack = a.ack_channel ? `${CHANNEL_NAMES[a.ack_channel] || a.ack_channel}确认${a.ack_s != null ? ` ${Math.round(a.ack_s)}秒` : ""}` : null;
+  return el("td", { class: "small" }, reached.join("；"), ack ? el("div", { class: "muted" }, ack) : null);
+}
 
 const state = {
   types: [], capabilities: new Map(), incidents: [], selected: null, candidates: null, chosen: new Map(),
@@ -325,6 +334,7 @@ function renderTimeline(events) {
     const label = TIMELINE_NAMES[e.kind] || TIMELINE_NAMES[status] || config.statuses[status] || e.kind;
     return el("li", { class: `event status-${status} kind-${e.kind}`, dataset: { kind: e.kind, status: status || "" } },
       el("time", {}, clock(e.at)), " ", el("span", { class: "tag" }, label), " ",
+      e.detail && CHANNEL_NAMES[e.detail.channel] ? el("span", { class: `tag channel-${e.detail.channel}` }, CHANNEL_NAMES[e.detail.channel]) : null, " ",
       e.resource ? el("strong", {}, e.resource) : null, e.message ? ` ${e.message}` : "", e.actor && e.actor !== "system" ? el("span", { class: "muted small" }, ` (${e.actor})`) : null);
   }));
 }
@@ -337,7 +347,7 @@ function renderAssignments(dispatches) {
   const focused = document.activeElement?.closest?.("#assignments");
   if (focused) return; // do not redraw under the dispatcher's hand
   $("assignments").replaceChildren(el("table", { class: "data compact" },
-    el("thead", {}, el("tr", {}, el("th", {}, "资源"), el("th", {}, "状态"), el("th", {}, "回复码"), el("th", {}, "更正"))),
+    el("thead", {}, el("tr", {}, el("th", {}, "资源"), el("th", {}, "状态"), el("th", {}, "通知与确认"), el("th", {}, "回复码"), el("th", {}, "更正"))),
     el("tbody", {}, rows.map((a) => {
       const select = el("select", { "aria-label": `更正 ${a.name}` }, el("option", { value: "" }, "更正为…"),
         CORRECTABLE.map((s) => el("option", { value: s }, config.statuses[s] || s)));
@@ -354,7 +364,7 @@ function renderAssignments(dispatches) {
       return el("tr", { class: `assignment status-${a.status}`, dataset: { status: a.status } },
         el("td", {}, a.name, a.wave > 1 ? el("span", { class: "muted small" }, ` 第${a.wave}轮`) : null),
         el("td", {}, el("span", { class: `tag status-${a.status}` }, config.statuses[a.status] || a.status)),
-        el("td", {}, el("code", {}, a.reply_code || "")), el("td", {}, select));
+        channelCell(a), el("td", {}, el("code", {}, a.reply_code || "")), el("td", {}, select));
     }))));
 }
 

@@ -26,7 +26,7 @@ NAVIGATION = (
 
 
 def init_app(app: Flask) -> None:
-    from rescue.web import responder, webhooks
+    from rescue.web import responder, voice, webhooks
     from rescue.web.api import bp as api_bp
     from rescue.web.pages import (  # noqa: F401 - their views join those blueprints
         accounts,
@@ -51,7 +51,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     # the API authenticates by bearer token (session calls are checked in rescue.web.auth), webhooks by
     # provider signature, the responder page by the key derived from its link
-    for bp in (api_bp, webhooks.bp, responder.bp):
+    for bp in (api_bp, webhooks.bp, voice.bp, responder.bp):
         csrf.exempt(bp)
     for module in (accounts, dashboard, console, portal, regulator, readiness):
         app.register_blueprint(module.bp)
