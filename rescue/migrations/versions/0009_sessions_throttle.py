@@ -1,7 +1,7 @@
 """server-side page sessions (api_tokens.purpose) and the sign-in throttle
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import rescue.db
 
 revision = "0009"
-down_revision = "0010"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

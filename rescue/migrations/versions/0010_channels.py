@@ -1,15 +1,15 @@
 """channels: voice calls in the outbox, templates with their values, webhook items applied once
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 10:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
-down_revision = '0005'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
