@@ -1,7 +1,7 @@
 """road closures have a kind: impassable (道路中断, default) or traffic_control (交通管制)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 import sqlalchemy as sa
