@@ -171,10 +171,12 @@ def render_dispatch(notice: DispatchNotice, *, settings: AlertSettings, kind_of_
 
     Experts consulted from afar are told to call the command center instead of an arrival time."""
     kind, params = dispatch_params(notice)
+    if link:  # the approved variant with the responder page's link (two segments: the link is never cut)
+        kind += "_link"
     if kind_of_resource == "expert":
         params["eta"] = remote_eta(settings.command_phone)
     params = _extras(kind, params, {"phone": settings.command_phone, "card": card_short, "link": link})
-    rendered = render(kind, params, signature=settings.signature, max_segments=1)
+    rendered = render(kind, params, signature=settings.signature, max_segments=2 if link else 1)
     if kind_of_resource == "expert" and "eta" in rendered.truncated:
         # a cut phone number is useless: two segments rather than "请致电0…"
         rendered = render(kind, params, signature=settings.signature)
@@ -188,10 +190,11 @@ def render_dispatch_call(notice: DispatchNotice, *, settings: AlertSettings) -> 
     return render(kind, params, signature=None, keypress=settings.voice_keypress)
 
 
-def template_wants_link(incident: Incident) -> bool:
-    """Whether the dispatch template of `incident` has a `link` variable (only then is a responder link made)."""
-    kind = "drill_dispatch" if incident.drill else "dispatch"
-    return any(v.name == "link" for v in get_template(kind).variables)
+def template_wants_link(incident: Incident, settings: AlertSettings) -> bool:
+    """Whether the dispatch SMS of `incident` carries a responder link: links are on (RESPONDER_LINKS) and the
+    approved `*_link` template exists."""
+    kind = ("drill_dispatch" if incident.drill else "dispatch") + "_link"
+    return bool(settings.responder_base_url) and any(v.name == "link" for v in get_template(kind).variables)
 
 
 # -- reply codes -----------------------------------------------------------------------------------
@@ -268,7 +271,7 @@ def page(session: Session, assignment: Assignment, recipient: Recipient, *, inci
     """Queue the SMS that pages `recipient` for `assignment` (sent by the outbox after commit)."""
     notice = dispatch_notice(incident, task=task, reply_code=assignment.reply_code, eta_s=assignment.eta_s, via=via,
                              muster_point=muster_point)
-    link = issue_link(session, assignment, settings=settings, now=now) if template_wants_link(incident) else ""
+    link = issue_link(session, assignment, settings=settings, now=now) if template_wants_link(incident, settings) else ""
     rendered = render_dispatch(notice, settings=settings, kind_of_resource=assignment.resource_kind.value,
                                card_short=_card_short(session, assignment, incident, settings), link=link or "")
     return queue.enqueue_rendered(
