@@ -65,20 +65,21 @@ def get_roads_geojson() -> Response:
 
 
 @bp.get("/places")
-@documented("地名搜索 (县城、乡镇、重点园区)", response=PlaceOut, listing=True,
-            query={"q": {"type": "string"}, "limit": {"type": "integer", "default": 10, "maximum": 50}})
+@documented("地名搜索 (县城、乡镇、重点园区; 重点园区与矿区在前, 分页)", response=PlaceOut, listing=True,
+            query={"q": {"type": "string"}, "limit": {"type": "integer", "default": 10, "maximum": 500},
+                   "offset": {"type": "integer", "default": 0}})
 @roles_required()
 def search_places() -> dict:
     q = (request.args.get("q") or "").strip()
     errors: dict[str, str] = {}
-    limit = int_arg(request.args, "limit", 10, 1, 50, errors)
+    limit = int_arg(request.args, "limit", 10, 1, 500, errors)
+    offset = int_arg(request.args, "offset", 0, 0, 1_000_000, errors)
     if errors:
         raise ValidationError(errors, "查询参数有误")
-    gaz = get_roads().gazetteer
-    found = gaz.search(q, limit=limit) if q else gaz.places[:limit]
+    found, total = get_roads().gazetteer.listing(q, limit=limit, offset=offset)
     items = [{"name": p.name, "kind": p.kind, "county": p.county, "prefecture": p.prefecture, "lat": p.lat,
               "lon": p.lon, "verified": p.verified} for p in found]
-    return page(items, len(items), limit, 0)
+    return page(items, total, limit, offset)
 
 
 @bp.post("/road-closures")

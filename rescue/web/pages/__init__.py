@@ -37,6 +37,9 @@ def init_app(app: Flask) -> None:
 
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["TOKEN_TTL_HOURS"])
     csrf.init_app(app)
+    from rescue.web import formatting
+
+    formatting.init_app(app)  # Beijing time, Chinese phone numbers, names for codes
     # the API authenticates by bearer token (session calls are checked in rescue.web.auth), webhooks by
     # provider signature, the responder page by the key derived from its link
     for bp in (api_bp, webhooks.bp, responder.bp):
