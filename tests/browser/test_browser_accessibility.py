@@ -44,3 +44,18 @@ def test_main_pages_pass_axe(page, live, username):
         assert page.locator("main").count() == 1, path
     shot(page, f"axe-{username}")
     assert not found, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def test_console_with_candidates_and_assignments_passes_axe(page, live):
+    from tests.browser.test_browser_ui_pass import new_incident
+
+    incident_id, _ = new_incident(live, dispatch=True)
+    login(page, live, "dispatcher")
+    page.goto(f"{live.url}/console/?incident={incident_id}")
+    page.wait_for_selector("#candidates tr.candidate", timeout=30_000)
+    page.wait_for_selector("#assignments tr.assignment")
+    violations = axe_violations(page)
+    shot(page, "axe-console-incident", full_page=False)
+    assert not violations, json.dumps(violations, ensure_ascii=False, indent=1)
+    page.goto(f"{live.url}/console/incidents/{incident_id}/record")
+    assert not axe_violations(page)

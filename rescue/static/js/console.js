@@ -276,7 +276,7 @@ function renderCandidates() {
         need.covered_eta_s != null ? el("span", { class: "muted small" }, `满足约 ${minutes(need.covered_eta_s)}`) : null,
         !cands.length ? el("span", { class: "tag warn" }, "无可用资源") : supply < (need.quantity ?? 1) ? el("span", { class: "tag warn" }, "不足") : null),
       cands.length ? el("table", { class: "data compact" },
-        el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", {}, "#"), el("th", {}, "资源"), el("th", {}, "预计到达"), el("th", {}, "距离"))),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "选择")), el("th", { scope: "col" }, "#"), el("th", {}, "资源"), el("th", {}, "预计到达"), el("th", {}, "距离"))),
         el("tbody", {}, rows)) : null);
   });
   $("candidates").replaceChildren(...(blocks.length ? blocks : [el("p", { class: "muted" }, "此事件没有需求")]));
