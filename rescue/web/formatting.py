@@ -4,7 +4,7 @@ Registered as Jinja filters (`bj`, `bj_date`, `bj_time`, `bj_input`, `phone`, `c
 has the same rules for the pages that draw from the JSON API.
 """
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import phonenumbers
 from flask import Flask
@@ -25,7 +25,7 @@ def _moment(value: object) -> datetime | None:
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def beijing(value: object, fmt: str = "%Y-%m-%d %H:%M", empty: str = "") -> str:
@@ -79,20 +79,49 @@ def tel(value: object) -> str:
 
 # values the audit log and forms store as codes, shown by their Chinese names
 VALUE_NAMES = {
-    "operational": "正常", "standby": "待命", "deployed": "出动中", "maintenance": "维修中", "retired": "已退役",
-    "unavailable": "不可用", "available": "可用", "live": "实战演练", "tabletop": "桌面演练", "functional": "功能演练",
-    "comprehensive": "综合演练", "special": "专项演练", "enterprise_fire": "企业专职消防队",
-    "professional": "专业救援队", "fire": "消防救援队", "volunteer": "志愿者队伍", "true": "是", "false": "否",
-    "True": "是", "False": "否",
+    "operational": "正常",
+    "standby": "待命",
+    "deployed": "出动中",
+    "maintenance": "维修中",
+    "retired": "已退役",
+    "unavailable": "不可用",
+    "available": "可用",
+    "live": "实战演练",
+    "tabletop": "桌面演练",
+    "functional": "功能演练",
+    "comprehensive": "综合演练",
+    "special": "专项演练",
+    "enterprise_fire": "企业专职消防队",
+    "professional": "专业救援队",
+    "fire": "消防救援队",
+    "volunteer": "志愿者队伍",
+    "true": "是",
+    "false": "否",
+    "True": "是",
+    "False": "否",
 }
 
 
 TEAM_TYPE_NAMES = {
-    "professional_fire": "消防救援队", "enterprise_fire": "企业专职消防队", "mine_rescue": "矿山救护队",
-    "medical": "医疗救护队", "power": "电力抢修队", "volunteer": "志愿者队伍", "road": "道路抢通队",
-    "pipeline": "管道抢修队", "gas": "燃气抢修队", "lift": "电梯救援队", "forest_fire": "森林消防队",
-    "hazmat": "危化品救援队", "water": "水域救援队", "drilling": "钻探救援队", "construction": "建筑施工救援队",
-    "explosives": "排爆队", "environment": "环境监测队", "militia": "民兵应急分队", "lifting": "起重吊装队",
+    "professional_fire": "消防救援队",
+    "enterprise_fire": "企业专职消防队",
+    "mine_rescue": "矿山救护队",
+    "medical": "医疗救护队",
+    "power": "电力抢修队",
+    "volunteer": "志愿者队伍",
+    "road": "道路抢通队",
+    "pipeline": "管道抢修队",
+    "gas": "燃气抢修队",
+    "lift": "电梯救援队",
+    "forest_fire": "森林消防队",
+    "hazmat": "危化品救援队",
+    "water": "水域救援队",
+    "drilling": "钻探救援队",
+    "construction": "建筑施工救援队",
+    "explosives": "排爆队",
+    "environment": "环境监测队",
+    "militia": "民兵应急分队",
+    "lifting": "起重吊装队",
     "lighting": "应急照明队",
 }
 VALUE_NAMES |= TEAM_TYPE_NAMES
@@ -117,9 +146,20 @@ def change_value(value: object, names: dict[str, str] | None = None) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{lookup.get(str(k), k)}: {change_value(v, names)}" for k, v in value.items())
     text = str(value)
+    if text.startswith("+") and text[1:].isdigit():
+        return phone(text)
     if len(text) >= 16 and text[4:5] == "-" and text[10:11] == "T":
         return beijing(text)
     return lookup.get(text, text)
+
+
+# units stored as codes in incident type templates
+UNIT_NAMES = {"team": "支", "item": "件", "person": "人", "set": "套", "vehicle": "辆", "unit": "台", "piece": "个"}
+
+
+def unit(value: object) -> str:
+    """A unit as people write it ("支" for team)."""
+    return UNIT_NAMES.get(str(value or ""), str(value or ""))
 
 
 def init_app(app: Flask) -> None:
@@ -131,3 +171,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(phone, "phone")
     app.add_template_filter(tel, "tel")
     app.add_template_filter(change_value, "change_value")
+    app.add_template_filter(unit, "unit")

@@ -10,8 +10,15 @@ from tests.browser.conftest import login, shot
 
 pytestmark = pytest.mark.browser
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
-MODERATE_RULES = {"page-has-heading-one", "landmark-one-main", "empty-table-header", "th-has-data-cells",
-                  "heading-order", "region", "landmark-unique"}
+MODERATE_RULES = {
+    "page-has-heading-one",
+    "landmark-one-main",
+    "empty-table-header",
+    "th-has-data-cells",
+    "heading-order",
+    "region",
+    "landmark-unique",
+}
 PAGES = {
     "dispatcher": ["/console/", "/console/closures", "/console/replies", "/console/drills"],
     "regulator": ["/regulator/compliance", "/regulator/stale", "/regulator/audit", "/regulator/coverage", "/"],

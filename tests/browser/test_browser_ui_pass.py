@@ -50,7 +50,9 @@ def test_api_docs_render_every_tag(page, live):
 
 
 def click_map_at(page, lat, lon):
-    point = page.evaluate("([lat, lon]) => { const p = window.rescueMap.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }", [lat, lon])
+    point = page.evaluate(
+        "([lat, lon]) => { const p = window.rescueMap.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }", [lat, lon]
+    )
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + point[0], box["y"] + point[1])
 
@@ -147,7 +149,7 @@ def test_navigation_behind_a_menu_button_at_390px(browser, live):
 
 def test_responder_buttons_follow_the_state_and_an_expired_link_says_so(browser, live_factory):
     live = live_factory(COMMAND_CENTER_PHONE="+869515010100")  # responder links are on by default
-    incident_id, messages = new_incident(live, dispatch=True)
+    _, messages = new_incident(live, dispatch=True)
     link = next(m for m in (re.search(r"https?://\S+/r/[\w-]+", x.get("text", "")) for x in messages) if m).group(0)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)

@@ -35,6 +35,7 @@ def test_codes_become_names():
     assert formatting.change_value("enterprise_fire") == "企业专职消防队"
     assert formatting.change_value("live") == "实战演练"
     assert formatting.change_value(True) == "是"
+    assert formatting.change_value("+8613951000170") == "139 5100 0170"
     assert formatting.list_header("出动准备时间 (分钟)") == "出动准备时间(分钟)"
     assert formatting.list_header("能力代码 (多个用 ; 分隔)") == "能力代码"
 
@@ -80,8 +81,11 @@ def test_dispatch_record_page(client):
     from tests.pages.test_pages import csrf_of
 
     csrf = csrf_of(client.get("/console/closures").text)
-    res = client.post("/api/v1/incidents", json={"type": "confined_space_asphyxiation", "level": "larger",
-                                                 "lat": 38.4872, "lon": 106.2309}, headers={"X-CSRFToken": csrf})
+    res = client.post(
+        "/api/v1/incidents",
+        json={"type": "confined_space_asphyxiation", "level": "larger", "lat": 38.4872, "lon": 106.2309},
+        headers={"X-CSRFToken": csrf},
+    )
     assert res.status_code == 201, res.json
     page = client.get(f"/console/incidents/{res.json['id']}/record")
     assert page.status_code == 200

@@ -134,3 +134,4 @@ export function showFieldErrors(form, error) {
 export function clearFieldErrors(form) {
   showFieldErrors(form, { fields: {} });
 }
+
