@@ -111,11 +111,18 @@ def test_console_marker_counters_confirmation_and_printable_record(page, live):
 def test_a_typed_place_name_with_several_matches_asks_which(page, live):
     login(page, live, "dispatcher")
     page.wait_for_function("() => document.querySelectorAll('#type option').length > 1")
+    # an empty form: every missing field at once, in a form's words (no "至少 1 个字符" under a select)
+    page.click("#create-incident")
+    page.wait_for_selector("[data-field=type] .error-text")
+    assert page.inner_text("[data-field=type] .error-text") == "请选择事件类型"
+    errors = page.inner_text("#incident-form")
+    assert "至少" not in errors and "ISO" not in errors, errors
     page.fill("#place-q", "宁东")
     page.select_option("#type", "confined_space_asphyxiation")
     page.click("#create-incident")
     page.wait_for_selector("[data-field=place] .error-text")
     assert "请在列表中选择" in page.inner_text("[data-field=place] .error-text")
+    assert "null" not in page.inner_text("#place-results")
     choices = page.locator("#place-results button.place-choice")
     assert choices.count() == 3
     # key sites (chemical parks, mines) come first

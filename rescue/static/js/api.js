@@ -123,12 +123,21 @@ export function showFieldErrors(form, error) {
     const holder = form.querySelector(`[data-field="${CSS.escape(top)}"]`);
     if (holder) {
       holder.classList.add("invalid");
-      holder.append(el("p", { class: "error-text", role: "alert", "data-generated": true }, reason));
+      holder.append(el("p", { class: "error-text", role: "alert", "data-generated": true }, plainReason(holder, reason)));
     } else {
       unplaced.push(`${name}: ${reason}`);
     }
   }
   return unplaced;
+}
+
+// the API's generic wording, said the way a form speaks: a select asks to choose, a time asks for date and time
+function plainReason(holder, reason) {
+  const label = holder.querySelector("label")?.textContent.replace(/[*＊]/g, "").trim() || "";
+  if (/^(至少 \d+ 个字符|必填|不能为空|Field required)$/.test(reason) && holder.querySelector("select")) return `请选择${label}`;
+  if (/^至少 \d+ 个字符$/.test(reason)) return `请填写${label}`;
+  if (/ISO 8601|时间需带时区/.test(reason)) return "请填写日期和时间 (北京时间)";
+  return reason;
 }
 
 export function clearFieldErrors(form) {

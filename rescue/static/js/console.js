@@ -114,7 +114,7 @@ async function searchPlace(offset = 0) {
     const more = offset + items.length < data.total
       ? el("li", {}, el("button", { type: "button", class: "small", onclick: () => searchPlace(offset + PLACE_PAGE) }, "下一页")) : null;
     const back = offset > 0 ? el("li", {}, el("button", { type: "button", class: "small", onclick: () => searchPlace(Math.max(offset - PLACE_PAGE, 0)) }, "上一页")) : null;
-    results.replaceChildren(head, ...rows, back, more);
+    results.replaceChildren(...[head, ...rows, back, more].filter(Boolean));
     return items;
   } catch (err) {
     results.replaceChildren(el("li", { class: "muted" }, `地名搜索不可用: ${err.message}`));
@@ -181,8 +181,9 @@ $("incident-form").addEventListener("submit", async (e) => {
     if (found.length === 1 || exact.length === 1) {
       choosePlace(exact[0] || found[0]);
     } else {
-      const reason = found.length ? `「${place}」对应 ${found.length > 1 ? "多个" : ""}地点, 请在列表中选择一个` : `未找到「${place}」, 请换个地名或在地图上点选`;
-      showFieldErrors(form, { fields: { place: reason } });
+      const reason = found.length ? `「${place}」对应多个地点, 请在列表中选择一个` : `未找到「${place}」, 请换个地名或在地图上点选`;
+      // every problem at once: the type is checked here too rather than in a second round
+      showFieldErrors(form, { fields: { place: reason, ...($("type").value ? {} : { type: "请选择事件类型" }) } });
       $("place-q").focus();
       return;
     }
