@@ -91,3 +91,14 @@ def test_dispatch_record_page(client):
     assert page.status_code == 200
     assert "应急资源调派记录" in page.text and "尚未调派" in page.text
     assert client.get("/console/incidents/999999/record").status_code == 404
+
+
+def test_responder_links_are_on_unless_turned_off():
+    from rescue import config
+    from rescue.messaging.gateway import alert_settings
+
+    assert config.DEFAULTS["RESPONDER_LINKS"] is True
+    assert config._coerce(True, "0") is False  # RESCUE_RESPONDER_LINKS=0 turns it off
+    on = alert_settings({"RESPONDER_LINKS": True, "SMS_SIGNATURE": "宁夏应急", "PUBLIC_URL": "http://127.0.0.1:5000"})
+    assert on.responder_base_url == "http://127.0.0.1:5000/r/"
+    assert alert_settings({"RESPONDER_LINKS": False, "SMS_SIGNATURE": "宁夏应急"}).responder_base_url is None
