@@ -40,7 +40,10 @@ DEFAULTS = {
     # installation is a test one
     "TEST_INSTALLATION": False,
     "VOICE_BACKEND": "none",  # none | console | twilio | aliyun; the embedded default uses console
-    "RESPONDER_LINKS": False,  # off: Chinese carriers often block links
+    # on: the SMS carries a link to the responder page (instruction, route, buttons); set RESCUE_RESPONDER_LINKS=0
+    # where carriers block links in SMS, the reply codes then remain the only way to answer
+    "RESPONDER_LINKS": True,
+    "COMMAND_PHONE": "",  # the command center: shown (tap to call) on the responder page, rung back by experts; e.g. 0951-5010100
     "RESPONDER_TTL_S": 24 * 3600,
     "IMPORT_MAX_ROWS": 5000,
     "UPLOAD_DIR": None,  # None: <instance>/uploads (emergency plan documents)

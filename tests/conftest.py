@@ -96,7 +96,9 @@ def make_app(url: str, tmp_path: Path, **overrides):
     from app import create_app
 
     config = {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret", "DEMO": True,
-              "INSTANCE_PATH": str(tmp_path / "instance"), "SMS_BACKEND": "console"} | overrides
+              "INSTANCE_PATH": str(tmp_path / "instance"), "SMS_BACKEND": "console",
+              # the shipped default is on; tests that count SMS segments and pages assume the short text unless they ask
+              "RESPONDER_LINKS": False} | overrides
     app = create_app(config)
     return app
 

@@ -60,6 +60,9 @@ def test_enterprise_admin_plans_starts_and_records_a_drill(page, live):
     assert "每6个月" in page.locator("#plan-facts").inner_text()
     shot(page, "portal-drill-plan")
     page.click("#start-drill")
+    page.wait_for_selector("dialog.confirm-dialog[open]")
+    assert "开始演练" in page.inner_text("dialog.confirm-dialog")
+    page.click("dialog.confirm-dialog [data-confirm-ok]")
     page.wait_for_selector("#record-form")
     assert page.locator("#drill-banner").is_visible()
     page.fill("#f-headcount", "18")
@@ -103,6 +106,9 @@ def test_dispatcher_draws_a_closure_and_lifts_it(page, live):
     page.wait_for_timeout(500)
     shot(page, "console-closures")
     page.click("#closures button[data-lift]")
+    page.wait_for_selector("dialog.confirm-dialog[open]")
+    assert "解除" in page.inner_text("dialog.confirm-dialog")
+    page.click("dialog.confirm-dialog [data-confirm-ok]")
     page.wait_for_selector(".flash.success")
     with live.session() as s:
         assert s.scalars(select(RoadClosure)).one().lifted_dt is not None

@@ -61,6 +61,12 @@ def test_dispatcher_places_ranks_dispatches_and_sees_a_reply(page, live_factory,
     page.wait_for_function("() => document.getElementById('plan-summary').textContent.startsWith('方案')")
     page.evaluate("() => { window.__sameDocument = true; }")
     page.click("#dispatch-button")
+    # a summary first: how many SMS to whom; nothing is sent before the dispatcher confirms
+    page.wait_for_selector("dialog.confirm-dialog[open]")
+    summary = page.inner_text("dialog.confirm-dialog")
+    assert "条短信" in summary and "→" in summary, summary
+    shot(page, "console-dispatch-confirm", full_page=False)
+    page.click("dialog.confirm-dialog [data-confirm-ok]")
     page.wait_for_selector("#assignments tr.assignment")
     incident_id = page.evaluate("() => Number(document.querySelector('#incident-list li.selected').dataset.id)")
     messages = page.request.get(f"{live.url}/api/v1/incidents/{incident_id}/messages").json()["items"]

@@ -102,6 +102,9 @@ def test_hostile_team_name_is_shown_as_text(page, live):
 def test_confirm_data_is_current(page, live):
     login(page, live, "enterprise-a")
     page.click("#confirm-data")
+    page.wait_for_selector("dialog.confirm-dialog[open]")
+    assert "条记录" in page.inner_text("dialog.confirm-dialog")
+    page.click("dialog.confirm-dialog [data-confirm-ok]")
     page.wait_for_selector(".flash.success")
     assert "为最新" in page.locator(".flash.success").inner_text()
     assert page.locator("text=全部数据都在有效期内").count() == 1

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from rescue.clock import CHINA
 from rescue.db import utcnow
 from rescue.models import ContactPerson, DrillPlan, Enterprise, Incident, ResponseCard, Team
+from rescue.web import formatting
 from tests.pages.test_pages import XSS, csrf_of, sign_in
 
 ENTERPRISE_A = "中国石油宁夏石化公司"
@@ -81,7 +82,7 @@ def test_card_form_creates_versions_and_tracks_printing(client, session):
     card_id = int(res.location.rstrip("/").split("/")[-1])
     page = client.get(res.location)
     assert XSS not in page.text and "&lt;script&gt;" in page.text
-    assert contact.phone in page.text and "尚未打印" in page.text and "第1版" in page.text
+    assert formatting.phone(contact.phone) in page.text and "尚未打印" in page.text and "第1版" in page.text
     assert f"/api/v1/cards/{card_id}.pdf" in page.text
 
     pdf = client.get(f"/api/v1/cards/{card_id}.pdf?version=1")  # the page's print link, with the session

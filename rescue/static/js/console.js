@@ -1,5 +1,5 @@
 // Command-center console: place an incident, rank candidates with routes, dispatch, follow the live timeline.
-import { ApiError, clock, el, get, km, minutes, patch, post, showFieldErrors, clearFieldErrors } from "./api.js";
+import { ApiError, EVENT_NAMES, clock, el, get, km, minutes, patch, phone, post, showFieldErrors, clearFieldErrors, telLink } from "./api.js";
 import { closedStretches, createMap, routeLatLngs, textTip } from "./map.js";
 
 const L = window.L;
@@ -7,7 +7,6 @@ const config = JSON.parse(document.getElementById("console-config").textContent)
 const LEVELS = Object.fromEntries(config.levels);
 const $ = (id) => document.getElementById(id);
 const NEED_COLORS = ["#1565c0", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#ad1457", "#4e342e"];
-const TIMELINE_NAMES = { accepted: "已接受", declined: "已拒绝", no_answer: "未应答", failed: "送达失败", escalated: "已升级改派" };
 // channels: which way a message reached whom, its delivery state, and how the answer came
 const CHANNEL_NAMES = { sms: "短信", voice: "语音", link: "链接", dispatcher: "调度员" };
 const MESSAGE_STATES = { queued: "待发送", sending: "发送中", sent: "已发出", delivered: "已送达", undelivered: "未送达", failed: "失败", cancelled: "已取消" };
@@ -20,7 +19,7 @@ function channelCell(a) {
 
 const state = {
   types: [], capabilities: new Map(), incidents: [], selected: null, candidates: null, chosen: new Map(),
-  pending: null, needsEdited: false, timelineTimer: null, lastEventId: null, incidentTimer: null,
+  pending: null, placeChosen: null, needsEdited: false, timelineTimer: null, lastEventId: null, incidentTimer: null,
 };
 
 const { map, layers } = createMap($("map"), { tileUrl: config.tileUrl, attribution: config.tileAttribution, area: config.area });
@@ -77,7 +76,8 @@ function renderIncidents() {
     return item;
   }));
   for (const inc of state.incidents) {
-    L.circleMarker([inc.lat, inc.lon], { radius: 9, color: "#b71c1c", weight: 2, fillColor: "#e53935", fillOpacity: 0.9 })
+    // bubblingMouseEvents: a click on an incident selects it and must not also place a new incident there
+    L.circleMarker([inc.lat, inc.lon], { radius: 9, color: "#b71c1c", weight: 2, fillColor: "#e53935", fillOpacity: 0.9, bubblingMouseEvents: false })
       .bindTooltip(textTip(`${typeName(inc)} ${inc.number || ""}`)).on("click", () => selectIncident(inc.id)).addTo(overlay.incidents);
   }
 }
@@ -101,25 +101,43 @@ function setPending(lat, lon, note) {
   L.marker([lat, lon], { title: "事发地点" }).addTo(overlay.pending);
 }
 
-$("place-search").addEventListener("click", searchPlace);
+$("place-search").addEventListener("click", () => searchPlace());
 $("place-q").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); searchPlace(); } });
+$("place-q").addEventListener("input", () => { state.placeChosen = null; });
 
-async function searchPlace() {
+const PLACE_KINDS = { key_site: "重点园区/矿区", prefecture_city: "地级市", county: "县区", town: "乡镇" };
+const PLACE_PAGE = 20;
+
+// every place matching the name, key sites first, one page at a time; the dispatcher chooses one
+async function searchPlace(offset = 0) {
   const q = $("place-q").value.trim();
   const results = $("place-results");
-  if (!q) return;
+  if (!q) return [];
   try {
-    const data = await get(`/places?q=${encodeURIComponent(q)}&limit=8`);
-    const items = Array.isArray(data) ? data : data.items || data.places || [];
-    if (!items.length) { results.replaceChildren(el("li", { class: "muted" }, "未找到该地名")); return; }
-    results.replaceChildren(...items.map((p) => el("li", {}, el("button", { type: "button", class: "link", onclick: () => {
-      setPending(p.lat, p.lon, `地名: ${p.name}`);
-      map.setView([p.lat, p.lon], Math.max(map.getZoom(), 10));
-      results.replaceChildren();
-    } }, `${p.name}${p.county && p.county !== p.name ? " (" + p.county + ")" : ""}`))));
+    const data = await get(`/places?q=${encodeURIComponent(q)}&limit=${PLACE_PAGE}&offset=${offset}`);
+    const items = data.items || [];
+    if (!items.length) { results.replaceChildren(el("li", { class: "muted" }, "未找到该地名")); return items; }
+    const rows = items.map((p) => el("li", {}, el("button", { type: "button", class: "link place-choice", dataset: { name: p.name }, onclick: () => choosePlace(p) },
+      p.name), " ", el("span", { class: "muted small" }, [PLACE_KINDS[p.kind] || "", p.county && p.county !== p.name ? p.county : "", p.prefecture && p.prefecture !== p.county ? p.prefecture : ""].filter(Boolean).join(" · "))));
+    const head = el("li", { class: "muted small" }, `共 ${data.total} 个地点${data.total > 1 ? ", 请选择" : ""}`);
+    const more = offset + items.length < data.total
+      ? el("li", {}, el("button", { type: "button", class: "small", onclick: () => searchPlace(offset + PLACE_PAGE) }, "下一页")) : null;
+    const back = offset > 0 ? el("li", {}, el("button", { type: "button", class: "small", onclick: () => searchPlace(Math.max(offset - PLACE_PAGE, 0)) }, "上一页")) : null;
+    results.replaceChildren(...[head, ...rows, back, more].filter(Boolean));
+    return items;
   } catch (err) {
     results.replaceChildren(el("li", { class: "muted" }, `地名搜索不可用: ${err.message}`));
+    return [];
   }
+}
+
+function choosePlace(p) {
+  $("place-q").value = p.name;
+  state.placeChosen = p.name;
+  $("crs").value = "wgs84";
+  setPending(p.lat, p.lon, `地名: ${p.name}${p.county && p.county !== p.name ? " (" + p.county + ")" : ""}`);
+  map.setView([p.lat, p.lon], Math.max(map.getZoom(), 10));
+  $("place-results").replaceChildren();
 }
 
 for (const id of ["lat", "lon", "crs"]) $(id).addEventListener("change", typedCoordinates);
@@ -165,6 +183,20 @@ $("incident-form").addEventListener("submit", async (e) => {
   if (state.needsEdited) body.needs = needs;
   if ($("drill").checked) body.drill = true;
   const place = $("place-q").value.trim();
+  if (place && !$("lat").value && !$("lon").value && state.placeChosen !== place) {
+    // a typed name without a chosen match: ask which place is meant rather than guess one kilometres away
+    const found = await searchPlace();
+    const exact = found.filter((p) => p.name === place);
+    if (found.length === 1 || exact.length === 1) {
+      choosePlace(exact[0] || found[0]);
+    } else {
+      const reason = found.length ? `「${place}」对应多个地点, 请在列表中选择一个` : `未找到「${place}」, 请换个地名或在地图上点选`;
+      // every problem at once: the type is checked here too rather than in a second round
+      showFieldErrors(form, { fields: { place: reason, ...($("type").value ? {} : { type: "请选择事件类型" }) } });
+      $("place-q").focus();
+      return;
+    }
+  }
   if (place) body.place = place;
   if ($("lat").value || $("lon").value) { body.lat = Number($("lat").value); body.lon = Number($("lon").value); }
   if (body.lat !== undefined) body.crs = $("crs").value;
@@ -203,6 +235,8 @@ async function selectIncident(id) {
   $("incident-meta").textContent = `${inc.number || "#" + inc.id} · ${inc.place || ""} (${Number(inc.lat).toFixed(4)}, ${Number(inc.lon).toFixed(4)})`;
   $("plan-summary").textContent = "";
   $("dispatch-error").hidden = true;
+  $("record-link").href = `/console/incidents/${encodeURIComponent(inc.id)}/record`;
+  $("assignment-counts").replaceChildren();
   map.setView([inc.lat, inc.lon], Math.max(map.getZoom(), 9));
   $("candidates").replaceChildren(el("p", { class: "muted" }, "正在计算到达时间…"));
   $("timeline").replaceChildren();
@@ -257,7 +291,7 @@ function renderCandidates() {
           : cands.length && supply < (need.quantity ?? 1) - (need.assigned || 0) ? el("span", { class: "tag warn" }, "不足") : null),
       !cands.length && need.empty_reason ? el("p", { class: "small muted empty-reason" }, need.empty_reason) : null,
       cands.length ? el("table", { class: "data compact" },
-        el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", {}, "#"), el("th", {}, "资源"), el("th", {}, "预计到达"), el("th", {}, "距离"))),
+        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "选择")), el("th", { scope: "col" }, "#"), el("th", {}, "资源"), el("th", {}, "预计到达"), el("th", {}, "距离"))),
         el("tbody", {}, rows)) : null);
   });
   const warnings = (state.candidates?.warnings || []).map((w) => el("p", { class: "form-error small scene-warning" }, w));
@@ -289,6 +323,9 @@ $("dispatch-button").addEventListener("click", async () => {
   $("dispatch-error").hidden = true;
   const body = state.chosen.size ? { resources: [...state.chosen.values()] } : {};
   try {
+    // what will be sent, to whom: the dispatcher confirms before any SMS leaves
+    const preview = await post(`/incidents/${state.selected.id}/dispatches/preview`, body);
+    if (!(await window.rescueConfirm(dispatchSummary(preview), { title: "确认调派", ok: "确认调派并发送短信" }))) return;
     const dispatch = await post(`/incidents/${state.selected.id}/dispatches`, body);
     $("plan-summary").textContent = `已调派 ${dispatch.assignments.length} 个资源, 短信发送中`;
     state.chosen.clear();
@@ -303,6 +340,18 @@ $("dispatch-button").addEventListener("click", async () => {
     button.disabled = false;
   }
 });
+
+function dispatchSummary(preview) {
+  const rows = preview.assignments || [];
+  const messages = rows.flatMap((a) => a.messages || []);
+  const segments = messages.reduce((n, m) => n + (m.segments || 1), 0);
+  const lines = [`${typeName(state.selected)} ${state.selected.number || ""}: 调派 ${rows.length} 个资源, 发送 ${messages.length} 条短信 (计费 ${segments} 条)${state.selected.drill ? ", 【演练】" : ""}:`];
+  for (const a of rows) {
+    const to = (a.messages || []).map((m) => `${m.recipient || ""} ${phone(m.to)}`.trim()).join("、") || "无可接收短信的号码";
+    lines.push(`· ${a.name}${a.eta_s != null ? ` (约 ${minutes(a.eta_s)})` : ""} → ${to}`);
+  }
+  return lines.join("\n");
+}
 
 // ---------------------------------------------------------------- live timeline and assignments (polled)
 function startTimeline() {
@@ -331,7 +380,7 @@ function renderTimeline(events) {
   state.lastEventId = last;
   $("timeline").replaceChildren(...events.slice().reverse().map((e) => {
     const status = e.to_status || e.kind;
-    const label = TIMELINE_NAMES[e.kind] || TIMELINE_NAMES[status] || config.statuses[status] || e.kind;
+    const label = (e.to_status && config.statuses[e.to_status]) || EVENT_NAMES[e.kind] || config.statuses[status] || "其他";
     return el("li", { class: `event status-${status} kind-${e.kind}`, dataset: { kind: e.kind, status: status || "" } },
       el("time", {}, clock(e.at)), " ", el("span", { class: "tag" }, label), " ",
       e.detail && CHANNEL_NAMES[e.detail.channel] ? el("span", { class: `tag channel-${e.detail.channel}` }, CHANNEL_NAMES[e.detail.channel]) : null, " ",
@@ -341,13 +390,23 @@ function renderTimeline(events) {
 
 const CORRECTABLE = ["accepted", "declined", "no_answer", "failed", "en_route", "on_scene", "released", "cancelled"];
 
+const COUNTED = [["notified", "已通知"], ["accepted", "已接受"], ["en_route", "途中"], ["on_scene", "到场"]];
+// an assignment that got further than a stage has passed it (an arrived team was also notified and accepted)
+const REACHED = { notified: ["notified", "accepted", "en_route", "on_scene", "released"], accepted: ["accepted", "en_route", "on_scene", "released"],
+  en_route: ["en_route", "on_scene", "released"], on_scene: ["on_scene", "released"] };
+
 function renderAssignments(dispatches) {
   const rows = dispatches.flatMap((d) => d.assignments || []);
+  $("assignment-counts").replaceChildren(...(rows.length ? COUNTED.map(([key, label]) => {
+    const n = rows.filter((a) => REACHED[key].includes(a.status)).length;
+    return el("span", { class: `counter counter-${key}`, dataset: { key, n } }, label, " ", el("strong", {}, n), ` / ${rows.length}`);
+  }) : []));
   if (!rows.length) { $("assignments").replaceChildren(el("p", { class: "muted" }, "尚未调派")); return; }
   const focused = document.activeElement?.closest?.("#assignments");
   if (focused) return; // do not redraw under the dispatcher's hand
   $("assignments").replaceChildren(el("table", { class: "data compact" },
-    el("thead", {}, el("tr", {}, el("th", {}, "资源"), el("th", {}, "状态"), el("th", {}, "通知与确认"), el("th", {}, "回复码"), el("th", {}, "更正"))),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "资源"), el("th", { scope: "col" }, "状态"), el("th", { scope: "col" }, "预计到达"),
+      el("th", { scope: "col" }, "联系人"), el("th", { scope: "col" }, "通知与确认"), el("th", { scope: "col" }, "回复码"), el("th", { scope: "col" }, "更正"))),
     el("tbody", {}, rows.map((a) => {
       const select = el("select", { "aria-label": `更正 ${a.name}` }, el("option", { value: "" }, "更正为…"),
         CORRECTABLE.map((s) => el("option", { value: s }, config.statuses[s] || s)));
@@ -361,9 +420,13 @@ function renderAssignments(dispatches) {
         select.blur();
         refreshTimeline();
       });
+      const message = (a.messages || [])[0];
+      const eta = a.reported_eta_min != null ? `${a.reported_eta_min} 分钟 (回报)` : minutes(a.eta_s);
       return el("tr", { class: `assignment status-${a.status}`, dataset: { status: a.status } },
         el("td", {}, a.name, a.wave > 1 ? el("span", { class: "muted small" }, ` 第${a.wave}轮`) : null),
         el("td", {}, el("span", { class: `tag status-${a.status}` }, config.statuses[a.status] || a.status)),
+        el("td", { class: "num eta" }, eta),
+        el("td", { class: "contact" }, message ? [message.recipient || "", " ", telLink(message.to)] : "—"),
         channelCell(a), el("td", {}, el("code", {}, a.reply_code || "")), el("td", {}, select));
     }))));
 }

@@ -1,4 +1,5 @@
-// The base map: our own road network and county seats (works offline); an optional tile layer from config.
+// The base map: our own road network and the gazetteer's places with their names (works offline); an optional
+// tile layer from config, dropped with one notice when it cannot be reached.
 import { el, get } from "./api.js";
 
 const L = window.L;
@@ -11,19 +12,36 @@ export function textTip(...parts) {
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
-export function createMap(element, { tileUrl = "", attribution = "", area = [34.8, 103.6, 39.9, 108.2] } = {}) {
-  const map = L.map(element, { preferCanvas: true, zoomSnap: 0.5, attributionControl: true });
-  // Ningxia proper, inside the wider service area
-  map.fitBounds([[35.2, 104.2], [39.4, 107.7]]);
-  map.setMaxBounds([[area[0] - 1, area[1] - 1], [area[2] + 1, area[3] + 1]]);
-  if (tileUrl) {
-    L.tileLayer(tileUrl, { attribution: escapeHtml(attribution), maxZoom: 18 }).addTo(map);  // shown as text
-  }
+// from which zoom a place's name is written on the map (cities always, towns and sites when zoomed in)
+const LABEL_ZOOM = { prefecture_city: 6, county: 8, key_site: 9.5, town: 10 };
+const NINGXIA = [[35.2, 104.2], [39.4, 107.7]];
+
+export function createMap(element, { tileUrl = "", attribution = "", area = [34.8, 103.6, 39.9, 108.2], legend = true } = {}) {
+  const map = L.map(element, { preferCanvas: true, zoomSnap: 0.5, attributionControl: true, minZoom: 6, maxZoom: 16,
+    maxBounds: [[area[0] - 0.5, area[1] - 0.5], [area[2] + 0.5, area[3] + 0.5]], maxBoundsViscosity: 0.9 });
+  map.fitBounds(NINGXIA);  // Ningxia proper, inside the wider service area
+  if (tileUrl) addTiles(map, tileUrl, attribution);
   map.attributionControl.addAttribution("道路 © OpenStreetMap contributors (ODbL)");
   const layers = { roads: L.layerGroup().addTo(map), places: L.layerGroup().addTo(map) };
   loadRoads(layers.roads).catch(() => {});
-  loadPlaces(layers.places).catch(() => {});
+  loadPlaces(map, layers.places).catch(() => {});
+  if (legend) addLegend(map);
   return { map, layers };
+}
+
+// One tile is tried first: an unreachable tile server then costs one failed request and one notice, not one
+// console error per tile on every pan.
+function addTiles(map, tileUrl, attribution) {
+  const probe = new Image();
+  const center = map.getCenter(), zoom = Math.round(map.getZoom());
+  const point = map.project(center, zoom).divideBy(256).floor();
+  probe.onload = () => L.tileLayer(tileUrl, { attribution: escapeHtml(attribution), maxZoom: 16 }).addTo(map);  // shown as text
+  probe.onerror = () => {
+    const notice = L.control({ position: "topright" });
+    notice.onAdd = () => el("div", { class: "map-notice", role: "status" }, "在线底图无法访问, 已使用离线路网");
+    notice.addTo(map);
+  };
+  probe.src = L.Util.template(tileUrl, { s: "a", x: point.x, y: point.y, z: zoom, r: "" });
 }
 
 async function loadRoads(group) {
@@ -46,16 +64,53 @@ function roadWeight(p) {
   return /motorway|expressway|trunk|高速|国道/.test(cls) ? 2.5 : 1.5;
 }
 
-async function loadPlaces(group) {
-  const data = await get("/places?limit=50");
-  const items = Array.isArray(data) ? data : data.items || data.places || [];
+// every place of the gazetteer, its name shown from a zoom that suits its kind
+async function loadPlaces(map, group) {
+  const items = [];
+  for (let offset = 0; offset < 5000; offset += 500) {
+    const data = await get(`/places?limit=500&offset=${offset}`);
+    items.push(...(data.items || []));
+    if (items.length >= (data.total ?? 0) || !(data.items || []).length) break;
+  }
+  const labelled = [];
   for (const p of items) {
     if (typeof p.lat !== "number" || typeof p.lon !== "number") continue;
-    const seat = (p.kind || p.type || "") !== "site";
-    L.circleMarker([p.lat, p.lon], { radius: seat ? 4 : 3, color: "#37474f", weight: 1, fillColor: seat ? "#fff" : "#90a4ae", fillOpacity: 1, interactive: true })
-      .bindTooltip(textTip(p.name || ""), { direction: "top" })
+    const site = p.kind === "key_site";
+    const marker = L.circleMarker([p.lat, p.lon], { radius: p.kind === "prefecture_city" ? 5 : site ? 4 : 3, color: site ? "#6a1b9a" : "#37474f",
+      weight: 1, fillColor: site ? "#ce93d8" : "#fff", fillOpacity: 1, interactive: false, bubblingMouseEvents: true })
+      .bindTooltip(textTip(p.name || ""), { permanent: true, direction: "right", offset: [4, 0], className: `place-label ${p.kind || ""}`, interactive: false })
       .addTo(group);
+    labelled.push([marker, LABEL_ZOOM[p.kind] ?? 10]);
   }
+  const update = () => {
+    const zoom = map.getZoom();
+    for (const [marker, from] of labelled) {
+      if (zoom >= from) marker.openTooltip(); else marker.closeTooltip();
+    }
+  };
+  map.on("zoomend", update);
+  update();
+}
+
+function addLegend(map) {
+  const legend = L.control({ position: "bottomleft" });
+  const row = (symbol, text) => el("div", { class: "legend-row" }, symbol, text);
+  legend.onAdd = () => {
+    const box = el("div", { class: "map-legend", role: "group", "aria-label": "图例" },
+      el("strong", {}, "图例"),
+      row(el("span", { class: "line motorway" }), "高速公路"),
+      row(el("span", { class: "line trunk" }), "国道/干线"),
+      row(el("span", { class: "line" }), "其他道路"),
+      row(el("span", { class: "line route" }), "推荐路线 (第1名)"),
+      row(el("span", { class: "line alt" }), "备选路线"),
+      row(el("span", { class: "dot incident" }), "事件"),
+      row(el("span", { class: "dot" }), "市、县城、乡镇"),
+      row(el("span", { class: "dot site" }), "重点园区/矿区"),
+      row(el("span", { class: "closure" }), "道路封闭"));
+    L.DomEvent.disableClickPropagation(box);
+    return box;
+  };
+  legend.addTo(map);
 }
 
 export function routeLatLngs(route) {

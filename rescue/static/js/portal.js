@@ -1,5 +1,5 @@
 // Enterprise portal overview: response cards and drill plans from the API (each opens its portal page).
-import { el, get } from "./api.js";
+import { beijing, el, get } from "./api.js";
 
 async function fill(sectionId, path, render) {
   const section = document.getElementById(sectionId);
@@ -18,4 +18,4 @@ fill("cards-section", "/cards?limit=50", (c) => [el("a", { href: `/portal/cards/
   el("span", { class: "muted small" }, [c.number, c.version ? `v${c.version}` : "", c.area].filter(Boolean).join(" · ")), " ",
   el("a", { href: `/api/v1/cards/${encodeURIComponent(c.id)}.pdf`, target: "_blank", rel: "noopener" }, "打印")]);
 fill("drills-section", "/drills?limit=50", (d) => [el("a", { href: `/portal/drills/${encodeURIComponent(d.id)}` }, d.name || `演练 ${d.id}`), " ",
-  el("span", { class: "muted small" }, [d.drill_type || d.form, d.next_date || d.scheduled_for || d.starts_at || d.date].filter(Boolean).map((v) => String(v).slice(0, 16)).join(" · "))]);
+  el("span", { class: "muted small" }, [d.form_name, beijing(d.next_run_at || d.starts_at)].filter(Boolean).join(" · "))]);

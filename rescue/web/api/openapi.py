@@ -71,10 +71,26 @@ def build_document(app) -> dict:
         "info": {"title": "宁夏应急资源协同服务 API", "version": "1.0.0",
                  "description": "应急资源数据库、调度、短信通知、演练与处置卡。错误统一返回 {error, message, fields}。"},
         "servers": [{"url": current_app.config["PUBLIC_URL"]}],
+        "tags": [{"name": tag, "description": TAG_NAMES.get(tag, "")} for tag in sorted(_tags(paths))],
         "paths": paths,
         "components": {"schemas": defs, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     }
+
+
+# the API's groups (the first path segment or record kind) in Chinese
+TAG_NAMES = {
+    "assignments": "指派 (调派对象的状态与更正)", "capabilities": "能力代码", "cards": "应急处置卡", "contacts": "联系人",
+    "coverage": "覆盖分析", "depots": "储备库", "drills": "演练计划与合规", "enterprises": "企业", "equipment": "装备",
+    "escalation-chains": "逐级通知链", "experts": "专家", "freshness": "数据时效", "inbound-messages": "收到的短信",
+    "incident-types": "事件类型", "incidents": "事件、推荐资源与调派", "places": "地名", "road-closures": "道路封闭",
+    "roads.geojson": "路网 (GeoJSON)", "roster-shifts": "值班表", "routes": "路线", "statistics": "统计",
+    "supplies": "物资", "teams": "救援队伍", "tokens": "登录令牌",
+}
+
+
+def _tags(paths: dict) -> set[str]:
+    return {tag for ops in paths.values() for op in ops.values() for tag in op.get("tags", [])}
 
 
 def _ref(schema, models) -> dict:

@@ -1,5 +1,6 @@
 """Road views: routes between two points, the network for the map, place search, closures and coverage."""
 
+import gzip
 import json
 
 from flask import Response, request
@@ -52,28 +53,35 @@ def get_route() -> dict:
 
 
 @bp.get("/roads.geojson")
-@documented("当前路网 (GeoJSON, 供地图显示)")
+@documented("当前路网 (GeoJSON, 供地图显示; 支持 gzip 与 ETag)")
 @roles_required()
 def get_roads_geojson() -> Response:
     roads = get_roads()
     body = roads_geojson(roads.net)
     etag = f'"roads-{roads.net.n_edges}-{len(body)}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=3600", "Vary": "Accept-Encoding"}
     if request.headers.get("If-None-Match") == etag:
-        return Response(status=304)
-    return Response(body, mimetype="application/geo+json",
-                    headers={"ETag": etag, "Cache-Control": "private, max-age=3600"})
+        return Response(status=304, headers=headers)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        # several MB of coordinates shrink about tenfold; compressed once per network
+        packed = roads.net._cache.get("roads_geojson_gz")
+        if packed is None or packed[0] is not body:
+            packed = (body, gzip.compress(body if isinstance(body, bytes) else body.encode(), compresslevel=6))
+            roads.net._cache["roads_geojson_gz"] = packed
+        return Response(packed[1], mimetype="application/geo+json", headers=headers | {"Content-Encoding": "gzip"})
+    return Response(body, mimetype="application/geo+json", headers=headers)
 
 
 @bp.get("/places")
-@documented("地名搜索 (县城、乡镇、重点园区): 名称含 q 的全部地点, 重点园区在前; 分页", response=PlaceOut, listing=True,
-            query={"q": {"type": "string"}, "limit": {"type": "integer", "default": 10, "maximum": 100},
+@documented("地名搜索 (县城、乡镇、重点园区; 重点园区与矿区在前, 分页)", response=PlaceOut, listing=True,
+            query={"q": {"type": "string"}, "limit": {"type": "integer", "default": 10, "maximum": 500},
                    "offset": {"type": "integer", "default": 0}})
 @roles_required()
 def search_places() -> dict:
     q = (request.args.get("q") or "").strip()
     errors: dict[str, str] = {}
-    limit = int_arg(request.args, "limit", 10, 1, 100, errors)
-    offset = int_arg(request.args, "offset", 0, 0, 10**6, errors)
+    limit = int_arg(request.args, "limit", 10, 1, 500, errors)
+    offset = int_arg(request.args, "offset", 0, 0, 1_000_000, errors)
     if errors:
         raise ValidationError(errors, "查询参数有误")
     found, total = get_roads().gazetteer.listing(q, limit=limit, offset=offset)

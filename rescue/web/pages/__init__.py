@@ -1,7 +1,8 @@
 """Pages for people: sign-in, dashboard, command-center console, enterprise portal and regulator view."""
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm.exc import DetachedInstanceError
 
 from rescue.dispatch import incidents
 from rescue.models import Role
@@ -49,6 +50,9 @@ def init_app(app: Flask) -> None:
 
         app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["TOKEN_TTL_HOURS"])
     csrf.init_app(app)
+    from rescue.web import formatting
+
+    formatting.init_app(app)  # Beijing time, Chinese phone numbers, names for codes
     # the API authenticates by bearer token (session calls are checked in rescue.web.auth), webhooks by
     # provider signature, the responder page by the key derived from its link
     for bp in (api_bp, webhooks.bp, voice.bp, responder.bp):
@@ -66,6 +70,11 @@ def init_app(app: Flask) -> None:
 def _page_context() -> dict:
     """What every page's frame shows: who is signed in, their navigation and whether a drill is running."""
     try:
+        user = current_user(required=False)
+        _ = user.role if user is not None else None
+    except DetachedInstanceError:
+        # an error page: the request's session was rolled back and closed, read the user again
+        g.pop("actor", None)
         user = current_user(required=False)
     except Exception:
         user = None

@@ -13,6 +13,7 @@ from rescue.models import Role, User
 from rescue.registry import registry, spreadsheets
 from rescue.registry.kinds import KINDS, Kind
 from rescue.registry.spreadsheets import Column
+from rescue.web import formatting
 from rescue.web.auth import current_user
 from rescue.web.extensions import get_session
 from rescue.web.pages.common import page_roles
@@ -175,10 +176,14 @@ def _list_page(kind: Kind, *, import_errors: list | None = None, import_message:
         value = getattr(record, field, None)
         if field in kind.code_fields:
             value = [names.get(code, code) for code in value]
+        if field in ("phone", "duty_phone", "contact_phone"):
+            return formatting.phone(value)
+        if field == "team_type":
+            return formatting.TEAM_TYPE_NAMES.get(value, value or "")
         return _display(cols.get(field), value)
 
     table = [(r, [cell(f, r) for f in fields]) for r in rows]
-    headers = [spreadsheets.LABELS.get(f, f).split(" (")[0] for f in fields]
+    headers = [formatting.list_header(spreadsheets.LABELS.get(f, f)) for f in fields]
     return render_template(
         "pages/portal_list.html", kind=kind, kinds=[KINDS[n] for n in PORTAL_KINDS], headers=headers, table=table,
         total=total, q=q or "", page_no=page_no, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),

@@ -5,8 +5,9 @@ from flask import Blueprint, current_app, render_template, request
 from rescue.db import utcnow
 from rescue.drills import compliance
 from rescue.models import Role
-from rescue.registry import audit, registry
+from rescue.registry import audit, registry, spreadsheets
 from rescue.registry.kinds import KINDS
+from rescue.web import formatting
 from rescue.web.auth import current_user
 from rescue.web.extensions import get_session
 from rescue.web.pages.common import page_roles
@@ -86,4 +87,26 @@ def list_audit_entries() -> str:
         page_no=page_no,
         pages=max((total + AUDIT_PAGE - 1) // AUDIT_PAGE, 1),
         actions=ACTION_NAMES,
+        field_names=_field_names(),
+        value_names=_value_names(),
     )
+
+
+def _field_names() -> dict[str, str]:
+    """Field → the Chinese label people know from the forms and spreadsheets (no explanations in brackets)."""
+    names = {field: formatting.list_header(label) for field, label in spreadsheets.LABELS.items()}
+    for kind in KINDS.values():
+        for col in spreadsheets.columns(kind):
+            names.setdefault(col.field, formatting.list_header(col.label))
+    names |= {"capabilities": "能力", "fields": "专业领域", "last_confirmed_dt": "最近确认", "confirmed": "确认",
+              "demo": "演示数据"}
+    return names
+
+
+def _value_names() -> dict[str, str]:
+    """Stored codes → names: capabilities and every enumerated choice."""
+    names: dict[str, str] = {}
+    for kind in KINDS.values():
+        for col in spreadsheets.columns(kind):
+            names |= col.choices()
+    return names | registry.capability_names(get_session())
