@@ -55,7 +55,8 @@ def seed_hostile_names(live) -> None:
     )
     post(
         "/experts",
-        {"name": HOSTILE["expert"], "fields": ["gas_detection"], "phone": "13951004321", "lat": lat, "lon": lon},
+        # on site only, so it is ranked with a route on the map (a remote consultant has none)
+        {"name": HOSTILE["expert"], "fields": ["gas_detection"], "phone": "13951004321", "lat": lat, "lon": lon, "remote_ok": False},
     )
     post("/equipment", {"name": HOSTILE["equipment"], "capabilities": ["gas_detection"], "quantity": 4, "team_id": team["id"]})
     depot = post(

@@ -155,7 +155,7 @@ def test_navigation_behind_a_menu_button_at_390px(browser, live):
 
 
 def test_responder_buttons_follow_the_state_and_an_expired_link_says_so(browser, live_factory):
-    live = live_factory(RESPONDER_LINKS=True, COMMAND_PHONE="+869515010100")
+    live = live_factory(RESPONDER_LINKS=True, COMMAND_PHONE="0951-5010100")
     _, messages = new_incident(live, dispatch=True)
     link = next(m for m in (re.search(r"https?://\S+/r/[\w-]+", x.get("text", "")) for x in messages) if m).group(0)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
