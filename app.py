@@ -59,7 +59,13 @@ def _configure(app: Flask, test_config: dict | None) -> None:
 def main() -> None:
     """The embedded default: SQLite in instance/, seeded data, demo accounts, console SMS, scheduler thread."""
     logs.setup()
-    for name, value in {"DEMO": "1", "AUTO_MIGRATE": "1", "SEED_ON_START": "1", "RUN_SCHEDULER": "1", "VOICE_BACKEND": "console"}.items():
+    for name, value in {
+        "DEMO": "1",
+        "AUTO_MIGRATE": "1",
+        "SEED_ON_START": "1",
+        "RUN_SCHEDULER": "1",
+        "VOICE_BACKEND": "console",
+    }.items():
         os.environ.setdefault(f"RESCUE_{name}", value)
     app = create_app()
     port = app.config["PORT"]

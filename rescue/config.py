@@ -127,7 +127,9 @@ def validate_config(config) -> None:
     if not config["DEMO"] and not config["TEST_INSTALLATION"]:
         for key in ("SMS_BACKEND", "VOICE_BACKEND"):
             if config.get(key) in {"console", "fake"}:
-                problems.append(f"RESCUE_{key}={config[key]} 不会发送到任何手机: 生产环境请配置真实网关, "
-                                "测试环境请设置 RESCUE_TEST_INSTALLATION=1")
+                problems.append(
+                    f"RESCUE_{key}={config[key]} 不会发送到任何手机: 生产环境请配置真实网关, "
+                    "测试环境请设置 RESCUE_TEST_INSTALLATION=1"
+                )
     if problems:
         raise ConfigError("配置错误: " + "; ".join(problems))

@@ -46,7 +46,6 @@ def in_service_area():
     return field_validator("lat")(_lat_in_area), field_validator("lon")(_lon_in_area)
 
 
-
 _MESSAGES = {
     "missing": "必填",
     "extra_forbidden": "未知字段",

@@ -82,9 +82,12 @@ class PostgresLeader:
 
     def still_held(self) -> bool:
         try:
-            return bool(self.conn.execute(text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objid = :k"),
-                {"k": self.key & 0xFFFFFFFF}).scalar())
+            return bool(
+                self.conn.execute(
+                    text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objid = :k"),
+                    {"k": self.key & 0xFFFFFFFF},
+                ).scalar()
+            )
         except Exception:  # noqa: BLE001 - any connection failure means the lock is gone
             log.exception("leader connection lost")
             return False
@@ -92,9 +95,13 @@ class PostgresLeader:
     def holder(self) -> str:
         """Who holds the lock now, for the standby's message."""
         with self.engine.connect() as conn:
-            row = conn.execute(text(
-                "SELECT a.pid, a.client_addr, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted LIMIT 1"), {"k": self.key & 0xFFFFFFFF}).first()
+            row = conn.execute(
+                text(
+                    "SELECT a.pid, a.client_addr, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.objid = :k AND l.granted LIMIT 1"
+                ),
+                {"k": self.key & 0xFFFFFFFF},
+            ).first()
         return f"PostgreSQL 会话 {row.pid} ({row.client_addr or '本机'})" if row else "另一个进程"
 
     def release(self) -> None:
@@ -163,8 +170,11 @@ class Worker:
         self.session_factory = app.extensions["db"].session_factory
         self.gateway = app.extensions["sms_gateway"]
         settings = app.extensions["alert_settings"]
-        self.needs = {"settings": settings, "rate_limiter": outbox.limiter_for(self.gateway, settings.rate_per_s),
-                      "voice_gateway": app.extensions.get("voice_gateway")}
+        self.needs = {
+            "settings": settings,
+            "rate_limiter": outbox.limiter_for(self.gateway, settings.rate_per_s),
+            "voice_gateway": app.extensions.get("voice_gateway"),
+        }
         self.leader = make_leader(app)
         self.stopping = threading.Event()
         self.leading = threading.Event()
@@ -190,8 +200,15 @@ class Worker:
         outbox.recover_sending(self.session_factory, now=utcnow(), everything=True, settings=self.needs["settings"])
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         for job in self.jobs.values():
-            self.scheduler.add_job(self.run_job, "interval", args=[job], seconds=job.seconds * self.interval_scale,
-                                   id=job.name, name=job.name, next_run_time=utcnow())
+            self.scheduler.add_job(
+                self.run_job,
+                "interval",
+                args=[job],
+                seconds=job.seconds * self.interval_scale,
+                id=job.name,
+                name=job.name,
+                next_run_time=utcnow(),
+            )
         self.scheduler.start()
         try:
             while not self.stopping.wait(self.standby_poll_s):

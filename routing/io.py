@@ -16,8 +16,22 @@ from routing.network import RoadNetwork, haversine_m
 
 CACHE_VERSION = 1
 _ARRAYS = (
-    "node_id", "lat", "lon", "tail", "head", "length_m", "travel_time_s", "road_class",
-    "name_code", "ref_code", "names", "refs", "fwd_ptr", "rev_ptr", "rev_edge", "twin",
+    "node_id",
+    "lat",
+    "lon",
+    "tail",
+    "head",
+    "length_m",
+    "travel_time_s",
+    "road_class",
+    "name_code",
+    "ref_code",
+    "names",
+    "refs",
+    "fwd_ptr",
+    "rev_ptr",
+    "rev_edge",
+    "twin",
 )
 
 
@@ -69,7 +83,10 @@ class _Builder:
         speed = speeds.edge_speed_kmh(highway, tags.get("maxspeed"))
         code = speeds.CLASS_CODE[speeds.road_class(highway)]
         oneway = _oneway(tags.get("oneway"))
-        if oneway == 0 and (tags.get("junction") in ("roundabout", "circular") or (str(highway).startswith("motorway") and tags.get("oneway") is None)):
+        if oneway == 0 and (
+            tags.get("junction") in ("roundabout", "circular")
+            or (str(highway).startswith("motorway") and tags.get("oneway") is None)
+        ):
             oneway = 1  # roundabouts and motorways are one-way unless tagged otherwise (OSM default)
         for a, b in itertools.pairwise(nodes):
             if a == b:
@@ -92,9 +109,16 @@ class _Builder:
         ids = list(self.index)
         node_id = np.array(ids, dtype=np.int64) if all(isinstance(i, int) for i in ids) else np.arange(len(ids))
         return RoadNetwork.from_arrays(
-            lat=np.array(self.lat), lon=np.array(self.lon), tail=np.array(self.tail),
-            head=np.array(self.head), length_m=np.array(self.length), travel_time_s=np.array(self.time),
-            road_class=np.array(self.cls), name=self.name, ref=self.ref, node_id=node_id,
+            lat=np.array(self.lat),
+            lon=np.array(self.lon),
+            tail=np.array(self.tail),
+            head=np.array(self.head),
+            length_m=np.array(self.length),
+            travel_time_s=np.array(self.time),
+            road_class=np.array(self.cls),
+            name=self.name,
+            ref=self.ref,
+            node_id=node_id,
             largest_component=largest_component,
         )
 
@@ -215,12 +239,16 @@ def check_area(net: RoadNetwork, area: tuple[float, float, float, float], *, min
     if here >= min_share:
         return
     if share(net.lon, net.lat) >= min_share or (np.abs(net.lat) > 90).any():
-        msg = (f"路网经纬度疑似颠倒: 按 (纬度, 经度) 只有 {here:.0%} 的节点在服务区域内, 对调后大部分在区域内; "
-               "请检查文件的坐标顺序 (GeoJSON 为 [经度, 纬度])")
+        msg = (
+            f"路网经纬度疑似颠倒: 按 (纬度, 经度) 只有 {here:.0%} 的节点在服务区域内, 对调后大部分在区域内; "
+            "请检查文件的坐标顺序 (GeoJSON 为 [经度, 纬度])"
+        )
         raise RoadDataError(msg)
     lat_c, lon_c = float(np.median(net.lat)), float(np.median(net.lon))
-    msg = (f"路网不在服务区域内: 只有 {here:.0%} 的节点在区域 (纬度 {lat_min:g}–{lat_max:g}, 经度 {lon_min:g}–{lon_max:g}) 内, "
-           f"路网中心约在 ({lat_c:.3f}, {lon_c:.3f})")
+    msg = (
+        f"路网不在服务区域内: 只有 {here:.0%} 的节点在区域 (纬度 {lat_min:g}–{lat_max:g}, 经度 {lon_min:g}–{lon_max:g}) 内, "
+        f"路网中心约在 ({lat_c:.3f}, {lon_c:.3f})"
+    )
     raise RoadDataError(msg)
 
 

@@ -129,9 +129,7 @@ class RoadNetwork:
             raise RoadDataError("travel_time_s must be finite and non-negative")
         if not (np.all(np.isfinite(lat)) and np.all(np.isfinite(lon))):
             raise RoadDataError("node coordinates must be finite")
-        road_class = (
-            np.zeros(m, dtype=np.uint8) if road_class is None else np.asarray(road_class, dtype=np.uint8)
-        )
+        road_class = np.zeros(m, dtype=np.uint8) if road_class is None else np.asarray(road_class, dtype=np.uint8)
         name_code, names = _categorical(name, m)
         ref_code, refs = _categorical(ref, m)
 
@@ -160,10 +158,22 @@ class RoadNetwork:
         np.cumsum(np.bincount(head, minlength=n), out=rev_ptr[1:])
         twin = _twins(tail, head, length_m)
         arrays = dict(
-            node_id=node_id, lat=lat, lon=lon, tail=tail, head=head, length_m=length_m,
-            travel_time_s=travel_time_s, road_class=road_class, name_code=name_code,
-            ref_code=ref_code, names=names, refs=refs, fwd_ptr=fwd_ptr, rev_ptr=rev_ptr,
-            rev_edge=rev_edge, twin=twin,
+            node_id=node_id,
+            lat=lat,
+            lon=lon,
+            tail=tail,
+            head=head,
+            length_m=length_m,
+            travel_time_s=travel_time_s,
+            road_class=road_class,
+            name_code=name_code,
+            ref_code=ref_code,
+            names=names,
+            refs=refs,
+            fwd_ptr=fwd_ptr,
+            rev_ptr=rev_ptr,
+            rev_edge=rev_edge,
+            twin=twin,
         )
         return cls(**{k: _readonly(np.ascontiguousarray(v)) for k, v in arrays.items()})
 
@@ -205,9 +215,17 @@ class RoadNetwork:
                 refs.append(ref)
         node_id = _node_id_array(nodes)
         return cls.from_arrays(
-            lat=lat, lon=lon, tail=np.array(tails), head=np.array(heads), length_m=np.array(lengths),
-            travel_time_s=np.array(times), road_class=np.array(classes), name=names, ref=refs,
-            node_id=node_id, largest_component=largest_component,
+            lat=lat,
+            lon=lon,
+            tail=np.array(tails),
+            head=np.array(heads),
+            length_m=np.array(lengths),
+            travel_time_s=np.array(times),
+            road_class=np.array(classes),
+            name=names,
+            ref=refs,
+            node_id=node_id,
+            largest_component=largest_component,
         )
 
     def to_graph(self) -> nx.MultiDiGraph:

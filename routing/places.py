@@ -61,9 +61,14 @@ class Gazetteer:
         return cls(
             [
                 Place(
-                    name=d["name"], lat=float(d["lat"]), lon=float(d["lon"]), kind=d.get("kind", ""),
-                    aliases=tuple(d.get("aliases", ())), county=d.get("county", ""),
-                    prefecture=d.get("prefecture", ""), verified=bool(d.get("verified", False)),
+                    name=d["name"],
+                    lat=float(d["lat"]),
+                    lon=float(d["lon"]),
+                    kind=d.get("kind", ""),
+                    aliases=tuple(d.get("aliases", ())),
+                    county=d.get("county", ""),
+                    prefecture=d.get("prefecture", ""),
+                    verified=bool(d.get("verified", False)),
                     extra={k: v for k, v in d.items() if k not in known},
                 )
                 for d in items
@@ -128,7 +133,9 @@ class Gazetteer:
         """
         q = _norm(query)
         if q:
-            found = sorted(self._matches(q), key=lambda s: (s[1].kind != "key_site", s[0], self._RANK.get(s[1].kind, 9), s[2], s[1].name))
+            found = sorted(
+                self._matches(q), key=lambda s: (s[1].kind != "key_site", s[0], self._RANK.get(s[1].kind, 9), s[2], s[1].name)
+            )
             places = [p for _s, p, _t in found]
         else:
             places = sorted(self.places, key=lambda p: (p.kind != "key_site", self._RANK.get(p.kind, 9)))

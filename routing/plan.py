@@ -69,8 +69,7 @@ def plan(
     """Return the Plan covering ``needs`` (need -> quantity) from ``offers`` (need -> offers)."""
     keys = list(needs)
     cands: dict[Hashable, list[Offer]] = {
-        n: sorted((o for o in offers.get(n, ()) if o.amount > 0), key=lambda o: (o.arrival_s, -o.amount))
-        for n in keys
+        n: sorted((o for o in offers.get(n, ()) if o.amount > 0), key=lambda o: (o.arrival_s, -o.amount)) for n in keys
     }
     qty = {n: float(needs[n]) for n in keys}
     # most constrained first: fewest candidates relative to the quantity asked
@@ -135,8 +134,13 @@ def plan(
             new_used = used | {o.source for o in cover if not o.shareable}
             picked[n] = cover
             dfs(
-                i + 1, new_used, picked, cur_unc, max(cur_max, max(o.arrival_s for o in cover)),
-                cur_total + sum(o.arrival_s for o in cover), cur_count + len(cover),
+                i + 1,
+                new_used,
+                picked,
+                cur_unc,
+                max(cur_max, max(o.arrival_s for o in cover)),
+                cur_total + sum(o.arrival_s for o in cover),
+                cur_count + len(cover),
             )
             del picked[n]
         dfs(i + 1, used, picked, cur_unc + 1, cur_max, cur_total, cur_count)

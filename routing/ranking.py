@@ -183,9 +183,7 @@ class _Search:
                 ind[m + slot], dat[m + slot] = node, cost
             for slot in range(len(self.seeds), 2):
                 ind[m + slot], dat[m + slot] = n, np.inf
-            self.dist, self.pred = dijkstra(
-                self.matrix, directed=True, indices=n, limit=limit, return_predecessors=True
-            )
+            self.dist, self.pred = dijkstra(self.matrix, directed=True, indices=n, limit=limit, return_predecessors=True)
             for slot in range(2):  # leave the shared spare slots inert
                 ind[m + slot], dat[m + slot] = n, np.inf
         self.limit = limit
@@ -313,8 +311,16 @@ def rank_sources(
     if k <= 0 or not sources:
         return []
     out = rank_groups(
-        net, target, sources, {0: Group(list(sources), k=k)}, extra_s=extra_s, blocked=blocked,
-        offroad_kmh=offroad_kmh, with_routes=with_routes, with_distances=with_distances, shortcut=shortcut,
+        net,
+        target,
+        sources,
+        {0: Group(list(sources), k=k)},
+        extra_s=extra_s,
+        blocked=blocked,
+        offroad_kmh=offroad_kmh,
+        with_routes=with_routes,
+        with_distances=with_distances,
+        shortcut=shortcut,
     )
     return out[0]
 
@@ -356,8 +362,10 @@ def rank_groups(
     edges = np.fromiter((s.edge for s in snaps), dtype=np.int64, count=count)
     frac = np.fromiter((s.fraction for s in snaps), dtype=np.float64, count=count)
     off_m = np.fromiter((s.offroad_m for s in snaps), dtype=np.float64, count=count)
-    extra = np.zeros(count) if extra_s is None else np.fromiter(
-        (float(extra_s.get(i, 0.0)) for i in ids), dtype=np.float64, count=count
+    extra = (
+        np.zeros(count)
+        if extra_s is None
+        else np.fromiter((float(extra_s.get(i, 0.0)) for i in ids), dtype=np.float64, count=count)
     )
     base = extra + off_m / v_off + target.offroad_m / v_off
 
@@ -386,11 +394,15 @@ def rank_groups(
     specs = []
     for gk, g in groups.items():
         members = np.fromiter((pos[m] for m in dict.fromkeys(g.members) if m in pos), dtype=np.int64)
-        tier = np.zeros(members.shape[0]) if g.tier is None else np.fromiter(
-            (float(g.tier.get(ids[i], 0)) for i in members), dtype=np.float64, count=members.shape[0]
+        tier = (
+            np.zeros(members.shape[0])
+            if g.tier is None
+            else np.fromiter((float(g.tier.get(ids[i], 0)) for i in members), dtype=np.float64, count=members.shape[0])
         )
-        amount = np.ones(members.shape[0]) if g.amount is None else np.fromiter(
-            (float(g.amount.get(ids[i], 1.0)) for i in members), dtype=np.float64, count=members.shape[0]
+        amount = (
+            np.ones(members.shape[0])
+            if g.amount is None
+            else np.fromiter((float(g.amount.get(ids[i], 1.0)) for i in members), dtype=np.float64, count=members.shape[0])
         )
         specs.append((gk, g, members, tier, amount))
 
@@ -468,22 +480,44 @@ def rank_groups(
             if routed:
                 pts = [(snaps[i].point_lon, snaps[i].point_lat), (target.point_lon, target.point_lat)]
             ranked[i] = Ranked(
-                source=ids[i], arrival_s=float(val[i]), extra_s=float(extra[i]), travel_s=0.0,
-                offroad_s=float(val[i] - extra[i]), distance_m=0.0, offroad_m=float(cross_m[i]), route=pts,
-                edges=() if routed else None, direct=True, closure_m=0.0,
+                source=ids[i],
+                arrival_s=float(val[i]),
+                extra_s=float(extra[i]),
+                travel_s=0.0,
+                offroad_s=float(val[i] - extra[i]),
+                distance_m=0.0,
+                offroad_m=float(cross_m[i]),
+                route=pts,
+                edges=() if routed else None,
+                direct=True,
+                closure_m=0.0,
             )
             continue
         if routed or with_distances:
             dist_m, pts, driven, cm = _assemble(
-                search, snaps[i], int(edges[i]), float(frac[i]), (n1[i], c1[i]), (n2[i], c2[i]),
-                float(direct[i]), int(direct_edge[i]), bool(routed), waived,
+                search,
+                snaps[i],
+                int(edges[i]),
+                float(frac[i]),
+                (n1[i], c1[i]),
+                (n2[i], c2[i]),
+                float(direct[i]),
+                int(direct_edge[i]),
+                bool(routed),
+                waived,
             )
         else:
             dist_m, pts, driven, cm = math.nan, None, None, (0.0 if waived is None else math.nan)
         ranked[i] = Ranked(
-            source=ids[i], arrival_s=float(val[i]), extra_s=float(extra[i]),
-            travel_s=float(val[i] - base[i]), offroad_s=float(base[i] - extra[i]),
-            distance_m=dist_m, offroad_m=float(off_m[i] + target.offroad_m), route=pts, edges=driven,
+            source=ids[i],
+            arrival_s=float(val[i]),
+            extra_s=float(extra[i]),
+            travel_s=float(val[i] - base[i]),
+            offroad_s=float(base[i] - extra[i]),
+            distance_m=dist_m,
+            offroad_m=float(off_m[i] + target.offroad_m),
+            route=pts,
+            edges=driven,
             closure_m=cm,
         )
     return {gk: [ranked[int(i)] for i in results[gk]] for gk, *_ in specs}
@@ -597,8 +631,18 @@ def _speeds_mps(net: RoadNetwork) -> tuple[float, float]:
     return v
 
 
-def _assemble(search: _Search, src: Snap, edge: int, frac: float, a1, a2, direct: float, direct_edge: int,
-              with_routes: bool, waived: ClosedRoads | None):
+def _assemble(
+    search: _Search,
+    src: Snap,
+    edge: int,
+    frac: float,
+    a1,
+    a2,
+    direct: float,
+    direct_edge: int,
+    with_routes: bool,
+    waived: ClosedRoads | None,
+):
     """(road metres, coordinates or None, edges or None, metres inside waived closures)."""
     net, tgt = search.net, search.snap
     d = search.dist
@@ -687,8 +731,16 @@ def arrival_times(
 ) -> dict[Hashable, float]:
     """Arrival seconds at ``target`` of every source (inf when unreachable), from one full search."""
     ranked = rank_sources(
-        net, target, sources, k=len(sources), extra_s=extra_s, blocked=blocked,
-        offroad_kmh=offroad_kmh, with_routes=False, with_distances=False, shortcut=shortcut,
+        net,
+        target,
+        sources,
+        k=len(sources),
+        extra_s=extra_s,
+        blocked=blocked,
+        offroad_kmh=offroad_kmh,
+        with_routes=False,
+        with_distances=False,
+        shortcut=shortcut,
     )
     out = dict.fromkeys(sources, INF)
     out.update({r.source: r.arrival_s for r in ranked})

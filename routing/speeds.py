@@ -39,9 +39,22 @@ DEFAULT_SPEED_KMH: dict[str, float] = {
 # ways with these highway values carry vehicles; paths, steps, cycleways etc. do not
 DRIVABLE_HIGHWAYS: frozenset[str] = frozenset(
     {
-        "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-        "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
-        "residential", "living_street", "service", "road", "track",
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "primary",
+        "primary_link",
+        "secondary",
+        "secondary_link",
+        "tertiary",
+        "tertiary_link",
+        "unclassified",
+        "residential",
+        "living_street",
+        "service",
+        "road",
+        "track",
     }
 )
 

@@ -10,6 +10,7 @@ and the tables in docs/TRAVEL_TIMES.md):
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -95,8 +96,18 @@ def build_places(shared: dict) -> list[dict]:
     cities = {c["name"]: c for c in shared["prefecture_cities"]}
     for c in shared["prefecture_cities"]:
         short = c["name"].removesuffix("市")
-        places.append(dict(name=c["name"], aliases=[short, c["pinyin"]], kind="prefecture_city", county="",
-                           prefecture=c["name"], lat=c["lat"], lon=c["lon"], verified=True))
+        places.append(
+            dict(
+                name=c["name"],
+                aliases=[short, c["pinyin"]],
+                kind="prefecture_city",
+                county="",
+                prefecture=c["name"],
+                lat=c["lat"],
+                lon=c["lon"],
+                verified=True,
+            )
+        )
     seats = []
     for c in shared["counties"]:
         short = c["name"][:-1] if len(c["name"]) > 2 else c["name"]
@@ -115,21 +126,40 @@ def build_places(shared: dict) -> list[dict]:
             aliases.append("银川")
         if c["name"] == "青铜峡市":
             aliases.append("小坝")
-        seat = dict(name=c["name"], aliases=aliases, kind="county", county=c["name"], prefecture=c["prefecture"],
-                    lat=c["lat"], lon=c["lon"], verified=bool(c.get("verified", False)))
+        seat = dict(
+            name=c["name"],
+            aliases=aliases,
+            kind="county",
+            county=c["name"],
+            prefecture=c["prefecture"],
+            lat=c["lat"],
+            lon=c["lon"],
+            verified=bool(c.get("verified", False)),
+        )
         places.append(seat)
         seats.append(seat)
     for s in shared["key_sites"]:
         short = s["name"].split("(")[0]
         lat, lon = s["lat"], s["lon"]
         nearest = min(seats, key=lambda c: _haversine_m(lat, lon, c["lat"], c["lon"]))
-        places.append(dict(name=s["name"], aliases=[short] if short != s["name"] else [], kind="key_site",
-                           site_kind=s["kind"], county=nearest["county"], prefecture=nearest["prefecture"],
-                           lat=lat, lon=lon, verified=bool(s.get("verified", False)),
-                           precision_km=s.get("precision_km", "")))
+        places.append(
+            dict(
+                name=s["name"],
+                aliases=[short] if short != s["name"] else [],
+                kind="key_site",
+                site_kind=s["kind"],
+                county=nearest["county"],
+                prefecture=nearest["prefecture"],
+                lat=lat,
+                lon=lon,
+                verified=bool(s.get("verified", False)),
+                precision_km=s.get("precision_km", ""),
+            )
+        )
     for name, aliases, county, prefecture, lat, lon in TOWNS:
-        places.append(dict(name=name, aliases=aliases, kind="town", county=county, prefecture=prefecture,
-                           lat=lat, lon=lon, verified=False))
+        places.append(
+            dict(name=name, aliases=aliases, kind="town", county=county, prefecture=prefecture, lat=lat, lon=lon, verified=False)
+        )
     assert set(cities) <= {p["name"] for p in places}
     return places
 
@@ -159,7 +189,7 @@ def classify(G: nx.Graph, shared: dict, gaz: Gazetteer, log) -> None:
     def nearest_node(p):
         return nodes[int(np.argmin(_haversine_m(lat, lon, p.lat, p.lon)))]
 
-    for u, v, d in G.edges(data=True):
+    for _u, _v, d in G.edges(data=True):
         d["highway"], d["ref"] = "primary", ""
         d["length_m"] = float(d["length_km"]) * 1000.0
     # dead-end short spurs are local access roads
@@ -173,8 +203,11 @@ def classify(G: nx.Graph, shared: dict, gaz: Gazetteer, log) -> None:
             points = [p for p in (_waypoint(gaz, t) for t in seq) if p is not None]
             used = [p.name for p in points]
             unresolved = [t for t in seq if _waypoint(gaz, t) is None]
-            log(f"  {c['ref']:6} {highway:8} via {' > '.join(used)}" + (f"  (outside/unresolved: {', '.join(unresolved)})" if unresolved else ""))
-            for a, b in zip(points, points[1:]):
+            log(
+                f"  {c['ref']:6} {highway:8} via {' > '.join(used)}"
+                + (f"  (outside/unresolved: {', '.join(unresolved)})" if unresolved else "")
+            )
+            for a, b in itertools.pairwise(points):
                 na, nb = nearest_node(a), nearest_node(b)
                 if na == nb:
                     continue
@@ -183,7 +216,7 @@ def classify(G: nx.Graph, shared: dict, gaz: Gazetteer, log) -> None:
                 except nx.NetworkXNoPath:
                     log(f"    no path {a.name} -> {b.name}")
                     continue
-                for x, y in zip(path, path[1:]):
+                for x, y in itertools.pairwise(path):
                     d = G.edges[x, y]
                     d["highway"] = highway
                     refs = [r for r in d["ref"].split(";") if r]
@@ -235,28 +268,35 @@ def travel_tables(net: RoadNetwork, gaz: Gazetteer, log) -> tuple[str, dict]:
     """Markdown tables of drive times between county seats; also returns Yinchuan->X seconds."""
     seats = [p for p in gaz.places if p.kind == "county"]
     snaps = snap_points(net, [p.lat for p in seats], [p.lon for p in seats])
-    for p, s in zip(seats, snaps):
+    for p, s in zip(seats, snaps, strict=False):
         if s.offroad_m > 5000:
             msg = f"county seat {p.name} is {s.offroad_m:.0f} m from the nearest road"
             raise SystemExit(msg)
-    by_name = {p.name: s for p, s in zip(seats, snaps)}
+    by_name = {p.name: s for p, s in zip(seats, snaps, strict=False)}
     origin = gaz.find("兴庆区")
     times: dict[str, dict[str, tuple[float, float]]] = {}
     for p in seats:
         # the service's off-road speed, straight legs when quicker (the shortcut), as /candidates ranks
-        ranked = rank_sources(net, by_name[p.name], {q.name: by_name[q.name] for q in seats}, k=len(seats),
-                              with_routes=False, offroad_kmh=OFFROAD_KMH, shortcut=True)
+        ranked = rank_sources(
+            net,
+            by_name[p.name],
+            {q.name: by_name[q.name] for q in seats},
+            k=len(seats),
+            with_routes=False,
+            offroad_kmh=OFFROAD_KMH,
+            shortcut=True,
+        )
         for r in ranked:
             times.setdefault(r.source, {})[p.name] = (r.arrival_s, r.distance_m)
     lines = ["| from 银川 (兴庆区) to | km | h:mm | seat off-road m |", "|---|---:|---:|---:|"]
     from_yc = {}
-    for p, s in zip(seats, snaps):
+    for p, s in zip(seats, snaps, strict=False):
         t, dist = times[origin.name].get(p.name, (math.inf, math.inf))
         from_yc[p.name] = t
         lines.append(f"| {p.name} ({p.prefecture}) | {dist / 1000:.0f} | {_fmt(t)} | {s.offroad_m:.0f} |")
     short = [p.name.removesuffix("区").removesuffix("县").removesuffix("市") if len(p.name) > 2 else p.name for p in seats]
     matrix = ["| from \\ to | " + " | ".join(short) + " |", "|---" * (len(seats) + 1) + "|"]
-    for p, sp_ in zip(seats, short):
+    for p, sp_ in zip(seats, short, strict=False):
         row = [_fmt(times[p.name].get(q.name, (math.inf, 0))[0]) if q.name != p.name else "·" for q in seats]
         matrix.append(f"| **{sp_}** | " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n\nAll county seats, h:mm (rows drive to columns):\n\n" + "\n".join(matrix) + "\n", from_yc
@@ -299,10 +339,14 @@ def main(argv: list[str] | None = None) -> int:
 
     write_graphml(G, root / OUT_GRAPH)
     (root / OUT_PLACES).parent.mkdir(parents=True, exist_ok=True)
-    about = ("Gazetteer for Ningxia: prefecture cities, county seats (from the shared places file), key sites "
-             "(approximate, +-3-10 km) and towns (general knowledge, ~1-3 km, verified=false). WGS-84. "
-             "Built by `python -m seed.build_roads`.")
-    (root / OUT_PLACES).write_text(json.dumps({"about": about, "places": places}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    about = (
+        "Gazetteer for Ningxia: prefecture cities, county seats (from the shared places file), key sites "
+        "(approximate, +-3-10 km) and towns (general knowledge, ~1-3 km, verified=false). WGS-84. "
+        "Built by `python -m seed.build_roads`."
+    )
+    (root / OUT_PLACES).write_text(
+        json.dumps({"about": about, "places": places}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
 
     net = RoadNetwork.from_graph(nx.read_graphml(root / OUT_GRAPH))
     for p in gaz.places:  # every seat and town must be reachable from the road
@@ -334,10 +378,10 @@ clipped to Ningxia (34.8–39.9 N, 103.6–108.2 E).
 - The backbone has lengths only: {net.n_nodes} nodes and {net.n_edges} directed edges after keeping the
   largest connected part; every road is two-way (no one-ways are known in the backbone).
 - Classes: edges on the shortest path between consecutive towns of each expressway corridor in the
-  shared places file (G6, G20, G2012, G70, G22, G69, G85, G1816) are `motorway` ({SPEEDS['motorway']:.0f} km/h),
-  national road corridors (G109, G110, G211, G307, G309, G312) are `trunk` ({SPEEDS['trunk']:.0f} km/h),
-  other roads `primary` (provincial, {SPEEDS['primary']:.0f} km/h), short dead-end spurs `tertiary` (county,
-  {SPEEDS['tertiary']:.0f} km/h). Speeds are the Ningxia study defaults in DOMAIN.md.
+  shared places file (G6, G20, G2012, G70, G22, G69, G85, G1816) are `motorway` ({SPEEDS["motorway"]:.0f} km/h),
+  national road corridors (G109, G110, G211, G307, G309, G312) are `trunk` ({SPEEDS["trunk"]:.0f} km/h),
+  other roads `primary` (provincial, {SPEEDS["primary"]:.0f} km/h), short dead-end spurs `tertiary` (county,
+  {SPEEDS["tertiary"]:.0f} km/h). Speeds are the Ningxia study defaults in DOMAIN.md.
 - Mountain roads (Liupan Shan, Xiji, Longde, Jingyuan boxes) drive slower: expressway ×0.8,
   national/provincial ×0.7. Non-expressway roads within {URBAN_RADIUS_M / 1000:.0f} km of a city or county centre
   are capped at {URBAN_KMH:.0f} km/h (town streets).

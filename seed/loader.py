@@ -87,4 +87,3 @@ def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) ->
         accounts.ensure_demo_users(session)
     session.flush()
     return result
-

@@ -22,7 +22,7 @@ def pytest_collection_modifyitems(config, items):
         return
     if os.environ.get("CI"):
         pytest.exit("RESCUE_TEST_POSTGRES_URL is not set: PostgreSQL tests must run in CI (see .ci/run)", returncode=3)
-    skip = pytest.mark.skip(reason="no PostgreSQL: run `eval \"$(bash .ci/postgres.sh)\"` first")
+    skip = pytest.mark.skip(reason='no PostgreSQL: run `eval "$(bash .ci/postgres.sh)"` first')
     for item in items:
         if "[postgres" in item.name or "-postgres" in item.name:
             item.add_marker(skip)
@@ -95,10 +95,16 @@ def backend(request):
 def make_app(url: str, tmp_path: Path, **overrides):
     from app import create_app
 
-    config = {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret", "DEMO": True,
-              "INSTANCE_PATH": str(tmp_path / "instance"), "SMS_BACKEND": "console",
-              # the shipped default is on; tests that count SMS segments and pages assume the short text unless they ask
-              "RESPONDER_LINKS": False} | overrides
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret",
+        "DEMO": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SMS_BACKEND": "console",
+        # the shipped default is on; tests that count SMS segments and pages assume the short text unless they ask
+        "RESPONDER_LINKS": False,
+    } | overrides
     app = create_app(config)
     return app
 

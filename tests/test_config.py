@@ -49,15 +49,17 @@ def test_public_url_follows_the_port_unless_set(tmp_path, monkeypatch):
 
 def _flask(*args, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESCUE_")} | {"RESCUE_INSTANCE_PATH": str(tmp_path)}
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_commands_without_settings_say_what_is_missing_in_one_line(tmp_path):
     listing = _flask("--help", tmp_path=tmp_path)
     assert listing.returncode == 0 and "Traceback" not in listing.stderr
     assert {"db", "seed", "worker", "roads", "coverage-map"} <= {
-        line.split()[0] for line in listing.stdout.split("Commands:")[1].splitlines() if line.strip()}
+        line.split()[0] for line in listing.stdout.split("Commands:")[1].splitlines() if line.strip()
+    }
     for command in (["seed"], ["db", "upgrade"], ["worker", "--once"], ["run"]):
         result = _flask(*command, tmp_path=tmp_path)
         assert result.returncode != 0, command
@@ -68,8 +70,14 @@ def test_commands_without_settings_say_what_is_missing_in_one_line(tmp_path):
 def test_aliyun_settings_are_validated_at_start_up(tmp_path):
     from contacts.templating import sms_kinds
 
-    base = {"SMS_BACKEND": "aliyun", "ALIYUN_ACCESS_KEY_ID": "LTAIdemo", "ALIYUN_ACCESS_KEY_SECRET": "secret",
-            "ALIYUN_SMS_SIGN_NAME": "宁夏应急", "ALIYUN_CALLBACK_TOKEN": "tok", "ALIYUN_SMS_URL": "http://127.0.0.1:9"}
+    base = {
+        "SMS_BACKEND": "aliyun",
+        "ALIYUN_ACCESS_KEY_ID": "LTAIdemo",
+        "ALIYUN_ACCESS_KEY_SECRET": "secret",
+        "ALIYUN_SMS_SIGN_NAME": "宁夏应急",
+        "ALIYUN_CALLBACK_TOKEN": "tok",
+        "ALIYUN_SMS_URL": "http://127.0.0.1:9",
+    }
     codes = {kind: f"SMS_{i:06d}" for i, kind in enumerate(sms_kinds())}
     missing = dict(codes)
     missing.pop("dispatch")
@@ -77,8 +85,9 @@ def test_aliyun_settings_are_validated_at_start_up(tmp_path):
         make_app(f"sqlite:///{tmp_path}/a.sqlite", tmp_path, **base, ALIYUN_SMS_TEMPLATES=missing)
     with pytest.raises(ConfigError, match="RESCUE_VOICE_BACKEND=aliyun"):
         make_app(f"sqlite:///{tmp_path}/b.sqlite", tmp_path, **base, ALIYUN_SMS_TEMPLATES=codes, VOICE_BACKEND="aliyun")
-    app = make_app(f"sqlite:///{tmp_path}/c.sqlite", tmp_path, **base,
-                   ALIYUN_SMS_TEMPLATES=",".join(f"{k}={v}" for k, v in codes.items()))
+    app = make_app(
+        f"sqlite:///{tmp_path}/c.sqlite", tmp_path, **base, ALIYUN_SMS_TEMPLATES=",".join(f"{k}={v}" for k, v in codes.items())
+    )
     assert app.extensions["sms_gateway"].name == "aliyun"
     assert app.extensions["voice_gateway"].name == "none"
 

@@ -232,8 +232,9 @@ def test_short_chinese_headers_and_xlsx_types(dispatcher, codes):
     header = ["名称", "能力代码", "数量", "储备库ID", "下次检验日期", "状态"]
     from datetime import datetime
 
-    res = upload(dispatcher, "equipment", xlsx([header, ["排水泵", codes[0], 3.0, depot["id"], datetime(2027, 3, 1), "待修"]]),
-                 "e.xlsx")
+    res = upload(
+        dispatcher, "equipment", xlsx([header, ["排水泵", codes[0], 3.0, depot["id"], datetime(2027, 3, 1), "待修"]]), "e.xlsx"
+    )
     assert res.status_code == 200, res.json
     item = dispatcher.get("/api/v1/equipment?q=排水泵&sort=-id").json["items"][0]
     assert item["quantity"] == 3 and item["next_inspection"] == "2027-03-01" and item["status"] == "unserviceable"
@@ -241,11 +242,15 @@ def test_short_chinese_headers_and_xlsx_types(dispatcher, codes):
 
 def test_incident_types_and_capabilities_import(api, codes):
     dispatcher = api("dispatcher")
-    res = upload(dispatcher, "capabilities", xlsx([["代码", "名称", "类别"], ["drone_mapping", "无人机测绘", "support"]]), "c.xlsx")
+    res = upload(
+        dispatcher, "capabilities", xlsx([["代码", "名称", "类别"], ["drone_mapping", "无人机测绘", "support"]]), "c.xlsx"
+    )
     assert res.status_code == 200, res.json
     assert res.json["created"] == 1
-    rows = [["代码", "名称", "行业", "所需能力 (代码:数量[:单位], 多个用 ; 分隔)"],
-            ["test_type", "测试事件", "危险化学品", f"drone_mapping:2; {codes[0]}"]]
+    rows = [
+        ["代码", "名称", "行业", "所需能力 (代码:数量[:单位], 多个用 ; 分隔)"],
+        ["test_type", "测试事件", "危险化学品", f"drone_mapping:2; {codes[0]}"],
+    ]
     res = upload(dispatcher, "incident-types", xlsx(rows), "t.xlsx")
     assert res.status_code == 200, res.json
     it = dispatcher.get("/api/v1/incident-types/test_type").json
@@ -387,7 +392,7 @@ GARBAGE = {
     "json": (b'{"name": "x"}', "t.json"),
     "blank header": (b"\n\n,,\nfoo,bar\n", "t.csv"),
     "only header": (csv_bytes([TEAM_HEADERS]), "t.csv"),
-    "unclosed quote": (b'\xef\xbb\xbf' + "名称,级别\n\"abc,市\n".encode() + b"x" * 200_000, "t.csv"),
+    "unclosed quote": (b"\xef\xbb\xbf" + '名称,级别\n"abc,市\n'.encode() + b"x" * 200_000, "t.csv"),
     "unknown columns": (csv_bytes([[*TEAM_HEADERS, "颜色", "尺寸"], ["a"] * 11]), "t.csv"),
     "missing required columns": (csv_bytes([["名称", "人数"], ["某队", 3]]), "t.csv"),
     "duplicate columns": (csv_bytes([["名称", "name"], ["a", "b"]]), "t.csv"),
@@ -447,7 +452,9 @@ def test_cell_conversion():
     assert str(spreadsheets.convert(eq["next_inspection"], "2027/3/1")[0]) == "2027-03-01"
     it = {c.field: c for c in spreadsheets.columns(KINDS["incident-types"])}
     assert spreadsheets.convert(it["requirements"], "a:2:person；b")[0] == [
-        {"capability": "a", "quantity": 2, "unit": "person"}, {"capability": "b"}]
+        {"capability": "a", "quantity": 2, "unit": "person"},
+        {"capability": "b"},
+    ]
     assert spreadsheets.convert(it["supplies"], "1010101:5.5")[0] == [{"code": "1010101", "quantity": 5.5}]
     assert spreadsheets.convert(it["requirements"], "a:b:c:d")[1].startswith("格式应为")
     assert spreadsheets.convert(it["requirements"], "box_rescue：3")[0] == [{"capability": "box_rescue", "quantity": 3}]

@@ -32,12 +32,18 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_user(session: Session, username: str, password: str, role: Role, *, enterprise_id=None, display_name="", demo=False) -> User:
+def create_user(
+    session: Session, username: str, password: str, role: Role, *, enterprise_id=None, display_name="", demo=False
+) -> User:
     if session.scalar(select(User).where(User.username == username)):
         raise ConflictError("用户名已存在", {"username": "已存在"})
     user = User(
-        username=username, password_hash=generate_password_hash(password), role=role,
-        enterprise_id=enterprise_id, display_name=display_name or username, demo=demo,
+        username=username,
+        password_hash=generate_password_hash(password),
+        role=role,
+        enterprise_id=enterprise_id,
+        display_name=display_name or username,
+        demo=demo,
     )
     session.add(user)
     session.flush()
@@ -59,8 +65,13 @@ def issue_token(session: Session, user: User, *, ttl_hours: float, now=None, pur
     """A new bearer token (or page session id) for `user`; only its hash is stored."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), created_dt=now,
-                   expires_dt=now + timedelta(hours=ttl_hours), purpose=purpose)
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=_token_hash(token),
+        created_dt=now,
+        expires_dt=now + timedelta(hours=ttl_hours),
+        purpose=purpose,
+    )
     session.add(row)
     session.flush()
     return token, row
@@ -68,8 +79,11 @@ def issue_token(session: Session, user: User, *, ttl_hours: float, now=None, pur
 
 def _live_row(session: Session, token: str, purpose: str, now) -> ApiToken | None:
     # the user comes in the same query: every request runs this
-    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
-                         .where(ApiToken.token_hash == _token_hash(token), ApiToken.purpose == purpose))
+    row = session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == _token_hash(token), ApiToken.purpose == purpose)
+    )
     if row is None or row.revoked or row.expires_dt <= (now or utcnow()) or not row.user.active:
         return None
     return row
@@ -91,15 +105,17 @@ def user_for_session(session: Session, session_id: str, *, now=None) -> User | N
 
 def revoke_token(session: Session, token: str) -> bool:
     """End one bearer token or page session; whether it was live."""
-    result = session.execute(update(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False))
-                             .values(revoked=True))
+    result = session.execute(
+        update(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked.is_(False)).values(revoked=True)
+    )
     return result.rowcount > 0
 
 
 def revoke_all(session: Session, user: User) -> int:
     """End every token and page session of `user`; how many were live."""
-    result = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
-                             .values(revoked=True))
+    result = session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False)).values(revoked=True)
+    )
     return result.rowcount
 
 
@@ -133,7 +149,9 @@ def ensure_demo_users(session: Session) -> list[User]:
                 enterprise_id = session.scalar(select(Enterprise.id).where(Enterprise.name == enterprise_name))
                 if enterprise_id is None:
                     continue
-            user = create_user(session, username, DEMO_PASSWORD, role, enterprise_id=enterprise_id, display_name=display, demo=True)
+            user = create_user(
+                session, username, DEMO_PASSWORD, role, enterprise_id=enterprise_id, display_name=display, demo=True
+            )
         users.append(user)
     return users
 

@@ -40,8 +40,15 @@ MAX_RESOURCES = 200
 RESOURCE_MODELS = {"team": Team, "expert": Expert, "equipment": Equipment, "supply": SupplyLot}
 # the default escalation chain of a team when it keeps none of its own
 DEFAULT_CHAIN_ROLES = (ContactRole.duty, ContactRole.commander, ContactRole.deputy)
-ROLE_NAMES = {"duty": "值班", "commander": "指挥员", "deputy": "副指挥员", "member": "队员", "manager": "负责人",
-              "liaison": "联络员", "on_call": "当班"}
+ROLE_NAMES = {
+    "duty": "值班",
+    "commander": "指挥员",
+    "deputy": "副指挥员",
+    "member": "队员",
+    "manager": "负责人",
+    "liaison": "联络员",
+    "on_call": "当班",
+}
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,8 @@ def team_chain(session: Session, team: Team, *, now: datetime) -> list[Recipient
     (or duty phone → commander → deputy); numbers that cannot take SMS are left out."""
     people: list[tuple[str, str, str, int | None]] = []
     shifts = session.scalars(
-        select(RosterShift).where(RosterShift.team_id == team.id, RosterShift.starts_dt <= now, RosterShift.ends_dt > now)
+        select(RosterShift)
+        .where(RosterShift.team_id == team.id, RosterShift.starts_dt <= now, RosterShift.ends_dt > now)
         .order_by(RosterShift.starts_dt, RosterShift.id)
     )
     people += [(s.contact.name, s.contact.phone, "on_call", s.contact.id) for s in shifts]
@@ -136,8 +144,9 @@ def task_text(session: Session, need: IncidentNeed | None, kind: str, resource, 
     return "增援处置"
 
 
-def dispatch_notice(incident: Incident, *, task: str, reply_code: str, eta_s: float | None, via: str = "",
-                    muster_point: str = "") -> DispatchNotice:
+def dispatch_notice(
+    incident: Incident, *, task: str, reply_code: str, eta_s: float | None, via: str = "", muster_point: str = ""
+) -> DispatchNotice:
     """What a dispatch message (SMS or call) of one assignment says, as plain data."""
     return DispatchNotice(
         incident_no=incident.number,
@@ -165,8 +174,9 @@ def _extras(kind: str, params: dict, extras: dict[str, str]) -> dict:
     return params | {k: v for k, v in extras.items() if k in names and v}
 
 
-def render_dispatch(notice: DispatchNotice, *, settings: AlertSettings, kind_of_resource: str = "team",
-                    card_short: str = "", link: str = "") -> Rendered:
+def render_dispatch(
+    notice: DispatchNotice, *, settings: AlertSettings, kind_of_resource: str = "team", card_short: str = "", link: str = ""
+) -> Rendered:
     """The dispatch SMS of one assignment, rendered from its template and fitted to one segment.
 
     Experts consulted from afar are told to call the command center instead of an arrival time."""
@@ -220,13 +230,27 @@ def new_reply_code(taken: set[str]) -> str:
 # -- the timeline ----------------------------------------------------------------------------------
 
 
-def add_event(session: Session, assignment: Assignment | None, kind: str, message: str, *, now: datetime,
-              incident_id: int | None = None, from_status=None, to_status=None, detail: dict | None = None,
-              actor: str = "system") -> AssignmentEvent:
+def add_event(
+    session: Session,
+    assignment: Assignment | None,
+    kind: str,
+    message: str,
+    *,
+    now: datetime,
+    incident_id: int | None = None,
+    from_status=None,
+    to_status=None,
+    detail: dict | None = None,
+    actor: str = "system",
+) -> AssignmentEvent:
     event = AssignmentEvent(
         incident_id=incident_id if incident_id is not None else assignment.incident_id,
         assignment_id=assignment.id if assignment is not None else None,
-        at_dt=now, kind=kind, message=message, detail=detail or {}, actor=actor,
+        at_dt=now,
+        kind=kind,
+        message=message,
+        detail=detail or {},
+        actor=actor,
         from_status=str(from_status) if from_status is not None else None,
         to_status=str(to_status) if to_status is not None else None,
     )
@@ -234,8 +258,17 @@ def add_event(session: Session, assignment: Assignment | None, kind: str, messag
     return event
 
 
-def set_status(session: Session, assignment: Assignment, status: AssignmentStatus, *, now: datetime, message: str,
-               actor: str = "system", detail: dict | None = None, kind: str = "status") -> None:
+def set_status(
+    session: Session,
+    assignment: Assignment,
+    status: AssignmentStatus,
+    *,
+    now: datetime,
+    message: str,
+    actor: str = "system",
+    detail: dict | None = None,
+    kind: str = "status",
+) -> None:
     """Move `assignment` to `status` with a timeline event; closing it stops its timer and unsent SMS."""
     old = assignment.status
     assignment.status = status
@@ -249,15 +282,20 @@ def set_status(session: Session, assignment: Assignment, status: AssignmentStatu
         assignment.deadline_dt = None
     if status.value not in OPEN_ASSIGNMENT_STATUSES or status in (AssignmentStatus.accepted, AssignmentStatus.on_scene):
         _cancel_unsent(session, assignment, now=now)
-    add_event(session, assignment, kind, message, now=now, from_status=old.value, to_status=status.value, actor=actor,
-              detail=detail)
+    add_event(
+        session, assignment, kind, message, now=now, from_status=old.value, to_status=status.value, actor=actor, detail=detail
+    )
 
 
 def _cancel_unsent(session: Session, assignment: Assignment, *, now: datetime) -> None:
     """Queued pages of further chain members, and queued calls, are no longer needed once someone answered."""
-    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id,
-                                                       OutboxMessage.status == "queued",
-                                                       or_(OutboxMessage.chain_step > 0, OutboxMessage.channel == "voice")))
+    rows = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.assignment_id == assignment.id,
+            OutboxMessage.status == "queued",
+            or_(OutboxMessage.chain_step > 0, OutboxMessage.channel == "voice"),
+        )
+    )
     for row in rows:
         row.status = "cancelled"
         row.status_dt = now
@@ -266,30 +304,72 @@ def _cancel_unsent(session: Session, assignment: Assignment, *, now: datetime) -
 # -- paging ----------------------------------------------------------------------------------------
 
 
-def page(session: Session, assignment: Assignment, recipient: Recipient, *, incident: Incident, task: str, via: str,
-         muster_point: str, settings: AlertSettings, now: datetime, purpose: str = "dispatch") -> OutboxMessage:
+def page(
+    session: Session,
+    assignment: Assignment,
+    recipient: Recipient,
+    *,
+    incident: Incident,
+    task: str,
+    via: str,
+    muster_point: str,
+    settings: AlertSettings,
+    now: datetime,
+    purpose: str = "dispatch",
+) -> OutboxMessage:
     """Queue the SMS that pages `recipient` for `assignment` (sent by the outbox after commit)."""
-    notice = dispatch_notice(incident, task=task, reply_code=assignment.reply_code, eta_s=assignment.eta_s, via=via,
-                             muster_point=muster_point)
+    notice = dispatch_notice(
+        incident, task=task, reply_code=assignment.reply_code, eta_s=assignment.eta_s, via=via, muster_point=muster_point
+    )
     link = issue_link(session, assignment, settings=settings, now=now) if template_wants_link(incident, settings) else ""
-    rendered = render_dispatch(notice, settings=settings, kind_of_resource=assignment.resource_kind.value,
-                               card_short=_card_short(session, assignment, incident, settings), link=link or "")
+    rendered = render_dispatch(
+        notice,
+        settings=settings,
+        kind_of_resource=assignment.resource_kind.value,
+        card_short=_card_short(session, assignment, incident, settings),
+        link=link or "",
+    )
     return queue.enqueue_rendered(
-        session, rendered, to_phone=recipient.phone, purpose=purpose, now=now, incident_id=incident.id,
-        assignment=assignment, contact_id=recipient.contact_id, chain_step=recipient.step,
-        recipient_name=recipient.name, reply_code=assignment.reply_code,
+        session,
+        rendered,
+        to_phone=recipient.phone,
+        purpose=purpose,
+        now=now,
+        incident_id=incident.id,
+        assignment=assignment,
+        contact_id=recipient.contact_id,
+        chain_step=recipient.step,
+        recipient_name=recipient.name,
+        reply_code=assignment.reply_code,
     )
 
 
-def call(session: Session, assignment: Assignment, recipient: Recipient, *, incident: Incident, task: str,
-         settings: AlertSettings, now: datetime) -> OutboxMessage:
+def call(
+    session: Session,
+    assignment: Assignment,
+    recipient: Recipient,
+    *,
+    incident: Incident,
+    task: str,
+    settings: AlertSettings,
+    now: datetime,
+) -> OutboxMessage:
     """Queue the voice call that reads `assignment`'s instruction to `recipient` (placed by the call queue)."""
     notice = dispatch_notice(incident, task=task, reply_code=assignment.reply_code, eta_s=assignment.eta_s)
     rendered = render_dispatch_call(notice, settings=settings)
     return queue.enqueue_rendered(
-        session, rendered, to_phone=recipient.phone, purpose="voice", channel="voice", now=now, incident_id=incident.id,
-        assignment=assignment, contact_id=recipient.contact_id, chain_step=recipient.step,
-        recipient_name=recipient.name, reply_code=assignment.reply_code,
+        session,
+        rendered,
+        to_phone=recipient.phone,
+        purpose="voice",
+        channel="voice",
+        now=now,
+        incident_id=incident.id,
+        assignment=assignment,
+        contact_id=recipient.contact_id,
+        chain_step=recipient.step,
+        recipient_name=recipient.name,
+        reply_code=assignment.reply_code,
     )
 
 
@@ -298,8 +378,14 @@ def issue_link(session: Session, assignment: Assignment, *, settings: AlertSetti
     if not settings.responder_base_url:
         return None
     token = secrets.token_urlsafe(16)
-    session.add(ResponderToken(assignment=assignment, token_hash=hash_token(token), created_dt=now,
-                               expires_dt=now + timedelta(seconds=settings.responder_ttl_s)))
+    session.add(
+        ResponderToken(
+            assignment=assignment,
+            token_hash=hash_token(token),
+            created_dt=now,
+            expires_dt=now + timedelta(seconds=settings.responder_ttl_s),
+        )
+    )
     return settings.responder_base_url + token
 
 
@@ -347,33 +433,73 @@ def candidate_facts(dispatch: Dispatch, need_id: int | None, kind: str, resource
     return {}
 
 
-def start_assignment(session: Session, dispatch: Dispatch, incident: Incident, *, kind: str, resource, need_id: int | None,
-                     quantity: float, rank: int, eta_s: float | None, via: str, wave: int, taken_codes: set[str],
-                     settings: AlertSettings, now: datetime, escalated_from: Assignment | None = None,
-                     actor: str = "system") -> Assignment:
+def start_assignment(
+    session: Session,
+    dispatch: Dispatch,
+    incident: Incident,
+    *,
+    kind: str,
+    resource,
+    need_id: int | None,
+    quantity: float,
+    rank: int,
+    eta_s: float | None,
+    via: str,
+    wave: int,
+    taken_codes: set[str],
+    settings: AlertSettings,
+    now: datetime,
+    escalated_from: Assignment | None = None,
+    actor: str = "system",
+) -> Assignment:
     """Create one assignment and page the first of its chain; with nobody to page it fails at once."""
     need = session.get(IncidentNeed, need_id) if need_id else None
     assignment = Assignment(
-        dispatch=dispatch, incident_id=incident.id, need_id=need_id, resource_kind=ResourceKind(kind),
-        resource_id=resource.id, resource_name=resource.name, quantity=quantity, status=AssignmentStatus.notified,
-        reply_code=new_reply_code(taken_codes), wave=wave, rank=rank, eta_s=eta_s,
-        escalated_from_id=escalated_from.id if escalated_from else None, created_dt=now, status_dt=now,
+        dispatch=dispatch,
+        incident_id=incident.id,
+        need_id=need_id,
+        resource_kind=ResourceKind(kind),
+        resource_id=resource.id,
+        resource_name=resource.name,
+        quantity=quantity,
+        status=AssignmentStatus.notified,
+        reply_code=new_reply_code(taken_codes),
+        wave=wave,
+        rank=rank,
+        eta_s=eta_s,
+        escalated_from_id=escalated_from.id if escalated_from else None,
+        created_dt=now,
+        status_dt=now,
         deadline_dt=now + timedelta(seconds=dispatch.wave_timeout_s),
     )
     session.add(assignment)
     session.flush()
     context = dispatch_context(dispatch)
     task = context.get("task") or task_text(session, need, kind, resource, quantity)
-    add_event(session, assignment, "escalated" if escalated_from else "dispatched",
-              (f"改派{resource.name}(第{wave}轮)" if escalated_from else f"调派{resource.name}") + f", 回复码{assignment.reply_code}",
-              now=now, to_status="notified", actor=actor,
-              detail={"rank": rank, "eta_s": eta_s, "wave": wave, "escalated_from": escalated_from.id if escalated_from else None})
+    add_event(
+        session,
+        assignment,
+        "escalated" if escalated_from else "dispatched",
+        (f"改派{resource.name}(第{wave}轮)" if escalated_from else f"调派{resource.name}") + f", 回复码{assignment.reply_code}",
+        now=now,
+        to_status="notified",
+        actor=actor,
+        detail={"rank": rank, "eta_s": eta_s, "wave": wave, "escalated_from": escalated_from.id if escalated_from else None},
+    )
     chain = resource_chain(session, kind, resource, now=now)
     if not chain:
         set_status(session, assignment, AssignmentStatus.failed, now=now, message=f"{resource.name}没有可接收短信的号码")
         return assignment
-    page(session, assignment, chain[0], incident=incident, task=task, via=via, muster_point=context.get("muster_point", ""),
-         settings=settings, now=now, purpose="escalation" if escalated_from else "dispatch")
+    page(
+        session,
+        assignment,
+        chain[0],
+        incident=incident,
+        task=task,
+        via=via,
+        muster_point=context.get("muster_point", ""),
+        settings=settings,
+        now=now,
+        purpose="escalation" if escalated_from else "dispatch",
+    )
     return assignment
-
-

@@ -36,10 +36,15 @@ _EQUIPMENT_STATUS = {"unserviceable": "故障停用", "deployed": "已出动"}
 _EXPERT_STATUS = {"busy": "忙碌", "unavailable": "不可用"}
 OFFROAD_WARNING = "需越野/徒步接近"
 # why a capable resource cannot be offered, by the first words of its blocker (for "why empty")
-_WHY = (("已调派至", "busy"), ("已拒绝本事件", "declined"), ("已过期", "expired"), ("道路不通", "closure"),
-        ("距最近道路", "far"))
-_WHY_TEXT = {"busy": "{n} 个正在执行任务", "declined": "{n} 个已拒绝本事件", "expired": "{n} 个已过期",
-             "closure": "{n} 个被道路封闭阻断", "far": "{n} 个登记位置距道路过远", "other": "{n} 个不可用 (停用、库存为零等)"}
+_WHY = (("已调派至", "busy"), ("已拒绝本事件", "declined"), ("已过期", "expired"), ("道路不通", "closure"), ("距最近道路", "far"))
+_WHY_TEXT = {
+    "busy": "{n} 个正在执行任务",
+    "declined": "{n} 个已拒绝本事件",
+    "expired": "{n} 个已过期",
+    "closure": "{n} 个被道路封闭阻断",
+    "far": "{n} 个登记位置距道路过远",
+    "other": "{n} 个不可用 (停用、库存为零等)",
+}
 
 
 @dataclass
@@ -124,32 +129,92 @@ def _mins(seconds: float) -> str:
 
 _T, _D = aliased(Team), aliased(Depot)
 _ROWS = {
-    "team": lambda codes: select(
-        Team.id, Team.name, Team.lat, Team.lon, Team.turnout_min, Team.status, Team.last_confirmed_dt,
-        Team.enterprise_id, Team.level, Team.backbone, Team.headcount, team_capabilities.c.capability_code,
-    ).join(team_capabilities, team_capabilities.c.team_id == Team.id)
-    .where(team_capabilities.c.capability_code.in_(codes)).order_by(Team.id),
-    "equipment": lambda codes: select(
-        Equipment.id, Equipment.name, Equipment.quantity, Equipment.status, Equipment.last_confirmed_dt,
-        Equipment.enterprise_id, Equipment.team_id, Equipment.depot_id, equipment_capabilities.c.capability_code,
-        _T.name.label("team_name"), _T.lat.label("team_lat"), _T.lon.label("team_lon"),
-        _T.turnout_min, _T.status.label("team_status"),
-        _D.name.label("depot_name"), _D.lat.label("depot_lat"), _D.lon.label("depot_lon"),
-        # inspections (readiness): an item overdue or failed is unserviceable
-        Equipment.next_inspection, Equipment.inspection_interval_days, Equipment.last_inspection_on,
-        Equipment.last_inspection_passed,
-    ).join(equipment_capabilities, equipment_capabilities.c.equipment_id == Equipment.id)
-    .outerjoin(_T, _T.id == Equipment.team_id).outerjoin(_D, _D.id == Equipment.depot_id)
-    .where(equipment_capabilities.c.capability_code.in_(codes)).order_by(Equipment.id),
-    "expert": lambda codes: select(
-        Expert.id, Expert.name, Expert.title, Expert.employer, Expert.lat, Expert.lon, Expert.availability,
-        Expert.remote_ok, Expert.last_confirmed_dt, Expert.enterprise_id, expert_fields.c.capability_code,
-    ).join(expert_fields, expert_fields.c.expert_id == Expert.id)
-    .where(expert_fields.c.capability_code.in_(codes)).order_by(Expert.id),
-    "supply": lambda codes: select(
-        SupplyLot.id, SupplyLot.code, SupplyLot.name, SupplyLot.unit, SupplyLot.quantity, SupplyLot.expiry_date,
-        SupplyLot.last_confirmed_dt, SupplyLot.enterprise_id, Depot.name.label("depot_name"), Depot.lat, Depot.lon,
-    ).join(Depot, Depot.id == SupplyLot.depot_id).where(SupplyLot.code.in_(codes)).order_by(SupplyLot.id),
+    "team": lambda codes: (
+        select(
+            Team.id,
+            Team.name,
+            Team.lat,
+            Team.lon,
+            Team.turnout_min,
+            Team.status,
+            Team.last_confirmed_dt,
+            Team.enterprise_id,
+            Team.level,
+            Team.backbone,
+            Team.headcount,
+            team_capabilities.c.capability_code,
+        )
+        .join(team_capabilities, team_capabilities.c.team_id == Team.id)
+        .where(team_capabilities.c.capability_code.in_(codes))
+        .order_by(Team.id)
+    ),
+    "equipment": lambda codes: (
+        select(
+            Equipment.id,
+            Equipment.name,
+            Equipment.quantity,
+            Equipment.status,
+            Equipment.last_confirmed_dt,
+            Equipment.enterprise_id,
+            Equipment.team_id,
+            Equipment.depot_id,
+            equipment_capabilities.c.capability_code,
+            _T.name.label("team_name"),
+            _T.lat.label("team_lat"),
+            _T.lon.label("team_lon"),
+            _T.turnout_min,
+            _T.status.label("team_status"),
+            _D.name.label("depot_name"),
+            _D.lat.label("depot_lat"),
+            _D.lon.label("depot_lon"),
+            # inspections (readiness): an item overdue or failed is unserviceable
+            Equipment.next_inspection,
+            Equipment.inspection_interval_days,
+            Equipment.last_inspection_on,
+            Equipment.last_inspection_passed,
+        )
+        .join(equipment_capabilities, equipment_capabilities.c.equipment_id == Equipment.id)
+        .outerjoin(_T, _T.id == Equipment.team_id)
+        .outerjoin(_D, _D.id == Equipment.depot_id)
+        .where(equipment_capabilities.c.capability_code.in_(codes))
+        .order_by(Equipment.id)
+    ),
+    "expert": lambda codes: (
+        select(
+            Expert.id,
+            Expert.name,
+            Expert.title,
+            Expert.employer,
+            Expert.lat,
+            Expert.lon,
+            Expert.availability,
+            Expert.remote_ok,
+            Expert.last_confirmed_dt,
+            Expert.enterprise_id,
+            expert_fields.c.capability_code,
+        )
+        .join(expert_fields, expert_fields.c.expert_id == Expert.id)
+        .where(expert_fields.c.capability_code.in_(codes))
+        .order_by(Expert.id)
+    ),
+    "supply": lambda codes: (
+        select(
+            SupplyLot.id,
+            SupplyLot.code,
+            SupplyLot.name,
+            SupplyLot.unit,
+            SupplyLot.quantity,
+            SupplyLot.expiry_date,
+            SupplyLot.last_confirmed_dt,
+            SupplyLot.enterprise_id,
+            Depot.name.label("depot_name"),
+            Depot.lat,
+            Depot.lon,
+        )
+        .join(Depot, Depot.id == SupplyLot.depot_id)
+        .where(SupplyLot.code.in_(codes))
+        .order_by(SupplyLot.id)
+    ),
 }
 
 
@@ -172,9 +237,15 @@ class _Loader:
         self.assigned_to_need: dict[int, float] = {}
         # open assignments anywhere (availability) and every call-out of this incident (declines)
         rows = session.execute(
-            select(Assignment.resource_kind, Assignment.resource_id, Assignment.incident_id, Assignment.quantity,
-                   Assignment.need_id, Assignment.status, Assignment.created_dt)
-            .where(or_(Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES), Assignment.incident_id == incident.id))
+            select(
+                Assignment.resource_kind,
+                Assignment.resource_id,
+                Assignment.incident_id,
+                Assignment.quantity,
+                Assignment.need_id,
+                Assignment.status,
+                Assignment.created_dt,
+            ).where(or_(Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES), Assignment.incident_id == incident.id))
         ).all()
         for kind, rid, inc, qty, need_id, status, created in rows:
             key = (kind.value, rid)
@@ -191,8 +262,9 @@ class _Loader:
         rows = self.session.execute(_ROWS[kind](sorted(codes))).all()
         wanted = {r.enterprise_id for r in rows if r.enterprise_id is not None} - set(self.enterprises)
         if wanted:
-            self.enterprises.update(self.session.execute(
-                select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(sorted(wanted)))).all())
+            self.enterprises.update(
+                self.session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(sorted(wanted)))).all()
+            )
         if kind == "supply":
             for r in rows:  # lots in id order: the first lot of a code names it
                 self.supply_names.setdefault(r.code, r.name)
@@ -200,8 +272,7 @@ class _Loader:
 
     def need_names(self, needs: list[NeedRow]) -> dict[str, str]:
         """What ``incidents.need_names`` reads, from the rows already read."""
-        names = {n.capability_code: self.cap_names[n.capability_code]
-                 for n in needs if n.capability_code in self.cap_names}
+        names = {n.capability_code: self.cap_names[n.capability_code] for n in needs if n.capability_code in self.cap_names}
         for n in needs:
             if n.supply_code and n.supply_code in self.supply_names:
                 names.setdefault("supply:" + n.supply_code, self.supply_names[n.supply_code])
@@ -234,8 +305,17 @@ class _Loader:
             return out
         rows = self._rows("team", caps)
         for r in rows:
-            res = Resource("team", r.id, r.name, self.owner(r.enterprise_id, f"{LEVEL_NAMES.get(r.level.value, '')}级队伍"),
-                           r.lat, r.lon, 60.0 * float(r.turnout_min or 0), 1.0, r.last_confirmed_dt)
+            res = Resource(
+                "team",
+                r.id,
+                r.name,
+                self.owner(r.enterprise_id, f"{LEVEL_NAMES.get(r.level.value, '')}级队伍"),
+                r.lat,
+                r.lon,
+                60.0 * float(r.turnout_min or 0),
+                1.0,
+                r.last_confirmed_dt,
+            )
             res.reasons.append(f"具备能力: {self.cap_names.get(r.capability_code, r.capability_code)}")
             if r.backbone:
                 res.reasons.append("骨干救援队伍")
@@ -259,8 +339,17 @@ class _Loader:
                 lat, lon, turnout, where = r.team_lat, r.team_lon, 60.0 * float(r.turnout_min or 0), r.team_name
             else:
                 lat, lon, turnout, where = r.depot_lat, r.depot_lon, loading, r.depot_name
-            res = Resource("equipment", r.id, r.name, self.owner(r.enterprise_id, where), lat, lon, turnout,
-                           float(r.quantity), r.last_confirmed_dt)
+            res = Resource(
+                "equipment",
+                r.id,
+                r.name,
+                self.owner(r.enterprise_id, where),
+                lat,
+                lon,
+                turnout,
+                float(r.quantity),
+                r.last_confirmed_dt,
+            )
             res.reasons.append(f"具备能力: {self.cap_names.get(r.capability_code, r.capability_code)}, {r.quantity}件")
             res.reasons.append(f"随{where}出动" if r.team_id is not None else f"从{where}装车 ({_mins(loading)}分钟)")
             if r.status.value != "operational":
@@ -300,8 +389,19 @@ class _Loader:
                     tier, why = 1, f"相近领域: {self.cap_names.get(near, near)}"
                 else:
                     continue
-                res = Resource("expert", r.id, r.name, r.employer or self.owner(r.enterprise_id, ""), r.lat, r.lon,
-                               turnout, 1.0, r.last_confirmed_dt, remote=bool(r.remote_ok), tier=tier)
+                res = Resource(
+                    "expert",
+                    r.id,
+                    r.name,
+                    r.employer or self.owner(r.enterprise_id, ""),
+                    r.lat,
+                    r.lon,
+                    turnout,
+                    1.0,
+                    r.last_confirmed_dt,
+                    remote=bool(r.remote_ok),
+                    tier=tier,
+                )
                 res.reasons.append(why + (f" ({r.title})" if r.title else ""))
                 if r.remote_ok:
                     res.reasons.append("可远程会商, 无需到场")
@@ -321,8 +421,17 @@ class _Loader:
         for r in rows:
             taken = sum(q for _inc, q in self.busy.get(("supply", r.id), []))
             left = max(0.0, float(r.quantity) - float(taken or 0))
-            res = Resource("supply", r.id, r.name, self.owner(r.enterprise_id, r.depot_name), r.lat, r.lon, loading,
-                           left, r.last_confirmed_dt)
+            res = Resource(
+                "supply",
+                r.id,
+                r.name,
+                self.owner(r.enterprise_id, r.depot_name),
+                r.lat,
+                r.lon,
+                loading,
+                left,
+                r.last_confirmed_dt,
+            )
             res.reasons.append(f"{r.depot_name}库存 {left:g}{r.unit}" + (f" (已调出 {taken:g})" if taken else ""))
             res.reasons.append(f"装车 {_mins(loading)} 分钟")
             if r.quantity <= 0:
@@ -336,9 +445,9 @@ class _Loader:
         return out
 
 
-
-def _rank(roads: ActiveRoads, target: Snap, sources: dict, groups: dict[int, Group], extra: dict, blocked, *,
-          with_routes: bool) -> tuple[dict[int, list[Ranked]], set]:
+def _rank(
+    roads: ActiveRoads, target: Snap, sources: dict, groups: dict[int, Group], extra: dict, blocked, *, with_routes: bool
+) -> tuple[dict[int, list[Ranked]], set]:
     """``rank_groups`` with straight cross-country legs no longer than the service's limit.
 
     A straight leg beyond ``max_offroad_m`` (or the scene's own off-road leg, when longer) is not a
@@ -360,8 +469,13 @@ def _rank(roads: ActiveRoads, target: Snap, sources: dict, groups: dict[int, Gro
     hit = {gk for gk, rs in out.items() if any(r.source in too_long for r in rs)}
     full = rank_groups(net, target, sources, {gk: replace(groups[gk], k=len(groups[gk].members)) for gk in hit}, **kw)
     long_ones = {r.source for rs in full.values() for r in rs if r.direct and r.offroad_m > cap_m}
-    by_road = rank_groups(net, target, {s: sources[s] for s in long_ones}, {0: Group(list(long_ones), k=len(long_ones))},
-                          **kw, shortcut=False)[0] if long_ones else []
+    by_road = (
+        rank_groups(
+            net, target, {s: sources[s] for s in long_ones}, {0: Group(list(long_ones), k=len(long_ones))}, **kw, shortcut=False
+        )[0]
+        if long_ones
+        else []
+    )
     road = {r.source: r for r in by_road}
     for gk in hit:
         g = groups[gk]
@@ -399,8 +513,7 @@ class _Ranking:
     warnings: list[str]
 
 
-def _views(session: Session, roads: ActiveRoads, incident: Incident, now: datetime, *,
-           group_of) -> _Ranking:
+def _views(session: Session, roads: ActiveRoads, incident: Incident, now: datetime, *, group_of) -> _Ranking:
     """Every need with its options ranked by arrival (``group_of(view)`` says how many each needs)
     and the resources left out, with reasons."""
     from rescue.dispatch.incidents import need_name
@@ -414,8 +527,10 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
     for n in needs:
         by_kind[_kind_of(n)].add(n.supply_code or n.capability_code)
     pools = {
-        "team": loader.teams(by_kind["team"]), "equipment": loader.equipment(by_kind["equipment"]),
-        "expert": loader.experts(by_kind["expert"]), "supply": loader.supplies(by_kind["supply"]),
+        "team": loader.teams(by_kind["team"]),
+        "equipment": loader.equipment(by_kind["equipment"]),
+        "expert": loader.experts(by_kind["expert"]),
+        "supply": loader.supplies(by_kind["supply"]),
     }
     names = loader.need_names(needs)
     views: list[NeedView] = []
@@ -434,8 +549,10 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
 
     warnings = []
     if target.far(s.flag_offroad_m):
-        warnings.append(f"事发地距最近道路 {target.offroad_m / 1000:.1f} km: {OFFROAD_WARNING}"
-                        f" (最后一段按越野 {s.offroad_kmh:g} km/h 估算, 约 {_mins(target.offroad_s(offroad_kmh=s.offroad_kmh))} 分钟)")
+        warnings.append(
+            f"事发地距最近道路 {target.offroad_m / 1000:.1f} km: {OFFROAD_WARNING}"
+            f" (最后一段按越野 {s.offroad_kmh:g} km/h 估算, 约 {_mins(target.offroad_s(offroad_kmh=s.offroad_kmh))} 分钟)"
+        )
     if active.blocked is not None and any(c.blocks and c.contains(incident.lat, incident.lon) for c in active.by_id.values()):
         warnings.append("事发地位于道路中断封闭区内: 最后进场不受该封闭限制")
 
@@ -453,17 +570,29 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
         members = [r.key for r in view.pool if not r.blockers and r.key in sources]
         if members:
             groups[i] = group_of(view, members)
-    ranked, unreachable = _rank(roads, target, sources, groups, extra, active.blocked,
-                                with_routes=True) if groups else ({}, set())
+    ranked, unreachable = (
+        _rank(roads, target, sources, groups, extra, active.blocked, with_routes=True) if groups else ({}, set())
+    )
     remote_s = 60.0 * s.expert_remote_min
-    closed_why = "道路不通: " + ("被道路中断封闭阻断, 越野距离超过上限" if active.blocked is not None
-                                 else "无法到达事发地 (单行限制或越野距离超过上限)")
+    closed_why = "道路不通: " + (
+        "被道路中断封闭阻断, 越野距离超过上限" if active.blocked is not None else "无法到达事发地 (单行限制或越野距离超过上限)"
+    )
     for i, view in enumerate(views):
         opts = []
         for r in ranked.get(i, []):
             # routes as GeoJSON and main roads: only for what is shown or planned (see _shown)
-            opt = Option(usable[r.source], r.arrival_s, r.travel_s, r.offroad_s, r.distance_m, r.offroad_m, r.direct,
-                         r.closure_m if r.closure_m == r.closure_m else 0.0, r.route, r.edges)
+            opt = Option(
+                usable[r.source],
+                r.arrival_s,
+                r.travel_s,
+                r.offroad_s,
+                r.distance_m,
+                r.offroad_m,
+                r.direct,
+                r.closure_m if r.closure_m == r.closure_m else 0.0,
+                r.route,
+                r.edges,
+            )
             opts.append(opt)
         for res in view.pool:
             if res.blockers:
@@ -490,9 +619,14 @@ def _rounded(coordinates: list[tuple[float, float]] | None) -> dict | None:
 def _group(view: NeedView, members: list, k: int, *, beyond: int = 0) -> Group:
     amounts = view.kind in ("supply", "equipment")
     res = {r.key: r for r in view.pool}
-    return Group(members, k=k, quantity=view.quantity,
-                 amount={m: res[m].amount for m in members} if amounts else None,
-                 beyond=beyond if amounts else 0, tier={m: res[m].order for m in members})
+    return Group(
+        members,
+        k=k,
+        quantity=view.quantity,
+        amount={m: res[m].amount for m in members} if amounts else None,
+        beyond=beyond if amounts else 0,
+        tier={m: res[m].order for m in members},
+    )
 
 
 def _km(metres: float | None) -> str:
@@ -515,15 +649,19 @@ def _candidate(opt: Option, rank: int, closures: ActiveClosures, kmh: float) -> 
     if res.remote:
         reasons.append("远程会商: 约" + _mins(opt.eta_s) + "分钟接入")
     elif opt.direct:
-        reasons.append(f"出动准备 {_mins(res.turnout_s)} 分钟 + 越野直线 {_km(opt.offroad_m)} 约 {_mins(opt.offroad_s)} 分钟"
-                       f" (按 {kmh:g} km/h; 道路 0.0 km)")
+        reasons.append(
+            f"出动准备 {_mins(res.turnout_s)} 分钟 + 越野直线 {_km(opt.offroad_m)} 约 {_mins(opt.offroad_s)} 分钟"
+            f" (按 {kmh:g} km/h; 道路 0.0 km)"
+        )
         warnings.append(f"{OFFROAD_WARNING}: 无可用道路或道路更慢, 越野 {_km(opt.offroad_m)}")
     else:
         total_s = (opt.travel_s or 0) + (opt.offroad_s or 0)
         share = f", 其中越野 {_km(opt.offroad_m)} 约 {_mins(opt.offroad_s or 0)} 分钟" if (opt.offroad_m or 0) >= 50 else ""
-        reasons.append(f"出动准备 {_mins(res.turnout_s)} 分钟 + 路程 {_mins(total_s)} 分钟"
-                       f" ({_km((opt.distance_m or 0) + (opt.offroad_m or 0))}: 道路 {_km(opt.distance_m)} + 越野 {_km(opt.offroad_m)}"
-                       f"{share})")
+        reasons.append(
+            f"出动准备 {_mins(res.turnout_s)} 分钟 + 路程 {_mins(total_s)} 分钟"
+            f" ({_km((opt.distance_m or 0) + (opt.offroad_m or 0))}: 道路 {_km(opt.distance_m)} + 越野 {_km(opt.offroad_m)}"
+            f"{share})"
+        )
         if (opt.offroad_m or 0) > 5000:
             warnings.append(f"{OFFROAD_WARNING}: 越野段 {_km(opt.offroad_m)}")
     if opt.via:
@@ -534,16 +672,28 @@ def _candidate(opt: Option, rank: int, closures: ActiveClosures, kmh: float) -> 
     if tc:
         reasons.append("途经交通管制: " + "、".join(closures.reasons[i] for i in tc) + " (应急车辆可通行)")
     return {
-        "rank": rank, "kind": res.kind, "id": res.id, "name": res.name, "owner": res.owner,
+        "rank": rank,
+        "kind": res.kind,
+        "id": res.id,
+        "name": res.name,
+        "owner": res.owner,
         "eta_s": round(opt.eta_s, 1),
         "travel_s": round(opt.travel_s, 1) if opt.travel_s is not None else None,
         "turnout_s": round(res.turnout_s, 1),
         "offroad_s": round(opt.offroad_s, 1) if opt.offroad_s is not None else None,
         "distance_m": round(opt.distance_m, 1) if opt.distance_m is not None else None,
         "offroad_m": round(opt.offroad_m, 1) if opt.offroad_m is not None else None,
-        "direct": opt.direct, "route": opt.route, "via": "、".join(opt.via), "via_refs": opt.via,
-        "amount": res.amount, "reasons": reasons, "warnings": warnings, "stale": res.stale, "remote": res.remote,
-        "declined": res.declined, "enters_closure_m": round(opt.closure_m, 1),
+        "direct": opt.direct,
+        "route": opt.route,
+        "via": "、".join(opt.via),
+        "via_refs": opt.via,
+        "amount": res.amount,
+        "reasons": reasons,
+        "warnings": warnings,
+        "stale": res.stale,
+        "remote": res.remote,
+        "declined": res.declined,
+        "enters_closure_m": round(opt.closure_m, 1),
     }
 
 
@@ -562,14 +712,23 @@ def why_empty(view: NeedView) -> str:
 
 def _need_head(view: NeedView) -> dict:
     n = view.need
-    head = {"need_id": n.id, "capability": n.capability_code, "supply_code": n.supply_code, "name": view.name,
-            "quantity": n.quantity, "unit": n.unit, "resource_kind": view.kind, "assigned": view.assigned,
-            "dispatched": f"已调派 {view.assigned:g}/{n.quantity:g}" if view.assigned else None}
+    head = {
+        "need_id": n.id,
+        "capability": n.capability_code,
+        "supply_code": n.supply_code,
+        "name": view.name,
+        "quantity": n.quantity,
+        "unit": n.unit,
+        "resource_kind": view.kind,
+        "assigned": view.assigned,
+        "dispatched": f"已调派 {view.assigned:g}/{n.quantity:g}" if view.assigned else None,
+    }
     return head
 
 
-def rank_candidates(session: Session, network, incident: Incident, *, k: int = 10, explain: bool = False,
-                    now: datetime | None = None) -> dict:
+def rank_candidates(
+    session: Session, network, incident: Incident, *, k: int = 10, explain: bool = False, now: datetime | None = None
+) -> dict:
     """Per need, the ``k`` best capable and available resources, earliest arrival first.
 
     At least ``k`` per need, and as many as it takes for their summed amount to cover what the need
@@ -605,12 +764,24 @@ def rank_candidates(session: Session, network, incident: Incident, *, k: int = 1
             entry["empty_reason"] = why_empty(view)
         if explain:
             entry["excluded"] = [{"kind": r.kind, "id": r.id, "name": r.name, "reasons": why} for r, why in view.excluded]
-            entry["demoted"] = [{"kind": o.res.kind, "id": o.res.id, "name": o.res.name,
-                                 "reasons": [x for x in o.res.reasons if "未确认" in x or "拒绝" in x]}
-                                for o in view.options if o.res.stale or o.res.declined]
+            entry["demoted"] = [
+                {
+                    "kind": o.res.kind,
+                    "id": o.res.id,
+                    "name": o.res.name,
+                    "reasons": [x for x in o.res.reasons if "未确认" in x or "拒绝" in x],
+                }
+                for o in view.options
+                if o.res.stale or o.res.declined
+            ]
         out.append(entry)
-    return {"incident_id": incident.id, "computed_at": now.isoformat(), "warnings": ranking.warnings,
-            "scene_offroad_m": round(ranking.target.offroad_m, 1), "needs": out}
+    return {
+        "incident_id": incident.id,
+        "computed_at": now.isoformat(),
+        "warnings": ranking.warnings,
+        "scene_offroad_m": round(ranking.target.offroad_m, 1),
+        "needs": out,
+    }
 
 
 def _cover_count(view: NeedView) -> int:
@@ -637,8 +808,7 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
     def group_of(view: NeedView, members: list) -> Group:
         # units (teams, experts): other needs of the same kind hold at most what they ask, so the
         # first ``asked`` offers always leave enough free; amounts: the covering prefix plus a few
-        return _group(view, members, max(1, math.ceil(asked[view.kind])) if view.kind in ("team", "expert") else 1,
-                      beyond=3)
+        return _group(view, members, max(1, math.ceil(asked[view.kind])) if view.kind in ("team", "expert") else 1, beyond=3)
 
     ranking = _views(session, roads, incident, now, group_of=group_of)
     views = ranking.views
@@ -652,8 +822,10 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
         fresh = [o for o in view.options if not o.res.stale and not o.res.declined]
         pool = fresh if sum(o.res.amount for o in fresh) >= view.quantity else view.options
         pool = _useful(pool, view, asked[view.kind])
-        offers[nid] = [Offer(o.res.key, o.eta_s, o.res.amount if view.kind in ("supply", "equipment") else 1.0,
-                             shareable=o.res.remote) for o in pool]
+        offers[nid] = [
+            Offer(o.res.key, o.eta_s, o.res.amount if view.kind in ("supply", "equipment") else 1.0, shareable=o.res.remote)
+            for o in pool
+        ]
         for o in pool:
             by_key[o.res.key] = o
     result = _plan_by_component(needs, offers)
@@ -666,17 +838,34 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
         if view.kind in ("supply", "equipment"):
             # take only what the need still lacks from the last lot/item set
             qty = min(a.amount, o.res.amount)
-        return {"need_id": a.need, "kind": o.res.kind, "id": o.res.id, "name": o.res.name, "quantity": qty,
-                "eta_s": round(a.arrival_s, 1), "via": "、".join(o.via), "remote": o.res.remote, "stale": o.res.stale,
-                "direct": o.direct, "offroad_m": round(o.offroad_m, 1) if o.offroad_m is not None else None}
+        return {
+            "need_id": a.need,
+            "kind": o.res.kind,
+            "id": o.res.id,
+            "name": o.res.name,
+            "quantity": qty,
+            "eta_s": round(a.arrival_s, 1),
+            "via": "、".join(o.via),
+            "remote": o.res.remote,
+            "stale": o.res.stale,
+            "direct": o.direct,
+            "offroad_m": round(o.offroad_m, 1) if o.offroad_m is not None else None,
+        }
 
     assignments = [item(a) for a in result.assignments]
     _trim_quantities(assignments, needs, need_by_id)
-    uncovered = [{"need_id": nid, "capability": need_by_id[nid].need.capability_code,
-                  "supply_code": need_by_id[nid].need.supply_code, "name": need_by_id[nid].name,
-                  "quantity": need_by_id[nid].need.quantity, "shortfall": round(short, 3),
-                  "reason": why_empty(need_by_id[nid]) if not need_by_id[nid].options else "可用资源数量不足"}
-                 for nid, short in result.uncovered.items()]
+    uncovered = [
+        {
+            "need_id": nid,
+            "capability": need_by_id[nid].need.capability_code,
+            "supply_code": need_by_id[nid].need.supply_code,
+            "name": need_by_id[nid].name,
+            "quantity": need_by_id[nid].need.quantity,
+            "shortfall": round(short, 3),
+            "reason": why_empty(need_by_id[nid]) if not need_by_id[nid].options else "可用资源数量不足",
+        }
+        for nid, short in result.uncovered.items()
+    ]
     return {
         "incident_id": incident.id,
         "assignments": assignments,
@@ -689,8 +878,7 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
     }
 
 
-def route_note(session: Session, network, incident: Incident, kind: str, resource_id: int, *,
-               now: datetime | None = None) -> str:
+def route_note(session: Session, network, incident: Incident, kind: str, resource_id: int, *, now: datetime | None = None) -> str:
     """The SMS route note of one resource's way to the incident: the traffic-control closures (交通管制)
     it drives through, e.g. "途经交通管制: 银川绕城高速事故 (应急车辆可通行)", or "" when none.
 
@@ -711,8 +899,15 @@ def route_note(session: Session, network, incident: Incident, kind: str, resourc
     if row is None or row.lat is None or row.lon is None:
         return ""
     target, source = roads.snap(incident.lat, incident.lon), roads.snap(row.lat, row.lon)
-    got = rank_groups(roads.net, target, {0: source}, {0: Group([0], k=1)}, blocked=active.blocked,
-                      offroad_kmh=roads.settings.offroad_kmh, with_routes=True)[0]
+    got = rank_groups(
+        roads.net,
+        target,
+        {0: source},
+        {0: Group([0], k=1)},
+        blocked=active.blocked,
+        offroad_kmh=roads.settings.offroad_kmh,
+        with_routes=True,
+    )[0]
     return note_for_edges(roads, session, got[0].edges, got[0].route, now=now) if got else ""
 
 
@@ -720,9 +915,13 @@ _LOCATIONS = {
     "team": lambda i: select(Team.lat, Team.lon).where(Team.id == i),
     "expert": lambda i: select(Expert.lat, Expert.lon).where(Expert.id == i),
     "supply": lambda i: select(Depot.lat, Depot.lon).join(SupplyLot, SupplyLot.depot_id == Depot.id).where(SupplyLot.id == i),
-    "equipment": lambda i: select(func.coalesce(_T.lat, _D.lat).label("lat"), func.coalesce(_T.lon, _D.lon).label("lon"))
-    .select_from(Equipment).outerjoin(_T, _T.id == Equipment.team_id).outerjoin(_D, _D.id == Equipment.depot_id)
-    .where(Equipment.id == i),
+    "equipment": lambda i: (
+        select(func.coalesce(_T.lat, _D.lat).label("lat"), func.coalesce(_T.lon, _D.lon).label("lon"))
+        .select_from(Equipment)
+        .outerjoin(_T, _T.id == Equipment.team_id)
+        .outerjoin(_D, _D.id == Equipment.depot_id)
+        .where(Equipment.id == i)
+    ),
 }
 
 

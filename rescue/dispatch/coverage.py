@@ -34,8 +34,12 @@ def parse_request(session: Session, args) -> tuple[str, float, list[tuple[str, i
     except ValueError:
         errors["minutes"] = "应为 1–1440 之间的分钟数"
     exclude = []
-    raw = [x for v in (args.getlist("exclude") if hasattr(args, "getlist") else [args.get("exclude") or ""])
-           for x in str(v).split(",") if x.strip()]
+    raw = [
+        x
+        for v in (args.getlist("exclude") if hasattr(args, "getlist") else [args.get("exclude") or ""])
+        for x in str(v).split(",")
+        if x.strip()
+    ]
     for item in raw:
         m = _KEY.match(item.strip())
         if m is None:
@@ -47,8 +51,15 @@ def parse_request(session: Session, args) -> tuple[str, float, list[tuple[str, i
     return cap, minutes, exclude
 
 
-def coverage_report(session: Session, network, *, capability: str, minutes: float,
-                    exclude: list[tuple[str, int]] = (), now: datetime | None = None) -> dict:
+def coverage_report(
+    session: Session,
+    network,
+    *,
+    capability: str,
+    minutes: float,
+    exclude: list[tuple[str, int]] = (),
+    now: datetime | None = None,
+) -> dict:
     """Per target: arrival_s of the nearest capable available team or equipment, met (≤ minutes), and
     with ``exclude`` (e.g. a team about to be committed) which targets lose their cover."""
     roads = as_roads(network)
@@ -85,15 +96,28 @@ def coverage_report(session: Session, network, *, capability: str, minutes: floa
         if arrival is not None:
             kind, rid = c.source
             src = {"kind": kind, "id": rid, "name": names.get(c.source, "")}
-        items.append({
-            "name": p.name, "kind": p.kind, "county": p.county or p.name, "lat": p.lat, "lon": p.lon,
-            "arrival_s": round(arrival, 1) if arrival is not None else None,
-            "met": arrival is not None and arrival <= threshold, "source": src, "lost": p.name in lost,
-        })
+        items.append(
+            {
+                "name": p.name,
+                "kind": p.kind,
+                "county": p.county or p.name,
+                "lat": p.lat,
+                "lon": p.lon,
+                "arrival_s": round(arrival, 1) if arrival is not None else None,
+                "met": arrival is not None and arrival <= threshold,
+                "source": src,
+                "lost": p.name in lost,
+            }
+        )
     return {
-        "capability": capability, "minutes": minutes, "exclude": [f"{k}:{i}" for k, i in exclude],
-        "items": items, "met": sum(i["met"] for i in items), "missed": sum(not i["met"] for i in items),
-        "lost": lost, "computed_at": now.isoformat(),
+        "capability": capability,
+        "minutes": minutes,
+        "exclude": [f"{k}:{i}" for k, i in exclude],
+        "items": items,
+        "met": sum(i["met"] for i in items),
+        "missed": sum(not i["met"] for i in items),
+        "lost": lost,
+        "computed_at": now.isoformat(),
     }
 
 
@@ -102,8 +126,11 @@ def as_geojson(report: dict) -> dict:
         "type": "FeatureCollection",
         "properties": {k: report[k] for k in ("capability", "minutes", "exclude", "met", "missed", "lost")},
         "features": [
-            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [i["lon"], i["lat"]]},
-             "properties": {k: v for k, v in i.items() if k not in ("lat", "lon")}}
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [i["lon"], i["lat"]]},
+                "properties": {k: v for k, v in i.items() if k not in ("lat", "lon")},
+            }
             for i in report["items"]
         ],
     }
@@ -129,9 +156,19 @@ def far_from_roads(session: Session, network, *, enterprise_id: int | None = Non
             stmt = stmt.where(owner == enterprise_id)
         rows += [(kind, r) for r in session.execute(stmt)]
     snaps = roads.snap_many([(r.lat, r.lon) for _k, r in rows])
-    out = [{"kind": kind, "id": r.id, "name": r.name, "enterprise_id": r.owner, "lat": r.lat, "lon": r.lon,
+    out = [
+        {
+            "kind": kind,
+            "id": r.id,
+            "name": r.name,
+            "enterprise_id": r.owner,
+            "lat": r.lat,
+            "lon": r.lon,
             "offroad_m": round(s.offroad_m, 1),
             "reason": f"登记位置距最近道路 {s.offroad_m / 1000:.1f} km (超过 {limit_m / 1000:g} km): 请核对坐标; "
-                      "如位置无误, 到达时间按越野估算"}
-           for (kind, r), s in zip(rows, snaps, strict=True) if s.far(limit_m)]
+            "如位置无误, 到达时间按越野估算",
+        }
+        for (kind, r), s in zip(rows, snaps, strict=True)
+        if s.far(limit_m)
+    ]
     return sorted(out, key=lambda x: -x["offroad_m"])

@@ -40,8 +40,9 @@ from rescue.validation import error_fields
 def _manual_ranking(resources: list[dict]) -> dict:
     needs: dict = {}
     for item in resources:
-        needs.setdefault(item.get("need_id"), []).append({"kind": item["kind"], "id": item["id"], "eta_s": item.get("eta_s"),
-                                                          "via": item.get("via", "")})
+        needs.setdefault(item.get("need_id"), []).append(
+            {"kind": item["kind"], "id": item["id"], "eta_s": item.get("eta_s"), "via": item.get("via", "")}
+        )
     return {"needs": [{"need_id": k, "candidates": v} for k, v in needs.items()], "source": "manual"}
 
 
@@ -82,8 +83,16 @@ def validate_resources(session: Session, incident: Incident, resources) -> list[
         if (item.kind, item.id) in seen:
             errors[where] = "重复的资源"
         seen.add((item.kind, item.id))
-        out.append({"kind": item.kind, "id": item.id, "need_id": item.need_id, "quantity": item.quantity,
-                    "eta_s": item.eta_s, "via": item.via or ""})
+        out.append(
+            {
+                "kind": item.kind,
+                "id": item.id,
+                "need_id": item.need_id,
+                "quantity": item.quantity,
+                "eta_s": item.eta_s,
+                "via": item.via or "",
+            }
+        )
     if errors:
         raise ValidationError(errors)
     return out
@@ -98,8 +107,16 @@ def _strip_routes(ranking: dict) -> dict:
     return {**ranking, "needs": needs}
 
 
-def dispatch_request(session: Session, network: ActiveRoads, incident_id: int, data: dict, *, actor: User | None,
-                     settings: AlertSettings | None, now: datetime) -> Dispatch:
+def dispatch_request(
+    session: Session,
+    network: ActiveRoads,
+    incident_id: int,
+    data: dict,
+    *,
+    actor: User | None,
+    settings: AlertSettings | None,
+    now: datetime,
+) -> Dispatch:
     """A dispatch as the API asks for it (DispatchIn): the given resources, or the automatic plan when none are
     given; the ranking the dispatcher saw is stored with it. Flushed, not committed."""
     incident = get_incident(session, incident_id)
@@ -122,8 +139,9 @@ def dispatch_request(session: Session, network: ActiveRoads, incident_id: int, d
             raise ValidationError({"resources": "自动方案中没有可调派的资源"})
     else:
         resources = validate_resources(session, incident, data["resources"])
-    return create_dispatch(session, incident, resources=resources, ranking=ranking, actor=actor, settings=settings,
-                           now=now, **options)
+    return create_dispatch(
+        session, incident, resources=resources, ranking=ranking, actor=actor, settings=settings, now=now, **options
+    )
 
 
 def preview(session: Session, dispatch: Dispatch) -> dict:
@@ -140,32 +158,63 @@ def preview(session: Session, dispatch: Dispatch) -> dict:
 
 def resources_from_plan(plan: dict) -> list[dict]:
     """The resources of a `plan_response` result."""
-    return [{"kind": a["kind"], "id": a["id"], "need_id": a.get("need_id"), "quantity": a.get("quantity", 1),
-             "eta_s": a.get("eta_s"), "via": a.get("via") or ""} for a in plan.get("assignments", [])]
+    return [
+        {
+            "kind": a["kind"],
+            "id": a["id"],
+            "need_id": a.get("need_id"),
+            "quantity": a.get("quantity", 1),
+            "eta_s": a.get("eta_s"),
+            "via": a.get("via") or "",
+        }
+        for a in plan.get("assignments", [])
+    ]
 
 
-def create_dispatch(session: Session, incident: Incident, *, resources: list[dict], ranking: dict | None = None,
-                    acks_needed: int | None = None, wave_timeout_s: int = DEFAULT_WAVE_TIMEOUT_S,
-                    max_waves: int = DEFAULT_MAX_WAVES, muster_point: str = "", task: str = "", note: str = "",
-                    actor: User | None = None, settings=None, now: datetime) -> Dispatch:
+def create_dispatch(
+    session: Session,
+    incident: Incident,
+    *,
+    resources: list[dict],
+    ranking: dict | None = None,
+    acks_needed: int | None = None,
+    wave_timeout_s: int = DEFAULT_WAVE_TIMEOUT_S,
+    max_waves: int = DEFAULT_MAX_WAVES,
+    muster_point: str = "",
+    task: str = "",
+    note: str = "",
+    actor: User | None = None,
+    settings=None,
+    now: datetime,
+) -> Dispatch:
     """Write a dispatch, its assignments and their outbox rows (flushed, not committed: the caller commits,
     then the outbox sends). `ranking` is what the dispatcher saw; it orders later escalations."""
     settings = settings or AlertSettings()
     if incident.status.value != "open":
         raise ConflictError("事件已关闭, 不能调派")
-    busy = set(session.execute(
-        select(Assignment.resource_kind, Assignment.resource_id)
-        .where(Assignment.incident_id == incident.id, Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
-    ).all())
+    busy = set(
+        session.execute(
+            select(Assignment.resource_kind, Assignment.resource_id).where(
+                Assignment.incident_id == incident.id, Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES)
+            )
+        ).all()
+    )
     clash = [r for r in resources if (ResourceKind(r["kind"]), r["id"]) in busy]
     if clash:
         names = ", ".join(f"{r['kind']}#{r['id']}" for r in clash)
         raise ConflictError(f"资源已在本事件中执行任务: {names}")
     stored = dict(ranking) if ranking else _manual_ranking(resources)
     stored["context"] = {"muster_point": muster_point, "task": task}
-    dispatch = Dispatch(incident=incident, created_by_id=actor.id if actor else None, created_dt=now, ranking=stored,
-                        acks_needed=acks_needed or len(resources), wave_timeout_s=wave_timeout_s, max_waves=max_waves,
-                        note=note)
+    dispatch = Dispatch(
+        incident=incident,
+        created_by_id=actor.id if actor else None,
+        created_dt=now,
+        ranking=stored,
+        acks_needed=acks_needed or len(resources),
+        wave_timeout_s=wave_timeout_s,
+        max_waves=max_waves,
+        note=note,
+    )
     session.add(dispatch)
     session.flush()
     taken = open_reply_codes(session)
@@ -174,10 +223,23 @@ def create_dispatch(session: Session, incident: Incident, *, resources: list[dic
         resource = load_resource(session, item["kind"], item["id"])
         facts = candidate_facts(dispatch, item.get("need_id"), item["kind"], item["id"])
         eta_s = item.get("eta_s") if item.get("eta_s") is not None else facts.get("eta_s")
-        start_assignment(session, dispatch, incident, kind=item["kind"], resource=resource, need_id=item.get("need_id"),
-                         quantity=item.get("quantity", 1), rank=facts.get("rank", 0), eta_s=eta_s,
-                         via=item.get("via") or facts.get("via", ""), wave=1, taken_codes=taken, settings=settings,
-                         now=now, actor=who)
+        start_assignment(
+            session,
+            dispatch,
+            incident,
+            kind=item["kind"],
+            resource=resource,
+            need_id=item.get("need_id"),
+            quantity=item.get("quantity", 1),
+            rank=facts.get("rank", 0),
+            eta_s=eta_s,
+            via=item.get("via") or facts.get("via", ""),
+            wave=1,
+            taken_codes=taken,
+            settings=settings,
+            now=now,
+            actor=who,
+        )
     session.flush()
     for assignment in list(dispatch.assignments):
         if assignment.status == AssignmentStatus.failed:
@@ -208,12 +270,14 @@ def acknowledgements(session: Session, assignment_ids: list[int]) -> dict[int, d
     events = session.execute(
         select(AssignmentEvent.assignment_id, AssignmentEvent.at_dt, AssignmentEvent.actor)
         .where(AssignmentEvent.assignment_id.in_(assignment_ids), AssignmentEvent.to_status.in_(ACKED))
-        .order_by(AssignmentEvent.at_dt, AssignmentEvent.id)).all()
+        .order_by(AssignmentEvent.at_dt, AssignmentEvent.id)
+    ).all()
     first_by_channel: dict[tuple[int, str], datetime] = {}
     for aid, channel, created in session.execute(
-            select(OutboxMessage.assignment_id, OutboxMessage.channel, func.min(OutboxMessage.created_dt))
-            .where(OutboxMessage.assignment_id.in_(assignment_ids)).group_by(OutboxMessage.assignment_id,
-                                                                              OutboxMessage.channel)):
+        select(OutboxMessage.assignment_id, OutboxMessage.channel, func.min(OutboxMessage.created_dt))
+        .where(OutboxMessage.assignment_id.in_(assignment_ids))
+        .group_by(OutboxMessage.assignment_id, OutboxMessage.channel)
+    ):
         first_by_channel[(aid, channel)] = created
     out: dict[int, dict] = {}
     for aid, at, actor in events:
@@ -228,13 +292,24 @@ def acknowledgements(session: Session, assignment_ids: list[int]) -> dict[int, d
 def serialize_message(row: OutboxMessage, *, with_body: bool = True) -> dict:
     info = count_segments(row.body)
     out = {
-        "id": row.id, "assignment_id": row.assignment_id, "purpose": row.purpose, "chain_step": row.chain_step,
-        "channel": row.channel or "sms", "channel_name": CHANNEL_NAMES.get(row.channel or "sms", row.channel),
+        "id": row.id,
+        "assignment_id": row.assignment_id,
+        "purpose": row.purpose,
+        "chain_step": row.chain_step,
+        "channel": row.channel or "sms",
+        "channel_name": CHANNEL_NAMES.get(row.channel or "sms", row.channel),
         "template": row.template,
-        "to": row.to_phone, "recipient": row.recipient_name, "reply_code": row.reply_code,
-        "segments": info.segments, "chars": info.chars, "encoding": info.encoding,
-        "status": str(row.status), "attempts": row.attempts, "provider_id": row.provider_id,
-        "possibly_duplicated": row.possibly_duplicated, "last_error": row.last_error or None,
+        "to": row.to_phone,
+        "recipient": row.recipient_name,
+        "reply_code": row.reply_code,
+        "segments": info.segments,
+        "chars": info.chars,
+        "encoding": info.encoding,
+        "status": str(row.status),
+        "attempts": row.attempts,
+        "provider_id": row.provider_id,
+        "possibly_duplicated": row.possibly_duplicated,
+        "last_error": row.last_error or None,
         "error_code": row.error_code,
         "next_attempt_at": row.next_attempt_dt.isoformat() if row.next_attempt_dt else None,
         "sent_at": row.sent_dt.isoformat() if row.sent_dt else None,
@@ -245,14 +320,23 @@ def serialize_message(row: OutboxMessage, *, with_body: bool = True) -> dict:
     return out
 
 
-def serialize_assignment(assignment: Assignment, messages: list[OutboxMessage] | None = None,
-                         ack: dict | None = None) -> dict:
+def serialize_assignment(assignment: Assignment, messages: list[OutboxMessage] | None = None, ack: dict | None = None) -> dict:
     out = {
-        "id": assignment.id, "dispatch_id": assignment.dispatch_id, "incident_id": assignment.incident_id,
-        "need_id": assignment.need_id, "kind": assignment.resource_kind.value, "resource_id": assignment.resource_id,
-        "name": assignment.resource_name, "quantity": assignment.quantity, "status": assignment.status.value,
-        "reply_code": assignment.reply_code, "wave": assignment.wave, "rank": assignment.rank, "eta_s": assignment.eta_s,
-        "reported_eta_min": assignment.reported_eta_min, "escalated_from_id": assignment.escalated_from_id,
+        "id": assignment.id,
+        "dispatch_id": assignment.dispatch_id,
+        "incident_id": assignment.incident_id,
+        "need_id": assignment.need_id,
+        "kind": assignment.resource_kind.value,
+        "resource_id": assignment.resource_id,
+        "name": assignment.resource_name,
+        "quantity": assignment.quantity,
+        "status": assignment.status.value,
+        "reply_code": assignment.reply_code,
+        "wave": assignment.wave,
+        "rank": assignment.rank,
+        "eta_s": assignment.eta_s,
+        "reported_eta_min": assignment.reported_eta_min,
+        "escalated_from_id": assignment.escalated_from_id,
         "deadline_at": assignment.deadline_dt.isoformat() if assignment.deadline_dt else None,
         "acknowledged_at": assignment.acknowledged_dt.isoformat() if assignment.acknowledged_dt else None,
     }
@@ -264,14 +348,19 @@ def serialize_assignment(assignment: Assignment, messages: list[OutboxMessage] |
 
 
 def serialize_dispatch(session: Session, dispatch: Dispatch) -> dict:
-    rows = session.scalars(select(OutboxMessage).join(Assignment).where(Assignment.dispatch_id == dispatch.id)
-                           .order_by(OutboxMessage.id)).all()
+    rows = session.scalars(
+        select(OutboxMessage).join(Assignment).where(Assignment.dispatch_id == dispatch.id).order_by(OutboxMessage.id)
+    ).all()
     by_assignment: dict[int, list] = {}
     for row in rows:
         by_assignment.setdefault(row.assignment_id, []).append(row)
     acks = acknowledgements(session, [a.id for a in dispatch.assignments if a.id is not None])
     return {
-        "id": dispatch.id, "incident_id": dispatch.incident_id, "created_at": dispatch.created_dt.isoformat(),
-        "acks_needed": dispatch.acks_needed, "wave_timeout_s": dispatch.wave_timeout_s, "max_waves": dispatch.max_waves,
+        "id": dispatch.id,
+        "incident_id": dispatch.incident_id,
+        "created_at": dispatch.created_dt.isoformat(),
+        "acks_needed": dispatch.acks_needed,
+        "wave_timeout_s": dispatch.wave_timeout_s,
+        "max_waves": dispatch.max_waves,
         "assignments": [serialize_assignment(a, by_assignment.get(a.id, []), acks.get(a.id)) for a in dispatch.assignments],
     }

@@ -25,16 +25,20 @@ ACCEPTED = (AssignmentStatus.accepted, AssignmentStatus.en_route, AssignmentStat
 
 def _paged_steps(session: Session, assignment: Assignment) -> int:
     """The highest chain step paged so far for `assignment` (-1: none)."""
-    value = session.scalar(select(func.max(OutboxMessage.chain_step)).where(OutboxMessage.assignment_id == assignment.id,
-                                                                            OutboxMessage.purpose != "notice"))
+    value = session.scalar(
+        select(func.max(OutboxMessage.chain_step)).where(
+            OutboxMessage.assignment_id == assignment.id, OutboxMessage.purpose != "notice"
+        )
+    )
     return -1 if value is None else value
 
 
 def _task(session: Session, assignment: Assignment, resource) -> str:
     context = assignments.dispatch_context(assignment.dispatch)
     need = session.get(IncidentNeed, assignment.need_id) if assignment.need_id else None
-    return context.get("task") or assignments.task_text(session, need, assignment.resource_kind.value, resource,
-                                                       assignment.quantity)
+    return context.get("task") or assignments.task_text(
+        session, need, assignment.resource_kind.value, resource, assignment.quantity
+    )
 
 
 def call_instead(session: Session, assignment: Assignment, *, now: datetime, settings=None, reason: str) -> bool:
@@ -45,14 +49,23 @@ def call_instead(session: Session, assignment: Assignment, *, now: datetime, set
     settings = settings or AlertSettings()
     if not settings.voice_enabled or settings.voice_step is None:
         return False
-    last = session.scalars(select(OutboxMessage).where(
-        OutboxMessage.assignment_id == assignment.id, OutboxMessage.channel == "sms", OutboxMessage.purpose != "notice")
-        .order_by(OutboxMessage.chain_step.desc(), OutboxMessage.id.desc()).limit(1)).first()
+    last = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.assignment_id == assignment.id, OutboxMessage.channel == "sms", OutboxMessage.purpose != "notice")
+        .order_by(OutboxMessage.chain_step.desc(), OutboxMessage.id.desc())
+        .limit(1)
+    ).first()
     if last is None:
         return False
-    called = session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.assignment_id == assignment.id, OutboxMessage.channel == "voice",
-        OutboxMessage.chain_step == last.chain_step))
+    called = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.assignment_id == assignment.id,
+            OutboxMessage.channel == "voice",
+            OutboxMessage.chain_step == last.chain_step,
+        )
+    )
     if called:
         return False
     resource = assignments.load_resource(session, assignment.resource_kind.value, assignment.resource_id)
@@ -64,17 +77,23 @@ def call_instead(session: Session, assignment: Assignment, *, now: datetime, set
             return False  # the voice step comes later in this chain
     recipient = assignments.Recipient(last.chain_step, last.recipient_name, last.to_phone, "", last.contact_id)
     incident = session.get(Incident, assignment.incident_id)
-    row = assignments.call(session, assignment, recipient, incident=incident, task=_task(session, assignment, resource),
-                           settings=settings, now=now)
+    row = assignments.call(
+        session, assignment, recipient, incident=incident, task=_task(session, assignment, resource), settings=settings, now=now
+    )
     assignment.deadline_dt = now + timedelta(seconds=settings.voice_timeout_s)
     session.flush()
-    add_event(session, assignment, "call_queued", f"{reason}, 电话呼叫{last.recipient_name}", now=now,
-              detail={"outbox_id": row.id, "to": last.to_phone, "step": last.chain_step, "channel": "voice"})
+    add_event(
+        session,
+        assignment,
+        "call_queued",
+        f"{reason}, 电话呼叫{last.recipient_name}",
+        now=now,
+        detail={"outbox_id": row.id, "to": last.to_phone, "step": last.chain_step, "channel": "voice"},
+    )
     return True
 
 
-def next_in_chain(session: Session, assignment: Assignment, *, now: datetime, settings=None,
-                  reason: str) -> bool:
+def next_in_chain(session: Session, assignment: Assignment, *, now: datetime, settings=None, reason: str) -> bool:
     """Page the next person of the resource's chain; False when the chain is exhausted."""
     settings = settings or AlertSettings()
     resource = assignments.load_resource(session, assignment.resource_kind.value, assignment.resource_id)
@@ -91,20 +110,38 @@ def next_in_chain(session: Session, assignment: Assignment, *, now: datetime, se
     context = assignments.dispatch_context(dispatch)
     task = _task(session, assignment, resource)
     facts = assignments.candidate_facts(dispatch, assignment.need_id, assignment.resource_kind.value, assignment.resource_id)
-    assignments.page(session, assignment, recipient, incident=incident, task=task, via=facts.get("via", ""),
-                    muster_point=context.get("muster_point", ""), settings=settings, now=now, purpose="escalation")
+    assignments.page(
+        session,
+        assignment,
+        recipient,
+        incident=incident,
+        task=task,
+        via=facts.get("via", ""),
+        muster_point=context.get("muster_point", ""),
+        settings=settings,
+        now=now,
+        purpose="escalation",
+    )
     assignment.deadline_dt = now + timedelta(seconds=dispatch.wave_timeout_s)
     role = assignments.ROLE_NAMES.get(recipient.role, recipient.role)
-    add_event(session, assignment, "chain_escalated", f"{reason}, 转呼{role}{recipient.name}", now=now,
-              detail={"step": recipient.step, "to": recipient.phone, "role": recipient.role})
+    add_event(
+        session,
+        assignment,
+        "chain_escalated",
+        f"{reason}, 转呼{role}{recipient.name}",
+        now=now,
+        detail={"step": recipient.step, "to": recipient.phone, "role": recipient.role},
+    )
     return True
 
 
 def _tried(session: Session, dispatch: Dispatch) -> set[tuple[str, int]]:
-    rows = session.execute(select(Assignment.resource_kind, Assignment.resource_id).where(
-        (Assignment.dispatch_id == dispatch.id)
-        | ((Assignment.incident_id == dispatch.incident_id) & Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
-    )).all()
+    rows = session.execute(
+        select(Assignment.resource_kind, Assignment.resource_id).where(
+            (Assignment.dispatch_id == dispatch.id)
+            | ((Assignment.incident_id == dispatch.incident_id) & Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
+        )
+    ).all()
     return {(k.value, i) for k, i in rows}
 
 
@@ -130,8 +167,14 @@ def _same_kind(assignment: Assignment, cand: dict) -> bool:
 
 
 def accepted_count(session: Session, dispatch: Dispatch) -> int:
-    return session.scalar(select(func.count()).select_from(Assignment).where(
-        Assignment.dispatch_id == dispatch.id, Assignment.status.in_(ACCEPTED))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Assignment)
+            .where(Assignment.dispatch_id == dispatch.id, Assignment.status.in_(ACCEPTED))
+        )
+        or 0
+    )
 
 
 def replace(session: Session, assignment: Assignment, *, now: datetime, settings=None, reason: str) -> Assignment | None:
@@ -144,21 +187,45 @@ def replace(session: Session, assignment: Assignment, *, now: datetime, settings
             add_event(session, current, "escalation_not_needed", "确认数已满足, 不再改派", now=now)
             return None
         if current.wave >= dispatch.max_waves:
-            add_event(session, current, "escalation_exhausted", f"已达最大轮次({dispatch.max_waves}), 请人工调度", now=now,
-                      detail={"reason": reason, "needs_dispatcher": True})
+            add_event(
+                session,
+                current,
+                "escalation_exhausted",
+                f"已达最大轮次({dispatch.max_waves}), 请人工调度",
+                now=now,
+                detail={"reason": reason, "needs_dispatcher": True},
+            )
             return None
         found = next_candidate(session, current)
         if found is None:
-            add_event(session, current, "escalation_exhausted", "排名中无可改派的资源, 请人工调度", now=now,
-                      detail={"reason": reason, "needs_dispatcher": True})
+            add_event(
+                session,
+                current,
+                "escalation_exhausted",
+                "排名中无可改派的资源, 请人工调度",
+                now=now,
+                detail={"reason": reason, "needs_dispatcher": True},
+            )
             return None
         rank, cand = found
         resource = assignments.load_resource(session, cand["kind"], cand["id"])
         incident = session.get(Incident, current.incident_id)
         new = assignments.start_assignment(
-            session, dispatch, incident, kind=cand["kind"], resource=resource, need_id=current.need_id,
-            quantity=current.quantity, rank=rank, eta_s=cand.get("eta_s"), via=cand.get("via") or "", wave=current.wave + 1,
-            taken_codes=assignments.open_reply_codes(session), settings=settings, now=now, escalated_from=current,
+            session,
+            dispatch,
+            incident,
+            kind=cand["kind"],
+            resource=resource,
+            need_id=current.need_id,
+            quantity=current.quantity,
+            rank=rank,
+            eta_s=cand.get("eta_s"),
+            via=cand.get("via") or "",
+            wave=current.wave + 1,
+            taken_codes=assignments.open_reply_codes(session),
+            settings=settings,
+            now=now,
+            escalated_from=current,
         )
         add_event(session, current, "replaced", f"{reason}, 改派{resource.name}", now=now, detail={"next_assignment_id": new.id})
         if new.status != AssignmentStatus.failed:
@@ -166,11 +233,19 @@ def replace(session: Session, assignment: Assignment, *, now: datetime, settings
         current = new
 
 
-def on_decline(session: Session, assignment: Assignment, *, now: datetime, settings=None, actor: str = "system",
-               detail: dict | None = None) -> None:
+def on_decline(
+    session: Session, assignment: Assignment, *, now: datetime, settings=None, actor: str = "system", detail: dict | None = None
+) -> None:
     """A decline moves on to the next-ranked resource at once."""
-    set_status(session, assignment, AssignmentStatus.declined, now=now, message=f"{assignment.resource_name}拒绝", actor=actor,
-               detail=detail)
+    set_status(
+        session,
+        assignment,
+        AssignmentStatus.declined,
+        now=now,
+        message=f"{assignment.resource_name}拒绝",
+        actor=actor,
+        detail=detail,
+    )
     replace(session, assignment, now=now, settings=settings, reason=f"{assignment.resource_name}拒绝")
 
 
@@ -179,9 +254,15 @@ def on_delivery_failed(session: Session, row: OutboxMessage, *, now: datetime, s
     assignment = row.assignment
     if assignment is None or assignment.status != AssignmentStatus.notified:
         return
-    pending = session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.assignment_id == assignment.id, OutboxMessage.id != row.id,
-        OutboxMessage.status.in_(("queued", "sending", "sent", "delivered"))))
+    pending = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.assignment_id == assignment.id,
+            OutboxMessage.id != row.id,
+            OutboxMessage.status.in_(("queued", "sending", "sent", "delivered")),
+        )
+    )
     if pending:
         return  # someone else of the chain has (or will get) the page; their timer runs
     reason = f"发往{row.recipient_name}的短信失败({row.error_code or row.last_error or row.status})"
@@ -198,8 +279,11 @@ def on_call_failed(session: Session, row: OutboxMessage, *, now: datetime, setti
     assignment = row.assignment
     if assignment is None or assignment.status != AssignmentStatus.notified:
         return
-    later = session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.assignment_id == assignment.id, OutboxMessage.chain_step > row.chain_step))
+    later = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.assignment_id == assignment.id, OutboxMessage.chain_step > row.chain_step)
+    )
     if later:
         return  # the chain has already moved past this person
     reason = f"呼叫{row.recipient_name}未接通({row.error_code or row.last_error or row.status})"
@@ -217,14 +301,20 @@ def answer_by_call(session: Session, row: OutboxMessage, answer: str, *, now: da
     if assignment is None:
         return "ignored"
     if answer == "accept" and assignment.status in (AssignmentStatus.notified, AssignmentStatus.no_answer):
-        set_status(session, assignment, AssignmentStatus.accepted, now=now, message="电话按键: 接受", actor=actor,
-                   detail=detail)
+        set_status(session, assignment, AssignmentStatus.accepted, now=now, message="电话按键: 接受", actor=actor, detail=detail)
         return "accept"
     if answer == "decline" and assignment.status in (AssignmentStatus.notified, AssignmentStatus.accepted):
         on_decline(session, assignment, now=now, settings=settings, actor=actor, detail=detail)
         return "decline"
-    add_event(session, assignment, "reply", f"电话按键{'接受' if answer == 'accept' else '拒绝'} (当前状态"
-              f"{assignment.status.value}, 未改变)", now=now, actor=actor, detail=detail)
+    add_event(
+        session,
+        assignment,
+        "reply",
+        f"电话按键{'接受' if answer == 'accept' else '拒绝'} (当前状态{assignment.status.value}, 未改变)",
+        now=now,
+        actor=actor,
+        detail=detail,
+    )
     return "ignored"
 
 
@@ -243,14 +333,20 @@ def escalate_due(session_factory, gateway=None, *, now: datetime, settings=None,
     """The job: act on every assignment whose timer has run out; each in its own transaction. Returns how many."""
     done = 0
     with session_factory() as session:
-        ids = session.scalars(select(Assignment.id).where(
-            Assignment.status == AssignmentStatus.notified, Assignment.deadline_dt.is_not(None),
-            Assignment.deadline_dt <= now).order_by(Assignment.deadline_dt, Assignment.id).limit(limit)).all()
+        ids = session.scalars(
+            select(Assignment.id)
+            .where(
+                Assignment.status == AssignmentStatus.notified, Assignment.deadline_dt.is_not(None), Assignment.deadline_dt <= now
+            )
+            .order_by(Assignment.deadline_dt, Assignment.id)
+            .limit(limit)
+        ).all()
     for assignment_id in ids:
         with session_factory() as session:
             begin_write(session)  # SQLite: a webhook may write meanwhile; a read-then-write transaction would fail
-            stmt = select(Assignment).where(Assignment.id == assignment_id, Assignment.status == AssignmentStatus.notified,
-                                            Assignment.deadline_dt <= now)
+            stmt = select(Assignment).where(
+                Assignment.id == assignment_id, Assignment.status == AssignmentStatus.notified, Assignment.deadline_dt <= now
+            )
             if session.get_bind().dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
             assignment = session.scalars(stmt).first()
@@ -265,8 +361,17 @@ def escalate_due(session_factory, gateway=None, *, now: datetime, settings=None,
 CORRECTABLE = {s.value for s in AssignmentStatus}
 
 
-def correct(session: Session, assignment: Assignment, status: str | None, note: str, *, actor: str, now: datetime,
-            settings=None, escalate: bool = True) -> None:
+def correct(
+    session: Session,
+    assignment: Assignment,
+    status: str | None,
+    note: str,
+    *,
+    actor: str,
+    now: datetime,
+    settings=None,
+    escalate: bool = True,
+) -> None:
     """A dispatcher sets or corrects an assignment's status; a correction to declined/failed/no_answer escalates."""
     if status is None:
         add_event(session, assignment, "note", note, now=now, actor=actor)
@@ -288,22 +393,31 @@ def correct(session: Session, assignment: Assignment, status: str | None, note: 
         replace(session, assignment, now=now, settings=settings, reason=f"调度员更正为{new.value}")
 
 
-
-def correct_assignment(session: Session, assignment_id: int, data: dict, *, actor: str, now: datetime,
-                       settings: AlertSettings | None = None) -> Assignment:
+def correct_assignment(
+    session: Session, assignment_id: int, data: dict, *, actor: str, now: datetime, settings: AlertSettings | None = None
+) -> Assignment:
     """A dispatcher's correction as the API takes it (CorrectionIn): a status, a note, or both."""
     assignment = assignments.get_assignment(session, assignment_id)
     obj = parse(CorrectionIn, data)
-    correct(session, assignment, obj.status.value if obj.status is not None else None, obj.note, actor=actor, now=now,
-            settings=settings, escalate=obj.escalate)
+    correct(
+        session,
+        assignment,
+        obj.status.value if obj.status is not None else None,
+        obj.note,
+        actor=actor,
+        now=now,
+        settings=settings,
+        escalate=obj.escalate,
+    )
     return assignment
 
 
 LINK_ACTOR = "responder-link"
 
 
-def answer_by_link(session: Session, link: ResponderToken, answer: str | None, *, now: datetime,
-                   settings: AlertSettings | None = None) -> bool:
+def answer_by_link(
+    session: Session, link: ResponderToken, answer: str | None, *, now: datetime, settings: AlertSettings | None = None
+) -> bool:
     """A responder accepts or declines on the page of their SMS link; False for an answer that is neither.
     An answer the assignment's status no longer allows is recorded as a visit only."""
     if answer not in ("accept", "decline"):

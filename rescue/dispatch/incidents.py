@@ -106,11 +106,17 @@ def template_needs(session: Session, itype: IncidentType) -> list[IncidentNeed]:
     """The needs an incident type asks for by default (capabilities, then supplies)."""
     out = []
     for r in itype.requirements or []:
-        out.append(IncidentNeed(capability_code=r["capability"], quantity=float(r.get("quantity", 1)),
-                                unit=r.get("unit", "team")))
+        out.append(
+            IncidentNeed(capability_code=r["capability"], quantity=float(r.get("quantity", 1)), unit=r.get("unit", "team"))
+        )
     for s in itype.supplies or []:
-        out.append(IncidentNeed(supply_code=s["code"], quantity=float(s.get("quantity", 1)),
-                                unit=s.get("unit") or _supply_unit(session, s["code"])))
+        out.append(
+            IncidentNeed(
+                supply_code=s["code"],
+                quantity=float(s.get("quantity", 1)),
+                unit=s.get("unit") or _supply_unit(session, s["code"]),
+            )
+        )
     return out
 
 
@@ -120,8 +126,9 @@ def _needs_from(session: Session, items: list[NeedIn]) -> list[IncidentNeed]:
         if n.capability is not None:
             out.append(IncidentNeed(capability_code=n.capability, quantity=n.quantity, unit=n.unit or "team"))
         else:
-            out.append(IncidentNeed(supply_code=n.supply_code, quantity=n.quantity,
-                                    unit=n.unit or _supply_unit(session, n.supply_code)))
+            out.append(
+                IncidentNeed(supply_code=n.supply_code, quantity=n.quantity, unit=n.unit or _supply_unit(session, n.supply_code))
+            )
     return out
 
 
@@ -141,16 +148,25 @@ def next_number(session: Session, *, now: datetime) -> str:
     return f"{prefix}{seq:04d}"
 
 
-def create_incident(session: Session, network, data: dict, *, area, actor: User | None = None,
-                    now: datetime) -> Incident:
+def create_incident(session: Session, network, data: dict, *, area, actor: User | None = None, now: datetime) -> Incident:
     """Validate and store an incident (flushed; the caller commits)."""
     data = prefill_from_hazard(session, data)  # at a major hazard source: its type, needs and place
     roads = as_roads(network)
     obj = parse(IncidentIn, data, context=validation_context(session, area))
     lat, lon, label = locate(roads, obj, area=area)
     itype = session.get(IncidentType, obj.type)
-    fields = dict(type_code=obj.type, level=obj.level, status=IncidentStatus.open, lat=lat, lon=lon, place=label,
-                  description=obj.description, drill=obj.drill, created_by_id=actor.id if actor else None, created_dt=now)
+    fields = dict(
+        type_code=obj.type,
+        level=obj.level,
+        status=IncidentStatus.open,
+        lat=lat,
+        lon=lon,
+        place=label,
+        description=obj.description,
+        drill=obj.drill,
+        created_by_id=actor.id if actor else None,
+        created_dt=now,
+    )
     for attempt in range(5):
         incident = Incident(number=next_number(session, now=now), **fields)
         _set_needs(incident, _needs_from(session, obj.needs) if obj.needs is not None else template_needs(session, itype))
@@ -174,8 +190,9 @@ def get_incident(session: Session, incident_id: int) -> Incident:
     return incident
 
 
-def list_incidents(session: Session, *, status: str | None = None, drill: bool | None = None,
-                   limit: int = 50, offset: int = 0) -> tuple[list[Incident], int]:
+def list_incidents(
+    session: Session, *, status: str | None = None, drill: bool | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[Incident], int]:
     stmt = select(Incident)
     if status:
         stmt = stmt.where(Incident.status == IncidentStatus(status))
@@ -184,7 +201,9 @@ def list_incidents(session: Session, *, status: str | None = None, drill: bool |
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(
         stmt.options(selectinload(Incident.needs), selectinload(Incident.type))
-        .order_by(Incident.created_dt.desc(), Incident.id.desc()).limit(limit).offset(offset)
+        .order_by(Incident.created_dt.desc(), Incident.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
     return list(rows), total
 
@@ -236,16 +255,29 @@ def need_names(session: Session, needs: list[IncidentNeed]) -> dict[str, str]:
 def serialize(session: Session, incident: Incident) -> dict:
     names = need_names(session, incident.needs)
     return {
-        "id": incident.id, "number": incident.number, "type": incident.type_code,
+        "id": incident.id,
+        "number": incident.number,
+        "type": incident.type_code,
         "type_name": incident.type.name if incident.type else incident.type_code,
-        "level": incident.level.value, "level_name": INCIDENT_LEVEL_NAMES[incident.level.value],
-        "status": incident.status.value, "lat": incident.lat, "lon": incident.lon, "place": incident.place,
-        "description": incident.description, "drill": incident.drill,
+        "level": incident.level.value,
+        "level_name": INCIDENT_LEVEL_NAMES[incident.level.value],
+        "status": incident.status.value,
+        "lat": incident.lat,
+        "lon": incident.lon,
+        "place": incident.place,
+        "description": incident.description,
+        "drill": incident.drill,
         "created_at": incident.created_dt.isoformat(),
         "closed_at": incident.closed_dt.isoformat() if incident.closed_dt else None,
         "needs": [
-            {"id": n.id, "capability": n.capability_code, "supply_code": n.supply_code, "name": need_name(names, n),
-             "quantity": n.quantity, "unit": n.unit}
+            {
+                "id": n.id,
+                "capability": n.capability_code,
+                "supply_code": n.supply_code,
+                "name": need_name(names, n),
+                "quantity": n.quantity,
+                "unit": n.unit,
+            }
             for n in incident.needs
         ],
     }

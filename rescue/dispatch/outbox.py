@@ -134,8 +134,14 @@ def recover_sending(session_factory, *, now: datetime, everything: bool = False,
         rows = session.scalars(select(OutboxMessage).where(*cond)).all()
         for row in rows:
             if row.channel == "voice":
-                fail(session, row, code="call_unknown", message="呼叫进程中断, 无法确认是否已拨出, 不再重拨", now=now,
-                     settings=settings)
+                fail(
+                    session,
+                    row,
+                    code="call_unknown",
+                    message="呼叫进程中断, 无法确认是否已拨出, 不再重拨",
+                    now=now,
+                    settings=settings,
+                )
                 continue
             row.status = "queued"
             row.needs_lookup = True
@@ -159,27 +165,41 @@ def claim_one(session_factory, *, now: datetime, channel: str = "sms") -> int | 
     """Mark the oldest due queued row of `channel` "sending" and COMMIT; its id, or None when nothing is due."""
     with session_factory() as session:
         _begin_write(session)
-        stmt = (select(OutboxMessage.id).where(OutboxMessage.status == "queued", OutboxMessage.channel == channel,
-                                               OutboxMessage.next_attempt_dt <= now)
-                .order_by(OutboxMessage.next_attempt_dt, OutboxMessage.id).limit(1))
+        stmt = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == "queued", OutboxMessage.channel == channel, OutboxMessage.next_attempt_dt <= now)
+            .order_by(OutboxMessage.next_attempt_dt, OutboxMessage.id)
+            .limit(1)
+        )
         if session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)  # several senders drain side by side
         row_id = session.scalar(stmt)
         if row_id is None:
             return None
         result = session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == "queued")
-            .values(status="sending", attempts=OutboxMessage.attempts + 1, claimed_dt=now, status_dt=now,
-                    first_claimed_dt=func.coalesce(OutboxMessage.first_claimed_dt, literal(now, UTCDateTime())),
-                    lease_until_dt=now + LEASE)
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == "queued")
+            .values(
+                status="sending",
+                attempts=OutboxMessage.attempts + 1,
+                claimed_dt=now,
+                status_dt=now,
+                first_claimed_dt=func.coalesce(OutboxMessage.first_claimed_dt, literal(now, UTCDateTime())),
+                lease_until_dt=now + LEASE,
+            )
         )
         session.commit()
         return row_id if result.rowcount == 1 else claim_one(session_factory, now=now, channel=channel)
 
 
 def _sms(row: OutboxMessage) -> OutgoingSms:
-    return OutgoingSms(to=row.to_phone, body=row.body, reference=str(row.id), template=row.template,
-                       params=dict(row.params) if row.params else None)
+    return OutgoingSms(
+        to=row.to_phone,
+        body=row.body,
+        reference=str(row.id),
+        template=row.template,
+        params=dict(row.params) if row.params else None,
+    )
 
 
 def _with_ref(url: str | None, row_id: int) -> str | None:
@@ -190,10 +210,15 @@ def _with_ref(url: str | None, row_id: int) -> str | None:
 
 
 def _call(row: OutboxMessage, voice) -> OutgoingCall:
-    return OutgoingCall(to=row.to_phone, script=row.body, reference=str(row.id), template=row.template,
-                        params=dict(row.params) if row.params else None,
-                        status_callback=_with_ref(getattr(voice, "status_callback", None), row.id),
-                        gather_callback=_with_ref(getattr(voice, "gather_callback", None), row.id))
+    return OutgoingCall(
+        to=row.to_phone,
+        script=row.body,
+        reference=str(row.id),
+        template=row.template,
+        params=dict(row.params) if row.params else None,
+        status_callback=_with_ref(getattr(voice, "status_callback", None), row.id),
+        gather_callback=_with_ref(getattr(voice, "gather_callback", None), row.id),
+    )
 
 
 def _answered(exc: TransientSendError) -> bool:
@@ -203,14 +228,16 @@ def _answered(exc: TransientSendError) -> bool:
 
 def _event(session: Session, row: OutboxMessage, kind: str, message: str, now: datetime, **detail) -> None:
     if row.assignment is not None:
-        add_event(session, row.assignment, kind, message, now=now,
-                  detail={"outbox_id": row.id, "to": row.to_phone, **detail})
+        add_event(session, row.assignment, kind, message, now=now, detail={"outbox_id": row.id, "to": row.to_phone, **detail})
 
 
-def mark_sent(session: Session, row: OutboxMessage, provider: str, provider_id: str, status: str, now: datetime,
-              *, how: str = "") -> None:
+def mark_sent(
+    session: Session, row: OutboxMessage, provider: str, provider_id: str, status: str, now: datetime, *, how: str = ""
+) -> None:
     if row.id is not None:
-        session.refresh(row, ["status"], with_for_update=True)  # a report naming our reference may have arrived while the call was in flight
+        session.refresh(
+            row, ["status"], with_for_update=True
+        )  # a report naming our reference may have arrived while the call was in flight
     if str(row.status) not in ("delivered", "undelivered", "failed"):
         row.status = "sent"
     row.provider = provider
@@ -221,8 +248,7 @@ def mark_sent(session: Session, row: OutboxMessage, provider: str, provider_id: 
     row.lease_until_dt = None
     row.last_error = ""
     if row.channel == "voice":
-        _event(session, row, "call_placed", f"已呼叫{row.recipient_name}{how}", now, provider_id=provider_id,
-               channel="voice")
+        _event(session, row, "call_placed", f"已呼叫{row.recipient_name}{how}", now, provider_id=provider_id, channel="voice")
         return
     _event(session, row, "sms_sent", f"短信已发给{row.recipient_name}{how}", now, provider_id=provider_id, channel="sms")
     apply_pending_receipts(session, row, now=now)
@@ -236,12 +262,26 @@ def fail(session: Session, row: OutboxMessage, *, code, message: str, now: datet
     row.status_dt = now
     row.lease_until_dt = None
     if row.channel == "voice":
-        _event(session, row, "call_failed", f"呼叫{row.recipient_name}失败: {message}", now, error_code=row.error_code,
-               channel="voice")
+        _event(
+            session,
+            row,
+            "call_failed",
+            f"呼叫{row.recipient_name}失败: {message}",
+            now,
+            error_code=row.error_code,
+            channel="voice",
+        )
         escalation.on_call_failed(session, row, now=now, settings=settings)
         return
-    _event(session, row, "sms_failed", f"发往{row.recipient_name}的短信失败: {message}", now, error_code=row.error_code,
-           channel="sms")
+    _event(
+        session,
+        row,
+        "sms_failed",
+        f"发往{row.recipient_name}的短信失败: {message}",
+        now,
+        error_code=row.error_code,
+        channel="sms",
+    )
     escalation.on_delivery_failed(session, row, now=now, settings=settings)
 
 
@@ -284,14 +324,25 @@ def process(session_factory, gateway, row_id: int, *, clock, rng=random, setting
                 return "found"
             if row.answer_lost:
                 if row.unconfirmed_resends >= 1:
-                    fail(session, row, code=None, message="服务商未确认是否收到, 已补发过一次, 不再重发", now=clock(),
-                         settings=settings)
+                    fail(
+                        session,
+                        row,
+                        code=None,
+                        message="服务商未确认是否收到, 已补发过一次, 不再重发",
+                        now=clock(),
+                        settings=settings,
+                    )
                     session.commit()
                     return "failed"
                 row.unconfirmed_resends += 1
                 row.possibly_duplicated = True
-                _event(session, row, "sms_possibly_duplicated", f"发往{row.recipient_name}的短信状态不明, 补发一次(可能重复)",
-                       clock())
+                _event(
+                    session,
+                    row,
+                    "sms_possibly_duplicated",
+                    f"发往{row.recipient_name}的短信状态不明, 补发一次(可能重复)",
+                    clock(),
+                )
             row.needs_lookup = row.answer_lost = False
             session.commit()  # the resend is on record before the call
         try:
@@ -316,8 +367,9 @@ def process(session_factory, gateway, row_id: int, *, clock, rng=random, setting
         return "sent"
 
 
-def drain_outbox(session_factory, gateway, *, now: datetime | None = None, limit: int = 500, rate_limiter=None,
-                 settings=None, rng=random) -> DrainResult:
+def drain_outbox(
+    session_factory, gateway, *, now: datetime | None = None, limit: int = 500, rate_limiter=None, settings=None, rng=random
+) -> DrainResult:
     """The job: send every due message (up to `limit`), one provider call per committed claim."""
     clock = _Clock(now)
     result = DrainResult()
@@ -357,8 +409,14 @@ def process_call(session_factory, voice, row_id: int, *, clock, rng=random, sett
         except TransientSendError as exc:
             _begin_write(session)
             if exc.maybe_sent:
-                fail(session, row, code="call_unknown", message=f"服务商未确认是否已拨出, 不再重拨: {exc}", now=clock(),
-                     settings=settings)
+                fail(
+                    session,
+                    row,
+                    code="call_unknown",
+                    message=f"服务商未确认是否已拨出, 不再重拨: {exc}",
+                    now=clock(),
+                    settings=settings,
+                )
                 session.commit()
                 return "failed"
             _retry_later(session, row, exc, clock(), rng=rng, settings=settings)
@@ -375,8 +433,9 @@ def process_call(session_factory, voice, row_id: int, *, clock, rng=random, sett
         return "placed"
 
 
-def drain_calls(session_factory, gateway=None, *, now: datetime | None = None, voice_gateway=None, settings=None,
-                limit: int = 100, rng=random) -> DrainResult:
+def drain_calls(
+    session_factory, gateway=None, *, now: datetime | None = None, voice_gateway=None, settings=None, limit: int = 100, rng=random
+) -> DrainResult:
     """The job: place every due call of the call queue (one provider call per committed claim)."""
     clock = _Clock(now)
     result = DrainResult()
@@ -402,8 +461,9 @@ def drain_calls(session_factory, gateway=None, *, now: datetime | None = None, v
 _RANK = {"queued": 0, "sending": 0, "sent": 1, "delivered": 2, "undelivered": 2, "failed": 2, "cancelled": 2}
 
 
-def apply_receipt(session: Session, row: OutboxMessage, status: str, error_code: str | None, *, now: datetime,
-                  settings=None) -> bool:
+def apply_receipt(
+    session: Session, row: OutboxMessage, status: str, error_code: str | None, *, now: datetime, settings=None
+) -> bool:
     """Apply a provider status to its row; never moves a row backwards. True if anything changed."""
     if status not in ("sent", "delivered", "undelivered", "failed"):
         return False
@@ -417,8 +477,15 @@ def apply_receipt(session: Session, row: OutboxMessage, status: str, error_code:
     elif status in ("undelivered", "failed"):
         row.error_code = error_code
         row.last_error = f"运营商回执: {status}"
-        _event(session, row, "sms_undelivered", f"发往{row.recipient_name}的短信未送达({error_code or status})", now,
-               error_code=error_code, channel="sms")
+        _event(
+            session,
+            row,
+            "sms_undelivered",
+            f"发往{row.recipient_name}的短信未送达({error_code or status})",
+            now,
+            error_code=error_code,
+            channel="sms",
+        )
         escalation.on_delivery_failed(session, row, now=now, settings=settings)
     return True
 
@@ -426,9 +493,11 @@ def apply_receipt(session: Session, row: OutboxMessage, status: str, error_code:
 def apply_pending_receipts(session: Session, row: OutboxMessage, *, now: datetime, settings=None) -> None:
     if not row.provider_id:
         return
-    pending = session.scalars(select(DeliveryReceiptEntry).where(DeliveryReceiptEntry.provider_id == row.provider_id,
-                                                                 DeliveryReceiptEntry.applied.is_(False))
-                              .order_by(DeliveryReceiptEntry.id)).all()
+    pending = session.scalars(
+        select(DeliveryReceiptEntry)
+        .where(DeliveryReceiptEntry.provider_id == row.provider_id, DeliveryReceiptEntry.applied.is_(False))
+        .order_by(DeliveryReceiptEntry.id)
+    ).all()
     for receipt in pending:
         apply_receipt(session, row, receipt.status, receipt.error_code, now=now, settings=settings)
         receipt.applied = True
@@ -441,7 +510,8 @@ def sweep_receipts(session_factory, *, now: datetime, settings=None) -> int:
         pending = session.execute(
             select(DeliveryReceiptEntry, OutboxMessage)
             .join(OutboxMessage, OutboxMessage.provider_id == DeliveryReceiptEntry.provider_id)
-            .where(DeliveryReceiptEntry.applied.is_(False)).order_by(DeliveryReceiptEntry.id)
+            .where(DeliveryReceiptEntry.applied.is_(False))
+            .order_by(DeliveryReceiptEntry.id)
         ).all()
         for receipt, row in pending:
             apply_receipt(session, row, receipt.status, receipt.error_code, now=now, settings=settings)
@@ -453,8 +523,11 @@ def sweep_receipts(session_factory, *, now: datetime, settings=None) -> int:
 
 def queue_depth(session: Session) -> dict:
     """Rows waiting or in flight, for health and the worker's idle check."""
-    rows = session.execute(select(OutboxMessage.status, OutboxMessage.id).where(
-        or_(OutboxMessage.status == "queued", OutboxMessage.status == "sending"))).all()
+    rows = session.execute(
+        select(OutboxMessage.status, OutboxMessage.id).where(
+            or_(OutboxMessage.status == "queued", OutboxMessage.status == "sending")
+        )
+    ).all()
     out = {"queued": 0, "sending": 0}
     for status, _ in rows:
         out[str(status)] += 1

@@ -36,14 +36,28 @@ from rescue.validation import parse
 
 log = logging.getLogger(__name__)
 
-KIND_NAMES = {"accept": "接受", "decline": "拒绝", "arrived": "已到达", "eta": "报告到达时间", "stop": "退订", "unclear": "无法识别"}
+KIND_NAMES = {
+    "accept": "接受",
+    "decline": "拒绝",
+    "arrived": "已到达",
+    "eta": "报告到达时间",
+    "stop": "退订",
+    "unclear": "无法识别",
+}
 # what each reply does to an assignment in a given status (absent: recorded only)
 _TRANSITIONS = {
     ReplyKind.ACCEPT: {"notified": AssignmentStatus.accepted, "no_answer": AssignmentStatus.accepted},
-    ReplyKind.ETA: {"notified": AssignmentStatus.en_route, "accepted": AssignmentStatus.en_route,
-                    "no_answer": AssignmentStatus.en_route},
-    ReplyKind.ARRIVED: {"notified": AssignmentStatus.on_scene, "accepted": AssignmentStatus.on_scene,
-                        "en_route": AssignmentStatus.on_scene, "no_answer": AssignmentStatus.on_scene},
+    ReplyKind.ETA: {
+        "notified": AssignmentStatus.en_route,
+        "accepted": AssignmentStatus.en_route,
+        "no_answer": AssignmentStatus.en_route,
+    },
+    ReplyKind.ARRIVED: {
+        "notified": AssignmentStatus.on_scene,
+        "accepted": AssignmentStatus.on_scene,
+        "en_route": AssignmentStatus.on_scene,
+        "no_answer": AssignmentStatus.on_scene,
+    },
     ReplyKind.DECLINE: {"notified": AssignmentStatus.declined, "accepted": AssignmentStatus.declined},
 }
 
@@ -67,19 +81,26 @@ def _known_number(session: Session, phone: str) -> ContactPerson | bool:
 def _find_assignment(session: Session, phone: str, code: str | None) -> tuple[Assignment | None, str | None]:
     """The assignment a reply is about, or None with why not."""
     if code:
-        found = session.scalars(select(Assignment).where(Assignment.reply_code == code,
-                                                         Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))).first()
+        found = session.scalars(
+            select(Assignment).where(Assignment.reply_code == code, Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
+        ).first()
         if found is not None:
             return found, None
         # a late answer to a timed-out page still counts (the code is kept until reused)
-        found = session.scalars(select(Assignment).where(Assignment.reply_code == code)
-                                .order_by(Assignment.id.desc()).limit(1)).first()
+        found = session.scalars(
+            select(Assignment).where(Assignment.reply_code == code).order_by(Assignment.id.desc()).limit(1)
+        ).first()
         return (found, None) if found is not None else (None, "unknown_code")
-    paged = session.scalars(
-        select(Assignment).join(OutboxMessage, OutboxMessage.assignment_id == Assignment.id)
-        .where(OutboxMessage.to_phone == phone, Assignment.status.in_((*OPEN_ASSIGNMENT_STATUSES, "no_answer")))
-        .order_by(Assignment.id.desc())
-    ).unique().all()
+    paged = (
+        session.scalars(
+            select(Assignment)
+            .join(OutboxMessage, OutboxMessage.assignment_id == Assignment.id)
+            .where(OutboxMessage.to_phone == phone, Assignment.status.in_((*OPEN_ASSIGNMENT_STATUSES, "no_answer")))
+            .order_by(Assignment.id.desc())
+        )
+        .unique()
+        .all()
+    )
     if len(paged) == 1:
         return paged[0], None
     return None, "ambiguous" if paged else "no_open_assignment"
@@ -89,41 +110,67 @@ def find_inbound(session: Session, provider: str, provider_id: str | None) -> In
     """The reply already stored under this provider message id (a replayed webhook), or None."""
     if not provider_id:
         return None
-    return session.scalars(select(InboundMessage).where(InboundMessage.provider == provider,
-                                                        InboundMessage.provider_id == provider_id)).first()
+    return session.scalars(
+        select(InboundMessage).where(InboundMessage.provider == provider, InboundMessage.provider_id == provider_id)
+    ).first()
 
 
 def _phone_fits(session: Session, assignment: Assignment, phone: str, *, now: datetime) -> bool:
     """Whether `phone` was paged for `assignment` or belongs to its resource (a reply code is only 3 letters:
     someone else's code typed by mistake must not answer for them)."""
-    paged = session.scalar(select(OutboxMessage.id).where(OutboxMessage.assignment_id == assignment.id,
-                                                          OutboxMessage.to_phone == phone).limit(1))
+    paged = session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.assignment_id == assignment.id, OutboxMessage.to_phone == phone).limit(1)
+    )
     if paged is not None:
         return True
     resource = assignments.load_resource(session, assignment.resource_kind.value, assignment.resource_id)
     if resource is None:
         return False
-    return any(r.phone == phone for r in assignments.resource_chain(session, assignment.resource_kind.value, resource,
-                                                                     now=now))
+    return any(r.phone == phone for r in assignments.resource_chain(session, assignment.resource_kind.value, resource, now=now))
 
 
 def _pages_elsewhere(session: Session, assignment: Assignment, phone: str) -> bool:
     """Whether `phone` is a responder of another assignment (then a code not its own is a mix-up between
     incidents, not a colleague answering for the team)."""
-    return session.scalar(select(OutboxMessage.id).where(OutboxMessage.to_phone == phone,
-                                                         OutboxMessage.assignment_id.is_not(None),
-                                                         OutboxMessage.assignment_id != assignment.id).limit(1)) is not None
+    return (
+        session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.to_phone == phone,
+                OutboxMessage.assignment_id.is_not(None),
+                OutboxMessage.assignment_id != assignment.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _corrected_since(session: Session, assignment: Assignment, moment: datetime) -> bool:
     """Whether a dispatcher corrected `assignment` after `moment` (a reply written before that must not undo it)."""
-    return session.scalar(select(AssignmentEvent.id).where(
-        AssignmentEvent.assignment_id == assignment.id, AssignmentEvent.kind == "correction",
-        AssignmentEvent.at_dt > moment).limit(1)) is not None
+    return (
+        session.scalar(
+            select(AssignmentEvent.id)
+            .where(
+                AssignmentEvent.assignment_id == assignment.id,
+                AssignmentEvent.kind == "correction",
+                AssignmentEvent.at_dt > moment,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
-def handle_inbound(session: Session, sms: InboundSms, *, provider: str, now: datetime, settings: AlertSettings | None = None,
-                   unmatched: Callable[..., object | None] | None = None) -> InboundMessage:
+def handle_inbound(
+    session: Session,
+    sms: InboundSms,
+    *,
+    provider: str,
+    now: datetime,
+    settings: AlertSettings | None = None,
+    unmatched: Callable[..., object | None] | None = None,
+) -> InboundMessage:
     """Record a reply and apply it; anything not understood is flagged for the dispatcher, never raised.
 
     A reply whose provider message id is stored already (a replayed webhook) is not applied again: the stored
@@ -136,9 +183,18 @@ def handle_inbound(session: Session, sms: InboundSms, *, provider: str, now: dat
         return existing
     reply = parse_reply(sms.body)
     phone = _phone(sms.from_)
-    record = InboundMessage(received_dt=now, from_phone=phone[:32], to_phone=(sms.to or "")[:32], body=sms.body or "",
-                            provider=provider, provider_id=sms.provider_id, kind=reply.kind.value, code=reply.code,
-                            eta_min=reply.eta_min, outcome="applied")
+    record = InboundMessage(
+        received_dt=now,
+        from_phone=phone[:32],
+        to_phone=(sms.to or "")[:32],
+        body=sms.body or "",
+        provider=provider,
+        provider_id=sms.provider_id,
+        kind=reply.kind.value,
+        code=reply.code,
+        eta_min=reply.eta_min,
+        outcome="applied",
+    )
     try:
         with session.begin_nested():
             session.add(record)
@@ -155,16 +211,27 @@ def handle_inbound(session: Session, sms: InboundSms, *, provider: str, now: dat
             session.add(SmsOptOut(phone=phone, created_dt=now, inbound_id=record.id))
         record.outcome, record.needs_review = "opt_out", True
         assignment, _ = _find_assignment(session, phone, reply.code)
-        if assignment is not None and (_phone_fits(session, assignment, phone, now=now)
-                                       or not _pages_elsewhere(session, assignment, phone)):
+        if assignment is not None and (
+            _phone_fits(session, assignment, phone, now=now) or not _pages_elsewhere(session, assignment, phone)
+        ):
             _attach(record, assignment)
-            add_event(session, assignment, "opt_out", f"{phone}回复退订(仍会收到应急调度短信, 请调度员跟进)", now=now, actor=actor,
-                      detail={"channel": "sms", "inbound_id": record.id})
+            add_event(
+                session,
+                assignment,
+                "opt_out",
+                f"{phone}回复退订(仍会收到应急调度短信, 请调度员跟进)",
+                now=now,
+                actor=actor,
+                detail={"channel": "sms", "inbound_id": record.id},
+            )
         session.flush()
         return record
     assignment, why = _find_assignment(session, phone, reply.code)
-    if assignment is not None and not _phone_fits(session, assignment, phone, now=now) and _pages_elsewhere(
-            session, assignment, phone):
+    if (
+        assignment is not None
+        and not _phone_fits(session, assignment, phone, now=now)
+        and _pages_elsewhere(session, assignment, phone)
+    ):
         assignment, why = None, "code_mismatch"
     if assignment is None and unmatched is not None and unmatched(session, record, now=now) is not None:
         session.flush()
@@ -190,8 +257,15 @@ def handle_inbound(session: Session, sms: InboundSms, *, provider: str, now: dat
     message = f"回复: {KIND_NAMES[reply.kind.value]}" + (f", 约{reply.eta_min}分钟到达" if reply.eta_min is not None else "")
     if target is None:
         record.outcome = "ignored"
-        add_event(session, assignment, "reply", message + f" (当前状态{assignment.status.value}, 未改变)", now=now, actor=actor,
-                  detail=detail)
+        add_event(
+            session,
+            assignment,
+            "reply",
+            message + f" (当前状态{assignment.status.value}, 未改变)",
+            now=now,
+            actor=actor,
+            detail=detail,
+        )
         return record
     if target == AssignmentStatus.declined:
         escalation.on_decline(session, assignment, now=now, settings=settings, actor=actor, detail=detail)
@@ -209,8 +283,15 @@ def _attach(record: InboundMessage, assignment: Assignment) -> None:
 
 def flag_unreadable(session: Session, *, provider: str, raw: str, reason: str, now: datetime) -> InboundMessage:
     """A pushed item that could not be read at all: kept as it came, for the dispatcher to look at."""
-    record = InboundMessage(received_dt=now, from_phone="", body=f"无法读取的推送({reason}): {raw}"[:2000], provider=provider,
-                            kind="unclear", outcome="unreadable", needs_review=True)
+    record = InboundMessage(
+        received_dt=now,
+        from_phone="",
+        body=f"无法读取的推送({reason}): {raw}"[:2000],
+        provider=provider,
+        kind="unclear",
+        outcome="unreadable",
+        needs_review=True,
+    )
     session.add(record)
     session.flush()
     return record
@@ -237,16 +318,24 @@ def _receipt_row(session: Session, receipt: DeliveryReceipt) -> OutboxMessage | 
     return session.scalars(stmt).first()
 
 
-def handle_receipt(session: Session, receipt: DeliveryReceipt, *, now: datetime, settings: AlertSettings | None = None,
-                   provider: str = "") -> DeliveryReceiptEntry | None:
+def handle_receipt(
+    session: Session, receipt: DeliveryReceipt, *, now: datetime, settings: AlertSettings | None = None, provider: str = ""
+) -> DeliveryReceiptEntry | None:
     """Record a delivery receipt and apply it to its outbox row (later, if the row does not know its id yet).
     A receipt stored already (a replayed push) is not applied again: None."""
     key = _receipt_key(provider, receipt)
     if session.scalar(select(DeliveryReceiptEntry.id).where(DeliveryReceiptEntry.dedupe_key == key)) is not None:
         return None
-    entry = DeliveryReceiptEntry(received_dt=now, provider=provider, dedupe_key=key, provider_id=receipt.provider_id[:64],
-                                 status=receipt.status[:16], error_code=(receipt.error_code or None) and receipt.error_code[:64],
-                                 reference=receipt.reference, to_phone=receipt.to)
+    entry = DeliveryReceiptEntry(
+        received_dt=now,
+        provider=provider,
+        dedupe_key=key,
+        provider_id=receipt.provider_id[:64],
+        status=receipt.status[:16],
+        error_code=(receipt.error_code or None) and receipt.error_code[:64],
+        reference=receipt.reference,
+        to_phone=receipt.to,
+    )
     try:
         with session.begin_nested():
             session.add(entry)
@@ -268,20 +357,36 @@ def _call_row(session: Session, event: CallEvent, ref: str | None) -> OutboxMess
         row = session.get(OutboxMessage, int(reference))
         if row is not None and row.channel == "voice":
             return row
-    return session.scalars(select(OutboxMessage).where(OutboxMessage.provider_id == event.provider_id,
-                                                       OutboxMessage.channel == "voice")).first()
+    return session.scalars(
+        select(OutboxMessage).where(OutboxMessage.provider_id == event.provider_id, OutboxMessage.channel == "voice")
+    ).first()
 
 
-def handle_call_event(session: Session, event: CallEvent, *, provider: str, now: datetime, ref: str | None = None,
-                      settings: AlertSettings | None = None) -> CallEventEntry | None:
+def handle_call_event(
+    session: Session,
+    event: CallEvent,
+    *,
+    provider: str,
+    now: datetime,
+    ref: str | None = None,
+    settings: AlertSettings | None = None,
+) -> CallEventEntry | None:
     """Record a call's progress or keypress once and apply it: a key answers like an SMS reply; a call that
     ended unanswered moves the escalation on. A replayed event (same call, status and key) returns None."""
     key = f"{provider}|{event.provider_id}|{event.status}|{event.digits or ''}"[:200]
     if session.scalar(select(CallEventEntry.id).where(CallEventEntry.dedupe_key == key)) is not None:
         return None
-    entry = CallEventEntry(received_dt=now, provider=provider, provider_id=event.provider_id[:64], dedupe_key=key,
-                           status=event.status[:16], digits=(event.digits or None) and event.digits[:8], answer=event.answer,
-                           error_code=(event.error_code or None) and event.error_code[:64], duration_s=event.duration_s)
+    entry = CallEventEntry(
+        received_dt=now,
+        provider=provider,
+        provider_id=event.provider_id[:64],
+        dedupe_key=key,
+        status=event.status[:16],
+        digits=(event.digits or None) and event.digits[:8],
+        answer=event.answer,
+        error_code=(event.error_code or None) and event.error_code[:64],
+        duration_s=event.duration_s,
+    )
     try:
         with session.begin_nested():
             session.add(entry)
@@ -299,10 +404,15 @@ def handle_call_event(session: Session, event: CallEvent, *, provider: str, now:
         entry.outcome = escalation.answer_by_call(session, row, event.answer, now=now, settings=settings)
         if row.assignment is not None:
             # the key is the call's answer: the timeline says which key and when
-            add_event(session, row.assignment, "call_answered",
-                      f"{row.recipient_name}电话按键{event.digits}({KIND_NAMES[event.answer]})", now=now,
-                      actor=f"voice:{row.to_phone}", detail={"outbox_id": row.id, "channel": "voice",
-                                                               "digits": event.digits, "answer": event.answer})
+            add_event(
+                session,
+                row.assignment,
+                "call_answered",
+                f"{row.recipient_name}电话按键{event.digits}({KIND_NAMES[event.answer]})",
+                now=now,
+                actor=f"voice:{row.to_phone}",
+                detail={"outbox_id": row.id, "channel": "voice", "digits": event.digits, "answer": event.answer},
+            )
         return entry
     if event.status in FINAL_CALL_STATUSES and str(row.status) not in OUTBOX_FINAL:
         reached = event.status == "completed"
@@ -312,11 +422,19 @@ def handle_call_event(session: Session, event: CallEvent, *, provider: str, now:
         if reached:
             row.delivered_dt = now
         if row.assignment is not None:
-            text = (f"{row.recipient_name}已接听电话" if reached else
-                    f"呼叫{row.recipient_name}未接通({CALL_STATUS_NAMES.get(event.status, event.status)})")
-            add_event(session, row.assignment, "call_completed" if reached else "call_unanswered", text, now=now,
-                      detail={"outbox_id": row.id, "channel": "voice", "status": event.status,
-                              "duration_s": event.duration_s})
+            text = (
+                f"{row.recipient_name}已接听电话"
+                if reached
+                else f"呼叫{row.recipient_name}未接通({CALL_STATUS_NAMES.get(event.status, event.status)})"
+            )
+            add_event(
+                session,
+                row.assignment,
+                "call_completed" if reached else "call_unanswered",
+                text,
+                now=now,
+                detail={"outbox_id": row.id, "channel": "voice", "status": event.status, "duration_s": event.duration_s},
+            )
         if not reached:
             escalation.on_call_failed(session, row, now=now, settings=settings)
         return entry
@@ -327,20 +445,38 @@ def handle_call_event(session: Session, event: CallEvent, *, provider: str, now:
 CALL_STATUS_NAMES = {"busy": "占线", "no-answer": "无人接听", "failed": "呼叫失败", "canceled": "已取消", "completed": "已接听"}
 
 
-def review(session: Session, record: InboundMessage, *, actor: str, now: datetime, assignment: Assignment | None = None,
-           status: str | None = None, note: str = "", settings: AlertSettings | None = None) -> None:
+def review(
+    session: Session,
+    record: InboundMessage,
+    *,
+    actor: str,
+    now: datetime,
+    assignment: Assignment | None = None,
+    status: str | None = None,
+    note: str = "",
+    settings: AlertSettings | None = None,
+) -> None:
     """The dispatcher settles a flagged reply: optionally links it to an assignment and sets that one's status."""
     record.needs_review = False
     record.reviewed_by = actor
     record.reviewed_dt = now
     if assignment is not None:
         _attach(record, assignment)
-        escalation.correct(session, assignment, status, note or f"按短信回复更正: {record.body}", actor=actor, now=now,
-                           settings=settings)
+        escalation.correct(
+            session, assignment, status, note or f"按短信回复更正: {record.body}", actor=actor, now=now, settings=settings
+        )
 
 
-def settle(session: Session, message_id: int, data: dict, *, actor: str, now: datetime, settings: AlertSettings | None = None,
-           pending_only: bool = False) -> InboundMessage:
+def settle(
+    session: Session,
+    message_id: int,
+    data: dict,
+    *,
+    actor: str,
+    now: datetime,
+    settings: AlertSettings | None = None,
+    pending_only: bool = False,
+) -> InboundMessage:
     """Review a received SMS as the API and the console page ask for it (ReviewIn): link it to an assignment and
     set that one's status, or just mark it settled. `pending_only` refuses one already settled."""
     record = session.get(InboundMessage, message_id)
@@ -354,32 +490,49 @@ def settle(session: Session, message_id: int, data: dict, *, actor: str, now: da
             raise ValidationError({"assignment_id": "指派不存在"})
     if obj.status is not None and assignment is None:
         raise ValidationError({"status": "需要有效的状态和 assignment_id"})
-    review(session, record, actor=actor, now=now, assignment=assignment,
-           status=obj.status.value if obj.status is not None else None, note=obj.note, settings=settings)
+    review(
+        session,
+        record,
+        actor=actor,
+        now=now,
+        assignment=assignment,
+        status=obj.status.value if obj.status is not None else None,
+        note=obj.note,
+        settings=settings,
+    )
     return record
 
 
-def list_inbound(session: Session, *, needs_review: bool = False, limit: int = 50, offset: int = 0) -> tuple[list[InboundMessage], int]:
+def list_inbound(
+    session: Session, *, needs_review: bool = False, limit: int = 50, offset: int = 0
+) -> tuple[list[InboundMessage], int]:
     """Received SMS, newest first (only those awaiting the dispatcher with `needs_review`), and how many in all."""
     where = [InboundMessage.needs_review.is_(True)] if needs_review else []
     total = session.scalar(select(func.count()).select_from(InboundMessage).where(*where)) or 0
-    rows = session.scalars(select(InboundMessage).where(*where).order_by(InboundMessage.id.desc())
-                           .limit(limit).offset(offset)).all()
+    rows = session.scalars(
+        select(InboundMessage).where(*where).order_by(InboundMessage.id.desc()).limit(limit).offset(offset)
+    ).all()
     return list(rows), total
 
 
 def flagged(session: Session, *, limit: int) -> list[InboundMessage]:
     """The replies awaiting the dispatcher, newest first."""
-    return list(session.scalars(select(InboundMessage).where(InboundMessage.needs_review.is_(True))
-                                .order_by(InboundMessage.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(InboundMessage).where(InboundMessage.needs_review.is_(True)).order_by(InboundMessage.id.desc()).limit(limit)
+        )
+    )
 
 
 def open_for_review(session: Session) -> list[tuple[Assignment, str, bool]]:
     """The assignments a flagged reply may be linked to (still open or unanswered), newest first, with their
     incident's number and drill flag."""
     rows = session.execute(
-        select(Assignment, Incident.number, Incident.drill).join(Incident, Incident.id == Assignment.incident_id)
-        .where(Assignment.status.in_((*OPEN_ASSIGNMENT_STATUSES, "no_answer"))).order_by(Assignment.id.desc())).all()
+        select(Assignment, Incident.number, Incident.drill)
+        .join(Incident, Incident.id == Assignment.incident_id)
+        .where(Assignment.status.in_((*OPEN_ASSIGNMENT_STATUSES, "no_answer")))
+        .order_by(Assignment.id.desc())
+    ).all()
     return [tuple(r) for r in rows]
 
 
@@ -411,12 +564,32 @@ def queue_answer(session: Session, record: InboundMessage, *, settings: AlertSet
     notice = answer_notice(session, record)
     if notice is None or not record.from_phone:
         return
-    queue.enqueue_notice(session, notice, signature=settings.signature, to_phone=record.from_phone, purpose="reply",
-                         now=now, incident_id=record.incident_id, contact_id=record.contact_id)
+    queue.enqueue_notice(
+        session,
+        notice,
+        signature=settings.signature,
+        to_phone=record.from_phone,
+        purpose="reply",
+        now=now,
+        incident_id=record.incident_id,
+        contact_id=record.contact_id,
+    )
 
 
 def serialize_inbound(r: InboundMessage) -> dict:
     """A received SMS as InboundOut."""
-    return {"direction": "in", "id": r.id, "from": r.from_phone, "text": r.body, "received_at": r.received_dt.isoformat(),
-            "kind": r.kind, "code": r.code, "eta_min": r.eta_min, "outcome": r.outcome, "assignment_id": r.assignment_id,
-            "incident_id": r.incident_id, "needs_review": r.needs_review, "reviewed_by": r.reviewed_by}
+    return {
+        "direction": "in",
+        "id": r.id,
+        "from": r.from_phone,
+        "text": r.body,
+        "received_at": r.received_dt.isoformat(),
+        "kind": r.kind,
+        "code": r.code,
+        "eta_min": r.eta_min,
+        "outcome": r.outcome,
+        "assignment_id": r.assignment_id,
+        "incident_id": r.incident_id,
+        "needs_review": r.needs_review,
+        "reviewed_by": r.reviewed_by,
+    }

@@ -20,7 +20,8 @@ class NeedIn(Schema):
     supply_code: str | None = Field(None, max_length=7, description="物资代码 (GB/T 38565-2020, 7 位)")
     quantity: NeedQuantity = 1
     unit: Literal["team", "person", "item"] | str | None = Field(
-        None, max_length=20, description="team (队伍) | item (装备件数) | person (专家); 物资为计量单位")
+        None, max_length=20, description="team (队伍) | item (装备件数) | person (专家); 物资为计量单位"
+    )
 
     @model_validator(mode="after")
     def _one_of(self):

@@ -23,8 +23,11 @@ def visible_assignments(session: Session, incident_id: int, actor: User) -> dict
     get_incident(session, incident_id)
     rows = session.scalars(select(Assignment).where(Assignment.incident_id == incident_id).order_by(Assignment.id)).all()
     if _own_only(actor):
-        rows = [a for a in rows
-                if assignments.resource_enterprise_id(session, a.resource_kind.value, a.resource_id) == actor.enterprise_id]
+        rows = [
+            a
+            for a in rows
+            if assignments.resource_enterprise_id(session, a.resource_kind.value, a.resource_id) == actor.enterprise_id
+        ]
     return {a.id: a for a in rows}
 
 
@@ -43,14 +46,28 @@ def incident_dispatches(session: Session, incident_id: int, actor: User) -> list
 def incident_timeline(session: Session, incident_id: int, actor: User) -> list[dict]:
     """The incident's events (EventOut) in time order."""
     visible = visible_assignments(session, incident_id, actor)
-    events = session.scalars(select(AssignmentEvent).where(AssignmentEvent.incident_id == incident_id)
-                             .order_by(AssignmentEvent.at_dt, AssignmentEvent.id)).all()
+    events = session.scalars(
+        select(AssignmentEvent)
+        .where(AssignmentEvent.incident_id == incident_id)
+        .order_by(AssignmentEvent.at_dt, AssignmentEvent.id)
+    ).all()
     if _own_only(actor):
         events = [e for e in events if e.assignment_id in visible]
-    return [{"id": e.id, "at": e.at_dt.isoformat(), "kind": e.kind, "assignment_id": e.assignment_id,
-             "resource": visible[e.assignment_id].resource_name if e.assignment_id in visible else None,
-             "from_status": e.from_status, "to_status": e.to_status, "message": e.message, "actor": e.actor,
-             "detail": e.detail} for e in events]
+    return [
+        {
+            "id": e.id,
+            "at": e.at_dt.isoformat(),
+            "kind": e.kind,
+            "assignment_id": e.assignment_id,
+            "resource": visible[e.assignment_id].resource_name if e.assignment_id in visible else None,
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "message": e.message,
+            "actor": e.actor,
+            "detail": e.detail,
+        }
+        for e in events
+    ]
 
 
 def incident_messages(session: Session, incident_id: int, actor: User) -> list[dict]:
@@ -58,21 +75,28 @@ def incident_messages(session: Session, incident_id: int, actor: User) -> list[d
     visible = visible_assignments(session, incident_id, actor)
     sent = session.scalars(select(OutboxMessage).where(OutboxMessage.incident_id == incident_id).order_by(OutboxMessage.id))
     items = [{"direction": "out", **serialize_message(r)} for r in sent if not _own_only(actor) or r.assignment_id in visible]
-    received = session.scalars(select(InboundMessage).where(InboundMessage.incident_id == incident_id)
-                               .order_by(InboundMessage.id))
+    received = session.scalars(
+        select(InboundMessage).where(InboundMessage.incident_id == incident_id).order_by(InboundMessage.id)
+    )
     items += [serialize_inbound(r) for r in received if not _own_only(actor) or r.assignment_id in visible]
     return items
-
 
 
 def assignment_channels(session: Session, assignment: Assignment) -> dict:
     """Which channel reached whom for one assignment (短信/语音, delivery state) and how it was acknowledged
     (channel and seconds), for the responder page."""
-    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id)
-                           .order_by(OutboxMessage.id)).all()
+    rows = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id).order_by(OutboxMessage.id)
+    ).all()
     ack = acknowledgements(session, [assignment.id]).get(assignment.id)
     return {
-        "messages": [{"channel": CHANNEL_NAMES.get(r.channel, r.channel), "recipient": r.recipient_name,
-                      "state": OUTBOX_STATUS_NAMES.get(str(r.status), str(r.status))} for r in rows],
+        "messages": [
+            {
+                "channel": CHANNEL_NAMES.get(r.channel, r.channel),
+                "recipient": r.recipient_name,
+                "state": OUTBOX_STATUS_NAMES.get(str(r.status), str(r.status)),
+            }
+            for r in rows
+        ],
         "ack": {"channel": ACK_CHANNEL_NAMES[ack["channel"]], "seconds": ack["ack_s"]} if ack else None,
     }

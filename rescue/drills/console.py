@@ -9,6 +9,11 @@ from rescue.models.drills import DrillRunStatus
 
 def active_runs(session: Session, *, limit: int = 50) -> list[DrillRun]:
     """Drill runs running or held, most recently started first."""
-    return list(session.scalars(
-        select(DrillRun).where(DrillRun.status.in_((DrillRunStatus.running, DrillRunStatus.held)))
-        .order_by(DrillRun.started_dt.desc().nulls_last(), DrillRun.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(DrillRun)
+            .where(DrillRun.status.in_((DrillRunStatus.running, DrillRunStatus.held)))
+            .order_by(DrillRun.started_dt.desc().nulls_last(), DrillRun.id.desc())
+            .limit(limit)
+        )
+    )

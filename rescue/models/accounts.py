@@ -14,9 +14,7 @@ class User(Base):
     """A person who signs in: command center, regulator or an enterprise's admin."""
 
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint("role <> 'enterprise_admin' OR enterprise_id IS NOT NULL", name="admin_has_enterprise"),
-    )
+    __table_args__ = (CheckConstraint("role <> 'enterprise_admin' OR enterprise_id IS NOT NULL", name="admin_has_enterprise"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")

@@ -25,8 +25,13 @@ class OutboxStatus(enum.StrEnum):
 
 
 OUTBOX_STATUS_NAMES = {
-    "queued": "待发送", "sending": "发送中", "sent": "已发出", "delivered": "已送达",
-    "undelivered": "未送达", "failed": "发送失败", "cancelled": "已取消",
+    "queued": "待发送",
+    "sending": "发送中",
+    "sent": "已发出",
+    "delivered": "已送达",
+    "undelivered": "未送达",
+    "failed": "发送失败",
+    "cancelled": "已取消",
 }
 # statuses after which the outbox never touches the row again
 OUTBOX_FINAL = ("delivered", "undelivered", "failed", "cancelled")
@@ -210,4 +215,3 @@ class ResponderToken(Base):
     used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     assignment: Mapped[Assignment] = relationship()
-

@@ -30,8 +30,9 @@ class ResponseCard(Base):
 
     enterprise: Mapped[Enterprise] = relationship()
     owner_contact: Mapped[ContactPerson | None] = relationship()
-    versions: Mapped[list["ResponseCardVersion"]] = relationship(back_populates="card", order_by="ResponseCardVersion.version",
-                                                                 cascade="all, delete-orphan")
+    versions: Mapped[list["ResponseCardVersion"]] = relationship(
+        back_populates="card", order_by="ResponseCardVersion.version", cascade="all, delete-orphan"
+    )
 
 
 class ResponseCardVersion(Base):
@@ -49,8 +50,9 @@ class ResponseCardVersion(Base):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     card: Mapped[ResponseCard] = relationship(back_populates="versions")
-    prints: Mapped[list["CardPrint"]] = relationship(back_populates="version", order_by="CardPrint.id",
-                                                     cascade="all, delete-orphan")
+    prints: Mapped[list["CardPrint"]] = relationship(
+        back_populates="version", order_by="CardPrint.id", cascade="all, delete-orphan"
+    )
 
 
 class CardPrint(Base):

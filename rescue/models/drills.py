@@ -139,8 +139,9 @@ class DrillPlan(Base):
     incident_type: Mapped[IncidentType] = relationship()
     teams: Mapped[list[Team]] = relationship(secondary=drill_plan_teams, order_by=Team.id)
     enterprises: Mapped[list[Enterprise]] = relationship(secondary=drill_plan_enterprises, order_by=Enterprise.id)
-    runs: Mapped[list["DrillRun"]] = relationship(back_populates="plan", order_by="DrillRun.scheduled_dt",
-                                                  cascade="all, delete-orphan")
+    runs: Mapped[list["DrillRun"]] = relationship(
+        back_populates="plan", order_by="DrillRun.scheduled_dt", cascade="all, delete-orphan"
+    )
 
 
 class DrillRun(Base):
@@ -169,12 +170,15 @@ class DrillRun(Base):
 
     plan: Mapped[DrillPlan] = relationship(back_populates="runs")
     incident: Mapped[Incident | None] = relationship()
-    participants: Mapped[list["DrillParticipant"]] = relationship(back_populates="run", order_by="DrillParticipant.id",
-                                                                  cascade="all, delete-orphan")
-    results: Mapped[list["DrillTeamResult"]] = relationship(back_populates="run", order_by="DrillTeamResult.team_id",
-                                                            cascade="all, delete-orphan")
-    rectifications: Mapped[list["RectificationItem"]] = relationship(back_populates="run", order_by="RectificationItem.id",
-                                                                     cascade="all, delete-orphan")
+    participants: Mapped[list["DrillParticipant"]] = relationship(
+        back_populates="run", order_by="DrillParticipant.id", cascade="all, delete-orphan"
+    )
+    results: Mapped[list["DrillTeamResult"]] = relationship(
+        back_populates="run", order_by="DrillTeamResult.team_id", cascade="all, delete-orphan"
+    )
+    rectifications: Mapped[list["RectificationItem"]] = relationship(
+        back_populates="run", order_by="RectificationItem.id", cascade="all, delete-orphan"
+    )
 
 
 class DrillParticipant(Base):

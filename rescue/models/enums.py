@@ -39,7 +39,15 @@ INDUSTRY_NAMES = {
 
 # 《生产安全事故应急条例》第八条: these operators drill at least every six months.
 SIX_MONTH_DRILL_INDUSTRIES = frozenset(
-    {"coal_mine", "non_coal_mine", "hazardous_chemicals", "metallurgy_trade", "construction", "civil_explosives", "oil_gas_pipeline"}
+    {
+        "coal_mine",
+        "non_coal_mine",
+        "hazardous_chemicals",
+        "metallurgy_trade",
+        "construction",
+        "civil_explosives",
+        "oil_gas_pipeline",
+    }
 )
 
 
@@ -150,8 +158,15 @@ class AssignmentStatus(enum.StrEnum):
 
 
 ASSIGNMENT_STATUS_NAMES = {
-    "notified": "已通知", "accepted": "已接受", "declined": "已拒绝", "no_answer": "未应答", "failed": "送达失败",
-    "en_route": "途中", "on_scene": "已到达", "released": "已解除", "cancelled": "已取消",
+    "notified": "已通知",
+    "accepted": "已接受",
+    "declined": "已拒绝",
+    "no_answer": "未应答",
+    "failed": "送达失败",
+    "en_route": "途中",
+    "on_scene": "已到达",
+    "released": "已解除",
+    "cancelled": "已取消",
 }
 # an assignment in one of these still holds its resource and its reply code
 OPEN_ASSIGNMENT_STATUSES = ("notified", "accepted", "en_route", "on_scene")

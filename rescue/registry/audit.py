@@ -17,7 +17,9 @@ def plain(value):
     return value
 
 
-def record(session: Session, actor: User | None, action: str, kind: str, record_id, enterprise_id, changes: dict, *, now=None) -> None:
+def record(
+    session: Session, actor: User | None, action: str, kind: str, record_id, enterprise_id, changes: dict, *, now=None
+) -> None:
     """Add one audit row; the caller's transaction commits it with the change itself."""
     entry = AuditEntry(
         user_id=actor.id if actor else None,
@@ -26,17 +28,23 @@ def record(session: Session, actor: User | None, action: str, kind: str, record_
         kind=kind,
         record_id=record_id if isinstance(record_id, int) else None,
         enterprise_id=enterprise_id,
-        changes={k: [plain(a), plain(b)] for k, (a, b) in changes.items()} | (
-            {"key": record_id} if not isinstance(record_id, int) and record_id is not None else {}
-        ),
+        changes={k: [plain(a), plain(b)] for k, (a, b) in changes.items()}
+        | ({"key": record_id} if not isinstance(record_id, int) and record_id is not None else {}),
     )
     if now is not None:
         entry.at_dt = now
     session.add(entry)
 
 
-def list_entries(session: Session, *, kind: str | None = None, username: str | None = None, enterprise_id: int | None = None,
-                 limit: int = 50, offset: int = 0) -> tuple[list[AuditEntry], int]:
+def list_entries(
+    session: Session,
+    *,
+    kind: str | None = None,
+    username: str | None = None,
+    enterprise_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEntry], int]:
     """Audit rows, newest first, optionally of one kind, user or enterprise; and how many match in all (read-only)."""
     from sqlalchemy import func, select
 

@@ -20,9 +20,11 @@ def sms_phone(raw: str | None) -> str | None:
 
 def enterprise_recipients(session: Session, enterprise_id: int) -> list[ContactPerson]:
     """Whom an enterprise's drill and compliance notices go to: its safety managers, else its liaisons."""
-    rows = session.scalars(select(ContactPerson).where(ContactPerson.enterprise_id == enterprise_id,
-                                                       ContactPerson.team_id.is_(None))
-                           .order_by(ContactPerson.id)).all()
+    rows = session.scalars(
+        select(ContactPerson)
+        .where(ContactPerson.enterprise_id == enterprise_id, ContactPerson.team_id.is_(None))
+        .order_by(ContactPerson.id)
+    ).all()
     for role in (ContactRole.manager, ContactRole.liaison, ContactRole.duty, ContactRole.commander):
         found = [c for c in rows if c.role == role and sms_phone(c.phone)]
         if found:

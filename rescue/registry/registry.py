@@ -198,8 +198,13 @@ def stale_records(session: Session, actor: User, *, days: int, now=None) -> list
         for rec in session.scalars(stmt):
             owner = access.owner_id(kind, rec)
             groups.setdefault(owner, []).append(
-                {"kind": kind.name, "id": rec.id, "name": rec.name, "last_confirmed_dt": rec.last_confirmed_dt.isoformat(),
-                 "days": (now - rec.last_confirmed_dt).days}
+                {
+                    "kind": kind.name,
+                    "id": rec.id,
+                    "name": rec.name,
+                    "last_confirmed_dt": rec.last_confirmed_dt.isoformat(),
+                    "days": (now - rec.last_confirmed_dt).days,
+                }
             )
     names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_([k for k in groups if k]))).all())
     return [

@@ -173,7 +173,9 @@ class EquipmentIn(Schema):
     team_id: RefId | None = Field(None, description="保管队伍 (与 depot_id 二选一)")
     depot_id: RefId | None = Field(None, description="存放仓库 (与 team_id 二选一)")
     next_inspection: date | None = None
-    inspection_interval_days: Annotated[int, Field(ge=1, le=3650, description="检验周期 (天); 填写后超期或不合格即停用")] | None = None
+    inspection_interval_days: (
+        Annotated[int, Field(ge=1, le=3650, description="检验周期 (天); 填写后超期或不合格即停用")] | None
+    ) = None
     demo: bool = False
 
     _codes = field_validator("capabilities")(_known_codes)

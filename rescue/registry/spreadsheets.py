@@ -118,24 +118,69 @@ ENUM_NAMES: dict[type[enum.Enum], dict[str, str]] = {
     MineRescueGrade: {"special": "特级", "grade1": "一级", "grade2": "二级", "grade3": "三级"},
     EquipmentStatus: {"operational": "完好", "unserviceable": "待修", "deployed": "已出动"},
     Availability: {"available": "可用", "busy": "忙碌", "unavailable": "不可用"},
-    ContactRole: {"commander": "指挥长", "deputy": "副指挥长", "duty": "值班员", "member": "成员",
-                  "manager": "负责人", "liaison": "联络员"},
+    ContactRole: {
+        "commander": "指挥长",
+        "deputy": "副指挥长",
+        "duty": "值班员",
+        "member": "成员",
+        "manager": "负责人",
+        "liaison": "联络员",
+    },
 }
 
-_TYPE_NAMES = {"text": "文本", "int": "整数", "float": "数字", "bool": "是/否", "date": "日期 (YYYY-MM-DD)",
-               "enum": "选项", "codes": "代码列表", "requirements": "能力需求列表", "supplies": "物资需求列表"}
-_EXAMPLES = {
-    "name": "示例名称", "credit_code": "91640000MA76XXXXXX", "city": "银川市", "county": "金凤区",
-    "address": "银川市金凤区示例路1号", "lat": 38.4872, "lon": 106.2309, "enterprise_id": 1, "team_id": 1,
-    "depot_id": 1, "contact_name": "张三", "contact_phone": "13800000000", "team_type": "危化品救援",
-    "place": "宁东能源化工基地", "headcount": 30, "vehicles": 5, "turnout_min": 10, "duty_phone": "0951-1234567",
-    "commander_name": "李四", "commander_phone": "13900000000", "title": "高级工程师", "employer": "示例单位",
-    "phone": "13800000000", "equipment_type": "排水设备", "model": "ZX-100", "quantity": 1,
-    "next_inspection": "2026-06-30", "code": "example_code", "spec": "10 kg/袋", "unit": "件",
-    "expiry_date": "2027-12-31", "organisation": "示例单位", "category": "rescue",
+_TYPE_NAMES = {
+    "text": "文本",
+    "int": "整数",
+    "float": "数字",
+    "bool": "是/否",
+    "date": "日期 (YYYY-MM-DD)",
+    "enum": "选项",
+    "codes": "代码列表",
+    "requirements": "能力需求列表",
+    "supplies": "物资需求列表",
 }
-_KIND_EXAMPLES = {("supplies", "code"): "1010101", ("supplies", "name"): "棉帐篷", ("capabilities", "code"): "rope_rescue",
-                  ("capabilities", "name"): "绳索救援", ("incident-types", "code"): "chemical_leak"}
+_EXAMPLES = {
+    "name": "示例名称",
+    "credit_code": "91640000MA76XXXXXX",
+    "city": "银川市",
+    "county": "金凤区",
+    "address": "银川市金凤区示例路1号",
+    "lat": 38.4872,
+    "lon": 106.2309,
+    "enterprise_id": 1,
+    "team_id": 1,
+    "depot_id": 1,
+    "contact_name": "张三",
+    "contact_phone": "13800000000",
+    "team_type": "危化品救援",
+    "place": "宁东能源化工基地",
+    "headcount": 30,
+    "vehicles": 5,
+    "turnout_min": 10,
+    "duty_phone": "0951-1234567",
+    "commander_name": "李四",
+    "commander_phone": "13900000000",
+    "title": "高级工程师",
+    "employer": "示例单位",
+    "phone": "13800000000",
+    "equipment_type": "排水设备",
+    "model": "ZX-100",
+    "quantity": 1,
+    "next_inspection": "2026-06-30",
+    "code": "example_code",
+    "spec": "10 kg/袋",
+    "unit": "件",
+    "expiry_date": "2027-12-31",
+    "organisation": "示例单位",
+    "category": "rescue",
+}
+_KIND_EXAMPLES = {
+    ("supplies", "code"): "1010101",
+    ("supplies", "name"): "棉帐篷",
+    ("capabilities", "code"): "rope_rescue",
+    ("capabilities", "name"): "绳索救援",
+    ("incident-types", "code"): "chemical_leak",
+}
 _TRUE = {"是", "有", "√", "true", "1", "yes", "y", "t"}
 _FALSE = {"否", "无", "×", "false", "0", "no", "n", "f"}
 _LIST_SEP = re.compile(r"[;；,，、\s]+")
@@ -356,8 +401,17 @@ def _write_help(ws, session: Session, kind: Kind, cols: list[Column]) -> None:
     codes = list(session.scalars(select(Capability.code).order_by(Capability.code).limit(3)))
     ws.append(["列名", "字段", "类型", "必填", "允许的取值", "示例", "说明"])
     for col in cols:
-        ws.append([col.label, col.field, _TYPE_NAMES[col.type], "是" if col.required else "否",
-                   _allowed(col), _example(kind, col, codes), col.description])
+        ws.append(
+            [
+                col.label,
+                col.field,
+                _TYPE_NAMES[col.type],
+                "是" if col.required else "否",
+                _allowed(col),
+                _example(kind, col, codes),
+                col.description,
+            ]
+        )
     if kind.key == "id":
         keyed = "导出的文件带 ID 列: ID 留空的行新增记录, 填写 ID 的行更新该记录 (留空的单元格保持原值)。"
     else:
@@ -699,8 +753,7 @@ _ITEM_TYPES: dict[type, str] = {}
 _WRITERS: dict[str, typing.Callable] = {}
 
 
-def register_item_type(item: type, name: str, title: str, *, read: typing.Callable, write: typing.Callable,
-                       example: str) -> None:
+def register_item_type(item: type, name: str, title: str, *, read: typing.Callable, write: typing.Callable, example: str) -> None:
     """A cell type for fields that are lists of `item` (e.g. readiness's training attendees): `read(text)` gives
     the list (ValueError with a Chinese reason when it cannot), `write(list)` the cell text."""
     _ITEM_TYPES[item] = name
@@ -711,23 +764,52 @@ def register_item_type(item: type, name: str, title: str, *, read: typing.Callab
 
 
 _ITEM_EXAMPLES: dict[str, str] = {}
-_CONVERTERS = {"text": _text, "int": _int, "float": _float, "bool": _bool, "date": _date, "enum": _enum,
-               "codes": _codes, "requirements": _requirements, "supplies": _supplies}
+_CONVERTERS = {
+    "text": _text,
+    "int": _int,
+    "float": _float,
+    "bool": _bool,
+    "date": _date,
+    "enum": _enum,
+    "codes": _codes,
+    "requirements": _requirements,
+    "supplies": _supplies,
+}
 
 
 # --- importing -------------------------------------------------------------------------------
 
 
-def import_file(session: Session, kind: Kind, actor: User, data: bytes, *, filename: str | None, area,
-                dry_run: bool = False, max_rows: int = MAX_ROWS, now=None) -> ImportResult:
+def import_file(
+    session: Session,
+    kind: Kind,
+    actor: User,
+    data: bytes,
+    *,
+    filename: str | None,
+    area,
+    dry_run: bool = False,
+    max_rows: int = MAX_ROWS,
+    now=None,
+) -> ImportResult:
     """Read a CSV or .xlsx file and import it all or nothing; see `import_rows`."""
     access.require_write(actor, kind)
     header, rows = read_table(data, filename, max_rows=max_rows)
     return import_rows(session, kind, actor, header, rows, area=area, dry_run=dry_run, filename=filename, now=now)
 
 
-def import_rows(session: Session, kind: Kind, actor: User, header: list, rows: list[tuple[int, list]], *, area,
-                dry_run: bool = False, filename: str | None = None, now=None) -> ImportResult:
+def import_rows(
+    session: Session,
+    kind: Kind,
+    actor: User,
+    header: list,
+    rows: list[tuple[int, list]],
+    *,
+    area,
+    dry_run: bool = False,
+    filename: str | None = None,
+    now=None,
+) -> ImportResult:
     """Create rows without a key and update rows with one, through the registry's own checks.
 
     Every row runs in its own SAVEPOINT, so a bad row is undone without spoiling the rest and
@@ -762,8 +844,18 @@ class _RowFailed(Exception):
     """Undo a row's savepoint: some of its cells could not be read."""
 
 
-def _import_row(session: Session, kind: Kind, actor: User, found: dict[int, Column], number: int, cells: list, *,
-                area, result: ImportResult, now) -> list[dict]:
+def _import_row(
+    session: Session,
+    kind: Kind,
+    actor: User,
+    found: dict[int, Column],
+    number: int,
+    cells: list,
+    *,
+    area,
+    result: ImportResult,
+    now,
+) -> list[dict]:
     data: dict = {}
     bad: dict[str, str] = {}
     for i, col in found.items():
@@ -822,4 +914,3 @@ def _error_fields(exc: RescueError, kind: Kind, key) -> dict[str, str]:
         top, _, rest = name.partition(".")
         out.setdefault("" if top == "_body" else top, f"{rest}: {reason}" if rest else reason)
     return out
-

@@ -102,8 +102,13 @@ def describe(roads: ActiveRoads) -> dict:
     built = None
     if source is not None and source.exists():
         built = dt.datetime.fromtimestamp(source.stat().st_mtime, tz=dt.UTC).isoformat(timespec="seconds")
-    return {"file": source.name if source else "", "nodes": int(roads.net.n_nodes), "edges": int(roads.net.n_edges),
-            "built_at": built, "default": source == SEED_ROADS}
+    return {
+        "file": source.name if source else "",
+        "nodes": int(roads.net.n_nodes),
+        "edges": int(roads.net.n_edges),
+        "built_at": built,
+        "default": source == SEED_ROADS,
+    }
 
 
 class RoadGraph:
@@ -143,8 +148,9 @@ def preload_wanted(config: Mapping, *, testing: bool) -> bool:
     return bool(preload)
 
 
-def import_active(instance_path: str | Path, path: Path, *, area: tuple[float, float, float, float] | None = None,
-                  progress: bool | None = None) -> RoadNetwork:
+def import_active(
+    instance_path: str | Path, path: Path, *, area: tuple[float, float, float, float] | None = None, progress: bool | None = None
+) -> RoadNetwork:
     """Read a road file and make it the active network (from the next start).
 
     With ``area`` (lat_min, lon_min, lat_max, lon_max) a network outside it, or with latitude and

@@ -22,13 +22,13 @@ def import_roads(file, progress):
 
     click.echo(f"读取 {file} ...")
     try:
-        net = active.import_active(current_app.instance_path, file, area=tuple(current_app.config["SERVICE_AREA"]),
-                                   progress=progress)
+        net = active.import_active(
+            current_app.instance_path, file, area=tuple(current_app.config["SERVICE_AREA"]), progress=progress
+        )
     except RoadDataError as exc:
         raise click.ClickException(f"无法导入道路数据: {exc}") from exc
     target = active.roads_dir(current_app.instance_path) / active.ACTIVE_NAME
-    click.echo(f"已导入: {net.n_nodes} 个节点, {net.n_edges} 条有向路段 (最大强连通分量), "
-               f"保存为 {target.name}; 重启服务后生效")
+    click.echo(f"已导入: {net.n_nodes} 个节点, {net.n_edges} 条有向路段 (最大强连通分量), 保存为 {target.name}; 重启服务后生效")
 
 
 @click.command("coverage-map")
@@ -52,9 +52,11 @@ def coverage_map(capability, minutes, exclude, out):
             raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.fields.items())) from exc
         report = coverage.coverage_report(session, get_roads(), capability=cap, minutes=mins, exclude=excl, now=utcnow())
     font = render_coverage_png(get_roads().net, report, out)
-    click.echo(f"已生成 {out}: {report['met']} 处达标, {report['missed']} 处未达标"
-               + (f", 调走后失去覆盖: {', '.join(report['lost'])}" if report["lost"] else "")
-               + ("" if font else " (未找到中文字体, 标注用拼音/英文: apt-get install fonts-noto-cjk)"))
+    click.echo(
+        f"已生成 {out}: {report['met']} 处达标, {report['missed']} 处未达标"
+        + (f", 调走后失去覆盖: {', '.join(report['lost'])}" if report["lost"] else "")
+        + ("" if font else " (未找到中文字体, 标注用拼音/英文: apt-get install fonts-noto-cjk)")
+    )
 
 
 class _Args(dict):

@@ -64,8 +64,17 @@ def create_closure(session: Session, network, data: dict, *, area, actor: User |
         expires = now + timedelta(hours=obj.hours)
     if errors:
         raise ValidationError(errors)
-    row = RoadClosure(reason=obj.reason, kind=obj.kind, lat=obj.lat, lon=obj.lon, radius_m=obj.radius_m, polygon=polygon,
-                      expires_dt=expires, created_by_id=actor.id if actor else None, created_dt=now)
+    row = RoadClosure(
+        reason=obj.reason,
+        kind=obj.kind,
+        lat=obj.lat,
+        lon=obj.lon,
+        radius_m=obj.radius_m,
+        polygon=polygon,
+        expires_dt=expires,
+        created_by_id=actor.id if actor else None,
+        created_dt=now,
+    )
     if closure_of(roads.net, row).edges.size == 0:
         raise ValidationError({"polygon" if polygon else "radius_m": "范围内没有道路"}, "封闭范围内没有道路")
     session.add(row)
@@ -74,10 +83,14 @@ def create_closure(session: Session, network, data: dict, *, area, actor: User |
 
 
 def active_closures(session: Session, *, now: datetime) -> list[RoadClosure]:
-    return list(session.scalars(
-        select(RoadClosure).where(RoadClosure.lifted_dt.is_(None))
-        .where((RoadClosure.expires_dt.is_(None)) | (RoadClosure.expires_dt > now)).order_by(RoadClosure.id)
-    ))
+    return list(
+        session.scalars(
+            select(RoadClosure)
+            .where(RoadClosure.lifted_dt.is_(None))
+            .where((RoadClosure.expires_dt.is_(None)) | (RoadClosure.expires_dt > now))
+            .order_by(RoadClosure.id)
+        )
+    )
 
 
 def lift_closure(session: Session, closure_id: int, *, now: datetime) -> RoadClosure:
@@ -101,12 +114,22 @@ def serialize(network, row: RoadClosure, *, now: datetime) -> dict:
     shape = closure_of(roads.net, row)
     active = row.lifted_dt is None and (row.expires_dt is None or row.expires_dt > now)
     return {
-        "id": row.id, "kind": row.kind, "kind_name": KIND_NAMES.get(row.kind, row.kind), "reason": row.reason,
-        "lat": row.lat, "lon": row.lon, "radius_m": row.radius_m,
-        "polygon": row.polygon, "expires_at": row.expires_dt.isoformat() if row.expires_dt else None,
-        "created_at": row.created_dt.isoformat(), "lifted_at": row.lifted_dt.isoformat() if row.lifted_dt else None,
-        "active": active, "blocks": shape.blocks,
-        "closed_edges": int(shape.edges.size), "closed_m": round(shape.closed_m, 1), "closed": shape.closed,
+        "id": row.id,
+        "kind": row.kind,
+        "kind_name": KIND_NAMES.get(row.kind, row.kind),
+        "reason": row.reason,
+        "lat": row.lat,
+        "lon": row.lon,
+        "radius_m": row.radius_m,
+        "polygon": row.polygon,
+        "expires_at": row.expires_dt.isoformat() if row.expires_dt else None,
+        "created_at": row.created_dt.isoformat(),
+        "lifted_at": row.lifted_dt.isoformat() if row.lifted_dt else None,
+        "active": active,
+        "blocks": shape.blocks,
+        "closed_edges": int(shape.edges.size),
+        "closed_m": round(shape.closed_m, 1),
+        "closed": shape.closed,
     }
 
 

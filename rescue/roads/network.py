@@ -63,8 +63,10 @@ class ActiveRoads:
         """The snap of a point, or a 422 naming how far the nearest road is."""
         s = self.snap(lat, lon)
         if s.offroad_m > self.settings.max_offroad_m:
-            msg = (f"距最近道路 {s.offroad_m / 1000:.1f} km, 超过 {self.settings.max_offroad_m / 1000:g} km 上限, "
-                   "无法可靠估算到达时间")
+            msg = (
+                f"距最近道路 {s.offroad_m / 1000:.1f} km, 超过 {self.settings.max_offroad_m / 1000:g} km 上限, "
+                "无法可靠估算到达时间"
+            )
             raise ValidationError({field_name: msg}, "位置离道路太远")
         return s
 
@@ -149,8 +151,15 @@ def _active_closures_stmt():
 
         now = bindparam("now", type_=RoadClosure.__table__.c.expires_dt.type)
         _ACTIVE_CLOSURES = (
-            select(RoadClosure.id, RoadClosure.kind, RoadClosure.reason, RoadClosure.lat, RoadClosure.lon, RoadClosure.radius_m,
-                   RoadClosure.polygon)
+            select(
+                RoadClosure.id,
+                RoadClosure.kind,
+                RoadClosure.reason,
+                RoadClosure.lat,
+                RoadClosure.lon,
+                RoadClosure.radius_m,
+                RoadClosure.polygon,
+            )
             .where(RoadClosure.lifted_dt.is_(None))
             .where((RoadClosure.expires_dt.is_(None)) | (RoadClosure.expires_dt > now))
             .order_by(RoadClosure.id)
@@ -245,23 +254,37 @@ def roads_geojson(net: RoadNetwork, *, max_features: int = 60_000) -> bytes:
     for e in one.tolist():
         t, h = int(net.tail[e]), int(net.head[e])
         tt = float(net.travel_time_s[e])
-        props = {"highway": ROAD_CLASSES[int(net.road_class[e])], "oneway": bool(net.twin[e] < 0),
-                 "speed_kmh": round(float(net.length_m[e]) / tt * 3.6, 1) if tt > 0 else None}
+        props = {
+            "highway": ROAD_CLASSES[int(net.road_class[e])],
+            "oneway": bool(net.twin[e] < 0),
+            "speed_kmh": round(float(net.length_m[e]) / tt * 3.6, 1) if tt > 0 else None,
+        }
         if net.ref_code[e]:
             props["ref"] = str(net.refs[net.ref_code[e]])
         if net.name_code[e]:
             props["name"] = str(net.names[net.name_code[e]])
-        features.append({"type": "Feature", "properties": props,
-                         "geometry": {"type": "LineString", "coordinates": [[float(lon[t]), float(lat[t])], [float(lon[h]), float(lat[h])]]}})
-    body = json.dumps({"type": "FeatureCollection", "features": features,
-                       "attribution": "道路数据 © OpenStreetMap contributors (ODbL)"},
-                      ensure_ascii=False, separators=(",", ":")).encode()
+        features.append(
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[float(lon[t]), float(lat[t])], [float(lon[h]), float(lat[h])]],
+                },
+            }
+        )
+    body = json.dumps(
+        {"type": "FeatureCollection", "features": features, "attribution": "道路数据 © OpenStreetMap contributors (ODbL)"},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
     net._cache["roads_geojson"] = body
     return body
 
 
-def route_between(session: Session, network, origin: tuple[float, float], destination: tuple[float, float], *,
-                  crs: str = "wgs84", now: datetime) -> dict:
+def route_between(
+    session: Session, network, origin: tuple[float, float], destination: tuple[float, float], *, crs: str = "wgs84", now: datetime
+) -> dict:
     """Travel time, distance and route (GeoJSON) from origin to destination, around active closures."""
     from routing import gcj02_to_wgs84, rank_sources
 
@@ -279,11 +302,16 @@ def route_between(session: Session, network, origin: tuple[float, float], destin
         raise ValidationError(errors, "位置离道路太远")
     blocked = roads.closed_roads(session, now=now).blocked
     # rank_sources (not route()) keeps the driven edges for the main-road refs
-    ranked = rank_sources(roads.net, snaps[1], {0: snaps[0]}, k=1, blocked=blocked,
-                          offroad_kmh=roads.settings.offroad_kmh)
+    ranked = rank_sources(roads.net, snaps[1], {0: snaps[0]}, k=1, blocked=blocked, offroad_kmh=roads.settings.offroad_kmh)
     if not ranked:
         raise ValidationError({"to": "道路不通: 无法从起点到达终点 (封闭或单行限制)"}, "无法到达")
     r = ranked[0]
-    return {"travel_s": round(r.travel_s + r.offroad_s, 1), "drive_s": round(r.travel_s, 1),
-            "offroad_s": round(r.offroad_s, 1), "distance_m": round(r.distance_m, 1),
-            "offroad_m": round(r.offroad_m, 1), "via": roads.via(r.edges), "route": r.geojson()}
+    return {
+        "travel_s": round(r.travel_s + r.offroad_s, 1),
+        "drive_s": round(r.travel_s, 1),
+        "offroad_s": round(r.offroad_s, 1),
+        "distance_m": round(r.distance_m, 1),
+        "offroad_m": round(r.offroad_m, 1),
+        "via": roads.via(r.edges),
+        "route": r.geojson(),
+    }

@@ -20,7 +20,8 @@ class RouteOut(Schema):
 class ClosureIn(Schema):
     reason: str = Field(min_length=1, max_length=200)
     kind: Literal["impassable", "traffic_control"] = Field(
-        "impassable", description="impassable 道路中断 (绕行) | traffic_control 交通管制 (应急车辆可通行)")
+        "impassable", description="impassable 道路中断 (绕行) | traffic_control 交通管制 (应急车辆可通行)"
+    )
     lat: float | None = Field(None, allow_inf_nan=False)
     lon: float | None = Field(None, allow_inf_nan=False)
     radius_m: float | None = Field(None, gt=0, le=50_000, allow_inf_nan=False)

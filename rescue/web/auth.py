@@ -40,8 +40,9 @@ def client_address() -> str | None:
 
 def start_session(user: User) -> None:
     """Sign `user` in on this browser: a fresh cookie session holding a new server-side session id."""
-    sid, _row = accounts.issue_token(get_session(), user, ttl_hours=current_app.config["TOKEN_TTL_HOURS"], now=now(),
-                                     purpose=accounts.SESSION)
+    sid, _row = accounts.issue_token(
+        get_session(), user, ttl_hours=current_app.config["TOKEN_TTL_HOURS"], now=now(), purpose=accounts.SESSION
+    )
     session.clear()  # a fresh session (and CSRF token) on every sign-in: no session fixation
     session[SESSION_ID_KEY] = sid
     session.permanent = True

@@ -10,11 +10,31 @@ from rescue.errors import RescueError
 
 log = logging.getLogger(__name__)
 
-_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-               409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "validation", 429: "too_many_requests"}
-_HTTP_MESSAGES = {400: "请求格式错误", 401: "请先登录", 403: "无权访问", 404: "资源不存在", 405: "不支持该请求方法",
-                  409: "与现有数据冲突", 413: "请求体过大", 415: "不支持的内容类型", 422: "提交的数据有误",
-                  429: "请求过于频繁", 500: "服务器内部错误, 已记录"}
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation",
+    429: "too_many_requests",
+}
+_HTTP_MESSAGES = {
+    400: "请求格式错误",
+    401: "请先登录",
+    403: "无权访问",
+    404: "资源不存在",
+    405: "不支持该请求方法",
+    409: "与现有数据冲突",
+    413: "请求体过大",
+    415: "不支持的内容类型",
+    422: "提交的数据有误",
+    429: "请求过于频繁",
+    500: "服务器内部错误, 已记录",
+}
 
 
 def _wants_json() -> bool:

@@ -27,8 +27,10 @@ BUTTONS = {
     S.en_route: (("arrive", "到达现场", "accept"),),
 }
 # what a departure or an arrival moves the assignment to, from which states
-MOVES = {"depart": (S.en_route, (S.accepted,), "通过链接报告出发"),
-         "arrive": (S.on_scene, (S.accepted, S.en_route), "通过链接报告到达")}
+MOVES = {
+    "depart": (S.en_route, (S.accepted,), "通过链接报告出发"),
+    "arrive": (S.on_scene, (S.accepted, S.en_route), "通过链接报告到达"),
+}
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
 
 
@@ -64,29 +66,52 @@ def _route(assignment: Assignment) -> dict | None:
         found = route_between(session, get_roads(), (lat, lon), (incident.lat, incident.lon), now=utcnow())
     except ValidationError:
         return {"from": [lat, lon], "to": [incident.lat, incident.lon], "route": None}
-    return {"from": [lat, lon], "to": [incident.lat, incident.lon], "route": found["route"], "via": found["via"],
-            "travel_s": found["travel_s"], "distance_m": found["distance_m"]}
+    return {
+        "from": [lat, lon],
+        "to": [incident.lat, incident.lon],
+        "route": found["route"],
+        "via": found["via"],
+        "travel_s": found["travel_s"],
+        "distance_m": found["distance_m"],
+    }
 
 
-def _page(record: ResponderToken, assignment: Assignment, *, message: str | None = None,
-          status: int = 200) -> tuple[str, int, dict]:
+def _page(
+    record: ResponderToken, assignment: Assignment, *, message: str | None = None, status: int = 200
+) -> tuple[str, int, dict]:
     session = get_session()
     incident = assignment.incident
-    facts = assignments.candidate_facts(assignment.dispatch, assignment.need_id, assignment.resource_kind.value,
-                                       assignment.resource_id)
-    card = cards.card_for(session, incident_type=incident.type_code, enterprise_id=assignments.resource_enterprise_id(
-        session, assignment.resource_kind.value, assignment.resource_id))
+    facts = assignments.candidate_facts(
+        assignment.dispatch, assignment.need_id, assignment.resource_kind.value, assignment.resource_id
+    )
+    card = cards.card_for(
+        session,
+        incident_type=incident.type_code,
+        enterprise_id=assignments.resource_enterprise_id(session, assignment.resource_kind.value, assignment.resource_id),
+    )
     route = _route(assignment)
     body = render_template(
-        "responder/assignment.html", incident=incident, assignment=assignment, via=facts.get("via", "") or (route or {}).get("via", ""),
-        level=INCIDENT_LEVEL_NAMES.get(incident.level.value, ""), status_name=ASSIGNMENT_STATUS_NAMES.get(assignment.status.value),
-        form_key=_form_key(record.token_hash), buttons=BUTTONS.get(assignment.status, ()),
-        message=message, signature=get_alert_settings().signature, expires_at=record.expires_dt, channels=timeline.assignment_channels(session, assignment),
+        "responder/assignment.html",
+        incident=incident,
+        assignment=assignment,
+        via=facts.get("via", "") or (route or {}).get("via", ""),
+        level=INCIDENT_LEVEL_NAMES.get(incident.level.value, ""),
+        status_name=ASSIGNMENT_STATUS_NAMES.get(assignment.status.value),
+        form_key=_form_key(record.token_hash),
+        buttons=BUTTONS.get(assignment.status, ()),
+        message=message,
+        signature=get_alert_settings().signature,
+        expires_at=record.expires_dt,
+        channels=timeline.assignment_channels(session, assignment),
         command_phone=current_app.config.get("COMMAND_PHONE") or "",
-        map_config={"route": route, "incident": [incident.lat, incident.lon],
-                    "tileUrl": current_app.config.get("MAP_TILE_URL", ""),
-                    "tileAttribution": current_app.config.get("MAP_TILE_ATTRIBUTION", "")},
-        card=card, card_short=cards.short_form(cards.current(card).content) if card else "",
+        map_config={
+            "route": route,
+            "incident": [incident.lat, incident.lon],
+            "tileUrl": current_app.config.get("MAP_TILE_URL", ""),
+            "tileAttribution": current_app.config.get("MAP_TILE_ATTRIBUTION", ""),
+        },
+        card=card,
+        card_short=cards.short_form(cards.current(card).content) if card else "",
         card_url=cards.live_url(current_app.config["PUBLIC_URL"], current_app.config["SECRET_KEY"], card.id) if card else None,
     )
     # the link is the credential: keep it out of caches and Referer headers
@@ -113,8 +138,12 @@ def answer_assignment(token: str) -> tuple[str, int, dict]:
     if answer in MOVES:
         target, allowed, note = MOVES[answer]
         if assignment.status not in allowed:
-            return _page(record, assignment, message=f"当前状态为「{ASSIGNMENT_STATUS_NAMES.get(assignment.status.value)}」, 未更改。",
-                         status=409)
+            return _page(
+                record,
+                assignment,
+                message=f"当前状态为「{ASSIGNMENT_STATUS_NAMES.get(assignment.status.value)}」, 未更改。",
+                status=409,
+            )
         assignments.set_status(session, assignment, target, now=now, message=note, actor=LINK_ACTOR)
         record.used_dt = now
     elif not escalation.answer_by_link(session, record, answer, now=now, settings=get_alert_settings()):

@@ -61,11 +61,28 @@ COUNTIES = {
 }
 # county adcodes (GB/T 2260), used as region code in credit codes
 ADCODE = {
-    "兴庆区": "640104", "西夏区": "640105", "金凤区": "640106", "永宁县": "640121", "贺兰县": "640122",
-    "灵武市": "640181", "大武口区": "640202", "惠农区": "640205", "平罗县": "640221", "利通区": "640302",
-    "红寺堡区": "640303", "盐池县": "640323", "同心县": "640324", "青铜峡市": "640381", "原州区": "640402",
-    "西吉县": "640422", "隆德县": "640423", "泾源县": "640424", "彭阳县": "640425", "沙坡头区": "640502",
-    "中宁县": "640521", "海原县": "640522",
+    "兴庆区": "640104",
+    "西夏区": "640105",
+    "金凤区": "640106",
+    "永宁县": "640121",
+    "贺兰县": "640122",
+    "灵武市": "640181",
+    "大武口区": "640202",
+    "惠农区": "640205",
+    "平罗县": "640221",
+    "利通区": "640302",
+    "红寺堡区": "640303",
+    "盐池县": "640323",
+    "同心县": "640324",
+    "青铜峡市": "640381",
+    "原州区": "640402",
+    "西吉县": "640422",
+    "隆德县": "640423",
+    "泾源县": "640424",
+    "彭阳县": "640425",
+    "沙坡头区": "640502",
+    "中宁县": "640521",
+    "海原县": "640522",
 }
 
 LAT_MIN, LAT_MAX, LON_MIN, LON_MAX = 35.2, 39.4, 104.3, 107.7
@@ -143,7 +160,7 @@ def duty_line(city: str) -> str:
 # --------------------------------------------------------------------------------------
 def _org_check(body8: str) -> str:
     w = (3, 7, 9, 10, 5, 8, 4, 2)
-    s = sum(int(c) * wi for c, wi in zip(body8, w))
+    s = sum(int(c) * wi for c, wi in zip(body8, w, strict=False))
     c = 11 - s % 11
     return "X" if c == 10 else ("0" if c == 11 else str(c))
 
@@ -266,161 +283,420 @@ for _c in SUPPLY_CATALOG:
 # 2. Incident types: (code, name, industry, [(capability, qty, unit)], [(supply code, qty)])
 # --------------------------------------------------------------------------------------
 INDUSTRIES = [
-    "road_traffic", "fire", "coal_mine", "non_coal_mine", "hazardous_chemicals", "metallurgy_trade",
-    "construction", "urban_safety", "special_equipment", "civil_explosives", "oil_gas_pipeline", "power",
+    "road_traffic",
+    "fire",
+    "coal_mine",
+    "non_coal_mine",
+    "hazardous_chemicals",
+    "metallurgy_trade",
+    "construction",
+    "urban_safety",
+    "special_equipment",
+    "civil_explosives",
+    "oil_gas_pipeline",
+    "power",
 ]
-T, P, I = "team", "person", "item"
+T, P, I = "team", "person", "item"  # noqa: E741 - short unit names keep the table below readable
 INCIDENT_TYPES = [
     # road traffic
-    ("road_multi_vehicle_entrapment", "道路多车相撞(人员被困)", "road_traffic",
-     [("road_rescue", 2, T), ("firefighting", 1, T), ("medical_first_aid", 2, T), ("heavy_lifting", 1, I), ("lighting_support", 1, T)],
-     [("2040101", 20), ("2990101", 5)]),
-    ("road_hazmat_tanker_leak", "危化品运输车辆泄漏", "road_traffic",
-     [("hazmat_leak_control", 2, T), ("gas_detection", 2, I), ("decontamination", 1, T), ("road_rescue", 1, T),
-      ("medical_first_aid", 1, T), ("environmental_monitoring", 1, T), ("chemical_process_safety", 1, P)],
-     [("2010201", 8), ("2020101", 10), ("2030101", 10), ("2070101", 2)]),
-    ("road_bus_rollover", "客车侧翻/坠沟", "road_traffic",
-     [("road_rescue", 1, T), ("medical_first_aid", 3, T), ("heavy_lifting", 1, I), ("psychological_support", 2, P)],
-     [("2040101", 50), ("2040102", 10), ("1010202", 60)]),
-    ("tunnel_fire", "公路隧道车辆火灾", "road_traffic",
-     [("firefighting", 2, T), ("road_rescue", 1, T), ("medical_first_aid", 1, T), ("lighting_support", 1, T), ("communications_support", 1, T)],
-     [("2010102", 20)]),
+    (
+        "road_multi_vehicle_entrapment",
+        "道路多车相撞(人员被困)",
+        "road_traffic",
+        [
+            ("road_rescue", 2, T),
+            ("firefighting", 1, T),
+            ("medical_first_aid", 2, T),
+            ("heavy_lifting", 1, I),
+            ("lighting_support", 1, T),
+        ],
+        [("2040101", 20), ("2990101", 5)],
+    ),
+    (
+        "road_hazmat_tanker_leak",
+        "危化品运输车辆泄漏",
+        "road_traffic",
+        [
+            ("hazmat_leak_control", 2, T),
+            ("gas_detection", 2, I),
+            ("decontamination", 1, T),
+            ("road_rescue", 1, T),
+            ("medical_first_aid", 1, T),
+            ("environmental_monitoring", 1, T),
+            ("chemical_process_safety", 1, P),
+        ],
+        [("2010201", 8), ("2020101", 10), ("2030101", 10), ("2070101", 2)],
+    ),
+    (
+        "road_bus_rollover",
+        "客车侧翻/坠沟",
+        "road_traffic",
+        [("road_rescue", 1, T), ("medical_first_aid", 3, T), ("heavy_lifting", 1, I), ("psychological_support", 2, P)],
+        [("2040101", 50), ("2040102", 10), ("1010202", 60)],
+    ),
+    (
+        "tunnel_fire",
+        "公路隧道车辆火灾",
+        "road_traffic",
+        [
+            ("firefighting", 2, T),
+            ("road_rescue", 1, T),
+            ("medical_first_aid", 1, T),
+            ("lighting_support", 1, T),
+            ("communications_support", 1, T),
+        ],
+        [("2010102", 20)],
+    ),
     # fire
-    ("high_rise_fire", "高层建筑火灾", "fire",
-     [("firefighting", 3, T), ("high_angle_rescue", 1, T), ("medical_first_aid", 2, T), ("communications_support", 1, T)],
-     [("2010102", 30), ("2040101", 30)]),
-    ("crowded_venue_fire", "人员密集场所火灾", "fire",
-     [("firefighting", 2, T), ("medical_first_aid", 3, T), ("psychological_support", 2, P), ("logistics_support", 1, T)],
-     [("2040101", 50), ("1010202", 100)]),
-    ("warehouse_fire", "仓储物流场所火灾", "fire",
-     [("firefighting", 2, T), ("earthmoving", 1, I), ("environmental_monitoring", 1, T)],
-     [("2020201", 10)]),
-    ("forest_grassland_fire", "森林草原火灾(贺兰山/六盘山)", "fire",
-     [("forest_fire", 2, T), ("communications_support", 1, T), ("logistics_support", 1, T), ("medical_first_aid", 1, T)],
-     [("1020101", 100), ("1020102", 50)]),
+    (
+        "high_rise_fire",
+        "高层建筑火灾",
+        "fire",
+        [("firefighting", 3, T), ("high_angle_rescue", 1, T), ("medical_first_aid", 2, T), ("communications_support", 1, T)],
+        [("2010102", 30), ("2040101", 30)],
+    ),
+    (
+        "crowded_venue_fire",
+        "人员密集场所火灾",
+        "fire",
+        [("firefighting", 2, T), ("medical_first_aid", 3, T), ("psychological_support", 2, P), ("logistics_support", 1, T)],
+        [("2040101", 50), ("1010202", 100)],
+    ),
+    (
+        "warehouse_fire",
+        "仓储物流场所火灾",
+        "fire",
+        [("firefighting", 2, T), ("earthmoving", 1, I), ("environmental_monitoring", 1, T)],
+        [("2020201", 10)],
+    ),
+    (
+        "forest_grassland_fire",
+        "森林草原火灾(贺兰山/六盘山)",
+        "fire",
+        [("forest_fire", 2, T), ("communications_support", 1, T), ("logistics_support", 1, T), ("medical_first_aid", 1, T)],
+        [("1020101", 100), ("1020102", 50)],
+    ),
     # coal mines
-    ("coal_gas_explosion", "煤矿瓦斯爆炸", "coal_mine",
-     [("mine_rescue", 3, T), ("mine_ventilation", 1, T), ("gas_detection", 4, I), ("medical_first_aid", 2, T), ("coal_mine_safety", 2, P)],
-     [("2010501", 200), ("2050101", 20)]),
-    ("coal_water_inrush", "煤矿透水", "coal_mine",
-     [("mine_rescue", 2, T), ("mine_drainage", 2, T), ("drilling_rescue", 1, T), ("power_restoration", 1, T), ("coal_mine_safety", 1, P)],
-     [("3040101", 10), ("2010501", 100)]),
-    ("coal_roof_fall", "煤矿冒顶片帮", "coal_mine",
-     [("mine_rescue", 2, T), ("structural_collapse_rescue", 1, T), ("medical_first_aid", 1, T), ("coal_mine_safety", 1, P)],
-     [("2080101", 2)]),
-    ("coal_mine_fire", "煤矿井下火灾/煤层自燃", "coal_mine",
-     [("mine_rescue", 3, T), ("mine_ventilation", 1, T), ("gas_detection", 4, I), ("firefighting", 1, T)],
-     [("2010502", 20), ("2010501", 200)]),
-    ("open_pit_slope_failure", "露天煤矿边坡垮塌", "coal_mine",
-     [("mine_rescue", 1, T), ("slope_stabilization", 1, T), ("earthmoving", 4, I), ("structural_assessment", 1, P)],
-     []),
+    (
+        "coal_gas_explosion",
+        "煤矿瓦斯爆炸",
+        "coal_mine",
+        [
+            ("mine_rescue", 3, T),
+            ("mine_ventilation", 1, T),
+            ("gas_detection", 4, I),
+            ("medical_first_aid", 2, T),
+            ("coal_mine_safety", 2, P),
+        ],
+        [("2010501", 200), ("2050101", 20)],
+    ),
+    (
+        "coal_water_inrush",
+        "煤矿透水",
+        "coal_mine",
+        [
+            ("mine_rescue", 2, T),
+            ("mine_drainage", 2, T),
+            ("drilling_rescue", 1, T),
+            ("power_restoration", 1, T),
+            ("coal_mine_safety", 1, P),
+        ],
+        [("3040101", 10), ("2010501", 100)],
+    ),
+    (
+        "coal_roof_fall",
+        "煤矿冒顶片帮",
+        "coal_mine",
+        [("mine_rescue", 2, T), ("structural_collapse_rescue", 1, T), ("medical_first_aid", 1, T), ("coal_mine_safety", 1, P)],
+        [("2080101", 2)],
+    ),
+    (
+        "coal_mine_fire",
+        "煤矿井下火灾/煤层自燃",
+        "coal_mine",
+        [("mine_rescue", 3, T), ("mine_ventilation", 1, T), ("gas_detection", 4, I), ("firefighting", 1, T)],
+        [("2010502", 20), ("2010501", 200)],
+    ),
+    (
+        "open_pit_slope_failure",
+        "露天煤矿边坡垮塌",
+        "coal_mine",
+        [("mine_rescue", 1, T), ("slope_stabilization", 1, T), ("earthmoving", 4, I), ("structural_assessment", 1, P)],
+        [],
+    ),
     # non-coal mines
-    ("noncoal_goaf_collapse", "非煤矿山采空区坍塌", "non_coal_mine",
-     [("mine_rescue", 2, T), ("drilling_rescue", 1, T), ("earthmoving", 2, I), ("structural_assessment", 1, P)],
-     [("2080101", 2)]),
-    ("noncoal_poisoning", "非煤矿山中毒窒息", "non_coal_mine",
-     [("mine_rescue", 1, T), ("gas_detection", 2, I), ("gas_protection", 1, T), ("medical_first_aid", 1, T)],
-     [("2010101", 6)]),
-    ("quarry_blasting_accident", "露天采石场爆破事故", "non_coal_mine",
-     [("explosives_disposal", 1, T), ("medical_first_aid", 1, T), ("blasting_engineering", 1, P)],
-     []),
-    ("oil_well_blowout", "油气井井喷失控", "non_coal_mine",
-     [("firefighting", 2, T), ("gas_detection", 3, I), ("hazmat_leak_control", 1, T), ("environmental_monitoring", 1, T)],
-     [("2020201", 20)]),
+    (
+        "noncoal_goaf_collapse",
+        "非煤矿山采空区坍塌",
+        "non_coal_mine",
+        [("mine_rescue", 2, T), ("drilling_rescue", 1, T), ("earthmoving", 2, I), ("structural_assessment", 1, P)],
+        [("2080101", 2)],
+    ),
+    (
+        "noncoal_poisoning",
+        "非煤矿山中毒窒息",
+        "non_coal_mine",
+        [("mine_rescue", 1, T), ("gas_detection", 2, I), ("gas_protection", 1, T), ("medical_first_aid", 1, T)],
+        [("2010101", 6)],
+    ),
+    (
+        "quarry_blasting_accident",
+        "露天采石场爆破事故",
+        "non_coal_mine",
+        [("explosives_disposal", 1, T), ("medical_first_aid", 1, T), ("blasting_engineering", 1, P)],
+        [],
+    ),
+    (
+        "oil_well_blowout",
+        "油气井井喷失控",
+        "non_coal_mine",
+        [("firefighting", 2, T), ("gas_detection", 3, I), ("hazmat_leak_control", 1, T), ("environmental_monitoring", 1, T)],
+        [("2020201", 20)],
+    ),
     # hazardous chemicals
-    ("chem_toxic_gas_leak", "有毒有害气体泄漏(氯气/硫化氢/氨)", "hazardous_chemicals",
-     [("hazmat_leak_control", 2, T), ("gas_protection", 1, T), ("gas_detection", 4, I), ("decontamination", 1, T),
-      ("environmental_monitoring", 1, T), ("medical_first_aid", 2, T), ("chemical_process_safety", 1, P)],
-     [("2010201", 10), ("2010101", 20), ("2030101", 20)]),
-    ("chem_tank_fire", "储罐区火灾", "hazardous_chemicals",
-     [("chemical_fire", 3, T), ("firefighting", 2, T), ("environmental_monitoring", 1, T), ("chemical_process_safety", 1, P)],
-     [("2020201", 40), ("2020202", 20)]),
-    ("chem_unit_explosion", "化工装置爆炸", "hazardous_chemicals",
-     [("chemical_fire", 2, T), ("structural_collapse_rescue", 1, T), ("hazmat_leak_control", 1, T), ("medical_first_aid", 3, T),
-      ("chemical_process_safety", 2, P)],
-     [("2040101", 50), ("2080101", 2)]),
-    ("coal_chemical_syngas_leak", "煤化工合成气/CO泄漏", "hazardous_chemicals",
-     [("gas_protection", 1, T), ("gas_detection", 4, I), ("hazmat_leak_control", 1, T), ("medical_first_aid", 1, T)],
-     [("2010101", 10)]),
+    (
+        "chem_toxic_gas_leak",
+        "有毒有害气体泄漏(氯气/硫化氢/氨)",
+        "hazardous_chemicals",
+        [
+            ("hazmat_leak_control", 2, T),
+            ("gas_protection", 1, T),
+            ("gas_detection", 4, I),
+            ("decontamination", 1, T),
+            ("environmental_monitoring", 1, T),
+            ("medical_first_aid", 2, T),
+            ("chemical_process_safety", 1, P),
+        ],
+        [("2010201", 10), ("2010101", 20), ("2030101", 20)],
+    ),
+    (
+        "chem_tank_fire",
+        "储罐区火灾",
+        "hazardous_chemicals",
+        [("chemical_fire", 3, T), ("firefighting", 2, T), ("environmental_monitoring", 1, T), ("chemical_process_safety", 1, P)],
+        [("2020201", 40), ("2020202", 20)],
+    ),
+    (
+        "chem_unit_explosion",
+        "化工装置爆炸",
+        "hazardous_chemicals",
+        [
+            ("chemical_fire", 2, T),
+            ("structural_collapse_rescue", 1, T),
+            ("hazmat_leak_control", 1, T),
+            ("medical_first_aid", 3, T),
+            ("chemical_process_safety", 2, P),
+        ],
+        [("2040101", 50), ("2080101", 2)],
+    ),
+    (
+        "coal_chemical_syngas_leak",
+        "煤化工合成气/CO泄漏",
+        "hazardous_chemicals",
+        [("gas_protection", 1, T), ("gas_detection", 4, I), ("hazmat_leak_control", 1, T), ("medical_first_aid", 1, T)],
+        [("2010101", 10)],
+    ),
     # metallurgy & industry/trade
-    ("molten_metal_spill", "高温熔融金属泄漏/喷溅", "metallurgy_trade",
-     [("firefighting", 1, T), ("molten_metal_handling", 1, P), ("medical_first_aid", 2, T)],
-     [("2040101", 20), ("2020301", 2)]),
-    ("blast_furnace_gas_poisoning", "煤气中毒(高炉/矿热炉煤气)", "metallurgy_trade",
-     [("gas_protection", 1, T), ("gas_detection", 2, I), ("medical_first_aid", 1, T)],
-     [("2010101", 6)]),
-    ("ammonia_refrigeration_leak", "涉氨制冷液氨泄漏", "metallurgy_trade",
-     [("ammonia_leak_control", 1, T), ("hazmat_leak_control", 1, T), ("gas_detection", 2, I), ("decontamination", 1, T), ("medical_first_aid", 1, T)],
-     [("2010201", 6), ("2030102", 20)]),
-    ("combustible_dust_explosion", "可燃粉尘爆炸", "metallurgy_trade",
-     [("firefighting", 2, T), ("structural_collapse_rescue", 1, T), ("medical_first_aid", 2, T), ("dust_explosion", 1, P)],
-     [("2040101", 30)]),
-    ("confined_space_asphyxiation", "有限空间中毒窒息", "metallurgy_trade",
-     [("confined_space_rescue", 1, T), ("gas_detection", 1, I), ("medical_first_aid", 1, T)],
-     [("2010101", 4)]),
+    (
+        "molten_metal_spill",
+        "高温熔融金属泄漏/喷溅",
+        "metallurgy_trade",
+        [("firefighting", 1, T), ("molten_metal_handling", 1, P), ("medical_first_aid", 2, T)],
+        [("2040101", 20), ("2020301", 2)],
+    ),
+    (
+        "blast_furnace_gas_poisoning",
+        "煤气中毒(高炉/矿热炉煤气)",
+        "metallurgy_trade",
+        [("gas_protection", 1, T), ("gas_detection", 2, I), ("medical_first_aid", 1, T)],
+        [("2010101", 6)],
+    ),
+    (
+        "ammonia_refrigeration_leak",
+        "涉氨制冷液氨泄漏",
+        "metallurgy_trade",
+        [
+            ("ammonia_leak_control", 1, T),
+            ("hazmat_leak_control", 1, T),
+            ("gas_detection", 2, I),
+            ("decontamination", 1, T),
+            ("medical_first_aid", 1, T),
+        ],
+        [("2010201", 6), ("2030102", 20)],
+    ),
+    (
+        "combustible_dust_explosion",
+        "可燃粉尘爆炸",
+        "metallurgy_trade",
+        [("firefighting", 2, T), ("structural_collapse_rescue", 1, T), ("medical_first_aid", 2, T), ("dust_explosion", 1, P)],
+        [("2040101", 30)],
+    ),
+    (
+        "confined_space_asphyxiation",
+        "有限空间中毒窒息",
+        "metallurgy_trade",
+        [("confined_space_rescue", 1, T), ("gas_detection", 1, I), ("medical_first_aid", 1, T)],
+        [("2010101", 4)],
+    ),
     # construction
-    ("formwork_scaffold_collapse", "模板支撑/脚手架坍塌", "construction",
-     [("structural_collapse_rescue", 2, T), ("heavy_lifting", 1, I), ("medical_first_aid", 2, T), ("structural_assessment", 1, P)],
-     [("2080101", 2), ("3010201", 5)]),
-    ("excavation_collapse", "深基坑坍塌", "construction",
-     [("structural_collapse_rescue", 1, T), ("earthmoving", 2, I), ("slope_stabilization", 1, T), ("drainage_pumping", 1, T)],
-     [("3010101", 2000), ("3010201", 10)]),
-    ("tower_crane_collapse", "建筑塔吊倒塌", "construction",
-     [("heavy_lifting", 2, I), ("structural_collapse_rescue", 1, T), ("medical_first_aid", 1, T), ("special_equipment_inspection", 1, P)],
-     []),
+    (
+        "formwork_scaffold_collapse",
+        "模板支撑/脚手架坍塌",
+        "construction",
+        [
+            ("structural_collapse_rescue", 2, T),
+            ("heavy_lifting", 1, I),
+            ("medical_first_aid", 2, T),
+            ("structural_assessment", 1, P),
+        ],
+        [("2080101", 2), ("3010201", 5)],
+    ),
+    (
+        "excavation_collapse",
+        "深基坑坍塌",
+        "construction",
+        [("structural_collapse_rescue", 1, T), ("earthmoving", 2, I), ("slope_stabilization", 1, T), ("drainage_pumping", 1, T)],
+        [("3010101", 2000), ("3010201", 10)],
+    ),
+    (
+        "tower_crane_collapse",
+        "建筑塔吊倒塌",
+        "construction",
+        [
+            ("heavy_lifting", 2, I),
+            ("structural_collapse_rescue", 1, T),
+            ("medical_first_aid", 1, T),
+            ("special_equipment_inspection", 1, P),
+        ],
+        [],
+    ),
     # urban safety
-    ("curtain_wall_glass_fall", "玻璃幕墙坠落", "urban_safety",
-     [("high_angle_rescue", 1, T), ("medical_first_aid", 1, T), ("structural_assessment", 1, P)],
-     [("2990101", 10)]),
-    ("city_gas_explosion", "城镇燃气泄漏爆炸", "urban_safety",
-     [("gas_pipeline_repair", 1, T), ("firefighting", 2, T), ("structural_collapse_rescue", 1, T), ("gas_detection", 3, I), ("medical_first_aid", 2, T)],
-     [("1010101", 20), ("1010201", 100)]),
-    ("underground_pipe_burst_subsidence", "地下管网破裂/路面塌陷", "urban_safety",
-     [("pipeline_repair", 1, T), ("drainage_pumping", 1, T), ("earthmoving", 2, I), ("road_rescue", 1, T)],
-     [("3040101", 4), ("3010101", 500)]),
+    (
+        "curtain_wall_glass_fall",
+        "玻璃幕墙坠落",
+        "urban_safety",
+        [("high_angle_rescue", 1, T), ("medical_first_aid", 1, T), ("structural_assessment", 1, P)],
+        [("2990101", 10)],
+    ),
+    (
+        "city_gas_explosion",
+        "城镇燃气泄漏爆炸",
+        "urban_safety",
+        [
+            ("gas_pipeline_repair", 1, T),
+            ("firefighting", 2, T),
+            ("structural_collapse_rescue", 1, T),
+            ("gas_detection", 3, I),
+            ("medical_first_aid", 2, T),
+        ],
+        [("1010101", 20), ("1010201", 100)],
+    ),
+    (
+        "underground_pipe_burst_subsidence",
+        "地下管网破裂/路面塌陷",
+        "urban_safety",
+        [("pipeline_repair", 1, T), ("drainage_pumping", 1, T), ("earthmoving", 2, I), ("road_rescue", 1, T)],
+        [("3040101", 4), ("3010101", 500)],
+    ),
     # special equipment
-    ("boiler_explosion", "锅炉爆炸", "special_equipment",
-     [("boiler_pressure_vessel", 1, P), ("firefighting", 1, T), ("structural_collapse_rescue", 1, T), ("medical_first_aid", 2, T)],
-     [("2040101", 20)]),
-    ("lift_entrapment", "电梯困人", "special_equipment",
-     [("lift_rescue", 1, T)],
-     []),
-    ("crane_overturn", "起重机械倾覆", "special_equipment",
-     [("heavy_lifting", 1, I), ("structural_collapse_rescue", 1, T), ("medical_first_aid", 1, T), ("special_equipment_inspection", 1, P)],
-     []),
-    ("pressure_vessel_leak", "压力容器/气瓶泄漏", "special_equipment",
-     [("boiler_pressure_vessel", 1, P), ("hazmat_leak_control", 1, T), ("gas_detection", 2, I)],
-     [("2070101", 1)]),
+    (
+        "boiler_explosion",
+        "锅炉爆炸",
+        "special_equipment",
+        [
+            ("boiler_pressure_vessel", 1, P),
+            ("firefighting", 1, T),
+            ("structural_collapse_rescue", 1, T),
+            ("medical_first_aid", 2, T),
+        ],
+        [("2040101", 20)],
+    ),
+    ("lift_entrapment", "电梯困人", "special_equipment", [("lift_rescue", 1, T)], []),
+    (
+        "crane_overturn",
+        "起重机械倾覆",
+        "special_equipment",
+        [
+            ("heavy_lifting", 1, I),
+            ("structural_collapse_rescue", 1, T),
+            ("medical_first_aid", 1, T),
+            ("special_equipment_inspection", 1, P),
+        ],
+        [],
+    ),
+    (
+        "pressure_vessel_leak",
+        "压力容器/气瓶泄漏",
+        "special_equipment",
+        [("boiler_pressure_vessel", 1, P), ("hazmat_leak_control", 1, T), ("gas_detection", 2, I)],
+        [("2070101", 1)],
+    ),
     # civil explosives
-    ("explosives_plant_explosion", "民爆生产企业爆炸", "civil_explosives",
-     [("explosives_disposal", 1, T), ("firefighting", 2, T), ("medical_first_aid", 2, T), ("blasting_engineering", 1, P)],
-     [("2040101", 30)]),
-    ("explosives_transport_accident", "民爆物品运输车辆事故", "civil_explosives",
-     [("explosives_disposal", 1, T), ("road_rescue", 1, T), ("firefighting", 1, T)],
-     [("2990101", 10)]),
-    ("unexploded_charge", "盲炮/残留炸药处置", "civil_explosives",
-     [("explosives_disposal", 1, T), ("blasting_engineering", 1, P)],
-     []),
+    (
+        "explosives_plant_explosion",
+        "民爆生产企业爆炸",
+        "civil_explosives",
+        [("explosives_disposal", 1, T), ("firefighting", 2, T), ("medical_first_aid", 2, T), ("blasting_engineering", 1, P)],
+        [("2040101", 30)],
+    ),
+    (
+        "explosives_transport_accident",
+        "民爆物品运输车辆事故",
+        "civil_explosives",
+        [("explosives_disposal", 1, T), ("road_rescue", 1, T), ("firefighting", 1, T)],
+        [("2990101", 10)],
+    ),
+    (
+        "unexploded_charge",
+        "盲炮/残留炸药处置",
+        "civil_explosives",
+        [("explosives_disposal", 1, T), ("blasting_engineering", 1, P)],
+        [],
+    ),
     # oil & gas pipelines
-    ("gas_trunkline_rupture", "天然气长输管道破裂泄漏", "oil_gas_pipeline",
-     [("pipeline_repair", 1, T), ("gas_detection", 3, I), ("firefighting", 2, T), ("heavy_lifting", 1, I), ("environmental_monitoring", 1, T)],
-     [("2070102", 2)]),
-    ("oil_pipeline_leak_fire", "输油管道泄漏着火", "oil_gas_pipeline",
-     [("pipeline_repair", 1, T), ("chemical_fire", 2, T), ("environmental_monitoring", 1, T), ("earthmoving", 1, I)],
-     [("2020201", 20), ("2020101", 20), ("2020102", 50)]),
-    ("pipeline_third_party_damage", "第三方施工挖断管道", "oil_gas_pipeline",
-     [("pipeline_repair", 1, T), ("gas_pipeline_repair", 1, T), ("gas_detection", 2, I)],
-     []),
+    (
+        "gas_trunkline_rupture",
+        "天然气长输管道破裂泄漏",
+        "oil_gas_pipeline",
+        [
+            ("pipeline_repair", 1, T),
+            ("gas_detection", 3, I),
+            ("firefighting", 2, T),
+            ("heavy_lifting", 1, I),
+            ("environmental_monitoring", 1, T),
+        ],
+        [("2070102", 2)],
+    ),
+    (
+        "oil_pipeline_leak_fire",
+        "输油管道泄漏着火",
+        "oil_gas_pipeline",
+        [("pipeline_repair", 1, T), ("chemical_fire", 2, T), ("environmental_monitoring", 1, T), ("earthmoving", 1, I)],
+        [("2020201", 20), ("2020101", 20), ("2020102", 50)],
+    ),
+    (
+        "pipeline_third_party_damage",
+        "第三方施工挖断管道",
+        "oil_gas_pipeline",
+        [("pipeline_repair", 1, T), ("gas_pipeline_repair", 1, T), ("gas_detection", 2, I)],
+        [],
+    ),
     # power
-    ("substation_fire", "变电站火灾", "power",
-     [("firefighting", 1, T), ("power_restoration", 1, T)],
-     [("2020301", 2)]),
-    ("large_area_blackout", "大面积停电", "power",
-     [("power_restoration", 3, T), ("lighting_support", 2, T), ("communications_support", 1, T), ("logistics_support", 1, T)],
-     [("1030201", 20), ("1030101", 10)]),
-    ("transmission_tower_collapse", "输电铁塔倒塌", "power",
-     [("power_restoration", 2, T), ("heavy_lifting", 1, I), ("high_angle_rescue", 1, T)],
-     []),
+    ("substation_fire", "变电站火灾", "power", [("firefighting", 1, T), ("power_restoration", 1, T)], [("2020301", 2)]),
+    (
+        "large_area_blackout",
+        "大面积停电",
+        "power",
+        [("power_restoration", 3, T), ("lighting_support", 2, T), ("communications_support", 1, T), ("logistics_support", 1, T)],
+        [("1030201", 20), ("1030101", 10)],
+    ),
+    (
+        "transmission_tower_collapse",
+        "输电铁塔倒塌",
+        "power",
+        [("power_restoration", 2, T), ("heavy_lifting", 1, I), ("high_angle_rescue", 1, T)],
+        [],
+    ),
 ]
 
 # --------------------------------------------------------------------------------------
@@ -488,10 +764,28 @@ ENTERPRISES = [
 
 # Well-known real organisations (name real; credit code, address, people invented).
 REAL_ENTERPRISES = {
-    "ningxia_petrochem", "ningxia_coal", "baofeng_energy", "yinglite_chem", "tianyuan_petrochem", "huayu_chem",
-    "ziguang_chem", "yuguang_energy", "wangwa_coal", "qtx_cement", "chalco_qingtongxia", "tianyuan_manganese",
-    "ningxia_steel", "sgcc_ningxia", "huaneng_daba", "huadian_lingwu", "wepec_yinchuan", "jieneng_elevator",
-    "tianji_elevator", "ningxia_construction", "ningxia_transport_invest", "xinhua_department",
+    "ningxia_petrochem",
+    "ningxia_coal",
+    "baofeng_energy",
+    "yinglite_chem",
+    "tianyuan_petrochem",
+    "huayu_chem",
+    "ziguang_chem",
+    "yuguang_energy",
+    "wangwa_coal",
+    "qtx_cement",
+    "chalco_qingtongxia",
+    "tianyuan_manganese",
+    "ningxia_steel",
+    "sgcc_ningxia",
+    "huaneng_daba",
+    "huadian_lingwu",
+    "wepec_yinchuan",
+    "jieneng_elevator",
+    "tianji_elevator",
+    "ningxia_construction",
+    "ningxia_transport_invest",
+    "xinhua_department",
 }
 ENTERPRISE_NOTE_REAL = "企业名称为公开信息 (verified: false, 位置未核实); 信用代码、地址、联系人为演示数据"
 ENTERPRISE_NOTE_DEMO = "虚构企业, 全部字段为演示数据"
@@ -532,51 +826,200 @@ DEPOTS = [
 TEAMS: list[dict] = []
 
 
-def team(key, name, level, team_type, caps, county, place, ent=None, latlon=None, headcount=30, vehicles=5,
-         grade=None, turnout=5, duty=True, backbone=False, verified=False, status="available"):
-    TEAMS.append(dict(key=key, name=name, level=level, team_type=team_type, capabilities=caps, enterprise=ent,
-                      county=county, place=place, latlon=latlon, headcount=headcount, vehicles=vehicles,
-                      mine_rescue_grade=grade, turnout_min=turnout, duty_24h=duty, backbone=backbone,
-                      verified=verified, status=status))
+def team(
+    key,
+    name,
+    level,
+    team_type,
+    caps,
+    county,
+    place,
+    ent=None,
+    latlon=None,
+    headcount=30,
+    vehicles=5,
+    grade=None,
+    turnout=5,
+    duty=True,
+    backbone=False,
+    verified=False,
+    status="available",
+):
+    TEAMS.append(
+        dict(
+            key=key,
+            name=name,
+            level=level,
+            team_type=team_type,
+            capabilities=caps,
+            enterprise=ent,
+            county=county,
+            place=place,
+            latlon=latlon,
+            headcount=headcount,
+            vehicles=vehicles,
+            mine_rescue_grade=grade,
+            turnout_min=turnout,
+            duty_24h=duty,
+            backbone=backbone,
+            verified=verified,
+            status=status,
+        )
+    )
 
 
-FIRE_CAPS = ["firefighting", "structural_collapse_rescue", "high_angle_rescue", "road_rescue", "lift_rescue",
-             "confined_space_rescue"]
-HAZMAT_CAPS = ["firefighting", "chemical_fire", "hazmat_leak_control", "gas_detection", "gas_protection",
-               "decontamination", "confined_space_rescue"]
-MINE_CAPS = ["mine_rescue", "mine_ventilation", "gas_detection", "gas_protection", "medical_first_aid",
-             "confined_space_rescue"]
+FIRE_CAPS = [
+    "firefighting",
+    "structural_collapse_rescue",
+    "high_angle_rescue",
+    "road_rescue",
+    "lift_rescue",
+    "confined_space_rescue",
+]
+HAZMAT_CAPS = [
+    "firefighting",
+    "chemical_fire",
+    "hazmat_leak_control",
+    "gas_detection",
+    "gas_protection",
+    "decontamination",
+    "confined_space_rescue",
+]
+MINE_CAPS = ["mine_rescue", "mine_ventilation", "gas_detection", "gas_protection", "medical_first_aid", "confined_space_rescue"]
 
 # --- 8 backbone enterprise teams (2017 guidance §22). Two named in the policy (verified);
 #     the other six are plausible choices by industry (unverified).
-team("petrochem_rescue", "中石油宁夏石化公司救援队", "enterprise", "enterprise_fire",
-     HAZMAT_CAPS + ["medical_first_aid"], "西夏区", "宁夏石化厂区消防站", ent="ningxia_petrochem",
-     latlon=(38.56, 106.13), headcount=136, vehicles=19, turnout=2, backbone=True, verified=True)
-team("ningxia_coal_rescue", "神华宁煤集团应急救援队", "national", "mine_rescue",
-     MINE_CAPS + ["mine_drainage", "firefighting", "chemical_fire", "structural_collapse_rescue", "slope_stabilization"],
-     "灵武市", "宁东镇(救护消防大队)", ent="ningxia_coal", latlon=(38.06, 106.58), headcount=420, vehicles=48,
-     grade="special", turnout=1, backbone=True, verified=True)
-team("baofeng_hazmat", "宁夏宝丰能源宁东园区危化品专职消防救援队", "enterprise", "hazmat",
-     HAZMAT_CAPS, "灵武市", "宁东煤化工园区", ent="baofeng_energy", latlon=(38.05, 106.55), headcount=86, vehicles=12,
-     turnout=2, backbone=True)
-team("sgcc_nx_core", "国网宁夏电力应急救援基干队", "enterprise", "power",
-     ["power_restoration", "lighting_support", "communications_support", "high_angle_rescue", "logistics_support"],
-     "金凤区", "北京中路国网宁夏电力", ent="sgcc_ningxia", latlon=(38.47, 106.25), headcount=60, vehicles=14,
-     turnout=30, backbone=True)
-team("wepec_yinchuan_repair", "西气东输银川输气分公司维抢修队", "enterprise", "pipeline",
-     ["pipeline_repair", "gas_detection", "heavy_lifting", "earthmoving"], "金凤区", "宁安大街维抢修中心",
-     ent="wepec_yinchuan", latlon=(38.47, 106.27), headcount=45, vehicles=11, turnout=20, backbone=True)
-team("yinglite_fire", "宁夏英力特化工专职消防队", "enterprise", "enterprise_fire",
-     HAZMAT_CAPS, "惠农区", "惠农工业园区", ent="yinglite_chem", latlon=(39.27, 106.78), headcount=58, vehicles=8,
-     turnout=2, backbone=True)
-team("chalco_qtx_rescue", "中铝宁夏能源(青铜峡铝业)应急救援队", "enterprise", "enterprise_fire",
-     ["firefighting", "molten_metal_handling", "gas_detection", "gas_protection", "confined_space_rescue",
-      "medical_first_aid", "heavy_lifting"], "青铜峡市", "青铜峡工业园区", ent="chalco_qingtongxia",
-     latlon=(37.93, 105.98), headcount=64, vehicles=9, turnout=3, backbone=True)
-team("nx_expressway_rescue", "宁夏交通(高速公路)应急抢险救援队", "enterprise", "road",
-     ["road_rescue", "heavy_lifting", "lighting_support", "earthmoving", "communications_support"], "永宁县",
-     "望远镇(G6京藏高速养护基地)", ent="ningxia_transport_invest", latlon=(38.36, 106.24), headcount=72,
-     vehicles=22, turnout=10, backbone=True)
+team(
+    "petrochem_rescue",
+    "中石油宁夏石化公司救援队",
+    "enterprise",
+    "enterprise_fire",
+    HAZMAT_CAPS + ["medical_first_aid"],
+    "西夏区",
+    "宁夏石化厂区消防站",
+    ent="ningxia_petrochem",
+    latlon=(38.56, 106.13),
+    headcount=136,
+    vehicles=19,
+    turnout=2,
+    backbone=True,
+    verified=True,
+)
+team(
+    "ningxia_coal_rescue",
+    "神华宁煤集团应急救援队",
+    "national",
+    "mine_rescue",
+    MINE_CAPS + ["mine_drainage", "firefighting", "chemical_fire", "structural_collapse_rescue", "slope_stabilization"],
+    "灵武市",
+    "宁东镇(救护消防大队)",
+    ent="ningxia_coal",
+    latlon=(38.06, 106.58),
+    headcount=420,
+    vehicles=48,
+    grade="special",
+    turnout=1,
+    backbone=True,
+    verified=True,
+)
+team(
+    "baofeng_hazmat",
+    "宁夏宝丰能源宁东园区危化品专职消防救援队",
+    "enterprise",
+    "hazmat",
+    HAZMAT_CAPS,
+    "灵武市",
+    "宁东煤化工园区",
+    ent="baofeng_energy",
+    latlon=(38.05, 106.55),
+    headcount=86,
+    vehicles=12,
+    turnout=2,
+    backbone=True,
+)
+team(
+    "sgcc_nx_core",
+    "国网宁夏电力应急救援基干队",
+    "enterprise",
+    "power",
+    ["power_restoration", "lighting_support", "communications_support", "high_angle_rescue", "logistics_support"],
+    "金凤区",
+    "北京中路国网宁夏电力",
+    ent="sgcc_ningxia",
+    latlon=(38.47, 106.25),
+    headcount=60,
+    vehicles=14,
+    turnout=30,
+    backbone=True,
+)
+team(
+    "wepec_yinchuan_repair",
+    "西气东输银川输气分公司维抢修队",
+    "enterprise",
+    "pipeline",
+    ["pipeline_repair", "gas_detection", "heavy_lifting", "earthmoving"],
+    "金凤区",
+    "宁安大街维抢修中心",
+    ent="wepec_yinchuan",
+    latlon=(38.47, 106.27),
+    headcount=45,
+    vehicles=11,
+    turnout=20,
+    backbone=True,
+)
+team(
+    "yinglite_fire",
+    "宁夏英力特化工专职消防队",
+    "enterprise",
+    "enterprise_fire",
+    HAZMAT_CAPS,
+    "惠农区",
+    "惠农工业园区",
+    ent="yinglite_chem",
+    latlon=(39.27, 106.78),
+    headcount=58,
+    vehicles=8,
+    turnout=2,
+    backbone=True,
+)
+team(
+    "chalco_qtx_rescue",
+    "中铝宁夏能源(青铜峡铝业)应急救援队",
+    "enterprise",
+    "enterprise_fire",
+    [
+        "firefighting",
+        "molten_metal_handling",
+        "gas_detection",
+        "gas_protection",
+        "confined_space_rescue",
+        "medical_first_aid",
+        "heavy_lifting",
+    ],
+    "青铜峡市",
+    "青铜峡工业园区",
+    ent="chalco_qingtongxia",
+    latlon=(37.93, 105.98),
+    headcount=64,
+    vehicles=9,
+    turnout=3,
+    backbone=True,
+)
+team(
+    "nx_expressway_rescue",
+    "宁夏交通(高速公路)应急抢险救援队",
+    "enterprise",
+    "road",
+    ["road_rescue", "heavy_lifting", "lighting_support", "earthmoving", "communications_support"],
+    "永宁县",
+    "望远镇(G6京藏高速养护基地)",
+    ent="ningxia_transport_invest",
+    latlon=(38.36, 106.24),
+    headcount=72,
+    vehicles=22,
+    turnout=10,
+    backbone=True,
+)
 
 # --- County fire and rescue brigades (one per county-level unit) — state teams, names follow
 #     the usual pattern but are not individually confirmed.
@@ -587,161 +1030,742 @@ for cty, (pref, slug, _la, _lo, _t) in COUNTIES.items():
         caps.append("water_rescue")  # along the Yellow River
     if cty in ("泾源县", "隆德县", "西夏区", "原州区"):
         caps.append("forest_fire")
-    team(f"fire_{slug}", f"{prefix}{cty}消防救援大队", "county", "professional_fire", caps, cty,
-         f"{town(cty)}消防救援站", headcount=RNG.randint(25, 60), vehicles=RNG.randint(4, 10), turnout=1)
+    team(
+        f"fire_{slug}",
+        f"{prefix}{cty}消防救援大队",
+        "county",
+        "professional_fire",
+        caps,
+        cty,
+        f"{town(cty)}消防救援站",
+        headcount=RNG.randint(25, 60),
+        vehicles=RNG.randint(4, 10),
+        turnout=1,
+    )
 
 # --- Provincial / city special fire units
-team("nx_fire_special", "宁夏消防救援总队特勤支队", "provincial", "professional_fire",
-     HAZMAT_CAPS + ["structural_collapse_rescue", "high_angle_rescue", "water_rescue"], "金凤区", "亲水大街特勤站",
-     headcount=160, vehicles=28, turnout=1)
-team("ningdong_fire", "宁东能源化工基地消防救援支队", "city", "hazmat", HAZMAT_CAPS, "灵武市", "宁东镇",
-     latlon=(38.10, 106.61), headcount=120, vehicles=20, turnout=1)
+team(
+    "nx_fire_special",
+    "宁夏消防救援总队特勤支队",
+    "provincial",
+    "professional_fire",
+    HAZMAT_CAPS + ["structural_collapse_rescue", "high_angle_rescue", "water_rescue"],
+    "金凤区",
+    "亲水大街特勤站",
+    headcount=160,
+    vehicles=28,
+    turnout=1,
+)
+team(
+    "ningdong_fire",
+    "宁东能源化工基地消防救援支队",
+    "city",
+    "hazmat",
+    HAZMAT_CAPS,
+    "灵武市",
+    "宁东镇",
+    latlon=(38.10, 106.61),
+    headcount=120,
+    vehicles=20,
+    turnout=1,
+)
 
 # --- Mine rescue squads
-team("ningxia_coal_shitanjing", "神华宁煤救护消防大队石炭井中队", "enterprise", "mine_rescue", MINE_CAPS,
-     "大武口区", "石炭井街道", ent="ningxia_coal", latlon=(39.18, 106.38), headcount=42, vehicles=6, grade="grade1", turnout=1)
-team("ningxia_coal_rujigou", "神华宁煤救护消防大队汝箕沟中队", "enterprise", "mine_rescue", MINE_CAPS,
-     "平罗县", "汝箕沟矿区", ent="ningxia_coal", latlon=(38.96, 106.02), headcount=36, vehicles=5, grade="grade2", turnout=1)
-team("ningxia_coal_yuanyanghu", "神华宁煤救护消防大队鸳鸯湖中队", "enterprise", "mine_rescue",
-     MINE_CAPS + ["mine_drainage"], "灵武市", "鸳鸯湖矿区(梅花井)", ent="ningxia_coal", latlon=(37.95, 106.72),
-     headcount=48, vehicles=7, grade="grade1", turnout=1)
-team("ningxia_coal_weizhou", "神华宁煤救护消防大队韦州中队", "enterprise", "mine_rescue", MINE_CAPS,
-     "同心县", "韦州镇韦州矿区", ent="ningxia_coal", latlon=(37.27, 106.48), headcount=30, vehicles=4,
-     grade="grade2", turnout=1, status="committed")
-team("wangwa_mine_rescue", "宁夏王洼煤业矿山救护队", "enterprise", "mine_rescue", MINE_CAPS, "彭阳县", "王洼镇",
-     ent="wangwa_coal", latlon=(36.18, 106.62), headcount=38, vehicles=5, grade="grade2", turnout=1)
-team("shizuishan_mine_rescue", "石嘴山市矿山救护队", "city", "mine_rescue", MINE_CAPS + ["mine_drainage"],
-     "大武口区", "长胜街道", headcount=34, vehicles=5, grade="grade3", turnout=2)
-team("coalfield_geology_drilling", "宁夏煤田地质局钻探救援队", "provincial", "drilling",
-     ["drilling_rescue", "mine_drainage", "earthmoving"], "金凤区", "良田镇", headcount=40, vehicles=12,
-     turnout=60, duty=False)
+team(
+    "ningxia_coal_shitanjing",
+    "神华宁煤救护消防大队石炭井中队",
+    "enterprise",
+    "mine_rescue",
+    MINE_CAPS,
+    "大武口区",
+    "石炭井街道",
+    ent="ningxia_coal",
+    latlon=(39.18, 106.38),
+    headcount=42,
+    vehicles=6,
+    grade="grade1",
+    turnout=1,
+)
+team(
+    "ningxia_coal_rujigou",
+    "神华宁煤救护消防大队汝箕沟中队",
+    "enterprise",
+    "mine_rescue",
+    MINE_CAPS,
+    "平罗县",
+    "汝箕沟矿区",
+    ent="ningxia_coal",
+    latlon=(38.96, 106.02),
+    headcount=36,
+    vehicles=5,
+    grade="grade2",
+    turnout=1,
+)
+team(
+    "ningxia_coal_yuanyanghu",
+    "神华宁煤救护消防大队鸳鸯湖中队",
+    "enterprise",
+    "mine_rescue",
+    MINE_CAPS + ["mine_drainage"],
+    "灵武市",
+    "鸳鸯湖矿区(梅花井)",
+    ent="ningxia_coal",
+    latlon=(37.95, 106.72),
+    headcount=48,
+    vehicles=7,
+    grade="grade1",
+    turnout=1,
+)
+team(
+    "ningxia_coal_weizhou",
+    "神华宁煤救护消防大队韦州中队",
+    "enterprise",
+    "mine_rescue",
+    MINE_CAPS,
+    "同心县",
+    "韦州镇韦州矿区",
+    ent="ningxia_coal",
+    latlon=(37.27, 106.48),
+    headcount=30,
+    vehicles=4,
+    grade="grade2",
+    turnout=1,
+    status="committed",
+)
+team(
+    "wangwa_mine_rescue",
+    "宁夏王洼煤业矿山救护队",
+    "enterprise",
+    "mine_rescue",
+    MINE_CAPS,
+    "彭阳县",
+    "王洼镇",
+    ent="wangwa_coal",
+    latlon=(36.18, 106.62),
+    headcount=38,
+    vehicles=5,
+    grade="grade2",
+    turnout=1,
+)
+team(
+    "shizuishan_mine_rescue",
+    "石嘴山市矿山救护队",
+    "city",
+    "mine_rescue",
+    MINE_CAPS + ["mine_drainage"],
+    "大武口区",
+    "长胜街道",
+    headcount=34,
+    vehicles=5,
+    grade="grade3",
+    turnout=2,
+)
+team(
+    "coalfield_geology_drilling",
+    "宁夏煤田地质局钻探救援队",
+    "provincial",
+    "drilling",
+    ["drilling_rescue", "mine_drainage", "earthmoving"],
+    "金凤区",
+    "良田镇",
+    headcount=40,
+    vehicles=12,
+    turnout=60,
+    duty=False,
+)
 
 # --- Medical (120 emergency centres and hospital teams)
 for key, name, cty, hc in [
-    ("yinchuan_120", "银川市急救中心(120)", "金凤区", 180), ("shizuishan_120", "石嘴山市急救中心(120)", "大武口区", 90),
-    ("wuzhong_120", "吴忠市急救中心(120)", "利通区", 85), ("guyuan_120", "固原市急救中心(120)", "原州区", 80),
+    ("yinchuan_120", "银川市急救中心(120)", "金凤区", 180),
+    ("shizuishan_120", "石嘴山市急救中心(120)", "大武口区", 90),
+    ("wuzhong_120", "吴忠市急救中心(120)", "利通区", 85),
+    ("guyuan_120", "固原市急救中心(120)", "原州区", 80),
     ("zhongwei_120", "中卫市急救中心(120)", "沙坡头区", 75),
 ]:
-    team(key, name, "city", "medical", ["medical_first_aid", "psychological_support"], cty, f"{town(cty)}急救中心",
-         headcount=hc, vehicles=hc // 6, turnout=3)
-team("nxmu_general_emergency", "宁夏医科大学总医院紧急医学救援队", "provincial", "medical",
-     ["medical_first_aid", "psychological_support", "logistics_support"], "兴庆区", "胜利街", headcount=65,
-     vehicles=8, turnout=30)
-team("haiyuan_hospital_team", "海原县人民医院应急医疗队", "county", "medical", ["medical_first_aid"], "海原县",
-     "海城镇", headcount=24, vehicles=4, turnout=10)
+    team(
+        key,
+        name,
+        "city",
+        "medical",
+        ["medical_first_aid", "psychological_support"],
+        cty,
+        f"{town(cty)}急救中心",
+        headcount=hc,
+        vehicles=hc // 6,
+        turnout=3,
+    )
+team(
+    "nxmu_general_emergency",
+    "宁夏医科大学总医院紧急医学救援队",
+    "provincial",
+    "medical",
+    ["medical_first_aid", "psychological_support", "logistics_support"],
+    "兴庆区",
+    "胜利街",
+    headcount=65,
+    vehicles=8,
+    turnout=30,
+)
+team(
+    "haiyuan_hospital_team",
+    "海原县人民医院应急医疗队",
+    "county",
+    "medical",
+    ["medical_first_aid"],
+    "海原县",
+    "海城镇",
+    headcount=24,
+    vehicles=4,
+    turnout=10,
+)
 
 # --- Power (State Grid city companies)
 for key, name, cty in [
-    ("sgcc_yinchuan", "国网银川供电公司应急抢修队", "兴庆区"), ("sgcc_shizuishan", "国网石嘴山供电公司应急抢修队", "大武口区"),
-    ("sgcc_wuzhong", "国网吴忠供电公司应急抢修队", "利通区"), ("sgcc_guyuan", "国网固原供电公司应急抢修队", "原州区"),
+    ("sgcc_yinchuan", "国网银川供电公司应急抢修队", "兴庆区"),
+    ("sgcc_shizuishan", "国网石嘴山供电公司应急抢修队", "大武口区"),
+    ("sgcc_wuzhong", "国网吴忠供电公司应急抢修队", "利通区"),
+    ("sgcc_guyuan", "国网固原供电公司应急抢修队", "原州区"),
     ("sgcc_zhongwei", "国网中卫供电公司应急抢修队", "沙坡头区"),
 ]:
-    team(key, name, "enterprise", "power", ["power_restoration", "lighting_support", "high_angle_rescue"], cty,
-         f"{town(cty, 1)}供电服务中心", ent="sgcc_ningxia", headcount=RNG.randint(30, 55), vehicles=RNG.randint(6, 12),
-         turnout=20)
+    team(
+        key,
+        name,
+        "enterprise",
+        "power",
+        ["power_restoration", "lighting_support", "high_angle_rescue"],
+        cty,
+        f"{town(cty, 1)}供电服务中心",
+        ent="sgcc_ningxia",
+        headcount=RNG.randint(30, 55),
+        vehicles=RNG.randint(6, 12),
+        turnout=20,
+    )
 
 # --- City gas
-team("yinchuan_gas_repair", "银川塞上燃气抢修队", "enterprise", "gas", ["gas_pipeline_repair", "gas_detection"],
-     "兴庆区", "大新镇燃气抢修中心", ent="yinchuan_gas", headcount=36, vehicles=8, turnout=10)
-team("wuzhong_gas_repair", "吴忠市凯安燃气抢修队", "enterprise", "gas", ["gas_pipeline_repair", "gas_detection"],
-     "利通区", "古城镇", ent="wuzhong_gas", headcount=18, vehicles=4, turnout=10)
-team("guyuan_gas_repair", "固原六盘燃气抢修队", "enterprise", "gas", ["gas_pipeline_repair", "gas_detection"],
-     "原州区", "南关街道", ent="guyuan_gas", headcount=16, vehicles=4, turnout=15)
+team(
+    "yinchuan_gas_repair",
+    "银川塞上燃气抢修队",
+    "enterprise",
+    "gas",
+    ["gas_pipeline_repair", "gas_detection"],
+    "兴庆区",
+    "大新镇燃气抢修中心",
+    ent="yinchuan_gas",
+    headcount=36,
+    vehicles=8,
+    turnout=10,
+)
+team(
+    "wuzhong_gas_repair",
+    "吴忠市凯安燃气抢修队",
+    "enterprise",
+    "gas",
+    ["gas_pipeline_repair", "gas_detection"],
+    "利通区",
+    "古城镇",
+    ent="wuzhong_gas",
+    headcount=18,
+    vehicles=4,
+    turnout=10,
+)
+team(
+    "guyuan_gas_repair",
+    "固原六盘燃气抢修队",
+    "enterprise",
+    "gas",
+    ["gas_pipeline_repair", "gas_detection"],
+    "原州区",
+    "南关街道",
+    ent="guyuan_gas",
+    headcount=16,
+    vehicles=4,
+    turnout=15,
+)
 
 # --- Road rescue
-team("guyuan_liupanshan_tunnel", "宁夏交投固原养护中心六盘山隧道应急队", "enterprise", "road",
-     ["road_rescue", "firefighting", "lighting_support"], "泾源县", "六盘山镇(G22青兰高速)", ent="ningxia_transport_invest",
-     latlon=(35.60, 106.22), headcount=22, vehicles=6, turnout=5)
-team("yanchi_road_rescue", "盐池县G20青银高速清障救援队", "enterprise", "road", ["road_rescue", "heavy_lifting"],
-     "盐池县", "高沙窝镇", ent="ningxia_transport_invest", headcount=18, vehicles=6, turnout=15)
-team("tongxin_road_rescue", "同心县G70福银高速清障救援队", "enterprise", "road", ["road_rescue", "heavy_lifting"],
-     "同心县", "河西镇", ent="ningxia_transport_invest", headcount=16, vehicles=5, turnout=15, status="off_duty",
-     duty=False)
+team(
+    "guyuan_liupanshan_tunnel",
+    "宁夏交投固原养护中心六盘山隧道应急队",
+    "enterprise",
+    "road",
+    ["road_rescue", "firefighting", "lighting_support"],
+    "泾源县",
+    "六盘山镇(G22青兰高速)",
+    ent="ningxia_transport_invest",
+    latlon=(35.60, 106.22),
+    headcount=22,
+    vehicles=6,
+    turnout=5,
+)
+team(
+    "yanchi_road_rescue",
+    "盐池县G20青银高速清障救援队",
+    "enterprise",
+    "road",
+    ["road_rescue", "heavy_lifting"],
+    "盐池县",
+    "高沙窝镇",
+    ent="ningxia_transport_invest",
+    headcount=18,
+    vehicles=6,
+    turnout=15,
+)
+team(
+    "tongxin_road_rescue",
+    "同心县G70福银高速清障救援队",
+    "enterprise",
+    "road",
+    ["road_rescue", "heavy_lifting"],
+    "同心县",
+    "河西镇",
+    ent="ningxia_transport_invest",
+    headcount=16,
+    vehicles=5,
+    turnout=15,
+    status="off_duty",
+    duty=False,
+)
 
 # --- Water rescue on the Yellow River
-team("qtx_yellow_river_rescue", "青铜峡市黄河水域救援队", "county", "water", ["water_rescue", "medical_first_aid"],
-     "青铜峡市", "峡口镇黄河码头", headcount=20, vehicles=3, turnout=10)
-team("shapotou_water_rescue", "中卫市沙坡头黄河水上救援队", "social", "water", ["water_rescue"], "沙坡头区",
-     "迎水桥镇沙坡头景区", latlon=(37.46, 105.00), headcount=26, vehicles=3, turnout=15, duty=False)
+team(
+    "qtx_yellow_river_rescue",
+    "青铜峡市黄河水域救援队",
+    "county",
+    "water",
+    ["water_rescue", "medical_first_aid"],
+    "青铜峡市",
+    "峡口镇黄河码头",
+    headcount=20,
+    vehicles=3,
+    turnout=10,
+)
+team(
+    "shapotou_water_rescue",
+    "中卫市沙坡头黄河水上救援队",
+    "social",
+    "water",
+    ["water_rescue"],
+    "沙坡头区",
+    "迎水桥镇沙坡头景区",
+    latlon=(37.46, 105.00),
+    headcount=26,
+    vehicles=3,
+    turnout=15,
+    duty=False,
+)
 
 # --- Lift rescue / crane
-team("tongda_lift_rescue", "宁夏通达电梯维保应急救援队", "enterprise", "lift", ["lift_rescue"], "兴庆区", "丽景街",
-     ent="tongda_elevator", headcount=24, vehicles=6, turnout=10)
+team(
+    "tongda_lift_rescue",
+    "宁夏通达电梯维保应急救援队",
+    "enterprise",
+    "lift",
+    ["lift_rescue"],
+    "兴庆区",
+    "丽景街",
+    ent="tongda_elevator",
+    headcount=24,
+    vehicles=6,
+    turnout=10,
+)
 
 # --- Forest fire
-team("liupanshan_forest_fire", "六盘山林业局森林消防专业队", "provincial", "forest_fire",
-     ["forest_fire", "communications_support", "logistics_support"], "泾源县", "泾河源镇", headcount=45, vehicles=8,
-     turnout=10)
-team("helanshan_forest_fire", "贺兰山国家级自然保护区森林消防队", "provincial", "forest_fire", ["forest_fire"],
-     "西夏区", "镇北堡镇", latlon=(38.62, 106.02), headcount=30, vehicles=6, turnout=10)
+team(
+    "liupanshan_forest_fire",
+    "六盘山林业局森林消防专业队",
+    "provincial",
+    "forest_fire",
+    ["forest_fire", "communications_support", "logistics_support"],
+    "泾源县",
+    "泾河源镇",
+    headcount=45,
+    vehicles=8,
+    turnout=10,
+)
+team(
+    "helanshan_forest_fire",
+    "贺兰山国家级自然保护区森林消防队",
+    "provincial",
+    "forest_fire",
+    ["forest_fire"],
+    "西夏区",
+    "镇北堡镇",
+    latlon=(38.62, 106.02),
+    headcount=30,
+    vehicles=6,
+    turnout=10,
+)
 
 # --- Construction / explosives / oilfield enterprise teams
-team("ningxia_construction_rescue", "宁夏建工集团应急抢险队", "enterprise", "construction",
-     ["structural_collapse_rescue", "earthmoving", "heavy_lifting", "slope_stabilization"], "金凤区", "宁安大街",
-     ent="ningxia_construction", headcount=80, vehicles=25, turnout=30, duty=False)
-team("helanshan_explosives_rescue", "宁夏贺兰山民爆器材公司应急救援队", "enterprise", "explosives",
-     ["explosives_disposal", "firefighting"], "大武口区", "星海镇", ent="helanshan_explosives", latlon=(39.06, 106.30),
-     headcount=15, vehicles=3, turnout=5)
-team("changqing_yanchi_fire", "长庆油田盐池作业区消防队", "enterprise", "enterprise_fire",
-     ["firefighting", "chemical_fire", "gas_detection", "hazmat_leak_control"], "盐池县", "大水坑镇", ent="changqing_yanchi",
-     latlon=(37.48, 107.02), headcount=28, vehicles=5, turnout=3)
-team("tianyuan_petrochem_fire", "宁夏天源石化专职消防队", "enterprise", "enterprise_fire", HAZMAT_CAPS, "红寺堡区",
-     "太阳山开发区", ent="tianyuan_petrochem", latlon=(37.56, 106.57), headcount=32, vehicles=5, turnout=2)
+team(
+    "ningxia_construction_rescue",
+    "宁夏建工集团应急抢险队",
+    "enterprise",
+    "construction",
+    ["structural_collapse_rescue", "earthmoving", "heavy_lifting", "slope_stabilization"],
+    "金凤区",
+    "宁安大街",
+    ent="ningxia_construction",
+    headcount=80,
+    vehicles=25,
+    turnout=30,
+    duty=False,
+)
+team(
+    "helanshan_explosives_rescue",
+    "宁夏贺兰山民爆器材公司应急救援队",
+    "enterprise",
+    "explosives",
+    ["explosives_disposal", "firefighting"],
+    "大武口区",
+    "星海镇",
+    ent="helanshan_explosives",
+    latlon=(39.06, 106.30),
+    headcount=15,
+    vehicles=3,
+    turnout=5,
+)
+team(
+    "changqing_yanchi_fire",
+    "长庆油田盐池作业区消防队",
+    "enterprise",
+    "enterprise_fire",
+    ["firefighting", "chemical_fire", "gas_detection", "hazmat_leak_control"],
+    "盐池县",
+    "大水坑镇",
+    ent="changqing_yanchi",
+    latlon=(37.48, 107.02),
+    headcount=28,
+    vehicles=5,
+    turnout=3,
+)
+team(
+    "tianyuan_petrochem_fire",
+    "宁夏天源石化专职消防队",
+    "enterprise",
+    "enterprise_fire",
+    HAZMAT_CAPS,
+    "红寺堡区",
+    "太阳山开发区",
+    ent="tianyuan_petrochem",
+    latlon=(37.56, 106.57),
+    headcount=32,
+    vehicles=5,
+    turnout=2,
+)
 
 # --- Social rescue teams
-team("yinchuan_blue_sky", "银川蓝天救援队", "social", "volunteer",
-     ["water_rescue", "structural_collapse_rescue", "high_angle_rescue", "medical_first_aid", "communications_support"],
-     "金凤区", "良田镇", headcount=85, vehicles=10, turnout=30, duty=False)
-team("guyuan_blue_sky", "固原蓝天救援队", "social", "volunteer", ["water_rescue", "medical_first_aid", "logistics_support"],
-     "原州区", "开城镇", headcount=40, vehicles=5, turnout=40, duty=False)
-team("shizuishan_helanshan_volunteer", "石嘴山市贺兰山应急救援志愿队", "social", "volunteer",
-     ["high_angle_rescue", "medical_first_aid"], "大武口区", "朝阳西街", headcount=35, vehicles=4, turnout=40, duty=False)
-team("wuzhong_redcross_rescue", "吴忠市红十字应急救援队", "social", "volunteer", ["medical_first_aid", "logistics_support",
-     "psychological_support"], "利通区", "金星镇", headcount=30, vehicles=3, turnout=45, duty=False)
-team("xiji_volunteer", "西吉县应急救援志愿服务队", "social", "volunteer", ["logistics_support", "medical_first_aid"],
-     "西吉县", "吉强镇", headcount=28, vehicles=2, turnout=45, duty=False, status="out_of_service")
+team(
+    "yinchuan_blue_sky",
+    "银川蓝天救援队",
+    "social",
+    "volunteer",
+    ["water_rescue", "structural_collapse_rescue", "high_angle_rescue", "medical_first_aid", "communications_support"],
+    "金凤区",
+    "良田镇",
+    headcount=85,
+    vehicles=10,
+    turnout=30,
+    duty=False,
+)
+team(
+    "guyuan_blue_sky",
+    "固原蓝天救援队",
+    "social",
+    "volunteer",
+    ["water_rescue", "medical_first_aid", "logistics_support"],
+    "原州区",
+    "开城镇",
+    headcount=40,
+    vehicles=5,
+    turnout=40,
+    duty=False,
+)
+team(
+    "shizuishan_helanshan_volunteer",
+    "石嘴山市贺兰山应急救援志愿队",
+    "social",
+    "volunteer",
+    ["high_angle_rescue", "medical_first_aid"],
+    "大武口区",
+    "朝阳西街",
+    headcount=35,
+    vehicles=4,
+    turnout=40,
+    duty=False,
+)
+team(
+    "wuzhong_redcross_rescue",
+    "吴忠市红十字应急救援队",
+    "social",
+    "volunteer",
+    ["medical_first_aid", "logistics_support", "psychological_support"],
+    "利通区",
+    "金星镇",
+    headcount=30,
+    vehicles=3,
+    turnout=45,
+    duty=False,
+)
+team(
+    "xiji_volunteer",
+    "西吉县应急救援志愿服务队",
+    "social",
+    "volunteer",
+    ["logistics_support", "medical_first_aid"],
+    "西吉县",
+    "吉强镇",
+    headcount=28,
+    vehicles=2,
+    turnout=45,
+    duty=False,
+    status="out_of_service",
+)
 
 # --- Zhongwei city-level teams, 2023 list (中卫日报): names from a public source.
-team("zw_eco_monitoring", "中卫市生态环境监测救援队", "city", "environment", ["environmental_monitoring", "gas_detection"],
-     "沙坡头区", "文昌镇", headcount=18, vehicles=4, turnout=20, verified=True)
-team("zw_forest_fire", "中卫市森林消防专业队", "city", "forest_fire", ["forest_fire"], "沙坡头区", "迎水桥镇",
-     headcount=40, vehicles=6, turnout=10, verified=True)
-team("zw_militia", "中卫市民兵应急营", "city", "militia", ["structural_collapse_rescue", "earthmoving", "logistics_support",
-     "water_rescue"], "沙坡头区", "滨河镇", headcount=150, vehicles=15, turnout=60, duty=False, verified=True)
-team("zw_wepec_repair", "西气东输管道分公司银川输气分公司中卫维抢队", "enterprise", "pipeline",
-     ["pipeline_repair", "gas_detection", "heavy_lifting", "earthmoving"], "沙坡头区", "迎水桥镇(中卫压气站)",
-     ent="wepec_yinchuan", latlon=(37.53, 105.13), headcount=32, vehicles=9, turnout=15, verified=True)
-team("zw_jieneng_lift", "宁夏杰能电梯有限公司电梯应急救援队", "enterprise", "lift", ["lift_rescue"], "沙坡头区", "文昌镇",
-     ent="jieneng_elevator", headcount=12, vehicles=3, turnout=10, verified=True)
-team("zw_tianji_lift", "宁夏中卫市天际电梯工程有限公司电梯应急救援队", "enterprise", "lift", ["lift_rescue"], "沙坡头区",
-     "滨河镇", ent="tianji_elevator", headcount=10, vehicles=2, turnout=10, verified=True)
-team("zw_shengqilin_lifting", "宁夏圣麒麟起重公司吊装抢险救援队", "enterprise", "lifting", ["heavy_lifting", "road_rescue"],
-     "沙坡头区", "迎水桥镇", ent="shengqilin_crane", headcount=20, vehicles=8, turnout=30, verified=True)
-team("zw_redcross_blue_sky", "中卫市红十字蓝天救援中心", "social", "volunteer",
-     ["water_rescue", "structural_collapse_rescue", "medical_first_aid", "high_angle_rescue"], "沙坡头区", "文昌镇",
-     headcount=60, vehicles=6, turnout=30, duty=False, verified=True)
-team("zw_shangwei_lighting", "深圳市尚为照明有限公司尚为照明救援队", "enterprise", "lighting", ["lighting_support"],
-     "沙坡头区", "镇罗镇", headcount=8, vehicles=2, turnout=60, duty=False, verified=True)
-team("zw_shenzhong_repair", "宁夏深中维抢队", "enterprise", "pipeline", ["pipeline_repair", "power_restoration"],
-     "中宁县", "石空镇", headcount=16, vehicles=4, turnout=30, verified=True)
-team("zw_tianyuan_manganese_fire", "宁夏天元锰业集团有限公司消防队", "enterprise", "enterprise_fire",
-     ["firefighting", "molten_metal_handling", "gas_protection", "confined_space_rescue"], "中宁县", "新堡镇",
-     ent="tianyuan_manganese", latlon=(37.45, 105.72), headcount=40, vehicles=6, turnout=2, verified=True)
-team("zw_thermal_rescue", "中卫热电救援队", "enterprise", "enterprise_fire",
-     ["firefighting", "boiler_pressure_vessel", "power_restoration"], "沙坡头区", "迎水桥镇", ent="zhongwei_thermal",
-     latlon=(37.50, 105.12), headcount=20, vehicles=3, turnout=3, verified=True)
-team("zw_ruitai_fire", "瑞泰科技消防专职队", "enterprise", "enterprise_fire", ["firefighting"], "沙坡头区", "镇罗镇",
-     latlon=(37.56, 105.07), headcount=14, vehicles=2, turnout=3, verified=True)
-team("zw_huayu_fire", "宁夏华御化工有限公司专职消防队", "enterprise", "enterprise_fire", HAZMAT_CAPS, "沙坡头区",
-     "中卫工业园区", ent="huayu_chem", latlon=(37.55, 105.08), headcount=22, vehicles=3, turnout=2, verified=True)
-team("zw_ziguang_fire", "宁夏紫光专职消防队", "enterprise", "enterprise_fire", HAZMAT_CAPS, "沙坡头区", "中卫工业园区",
-     ent="ziguang_chem", latlon=(37.56, 105.06), headcount=26, vehicles=4, turnout=2, verified=True)
-team("zw_yuguang_fire", "宁夏宇光能源消防队", "enterprise", "enterprise_fire",
-     ["firefighting", "chemical_fire", "gas_detection", "gas_protection"], "沙坡头区", "中卫工业园区", ent="yuguang_energy",
-     latlon=(37.54, 105.10), headcount=18, vehicles=3, turnout=2, verified=True, status="committed")
-team("zw_ningsteel_rescue", "宁钢公司应急救援队", "enterprise", "enterprise_fire",
-     ["firefighting", "molten_metal_handling", "gas_protection", "gas_detection", "confined_space_rescue"], "沙坡头区",
-     "中卫工业园区", ent="ningxia_steel", latlon=(37.55, 105.09), headcount=35, vehicles=5, turnout=3, verified=True)
+team(
+    "zw_eco_monitoring",
+    "中卫市生态环境监测救援队",
+    "city",
+    "environment",
+    ["environmental_monitoring", "gas_detection"],
+    "沙坡头区",
+    "文昌镇",
+    headcount=18,
+    vehicles=4,
+    turnout=20,
+    verified=True,
+)
+team(
+    "zw_forest_fire",
+    "中卫市森林消防专业队",
+    "city",
+    "forest_fire",
+    ["forest_fire"],
+    "沙坡头区",
+    "迎水桥镇",
+    headcount=40,
+    vehicles=6,
+    turnout=10,
+    verified=True,
+)
+team(
+    "zw_militia",
+    "中卫市民兵应急营",
+    "city",
+    "militia",
+    ["structural_collapse_rescue", "earthmoving", "logistics_support", "water_rescue"],
+    "沙坡头区",
+    "滨河镇",
+    headcount=150,
+    vehicles=15,
+    turnout=60,
+    duty=False,
+    verified=True,
+)
+team(
+    "zw_wepec_repair",
+    "西气东输管道分公司银川输气分公司中卫维抢队",
+    "enterprise",
+    "pipeline",
+    ["pipeline_repair", "gas_detection", "heavy_lifting", "earthmoving"],
+    "沙坡头区",
+    "迎水桥镇(中卫压气站)",
+    ent="wepec_yinchuan",
+    latlon=(37.53, 105.13),
+    headcount=32,
+    vehicles=9,
+    turnout=15,
+    verified=True,
+)
+team(
+    "zw_jieneng_lift",
+    "宁夏杰能电梯有限公司电梯应急救援队",
+    "enterprise",
+    "lift",
+    ["lift_rescue"],
+    "沙坡头区",
+    "文昌镇",
+    ent="jieneng_elevator",
+    headcount=12,
+    vehicles=3,
+    turnout=10,
+    verified=True,
+)
+team(
+    "zw_tianji_lift",
+    "宁夏中卫市天际电梯工程有限公司电梯应急救援队",
+    "enterprise",
+    "lift",
+    ["lift_rescue"],
+    "沙坡头区",
+    "滨河镇",
+    ent="tianji_elevator",
+    headcount=10,
+    vehicles=2,
+    turnout=10,
+    verified=True,
+)
+team(
+    "zw_shengqilin_lifting",
+    "宁夏圣麒麟起重公司吊装抢险救援队",
+    "enterprise",
+    "lifting",
+    ["heavy_lifting", "road_rescue"],
+    "沙坡头区",
+    "迎水桥镇",
+    ent="shengqilin_crane",
+    headcount=20,
+    vehicles=8,
+    turnout=30,
+    verified=True,
+)
+team(
+    "zw_redcross_blue_sky",
+    "中卫市红十字蓝天救援中心",
+    "social",
+    "volunteer",
+    ["water_rescue", "structural_collapse_rescue", "medical_first_aid", "high_angle_rescue"],
+    "沙坡头区",
+    "文昌镇",
+    headcount=60,
+    vehicles=6,
+    turnout=30,
+    duty=False,
+    verified=True,
+)
+team(
+    "zw_shangwei_lighting",
+    "深圳市尚为照明有限公司尚为照明救援队",
+    "enterprise",
+    "lighting",
+    ["lighting_support"],
+    "沙坡头区",
+    "镇罗镇",
+    headcount=8,
+    vehicles=2,
+    turnout=60,
+    duty=False,
+    verified=True,
+)
+team(
+    "zw_shenzhong_repair",
+    "宁夏深中维抢队",
+    "enterprise",
+    "pipeline",
+    ["pipeline_repair", "power_restoration"],
+    "中宁县",
+    "石空镇",
+    headcount=16,
+    vehicles=4,
+    turnout=30,
+    verified=True,
+)
+team(
+    "zw_tianyuan_manganese_fire",
+    "宁夏天元锰业集团有限公司消防队",
+    "enterprise",
+    "enterprise_fire",
+    ["firefighting", "molten_metal_handling", "gas_protection", "confined_space_rescue"],
+    "中宁县",
+    "新堡镇",
+    ent="tianyuan_manganese",
+    latlon=(37.45, 105.72),
+    headcount=40,
+    vehicles=6,
+    turnout=2,
+    verified=True,
+)
+team(
+    "zw_thermal_rescue",
+    "中卫热电救援队",
+    "enterprise",
+    "enterprise_fire",
+    ["firefighting", "boiler_pressure_vessel", "power_restoration"],
+    "沙坡头区",
+    "迎水桥镇",
+    ent="zhongwei_thermal",
+    latlon=(37.50, 105.12),
+    headcount=20,
+    vehicles=3,
+    turnout=3,
+    verified=True,
+)
+team(
+    "zw_ruitai_fire",
+    "瑞泰科技消防专职队",
+    "enterprise",
+    "enterprise_fire",
+    ["firefighting"],
+    "沙坡头区",
+    "镇罗镇",
+    latlon=(37.56, 105.07),
+    headcount=14,
+    vehicles=2,
+    turnout=3,
+    verified=True,
+)
+team(
+    "zw_huayu_fire",
+    "宁夏华御化工有限公司专职消防队",
+    "enterprise",
+    "enterprise_fire",
+    HAZMAT_CAPS,
+    "沙坡头区",
+    "中卫工业园区",
+    ent="huayu_chem",
+    latlon=(37.55, 105.08),
+    headcount=22,
+    vehicles=3,
+    turnout=2,
+    verified=True,
+)
+team(
+    "zw_ziguang_fire",
+    "宁夏紫光专职消防队",
+    "enterprise",
+    "enterprise_fire",
+    HAZMAT_CAPS,
+    "沙坡头区",
+    "中卫工业园区",
+    ent="ziguang_chem",
+    latlon=(37.56, 105.06),
+    headcount=26,
+    vehicles=4,
+    turnout=2,
+    verified=True,
+)
+team(
+    "zw_yuguang_fire",
+    "宁夏宇光能源消防队",
+    "enterprise",
+    "enterprise_fire",
+    ["firefighting", "chemical_fire", "gas_detection", "gas_protection"],
+    "沙坡头区",
+    "中卫工业园区",
+    ent="yuguang_energy",
+    latlon=(37.54, 105.10),
+    headcount=18,
+    vehicles=3,
+    turnout=2,
+    verified=True,
+    status="committed",
+)
+team(
+    "zw_ningsteel_rescue",
+    "宁钢公司应急救援队",
+    "enterprise",
+    "enterprise_fire",
+    ["firefighting", "molten_metal_handling", "gas_protection", "gas_detection", "confined_space_rescue"],
+    "沙坡头区",
+    "中卫工业园区",
+    ent="ningxia_steel",
+    latlon=(37.55, 105.09),
+    headcount=35,
+    vehicles=5,
+    turnout=3,
+    verified=True,
+)
 
 ZHONGWEI_2023 = "名称见中卫市2023年市级应急救援队伍名单(中卫日报)"
 
@@ -765,8 +1789,20 @@ E = {
     "foam_tender": ("泡沫消防车", "foam_tender", ["firefighting", "chemical_fire"], "中联重科 ZLF5300GXFPM150", (1, 3)),
     "aerial": ("举高喷射消防车", "aerial_platform", ["firefighting", "high_angle_rescue"], "三一 SYM5330JXFJP32", (1, 1)),
     "ladder": ("登高平台消防车", "aerial_platform", ["high_angle_rescue", "firefighting"], "徐工 XZJ5420JXFDG54", (1, 1)),
-    "rescue_truck": ("抢险救援消防车", "rescue_truck", ["structural_collapse_rescue", "road_rescue"], "中联重科 ZLF5150TXFJY120", (1, 2)),
-    "hydraulic_kit": ("液压破拆工具组", "hydraulic_tools", ["road_rescue", "structural_collapse_rescue"], "霍马特 SP 333", (2, 4)),
+    "rescue_truck": (
+        "抢险救援消防车",
+        "rescue_truck",
+        ["structural_collapse_rescue", "road_rescue"],
+        "中联重科 ZLF5150TXFJY120",
+        (1, 2),
+    ),
+    "hydraulic_kit": (
+        "液压破拆工具组",
+        "hydraulic_tools",
+        ["road_rescue", "structural_collapse_rescue"],
+        "霍马特 SP 333",
+        (2, 4),
+    ),
     "scba": ("正压式空气呼吸器", "scba", ["gas_protection", "firefighting"], "梅思安 AX2100 6.8L", (10, 40)),
     "gas4": ("便携式四合一气体检测仪", "gas_detector", ["gas_detection"], "华瑞 PGM-2400", (4, 12)),
     "gas_multi": ("复合式有毒气体检测仪", "gas_detector", ["gas_detection", "hazmat_leak_control"], "德尔格 X-am 8000", (2, 6)),
@@ -774,7 +1810,13 @@ E = {
     "plug_kit": ("堵漏器材组", "leak_sealing", ["hazmat_leak_control"], "磁压式/捆绑式/注入式组合", (1, 3)),
     "decon_tent": ("公众洗消帐篷", "decontamination", ["decontamination"], "GXZ-60 充气式", (1, 2)),
     "decon_truck": ("洗消车", "decontamination", ["decontamination"], "MAN TGS 洗消消防车", (1, 1)),
-    "hazmat_truck": ("防化救援消防车", "hazmat_truck", ["hazmat_leak_control", "gas_detection", "decontamination"], "奔驰 Atego 防化车", (1, 1)),
+    "hazmat_truck": (
+        "防化救援消防车",
+        "hazmat_truck",
+        ["hazmat_leak_control", "gas_detection", "decontamination"],
+        "奔驰 Atego 防化车",
+        (1, 1),
+    ),
     "ir_camera": ("热成像仪", "thermal_camera", ["firefighting", "structural_collapse_rescue"], "FLIR K55", (2, 4)),
     "life_detector": ("音视频生命探测仪", "life_detector", ["structural_collapse_rescue"], "SearchCam 3000", (1, 2)),
     "drone": ("侦察无人机", "drone", ["communications_support", "environmental_monitoring"], "大疆 M350 RTK", (1, 3)),
@@ -789,7 +1831,13 @@ E = {
     "field_medical": ("移动医疗方舱", "mobile_hospital", ["medical_first_aid"], "方舱式 手术单元", (1, 1)),
     "gen_truck": ("应急发电车", "generator_vehicle", ["power_restoration", "lighting_support"], "500kW 康明斯 KTA19", (1, 3)),
     "gen_small": ("移动式柴油发电机", "generator", ["power_restoration", "lighting_support"], "100kW 玉柴 YC6B", (2, 5)),
-    "bucket_truck": ("高空作业车", "aerial_work_platform", ["power_restoration", "high_angle_rescue"], "徐工 XGS5080JGKQ6 21m", (1, 3)),
+    "bucket_truck": (
+        "高空作业车",
+        "aerial_work_platform",
+        ["power_restoration", "high_angle_rescue"],
+        "徐工 XGS5080JGKQ6 21m",
+        (1, 3),
+    ),
     "light_tower": ("移动照明灯塔", "light_tower", ["lighting_support"], "4×1000W LED 9m", (2, 6)),
     "comms_truck": ("应急通信指挥车", "communications_vehicle", ["communications_support"], "卫星便携站+4G/5G 布控", (1, 1)),
     "sat_phone": ("卫星电话", "satellite_phone", ["communications_support"], "天通一号 T900", (4, 10)),
@@ -887,8 +1935,21 @@ DEPOT_SUPPLY_PICK = {
     "county": (GOV_LIVING, 3, GOV_EQUIP, 1, GOV_ENG, 2),
 }
 ENTERPRISE_SUPPLIES = {
-    "petrochem_depot": ["2010101", "2010102", "2010201", "2010202", "2010301", "2010302", "2020101", "2020102",
-                        "2020201", "2020202", "2030101", "2070101", "2070102"],
+    "petrochem_depot": [
+        "2010101",
+        "2010102",
+        "2010201",
+        "2010202",
+        "2010301",
+        "2010302",
+        "2020101",
+        "2020102",
+        "2020201",
+        "2020202",
+        "2030101",
+        "2070101",
+        "2070102",
+    ],
     "ningxia_coal_depot": ["2010501", "2010502", "2050101", "2040101", "2040102", "3040101", "3010202", "3010301"],
     "baofeng_depot": ["2010101", "2010201", "2010202", "2020201", "2020202", "2030101", "2030102", "2070101"],
     "yinglite_depot": ["2010101", "2010201", "2010301", "2010302", "2030102", "2020301", "2070101"],
@@ -898,8 +1959,25 @@ ENTERPRISE_SUPPLIES = {
 REDCROSS_SUPPLIES = ["1010101", "1010201", "1010202", "1020101", "1020102", "2040101", "2040103", "1010401"]
 
 BASE_QTY = {  # typical quantity per lot at a provincial depot
-    "顶": 400, "床": 3000, "条": 2000, "张": 800, "件": 1500, "箱": 1200, "套": 30, "台": 20, "个": 60,
-    "桶": 40, "吨": 30, "袋": 200, "根": 100, "副": 40, "盒": 300, "部": 10, "卷": 60, "米": 2000, "平方米": 5000,
+    "顶": 400,
+    "床": 3000,
+    "条": 2000,
+    "张": 800,
+    "件": 1500,
+    "箱": 1200,
+    "套": 30,
+    "台": 20,
+    "个": 60,
+    "桶": 40,
+    "吨": 30,
+    "袋": 200,
+    "根": 100,
+    "副": 40,
+    "盒": 300,
+    "部": 10,
+    "卷": 60,
+    "米": 2000,
+    "平方米": 5000,
 }
 LEVEL_SCALE = {"national": 2.0, "provincial": 1.0, "city": 0.5, "county": 0.25, "enterprise": 0.4}
 
@@ -908,9 +1986,9 @@ def expiry_for(shelf_years, lot_index: int) -> str | None:
     if shelf_years is None:
         return None
     r = lot_index % 8
-    if r == 0:   # already expired
+    if r == 0:  # already expired
         return RNG.choice(["2026-03-31", "2026-08-15", "2026-10-31", "2025-12-31"])
-    if r == 1:   # expiring within ~6 weeks of 2026-11-28
+    if r == 1:  # expiring within ~6 weeks of 2026-11-28
         return RNG.choice(["2026-12-05", "2026-12-20", "2026-12-31", "2027-01-10"])
     year = 2027 + RNG.randint(0, max(1, int(shelf_years)) + 1)
     return f"{year}-{RNG.randint(1, 12):02d}-{RNG.choice((10, 15, 20, 28)):02d}"
@@ -920,42 +1998,124 @@ def expiry_for(shelf_years, lot_index: int) -> str | None:
 # 6. Experts: groups of (fields, titles, employers [(employer, county)], how many)
 # --------------------------------------------------------------------------------------
 EXPERT_GROUPS = [
-    (["coal_mine_safety", "mine_rescue", "mine_ventilation"], ["教授级高工", "高级工程师"],
-     [("国家能源集团宁夏煤业有限责任公司", "灵武市"), ("国家矿山安全监察局宁夏局", "金凤区"), ("宁夏王洼煤业有限公司", "彭阳县")], 8),
-    (["mine_drainage", "drilling_rescue", "coal_mine_safety"], ["高级工程师", "教授级高工"],
-     [("宁夏煤田地质局", "金凤区"), ("宁夏理工学院", "大武口区")], 4),
-    (["chemical_process_safety", "hazmat_leak_control", "chemical_fire"], ["教授级高工", "高级工程师", "教授"],
-     [("中国石油宁夏石化公司", "西夏区"), ("宁夏宝丰能源集团股份有限公司", "灵武市"), ("宁夏大学化学化工学院", "西夏区"),
-      ("宁夏英力特化工股份有限公司", "惠农区"), ("北方民族大学化学与化学工程学院", "西夏区")], 9),
-    (["gas_detection", "gas_protection", "ammonia_leak_control"], ["高级工程师", "工程师"],
-     [("宁夏安全生产技术服务中心", "金凤区"), ("吴忠市塞上乳品冷链物流有限公司", "利通区")], 3),
-    (["environmental_monitoring"], ["高级工程师", "正高级工程师"],
-     [("宁夏回族自治区生态环境监测中心", "金凤区"), ("中卫市生态环境监测站", "沙坡头区"), ("固原市生态环境监测站", "原州区")], 4),
-    (["medical_first_aid"], ["主任医师", "副主任医师"],
-     [("宁夏医科大学总医院", "兴庆区"), ("宁夏回族自治区人民医院", "西夏区"), ("固原市人民医院", "原州区"),
-      ("中卫市人民医院", "沙坡头区"), ("石嘴山市第一人民医院", "大武口区"), ("吴忠市人民医院", "利通区")], 8),
-    (["psychological_support", "medical_first_aid"], ["副主任医师", "主任医师"],
-     [("宁夏回族自治区宁安医院", "西夏区")], 2),
-    (["structural_assessment", "structural_collapse_rescue"], ["教授", "教授级高工", "高级工程师"],
-     [("宁夏大学土木与水利工程学院", "西夏区"), ("宁夏建工集团有限公司", "金凤区"), ("宁夏建筑设计研究院", "金凤区")], 5),
-    (["special_equipment_inspection", "boiler_pressure_vessel", "lift_rescue"], ["高级工程师", "教授级高工"],
-     [("宁夏回族自治区特种设备检验检测院", "金凤区"), ("中卫市特种设备检验所", "沙坡头区")], 5),
-    (["molten_metal_handling", "dust_explosion", "confined_space_rescue"], ["高级工程师", "工程师"],
-     [("青铜峡铝业股份有限公司", "青铜峡市"), ("宁夏天元锰业集团有限公司", "中宁县"), ("宁夏钢铁(集团)有限责任公司", "沙坡头区")], 5),
-    (["blasting_engineering", "explosives_disposal"], ["高级工程师", "高级爆破工程师"],
-     [("宁夏贺兰山民爆器材有限公司", "大武口区"), ("宁夏西部爆破工程有限公司", "同心县")], 3),
-    (["pipeline_repair", "gas_pipeline_repair"], ["高级工程师", "教授级高工"],
-     [("国家管网集团西气东输银川输气分公司", "金凤区"), ("银川塞上燃气有限公司", "兴庆区")], 4),
-    (["power_restoration"], ["高级工程师", "教授级高工"],
-     [("国网宁夏电力有限公司", "金凤区"), ("华能宁夏大坝发电有限责任公司", "青铜峡市")], 3),
-    (["road_rescue", "heavy_lifting"], ["高级工程师"],
-     [("宁夏交通投资集团有限公司", "金凤区"), ("宁夏公路管理中心", "兴庆区")], 2),
-    (["slope_stabilization", "earthmoving"], ["教授", "高级工程师"],
-     [("宁夏回族自治区地质调查院", "金凤区"), ("宁夏大学地理科学与规划学院", "西夏区")], 2),
-    (["forest_fire"], ["高级工程师", "林业高级工程师"],
-     [("宁夏六盘山林业局", "泾源县"), ("宁夏贺兰山国家级自然保护区管理局", "西夏区")], 2),
-    (["water_rescue", "drainage_pumping"], ["高级工程师"],
-     [("宁夏水利厅黄河宁夏段防汛办", "兴庆区"), ("海原县水务局", "海原县")], 2),
+    (
+        ["coal_mine_safety", "mine_rescue", "mine_ventilation"],
+        ["教授级高工", "高级工程师"],
+        [
+            ("国家能源集团宁夏煤业有限责任公司", "灵武市"),
+            ("国家矿山安全监察局宁夏局", "金凤区"),
+            ("宁夏王洼煤业有限公司", "彭阳县"),
+        ],
+        8,
+    ),
+    (
+        ["mine_drainage", "drilling_rescue", "coal_mine_safety"],
+        ["高级工程师", "教授级高工"],
+        [("宁夏煤田地质局", "金凤区"), ("宁夏理工学院", "大武口区")],
+        4,
+    ),
+    (
+        ["chemical_process_safety", "hazmat_leak_control", "chemical_fire"],
+        ["教授级高工", "高级工程师", "教授"],
+        [
+            ("中国石油宁夏石化公司", "西夏区"),
+            ("宁夏宝丰能源集团股份有限公司", "灵武市"),
+            ("宁夏大学化学化工学院", "西夏区"),
+            ("宁夏英力特化工股份有限公司", "惠农区"),
+            ("北方民族大学化学与化学工程学院", "西夏区"),
+        ],
+        9,
+    ),
+    (
+        ["gas_detection", "gas_protection", "ammonia_leak_control"],
+        ["高级工程师", "工程师"],
+        [("宁夏安全生产技术服务中心", "金凤区"), ("吴忠市塞上乳品冷链物流有限公司", "利通区")],
+        3,
+    ),
+    (
+        ["environmental_monitoring"],
+        ["高级工程师", "正高级工程师"],
+        [("宁夏回族自治区生态环境监测中心", "金凤区"), ("中卫市生态环境监测站", "沙坡头区"), ("固原市生态环境监测站", "原州区")],
+        4,
+    ),
+    (
+        ["medical_first_aid"],
+        ["主任医师", "副主任医师"],
+        [
+            ("宁夏医科大学总医院", "兴庆区"),
+            ("宁夏回族自治区人民医院", "西夏区"),
+            ("固原市人民医院", "原州区"),
+            ("中卫市人民医院", "沙坡头区"),
+            ("石嘴山市第一人民医院", "大武口区"),
+            ("吴忠市人民医院", "利通区"),
+        ],
+        8,
+    ),
+    (["psychological_support", "medical_first_aid"], ["副主任医师", "主任医师"], [("宁夏回族自治区宁安医院", "西夏区")], 2),
+    (
+        ["structural_assessment", "structural_collapse_rescue"],
+        ["教授", "教授级高工", "高级工程师"],
+        [("宁夏大学土木与水利工程学院", "西夏区"), ("宁夏建工集团有限公司", "金凤区"), ("宁夏建筑设计研究院", "金凤区")],
+        5,
+    ),
+    (
+        ["special_equipment_inspection", "boiler_pressure_vessel", "lift_rescue"],
+        ["高级工程师", "教授级高工"],
+        [("宁夏回族自治区特种设备检验检测院", "金凤区"), ("中卫市特种设备检验所", "沙坡头区")],
+        5,
+    ),
+    (
+        ["molten_metal_handling", "dust_explosion", "confined_space_rescue"],
+        ["高级工程师", "工程师"],
+        [
+            ("青铜峡铝业股份有限公司", "青铜峡市"),
+            ("宁夏天元锰业集团有限公司", "中宁县"),
+            ("宁夏钢铁(集团)有限责任公司", "沙坡头区"),
+        ],
+        5,
+    ),
+    (
+        ["blasting_engineering", "explosives_disposal"],
+        ["高级工程师", "高级爆破工程师"],
+        [("宁夏贺兰山民爆器材有限公司", "大武口区"), ("宁夏西部爆破工程有限公司", "同心县")],
+        3,
+    ),
+    (
+        ["pipeline_repair", "gas_pipeline_repair"],
+        ["高级工程师", "教授级高工"],
+        [("国家管网集团西气东输银川输气分公司", "金凤区"), ("银川塞上燃气有限公司", "兴庆区")],
+        4,
+    ),
+    (
+        ["power_restoration"],
+        ["高级工程师", "教授级高工"],
+        [("国网宁夏电力有限公司", "金凤区"), ("华能宁夏大坝发电有限责任公司", "青铜峡市")],
+        3,
+    ),
+    (
+        ["road_rescue", "heavy_lifting"],
+        ["高级工程师"],
+        [("宁夏交通投资集团有限公司", "金凤区"), ("宁夏公路管理中心", "兴庆区")],
+        2,
+    ),
+    (
+        ["slope_stabilization", "earthmoving"],
+        ["教授", "高级工程师"],
+        [("宁夏回族自治区地质调查院", "金凤区"), ("宁夏大学地理科学与规划学院", "西夏区")],
+        2,
+    ),
+    (
+        ["forest_fire"],
+        ["高级工程师", "林业高级工程师"],
+        [("宁夏六盘山林业局", "泾源县"), ("宁夏贺兰山国家级自然保护区管理局", "西夏区")],
+        2,
+    ),
+    (
+        ["water_rescue", "drainage_pumping"],
+        ["高级工程师"],
+        [("宁夏水利厅黄河宁夏段防汛办", "兴庆区"), ("海原县水务局", "海原县")],
+        2,
+    ),
 ]
 
 
@@ -972,8 +2132,12 @@ def build() -> dict[str, list]:
             assert cap in CAP_CODES, cap
         for sc, _ in sups:
             assert sc in SUPPLY_CATALOG, sc
-        rec = {"code": code, "name": name, "industry": industry,
-               "requirements": [{"capability": c, "quantity": q, "unit": u} for c, q, u in reqs]}
+        rec = {
+            "code": code,
+            "name": name,
+            "industry": industry,
+            "requirements": [{"capability": c, "quantity": q, "unit": u} for c, q, u in reqs],
+        }
         if sups:
             rec["supplies"] = [{"code": sc, "quantity": q} for sc, q in sups]
         out["incident_types"].append(rec)  # reference data: the schema has no demo flag
@@ -985,19 +2149,47 @@ def build() -> dict[str, list]:
     for key, name, industry, county, place, lat, lon in ENTERPRISES:
         assert industry in INDUSTRIES, industry
         la, lo = jitter(lat, lon, 0.8) if lat is not None else county_point(county)
-        enterprises.append({
-            "key": key, "name": name, "credit_code": credit_code(county), "industry": industry,
-            "city": city_of(county), "county": county, "address": address(county, place),
-            "lat": la, "lon": lo, "demo": True,
-            "verified_note": ENTERPRISE_NOTE_REAL if key in REAL_ENTERPRISES else ENTERPRISE_NOTE_DEMO,
-        })
+        enterprises.append(
+            {
+                "key": key,
+                "name": name,
+                "credit_code": credit_code(county),
+                "industry": industry,
+                "city": city_of(county),
+                "county": county,
+                "address": address(county, place),
+                "lat": la,
+                "lon": lo,
+                "demo": True,
+                "verified_note": ENTERPRISE_NOTE_REAL if key in REAL_ENTERPRISES else ENTERPRISE_NOTE_DEMO,
+            }
+        )
         mgr = person_name()
-        contacts.append({"key": f"c_{key}_safety", "name": mgr, "phone": next_mobile(), "role": "manager",
-                         "organisation": f"{name}安全环保部", "team": None, "enterprise": key, "demo": True})
+        contacts.append(
+            {
+                "key": f"c_{key}_safety",
+                "name": mgr,
+                "phone": next_mobile(),
+                "role": "manager",
+                "organisation": f"{name}安全环保部",
+                "team": None,
+                "enterprise": key,
+                "demo": True,
+            }
+        )
         if key in ("ningxia_petrochem", "ningxia_coal"):
-            contacts.append({"key": f"c_{key}_dispatch", "name": person_name(), "phone": next_mobile(),
-                             "role": "liaison", "organisation": f"{name}生产调度指挥中心", "team": None,
-                             "enterprise": key, "demo": True})
+            contacts.append(
+                {
+                    "key": f"c_{key}_dispatch",
+                    "name": person_name(),
+                    "phone": next_mobile(),
+                    "role": "liaison",
+                    "organisation": f"{name}生产调度指挥中心",
+                    "team": None,
+                    "enterprise": key,
+                    "demo": True,
+                }
+            )
     out["enterprises"] = enterprises
     ent_keys = {e["key"] for e in enterprises}
 
@@ -1008,14 +2200,35 @@ def build() -> dict[str, list]:
         la, lo = jitter(lat, lon, 0.5) if lat is not None else county_point(county)
         cname = person_name()
         cphone = next_mobile()
-        depots.append({
-            "key": key, "name": name, "level": level, "enterprise": ent, "city": city_of(county), "county": county,
-            "address": address(county, place), "lat": la, "lon": lo, "contact_name": cname,
-            "contact_phone": cphone, "demo": True,
-            "verified_note": "储备库名称、位置、联系人均为演示数据, 未经核实",
-        })
-        contacts.append({"key": f"c_{key}_keeper", "name": cname, "phone": cphone, "role": "manager",
-                         "organisation": name, "team": None, "enterprise": ent, "demo": True})
+        depots.append(
+            {
+                "key": key,
+                "name": name,
+                "level": level,
+                "enterprise": ent,
+                "city": city_of(county),
+                "county": county,
+                "address": address(county, place),
+                "lat": la,
+                "lon": lo,
+                "contact_name": cname,
+                "contact_phone": cphone,
+                "demo": True,
+                "verified_note": "储备库名称、位置、联系人均为演示数据, 未经核实",
+            }
+        )
+        contacts.append(
+            {
+                "key": f"c_{key}_keeper",
+                "name": cname,
+                "phone": cphone,
+                "role": "manager",
+                "organisation": name,
+                "team": None,
+                "enterprise": ent,
+                "demo": True,
+            }
+        )
     out["depots"] = depots
 
     # teams (+ commander, deputy, duty contacts)
@@ -1029,35 +2242,91 @@ def build() -> dict[str, list]:
         city = city_of(county)
         cmd, cmd_phone = person_name(), next_mobile()
         duty_phone = duty_line(city)
-        teams.append({
-            "key": t["key"], "name": t["name"], "level": t["level"], "team_type": t["team_type"],
-            "capabilities": t["capabilities"], "enterprise": t["enterprise"], "city": city, "county": county,
-            "place": t["place"], "lat": la, "lon": lo, "headcount": t["headcount"], "vehicles": t["vehicles"],
-            "mine_rescue_grade": t["mine_rescue_grade"], "turnout_min": t["turnout_min"], "duty_24h": t["duty_24h"],
-            "status": t["status"], "backbone": t["backbone"], "verified": t["verified"], "duty_phone": duty_phone,
-            "commander_name": cmd, "commander_phone": cmd_phone, "demo": True,
-        })
+        teams.append(
+            {
+                "key": t["key"],
+                "name": t["name"],
+                "level": t["level"],
+                "team_type": t["team_type"],
+                "capabilities": t["capabilities"],
+                "enterprise": t["enterprise"],
+                "city": city,
+                "county": county,
+                "place": t["place"],
+                "lat": la,
+                "lon": lo,
+                "headcount": t["headcount"],
+                "vehicles": t["vehicles"],
+                "mine_rescue_grade": t["mine_rescue_grade"],
+                "turnout_min": t["turnout_min"],
+                "duty_24h": t["duty_24h"],
+                "status": t["status"],
+                "backbone": t["backbone"],
+                "verified": t["verified"],
+                "duty_phone": duty_phone,
+                "commander_name": cmd,
+                "commander_phone": cmd_phone,
+                "demo": True,
+            }
+        )
         if note := team_note(t):
             teams[-1]["verified_note"] = note
         org = t["name"]
-        contacts.append({"key": f"c_{t['key']}_commander", "name": cmd, "phone": cmd_phone, "role": "commander",
-                         "organisation": org, "team": t["key"], "enterprise": t["enterprise"], "demo": True})
-        contacts.append({"key": f"c_{t['key']}_deputy", "name": person_name(), "phone": next_mobile(),
-                         "role": "deputy", "organisation": org, "team": t["key"], "enterprise": t["enterprise"],
-                         "demo": True})
-        contacts.append({"key": f"c_{t['key']}_duty", "name": f"{org}值班室", "phone": duty_phone, "role": "duty",
-                         "organisation": org, "team": t["key"], "enterprise": t["enterprise"], "demo": True})
+        contacts.append(
+            {
+                "key": f"c_{t['key']}_commander",
+                "name": cmd,
+                "phone": cmd_phone,
+                "role": "commander",
+                "organisation": org,
+                "team": t["key"],
+                "enterprise": t["enterprise"],
+                "demo": True,
+            }
+        )
+        contacts.append(
+            {
+                "key": f"c_{t['key']}_deputy",
+                "name": person_name(),
+                "phone": next_mobile(),
+                "role": "deputy",
+                "organisation": org,
+                "team": t["key"],
+                "enterprise": t["enterprise"],
+                "demo": True,
+            }
+        )
+        contacts.append(
+            {
+                "key": f"c_{t['key']}_duty",
+                "name": f"{org}值班室",
+                "phone": duty_phone,
+                "role": "duty",
+                "organisation": org,
+                "team": t["key"],
+                "enterprise": t["enterprise"],
+                "demo": True,
+            }
+        )
         if t["backbone"]:
-            contacts.append({"key": f"c_{t['key']}_member", "name": person_name(), "phone": next_mobile(),
-                             "role": "member", "organisation": org, "team": t["key"],
-                             "enterprise": t["enterprise"], "demo": True})
+            contacts.append(
+                {
+                    "key": f"c_{t['key']}_member",
+                    "name": person_name(),
+                    "phone": next_mobile(),
+                    "role": "member",
+                    "organisation": org,
+                    "team": t["key"],
+                    "enterprise": t["enterprise"],
+                    "demo": True,
+                }
+            )
     out["teams"] = teams
 
     # equipment
     equipment = []
 
-    def add_equipment(prefix: str, items: list[str], team_key: str | None, depot_key: str | None,
-                      team_status: str = "available"):
+    def add_equipment(prefix: str, items: list[str], team_key: str | None, depot_key: str | None, team_status: str = "available"):
         for i, tpl in enumerate(items, 1):
             name, etype, caps, model, (qmin, qmax) = E[tpl]
             r = RNG.random()
@@ -1075,11 +2344,21 @@ def build() -> dict[str, list]:
                 nxt = f"{RNG.choice((2026, 2027, 2027))}-{RNG.randint(1, 12):02d}-{RNG.choice((5, 15, 25)):02d}"
                 if nxt <= TODAY:
                     nxt = f"2027-{RNG.randint(1, 12):02d}-15"
-            equipment.append({
-                "key": f"eq_{prefix}_{tpl}", "name": name, "equipment_type": etype, "capabilities": caps,
-                "model": model, "quantity": RNG.randint(qmin, qmax), "status": status, "team": team_key,
-                "depot": depot_key, "next_inspection": nxt, "demo": True,
-            })
+            equipment.append(
+                {
+                    "key": f"eq_{prefix}_{tpl}",
+                    "name": name,
+                    "equipment_type": etype,
+                    "capabilities": caps,
+                    "model": model,
+                    "quantity": RNG.randint(qmin, qmax),
+                    "status": status,
+                    "team": team_key,
+                    "depot": depot_key,
+                    "next_inspection": nxt,
+                    "demo": True,
+                }
+            )
 
     for t in TEAMS:
         base = TEAM_EQUIPMENT[t["team_type"]]
@@ -1105,10 +2384,19 @@ def build() -> dict[str, list]:
         for code in codes:
             name, spec, unit, shelf = SUPPLY_CATALOG[code]
             qty = max(1, int(BASE_QTY[unit] * LEVEL_SCALE[level] * RNG.uniform(0.6, 1.4)))
-            supplies.append({
-                "key": f"sup_{dkey}_{code}", "code": code, "name": name, "spec": spec, "unit": unit,
-                "quantity": qty, "depot": dkey, "expiry_date": expiry_for(shelf, lot), "demo": True,
-            })
+            supplies.append(
+                {
+                    "key": f"sup_{dkey}_{code}",
+                    "code": code,
+                    "name": name,
+                    "spec": spec,
+                    "unit": unit,
+                    "quantity": qty,
+                    "depot": dkey,
+                    "expiry_date": expiry_for(shelf, lot),
+                    "demo": True,
+                }
+            )
             lot += 1
     out["supplies"] = supplies
 
@@ -1123,13 +2411,24 @@ def build() -> dict[str, list]:
             n += 1
             la, lo = county_point(county, 3.0)
             r = RNG.random()
-            experts.append({
-                "key": f"expert_{n:03d}", "name": person_name(), "fields": fields[: RNG.randint(1, len(fields))],
-                "title": RNG.choice(titles), "employer": employer, "enterprise": ent_key, "phone": next_mobile(), "city": city_of(county),
-                "county": county, "lat": la, "lon": lo,
-                "availability": "available" if r < 0.8 else ("busy" if r < 0.93 else "unavailable"),
-                "remote_ok": RNG.random() < 0.7, "demo": True,
-            })
+            experts.append(
+                {
+                    "key": f"expert_{n:03d}",
+                    "name": person_name(),
+                    "fields": fields[: RNG.randint(1, len(fields))],
+                    "title": RNG.choice(titles),
+                    "employer": employer,
+                    "enterprise": ent_key,
+                    "phone": next_mobile(),
+                    "city": city_of(county),
+                    "county": county,
+                    "lat": la,
+                    "lon": lo,
+                    "availability": "available" if r < 0.8 else ("busy" if r < 0.93 else "unavailable"),
+                    "remote_ok": RNG.random() < 0.7,
+                    "demo": True,
+                }
+            )
     out["experts"] = experts
 
     out["contacts"] = contacts

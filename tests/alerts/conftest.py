@@ -25,8 +25,16 @@ def free_port() -> int:
 def make_incident(session, *, drill=False, needs=(("firefighting", 1),), number=None, place="宁东镇煤化工园区"):
     itype = session.scalars(select(IncidentType).order_by(IncidentType.code)).first()
     count = session.query(Incident).count()
-    incident = Incident(number=number or f"NX2026-{count + 1:04d}", type_code=itype.code, level=IncidentLevel.larger,
-                        lat=38.1, lon=106.5, place=place, drill=drill, created_dt=T0)
+    incident = Incident(
+        number=number or f"NX2026-{count + 1:04d}",
+        type_code=itype.code,
+        level=IncidentLevel.larger,
+        lat=38.1,
+        lon=106.5,
+        place=place,
+        drill=drill,
+        created_dt=T0,
+    )
     for i, (cap, qty) in enumerate(needs):
         incident.needs.append(IncidentNeed(position=i, capability_code=cap, quantity=qty))
     session.add(incident)
@@ -47,9 +55,19 @@ def chain_phones(session, team: Team) -> dict[str, str]:
 
 def ranking_for(incident, teams) -> dict:
     need = incident.needs[0]
-    return {"needs": [{"need_id": need.id, "capability": need.capability_code, "quantity": need.quantity,
-                       "candidates": [{"kind": "team", "id": t.id, "name": t.name, "eta_s": 1200 + 300 * i, "via": "G6"}
-                                      for i, t in enumerate(teams)]}]}
+    return {
+        "needs": [
+            {
+                "need_id": need.id,
+                "capability": need.capability_code,
+                "quantity": need.quantity,
+                "candidates": [
+                    {"kind": "team", "id": t.id, "name": t.name, "eta_s": 1200 + 300 * i, "via": "G6"}
+                    for i, t in enumerate(teams)
+                ],
+            }
+        ]
+    }
 
 
 @pytest.fixture
@@ -76,9 +94,15 @@ class Served:
 
 
 def twilio_config(fake, port) -> dict:
-    return {"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": fake.auth_token,
-            "TWILIO_FROM": "+15005550006", "TWILIO_BASE_URL": fake.base_url, "TWILIO_TIMEOUT_S": 2,
-            "PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    return {
+        "SMS_BACKEND": "twilio",
+        "TWILIO_ACCOUNT_SID": fake.account_sid,
+        "TWILIO_AUTH_TOKEN": fake.auth_token,
+        "TWILIO_FROM": "+15005550006",
+        "TWILIO_BASE_URL": fake.base_url,
+        "TWILIO_TIMEOUT_S": 2,
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
 
 
 @pytest.fixture

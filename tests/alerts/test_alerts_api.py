@@ -24,16 +24,23 @@ def _incident(app, n=2, drill=False):
 
 def test_preview_then_dispatch_with_segments_and_roles(app, api):
     incident_id, need_id, teams = _incident(app, drill=True)
-    body = {"resources": [{"kind": "team", "id": t, "need_id": need_id} for t, _ in teams], "acks_needed": 1,
-            "wave_timeout_s": 120, "max_waves": 2, "muster_point": "园区东门"}
+    body = {
+        "resources": [{"kind": "team", "id": t, "need_id": need_id} for t, _ in teams],
+        "acks_needed": 1,
+        "wave_timeout_s": 120,
+        "max_waves": 2,
+        "muster_point": "园区东门",
+    }
     preview = api("dispatcher").post(f"/api/v1/incidents/{incident_id}/dispatches/preview", json=body)
     assert preview.status_code == 200 and preview.json["preview"]
     texts = [a["messages"][0]["text"] for a in preview.json["assignments"]]
     assert all(t.startswith("【宁夏应急】演练：") for t in texts)  # the drill_dispatch template
     assert all(a["messages"][0]["template"] == "drill_dispatch" for a in preview.json["assignments"])
     # the template fitted to one segment as far as its variables can shrink; the count is that of the text
-    assert all(a["messages"][0]["segments"] == count_segments(a["messages"][0]["text"]).segments <= 2
-               for a in preview.json["assignments"])
+    assert all(
+        a["messages"][0]["segments"] == count_segments(a["messages"][0]["text"]).segments <= 2
+        for a in preview.json["assignments"]
+    )
     with app.extensions["db"].session_factory() as s:
         assert s.scalars(select(OutboxMessage)).first() is None  # a preview writes nothing
     assert api("regulator").post(f"/api/v1/incidents/{incident_id}/dispatches", json=body).status_code == 403
@@ -41,8 +48,10 @@ def test_preview_then_dispatch_with_segments_and_roles(app, api):
     assert res.status_code == 201
     assert res.json["acks_needed"] == 1 and res.json["wave_timeout_s"] == 120 and res.json["max_waves"] == 2
     assert api("dispatcher").post(f"/api/v1/incidents/{incident_id}/dispatches", json=body).status_code == 409
-    bad = api("dispatcher").post(f"/api/v1/incidents/{incident_id}/dispatches",
-                                 json={"resources": [{"kind": "team", "id": 999999}, {"kind": "x", "id": 1}], "max_waves": 0})
+    bad = api("dispatcher").post(
+        f"/api/v1/incidents/{incident_id}/dispatches",
+        json={"resources": [{"kind": "team", "id": 999999}, {"kind": "x", "id": 1}], "max_waves": 0},
+    )
     assert bad.status_code == 422 and {"resources[0].id", "resources[1].kind", "max_waves"} <= set(bad.json["fields"])
     assert api("dispatcher").post("/api/v1/incidents/999999/dispatches", json=body).status_code == 404
     # enterprise admins read only their own enterprise's assignments
@@ -52,8 +61,7 @@ def test_preview_then_dispatch_with_segments_and_roles(app, api):
         from rescue.models import User
 
         admin = s.scalars(select(User).where(User.username == "enterprise-a")).one()
-        own = {a["id"] for a in res.json["assignments"]
-               if s.get(Team, a["resource_id"]).enterprise_id == admin.enterprise_id}
+        own = {a["id"] for a in res.json["assignments"] if s.get(Team, a["resource_id"]).enterprise_id == admin.enterprise_id}
     seen = {e["assignment_id"] for e in api("enterprise-a").get(f"/api/v1/incidents/{incident_id}/timeline").json["items"]}
     assert seen == own
     messages = api("enterprise-a").get(f"/api/v1/incidents/{incident_id}/messages").json["items"]
@@ -87,15 +95,24 @@ def test_reply_grammar_through_the_webhook(backend, templates, tmp_path, fake_tw
     client = app.test_client()
     from tests.conftest import Api
 
-    res = Api(client, "dispatcher").post(f"/api/v1/incidents/{incident_id}/dispatches",
-                                         json={"resources": [{"kind": "team", "id": teams[0][0], "need_id": need_id}]})
+    res = Api(client, "dispatcher").post(
+        f"/api/v1/incidents/{incident_id}/dispatches",
+        json={"resources": [{"kind": "team", "id": teams[0][0], "need_id": need_id}]},
+    )
     a = res.json["assignments"][0]
-    params = {"From": a["messages"][0]["to"], "To": "+15005550006", "Body": text.format(code=a["reply_code"]),
-              "MessageSid": "SM" + "0" * 32}
+    params = {
+        "From": a["messages"][0]["to"],
+        "To": "+15005550006",
+        "Body": text.format(code=a["reply_code"]),
+        "MessageSid": "SM" + "0" * 32,
+    }
     url = app.config["PUBLIC_URL"] + "/sms/twilio/inbound"
-    r = client.post("/sms/twilio/inbound", data=urllib.parse.urlencode(params),
-                    headers={"X-Twilio-Signature": twilio_signature(url, params, fake_twilio.auth_token)},
-                    content_type="application/x-www-form-urlencoded")
+    r = client.post(
+        "/sms/twilio/inbound",
+        data=urllib.parse.urlencode(params),
+        headers={"X-Twilio-Signature": twilio_signature(url, params, fake_twilio.auth_token)},
+        content_type="application/x-www-form-urlencoded",
+    )
     assert r.status_code == 200 and r.data.startswith(b"<?xml")
     with app.extensions["db"].session_factory() as s:
         assert s.get(Assignment, a["id"]).status.value == status
@@ -126,8 +143,10 @@ def test_responder_link_page_accepts_with_form_key(backend, templates, tmp_path,
     from tests.conftest import Api
 
     client = app.test_client()
-    res = Api(client, "dispatcher").post(f"/api/v1/incidents/{incident_id}/dispatches",
-                                         json={"resources": [{"kind": "team", "id": teams[0][0], "need_id": need_id}]})
+    res = Api(client, "dispatcher").post(
+        f"/api/v1/incidents/{incident_id}/dispatches",
+        json={"resources": [{"kind": "team", "id": teams[0][0], "need_id": need_id}]},
+    )
     # with links on, the SMS is the approved dispatch_link template: the link is in the text, never cut
     text = res.json["assignments"][0]["messages"][0]["text"]
     token = re.search(r"/r/([A-Za-z0-9_-]{20,})", text)[1]

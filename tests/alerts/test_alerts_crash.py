@@ -40,13 +40,27 @@ class HeldFake(FakeTwilio):
 
 
 def _worker(url, fake, tmp_path, log):
-    env = {**os.environ, "RESCUE_DATABASE_URL": url, "RESCUE_SECRET_KEY": "crash-test", "RESCUE_DEMO": "1",
-           "RESCUE_SMS_BACKEND": "twilio", "RESCUE_TWILIO_ACCOUNT_SID": fake.account_sid,
-           "RESCUE_TWILIO_AUTH_TOKEN": fake.auth_token, "RESCUE_TWILIO_FROM": "+15005550006",
-           "RESCUE_TWILIO_BASE_URL": fake.base_url, "RESCUE_PUBLIC_URL": "http://127.0.0.1:9",
-           "RESCUE_SMS_RATE_PER_S": "0", "RESCUE_INSTANCE_PATH": str(tmp_path / "worker-instance")}
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", "--exit-when-idle",
-                             "--interval-scale", "0.2"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "RESCUE_DATABASE_URL": url,
+        "RESCUE_SECRET_KEY": "crash-test",
+        "RESCUE_DEMO": "1",
+        "RESCUE_SMS_BACKEND": "twilio",
+        "RESCUE_TWILIO_ACCOUNT_SID": fake.account_sid,
+        "RESCUE_TWILIO_AUTH_TOKEN": fake.auth_token,
+        "RESCUE_TWILIO_FROM": "+15005550006",
+        "RESCUE_TWILIO_BASE_URL": fake.base_url,
+        "RESCUE_PUBLIC_URL": "http://127.0.0.1:9",
+        "RESCUE_SMS_RATE_PER_S": "0",
+        "RESCUE_INSTANCE_PATH": str(tmp_path / "worker-instance"),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker", "--exit-when-idle", "--interval-scale", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -57,9 +71,14 @@ def test_sigkill_mid_batch_then_restart_sends_each_message_once(backend, templat
     with sf() as s:
         incident = make_incident(s)
         teams = teams_with(s, "firefighting", 12)
-        dispatches.create_dispatch(s, incident, resources=[{"kind": "team", "id": t.id, "need_id": incident.needs[0].id}
-                                                           for t in teams], ranking=ranking_for(incident, teams), now=utcnow(),
-                                   wave_timeout_s=3600)
+        dispatches.create_dispatch(
+            s,
+            incident,
+            resources=[{"kind": "team", "id": t.id, "need_id": incident.needs[0].id} for t in teams],
+            ranking=ranking_for(incident, teams),
+            now=utcnow(),
+            wave_timeout_s=3600,
+        )
         s.commit()
         total = len(s.scalars(select(OutboxMessage)).all())
     assert total == 12

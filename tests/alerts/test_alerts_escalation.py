@@ -18,10 +18,15 @@ def _dispatch(app, *, n_ranked=3, max_waves=3, timeout=300):
     with sf() as s:
         incident = make_incident(s)
         teams = teams_with(s, "firefighting", n_ranked)
-        d = dispatches.create_dispatch(s, incident, resources=[{"kind": "team", "id": teams[0].id,
-                                                                "need_id": incident.needs[0].id}],
-                                       ranking=ranking_for(incident, teams), now=T0, wave_timeout_s=timeout,
-                                       max_waves=max_waves)
+        d = dispatches.create_dispatch(
+            s,
+            incident,
+            resources=[{"kind": "team", "id": teams[0].id, "need_id": incident.needs[0].id}],
+            ranking=ranking_for(incident, teams),
+            now=T0,
+            wave_timeout_s=timeout,
+            max_waves=max_waves,
+        )
         s.commit()
         return sf, d.id, [t.id for t in teams]
 
@@ -37,8 +42,9 @@ def _assignments(sf, dispatch_id):
 
 def _pages(sf, assignment_id):
     with sf() as s:
-        return s.scalars(select(OutboxMessage).where(OutboxMessage.assignment_id == assignment_id)
-                         .order_by(OutboxMessage.id)).all()
+        return s.scalars(
+            select(OutboxMessage).where(OutboxMessage.assignment_id == assignment_id).order_by(OutboxMessage.id)
+        ).all()
 
 
 def test_silence_walks_chain_then_next_ranked_resource(fake_app):
@@ -63,12 +69,17 @@ def test_decline_moves_on_at_once_and_max_waves_hold(fake_app):
     sf, dispatch_id, team_ids = _dispatch(fake_app, n_ranked=4, max_waves=2)
     for _ in range(3):
         with sf() as s:
-            open_ = s.scalars(select(Assignment).where(Assignment.dispatch_id == dispatch_id,
-                                                       Assignment.status == "notified")).first()
+            open_ = s.scalars(
+                select(Assignment).where(Assignment.dispatch_id == dispatch_id, Assignment.status == "notified")
+            ).first()
             if open_ is None:
                 break
-            replies.handle_inbound(s, InboundSms(from_="+8613000000000", to="", body=f"{open_.reply_code} 2",
-                                                 provider_id=None), provider="fake", now=T0)
+            replies.handle_inbound(
+                s,
+                InboundSms(from_="+8613000000000", to="", body=f"{open_.reply_code} 2", provider_id=None),
+                provider="fake",
+                now=T0,
+            )
             s.commit()
     rows = _assignments(sf, dispatch_id)
     assert [r.status.value for r in rows] == ["declined", "declined"]
@@ -82,8 +93,12 @@ def test_acceptance_stops_the_timer(fake_app):
     sf, dispatch_id, _ = _dispatch(fake_app)
     a = _assignments(sf, dispatch_id)[0]
     with sf() as s:
-        replies.handle_inbound(s, InboundSms(from_=_pages(sf, a.id)[0].to_phone, to="", body="收到", provider_id=None),
-                               provider="fake", now=T0 + timedelta(seconds=10))
+        replies.handle_inbound(
+            s,
+            InboundSms(from_=_pages(sf, a.id)[0].to_phone, to="", body="收到", provider_id=None),
+            provider="fake",
+            now=T0 + timedelta(seconds=10),
+        )
         s.commit()
     assert escalation.escalate_due(sf, None, now=T0 + timedelta(hours=2)) == 0
     assert _assignments(sf, dispatch_id)[0].status.value == "accepted"
@@ -129,7 +144,9 @@ def test_two_workers_only_one_leads(backend, templates, tmp_path):
         assert one.try_acquire() is True
         assert two.try_acquire() is False  # hot standby
         # the standby can say who leads
-        assert two.holder() == (f"进程 {os.getpid()}" if backend == "sqlite" else f"PostgreSQL 会话 {_backend_pid(one)} (127.0.0.1)")
+        assert two.holder() == (
+            f"进程 {os.getpid()}" if backend == "sqlite" else f"PostgreSQL 会话 {_backend_pid(one)} (127.0.0.1)"
+        )
         assert one.still_held()
         one.release()
         assert two.try_acquire() is True  # takes over

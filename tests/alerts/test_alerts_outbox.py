@@ -16,16 +16,20 @@ def _setup(app, n=1, *, rank_extra=1):
     with sf() as s:
         incident = make_incident(s)
         teams = teams_with(s, "firefighting", n + rank_extra)
-        dispatches.create_dispatch(s, incident, resources=[{"kind": "team", "id": t.id, "need_id": incident.needs[0].id}
-                                                           for t in teams[:n]], ranking=ranking_for(incident, teams), now=T0)
+        dispatches.create_dispatch(
+            s,
+            incident,
+            resources=[{"kind": "team", "id": t.id, "need_id": incident.needs[0].id} for t in teams[:n]],
+            ranking=ranking_for(incident, teams),
+            now=T0,
+        )
         s.commit()
     return sf
 
 
 def _rows(sf):
     with sf() as s:
-        return s.scalars(select(OutboxMessage).where(OutboxMessage.assignment_id.is_not(None))
-                         .order_by(OutboxMessage.id)).all()
+        return s.scalars(select(OutboxMessage).where(OutboxMessage.assignment_id.is_not(None)).order_by(OutboxMessage.id)).all()
 
 
 def test_provider_down_for_a_while_is_retried_then_delivered_once(twilio_app, fake_twilio):
@@ -73,8 +77,13 @@ def test_invalid_number_fails_at_once_and_escalates(twilio_app, fake_twilio):
 
 def test_lost_answer_is_looked_up_not_resent(twilio_app, fake_twilio):
     sf = _setup(twilio_app)
-    config = {"account_sid": fake_twilio.account_sid, "auth_token": fake_twilio.auth_token, "from": "+15005550006",
-              "base_url": fake_twilio.base_url, "timeout_s": 0.3}
+    config = {
+        "account_sid": fake_twilio.account_sid,
+        "auth_token": fake_twilio.auth_token,
+        "from": "+15005550006",
+        "base_url": fake_twilio.base_url,
+        "timeout_s": 0.3,
+    }
     gw = create_gateway("twilio", config)
     fake_twilio.hang_s = 1.0
     fake_twilio.fail_next("hang")  # accepted, but the answer comes too late
@@ -82,7 +91,11 @@ def test_lost_answer_is_looked_up_not_resent(twilio_app, fake_twilio):
     assert result.retried == 1 and _rows(sf)[0].needs_lookup
     assert outbox.drain_outbox(sf, gw, now=T0 + timedelta(minutes=5)).found_by_lookup == 1
     row = _rows(sf)[0]
-    assert row.status.value in ("sent", "delivered") and not row.possibly_duplicated and row.provider_id == fake_twilio.messages[0]["sid"]
+    assert (
+        row.status.value in ("sent", "delivered")
+        and not row.possibly_duplicated
+        and row.provider_id == fake_twilio.messages[0]["sid"]
+    )
     assert len(fake_twilio.messages) == 1
     gw.close()
 
@@ -118,6 +131,8 @@ def test_rate_limiter_token_bucket():
 def test_backoff_grows_with_jitter_and_respects_retry_after():
     rng = random.Random(7)
     delays = [outbox.backoff_s(n, rng=rng) for n in range(1, 8)]
-    assert all(outbox.BACKOFF_BASE_S * 2 ** (n - 1) / 2 <= d <= outbox.BACKOFF_BASE_S * 2 ** (n - 1)
-               for n, d in enumerate(delays, start=1))
+    assert all(
+        outbox.BACKOFF_BASE_S * 2 ** (n - 1) / 2 <= d <= outbox.BACKOFF_BASE_S * 2 ** (n - 1)
+        for n, d in enumerate(delays, start=1)
+    )
     assert outbox.backoff_s(1, retry_after=30, rng=rng) == 30

@@ -43,10 +43,12 @@ def test_dispatch_reaches_fake_once_and_receipts_and_replies_update_timeline(twi
     for a in dispatch["assignments"]:
         to = a["messages"][0]["to"]
         assert [m["body"] for m in fake_twilio.messages_to(to)] == [a["messages"][0]["text"]]
+
     # the fake posts signed "sent" then "delivered" callbacks to our status webhook
     def delivered():
         with sf() as s:
             return s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "delivered")) == 3
+
     assert _wait(delivered), fake_twilio.callbacks
     assert all(outcome == 204 for _, _, outcome in fake_twilio.callbacks)
     # a reply through the signed inbound webhook
@@ -90,8 +92,9 @@ def test_status_callback_undelivered_escalates_in_chain(twilio_app, fake_twilio)
 
 def _post_form(client, path, params, signature=None):
     headers = {"X-Twilio-Signature": signature} if signature is not None else {}
-    return client.post(path, data=urllib.parse.urlencode(params), headers=headers,
-                       content_type="application/x-www-form-urlencoded")
+    return client.post(
+        path, data=urllib.parse.urlencode(params), headers=headers, content_type="application/x-www-form-urlencoded"
+    )
 
 
 def test_forged_or_missing_signature_is_403_and_changes_nothing(twilio_app, fake_twilio):

@@ -11,8 +11,17 @@ PACKAGE = ROOT / "rescue"
 
 # features from the bottom up: a module may import its own feature and the features below it, never above
 LAYERS = [
-    {"rescue.db", "rescue.clock", "rescue.errors", "rescue.validation", "rescue.codes", "rescue.config", "rescue.logs", "rescue.models",
-     "rescue.migrations"},
+    {
+        "rescue.db",
+        "rescue.clock",
+        "rescue.errors",
+        "rescue.validation",
+        "rescue.codes",
+        "rescue.config",
+        "rescue.logs",
+        "rescue.models",
+        "rescue.migrations",
+    },
     {"rescue.accounts", "rescue.registry", "rescue.messaging", "rescue.roads"},
     {"rescue.readiness"},
     {"rescue.dispatch"},
@@ -102,17 +111,24 @@ def test_features_import_only_downwards():
 
 
 def test_edge_modules_are_imported_only_from_the_edge():
-    wrong = [f"{m} → {t}" for m, ts in GRAPH.items() for t in ts
-             if t in MODULES and _is_edge(t) and not (_is_edge(m) or _feature(m) == "rescue.web" or m == "rescue")]
+    wrong = [
+        f"{m} → {t}"
+        for m, ts in GRAPH.items()
+        for t in ts
+        if t in MODULES and _is_edge(t) and not (_is_edge(m) or _feature(m) == "rescue.web" or m == "rescue")
+    ]
     assert not wrong, wrong
 
 
 @pytest.mark.parametrize("library", ["flask", "werkzeug", "flask_wtf"])
 def test_flask_only_at_the_edge(library):
     allowed = {"werkzeug.security"}  # password hashing, no web machinery
-    wrong = [m for m, ts in GRAPH.items()
-             if any((t == library or t.startswith(library + ".")) and t not in allowed for t in ts)
-             and not (_feature(m) == "rescue.web" or _is_edge(m))]
+    wrong = [
+        m
+        for m, ts in GRAPH.items()
+        if any((t == library or t.startswith(library + ".")) and t not in allowed for t in ts)
+        and not (_feature(m) == "rescue.web" or _is_edge(m))
+    ]
     assert not wrong, f"{library} imported below the web layer: {wrong}"
 
 

@@ -28,7 +28,7 @@ DOC = ROOT / "docs" / "BENCHMARKS.md"
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 class NetworkxSearch:
@@ -113,10 +113,14 @@ class NetworkxSearch:
 
 def _answer(cands_json: dict, plan_json: dict) -> tuple:
     """(what a flow answers without ids that differ between two incidents at the same place, the routes)."""
-    needs = [[(c["kind"], c["id"], c["eta_s"], c["travel_s"], c["distance_m"]) for c in n["candidates"]]
-             for n in cands_json["needs"]]
-    plan = ([(a["kind"], a["id"], a["quantity"], a["eta_s"]) for a in plan_json["assignments"]],
-            plan_json["makespan_s"], [(u["capability"], u["supply_code"], u["shortfall"]) for u in plan_json["uncovered"]])
+    needs = [
+        [(c["kind"], c["id"], c["eta_s"], c["travel_s"], c["distance_m"]) for c in n["candidates"]] for n in cands_json["needs"]
+    ]
+    plan = (
+        [(a["kind"], a["id"], a["quantity"], a["eta_s"]) for a in plan_json["assignments"]],
+        plan_json["makespan_s"],
+        [(u["capability"], u["supply_code"], u["shortfall"]) for u in plan_json["uncovered"]],
+    )
     routes = [[(c["route"], c["via"]) for c in n["candidates"]] for n in cands_json["needs"]]
     return (needs, plan), routes
 
@@ -134,8 +138,9 @@ def main(argv=None) -> int:
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     tmp = tempfile.mkdtemp(prefix="bench-dispatch-")
     t0 = time.perf_counter()
-    app = create_app({"INSTANCE_PATH": tmp, "DEMO": True, "AUTO_MIGRATE": True, "SEED_ON_START": True,
-                      "TESTING": True, "ROADS_PRELOAD": True})
+    app = create_app(
+        {"INSTANCE_PATH": tmp, "DEMO": True, "AUTO_MIGRATE": True, "SEED_ON_START": True, "TESTING": True, "ROADS_PRELOAD": True}
+    )
     start_s = time.perf_counter() - t0
     baseline = NetworkxSearch().install()
     client = app.test_client()
@@ -207,18 +212,26 @@ def main(argv=None) -> int:
         print(f"DIFFERENT ANSWERS on {len(base) - same} of {len(base)} flows", file=sys.stderr)
     cmd = f"python -m tests.bench.bench_dispatch_api --flows {args.flows} --baseline {args.baseline} --seed {args.seed}"
     rows = [
-        ("network", f"seeded Ningxia default, {net.n_nodes:,} nodes, {net.n_edges:,} directed edges; "
-                    f"seeded registry on SQLite; app start incl. migrate + seed {start_s:.1f} s"),
+        (
+            "network",
+            f"seeded Ningxia default, {net.n_nodes:,} nodes, {net.n_edges:,} directed edges; "
+            f"seeded registry on SQLite; app start incl. migrate + seed {start_s:.1f} s",
+        ),
         ("flows", f"{len(steps['flow'])} (random incident type × named place; {skipped} refused)"),
         ("create incident (POST /incidents)", f"p50 {ms['create'][0]:.1f} ms, p95 {ms['create'][1]:.1f} ms"),
         ("candidates (GET …/candidates, k=10, routes)", f"p50 {ms['candidates'][0]:.1f} ms, p95 {ms['candidates'][1]:.1f} ms"),
         ("plan (POST …/plan)", f"p50 {ms['plan'][0]:.1f} ms, p95 {ms['plan'][1]:.1f} ms"),
         ("**whole flow**", f"p50 **{ms['flow'][0]:.1f} ms**, p95 {ms['flow'][1]:.1f} ms (target p50 ≤ 25 ms)"),
-        ("baseline flow (the same three requests, every search a networkx `single_source_dijkstra` per request)",
-         f"p50 {b50:.1f} ms over {len(base)} flows (ours on the same flows: p50 {o50:.1f} ms)"),
-        ("same answers as the baseline", f"{same}/{len(base)} flows identical (every candidate's ETA, travel time and "
-                                          f"distance; plan assignments, makespan, shortfalls); routes and main roads identical "
-                                          f"on {same_routes}/{len(base)} (the others: another path of the same time and length)"),
+        (
+            "baseline flow (the same three requests, every search a networkx `single_source_dijkstra` per request)",
+            f"p50 {b50:.1f} ms over {len(base)} flows (ours on the same flows: p50 {o50:.1f} ms)",
+        ),
+        (
+            "same answers as the baseline",
+            f"{same}/{len(base)} flows identical (every candidate's ETA, travel time and "
+            f"distance; plan assignments, makespan, shortfalls); routes and main roads identical "
+            f"on {same_routes}/{len(base)} (the others: another path of the same time and length)",
+        ),
         ("ratio (baseline p50 / ours p50)", f"**{b50 / o50:.1f}×**"),
     ]
     table = "| measure | result |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
@@ -235,8 +248,7 @@ def main(argv=None) -> int:
         "`single_source_dijkstra` (with paths) from the incident over the reversed road graph, "
         "unbounded and repeated per request (graph built once), which also makes the bounded search "
         "unbounded (both are exact, so the answers must agree); everything else is the same code, so "
-        "its answers are compared with ours field by field.\n\n"
-        + table + "\n"
+        "its answers are compared with ours field by field.\n\n" + table + "\n"
     )
     print(section)
     if not args.no_write:

@@ -41,8 +41,15 @@ def _database(url: str | None, tmp: Path):
 
 def _incident(session) -> Incident:
     itype = session.scalars(select(IncidentType)).first()
-    incident = Incident(number=f"BENCH-{time.time_ns()}", type_code=itype.code, level=IncidentLevel.larger, lat=38.1,
-                        lon=106.5, place="宁东镇", created_dt=NOW)
+    incident = Incident(
+        number=f"BENCH-{time.time_ns()}",
+        type_code=itype.code,
+        level=IncidentLevel.larger,
+        lat=38.1,
+        lon=106.5,
+        place="宁东镇",
+        created_dt=NOW,
+    )
     incident.needs.append(IncidentNeed(position=0, capability_code="firefighting", quantity=1))
     session.add(incident)
     session.flush()
@@ -58,8 +65,20 @@ def bench_throughput(sf, gw, fake, n: int) -> dict:
     fake.reset()
     with sf() as s:
         s.execute(delete(OutboxMessage))
-        s.add_all([OutboxMessage(to_phone=p, recipient_name="bench", body=f"【宁夏应急】基准测试发件箱{i}", segments=1,
-                                 next_attempt_dt=NOW, created_dt=NOW, status_dt=NOW) for i, p in enumerate(phones)])
+        s.add_all(
+            [
+                OutboxMessage(
+                    to_phone=p,
+                    recipient_name="bench",
+                    body=f"【宁夏应急】基准测试发件箱{i}",
+                    segments=1,
+                    next_attempt_dt=NOW,
+                    created_dt=NOW,
+                    status_dt=NOW,
+                )
+                for i, p in enumerate(phones)
+            ]
+        )
         s.commit()
     t = time.perf_counter()
     result = outbox.drain_outbox(sf, gw, now=NOW, limit=n + 10)
@@ -77,9 +96,22 @@ def bench_aliyun(sf, n: int, rounds: int) -> dict:
     def drain(gateway, count: int) -> None:
         with sf() as s:
             s.execute(delete(OutboxMessage))
-            s.add_all([OutboxMessage(to_phone=m.to, recipient_name="bench", body=m.body, template=m.template,
-                                     params=dict(m.params), segments=1, next_attempt_dt=NOW, created_dt=NOW, status_dt=NOW)
-                       for m in _messages(count, 0)])
+            s.add_all(
+                [
+                    OutboxMessage(
+                        to_phone=m.to,
+                        recipient_name="bench",
+                        body=m.body,
+                        template=m.template,
+                        params=dict(m.params),
+                        segments=1,
+                        next_attempt_dt=NOW,
+                        created_dt=NOW,
+                        status_dt=NOW,
+                    )
+                    for m in _messages(count, 0)
+                ]
+            )
             s.commit()
         result = outbox.drain_outbox(sf, gateway, now=NOW, limit=count + 10)
         assert result.sent == count, result
@@ -100,12 +132,17 @@ def bench_dispatch(sf, recipients: int, runs: int) -> dict:
             teams = s.scalars(select(Team).order_by(Team.id).limit(recipients)).all()
             incident = _incident(s)
             t = time.perf_counter()
-            d = dispatches.create_dispatch(s, incident, resources=[{"kind": "team", "id": tm.id, "need_id": None}
-                                                                   for tm in teams], now=NOW)
+            d = dispatches.create_dispatch(
+                s, incident, resources=[{"kind": "team", "id": tm.id, "need_id": None} for tm in teams], now=NOW
+            )
             s.commit()
             times.append((time.perf_counter() - t) * 1000)
-            rows = s.scalar(select(outbox.func.count()).select_from(OutboxMessage).join(dispatches.Assignment)
-                            .where(dispatches.Assignment.dispatch_id == d.id))
+            rows = s.scalar(
+                select(outbox.func.count())
+                .select_from(OutboxMessage)
+                .join(dispatches.Assignment)
+                .where(dispatches.Assignment.dispatch_id == d.id)
+            )
             assert len(d.assignments) == len(teams)
             # close them so reply codes free up for the next run
             for a in d.assignments:
@@ -136,18 +173,30 @@ def main(argv=None):
             engine.dispose()
         box, raw = figures["outbox"], figures["raw"]
         print(f"database: {engine.dialect.name}; {args.messages} messages × {args.rounds} rounds")
-        print(f"outbox → aliyun backend → stand-in: median {statistics.median(box):.0f} msg/s "
-              f"({', '.join(f'{x:.0f}' for x in box)})")
-        print(f"raw dysmsapi SDK loop → stand-in:   median {statistics.median(raw):.0f} msg/s "
-              f"({', '.join(f'{x:.0f}' for x in raw)})")
+        print(
+            f"outbox → aliyun backend → stand-in: median {statistics.median(box):.0f} msg/s "
+            f"({', '.join(f'{x:.0f}' for x in box)})"
+        )
+        print(
+            f"raw dysmsapi SDK loop → stand-in:   median {statistics.median(raw):.0f} msg/s "
+            f"({', '.join(f'{x:.0f}' for x in raw)})"
+        )
         print(f"outbox / raw: {statistics.median(box) / statistics.median(raw):.2f}")
         print(f"load average: {load:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
         return
     with tempfile.TemporaryDirectory() as tmp, FakeTwilio(auto_callbacks=False) as fake:
         engine = _database(args.postgres, Path(tmp))
         sf = sessionmaker(engine, expire_on_commit=False)
-        gw = create_gateway("twilio", {"account_sid": fake.account_sid, "auth_token": fake.auth_token,
-                                       "from": "+15005550006", "base_url": fake.base_url, "timeout_s": 5})
+        gw = create_gateway(
+            "twilio",
+            {
+                "account_sid": fake.account_sid,
+                "auth_token": fake.auth_token,
+                "from": "+15005550006",
+                "base_url": fake.base_url,
+                "timeout_s": 5,
+            },
+        )
         gw.send(OutgoingSms("+8613900000000", "warm-up", reference="w"))
         through = bench_throughput(sf, gw, fake, args.messages)
         cost = bench_dispatch(sf, args.recipients, args.runs)
@@ -156,8 +205,10 @@ def main(argv=None):
     print(f"database: {engine.dialect.name}")
     print(f"raw twilio client → fake: {through['raw_per_s']:.0f} msg/s")
     print(f"outbox drain → fake:      {through['outbox_per_s']:.0f} msg/s ({through['ratio']:.2f}× raw)")
-    print(f"dispatch of {cost['recipients']} recipients ({cost['messages']} SMS rows, one transaction): "
-          f"median {cost['median_ms']:.1f} ms, min {cost['min_ms']:.1f} ms over {args.runs} runs")
+    print(
+        f"dispatch of {cost['recipients']} recipients ({cost['messages']} SMS rows, one transaction): "
+        f"median {cost['median_ms']:.1f} ms, min {cost['min_ms']:.1f} ms over {args.runs} runs"
+    )
 
 
 if __name__ == "__main__":

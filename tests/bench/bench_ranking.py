@@ -58,8 +58,14 @@ def road_like_graph(*, side: int = 520, spacing_m: float = 150.0, seed: int = 7)
     speed = np.concatenate([speed, speed[two]])
     code = np.where(speed == 100, 1, np.where(speed == 60, 3, 7))
     return RoadNetwork.from_arrays(
-        lat=lat, lon=lon, tail=tail, head=head, length_m=length, travel_time_s=length / (speed / 3.6),
-        road_class=code, largest_component=True,
+        lat=lat,
+        lon=lon,
+        tail=tail,
+        head=head,
+        length_m=length,
+        travel_time_s=length / (speed / 3.6),
+        road_class=code,
+        largest_component=True,
     )
 
 
@@ -121,8 +127,13 @@ class ScipyBaseline:
             road = np.where(ok, np.minimum(road, (pt - np.nan_to_num(ps)) * w[g]), road)
         ex = np.array([extra[i] for i in ids])
         off = np.array([s.offroad_m for s in sn]) / v_off + target.offroad_m / v_off
-        cross = ex + haversine_m(np.array([s.point_lat for s in sn]), np.array([s.point_lon for s in sn]),
-                                 target.point_lat, target.point_lon) / v_off
+        cross = (
+            ex
+            + haversine_m(
+                np.array([s.point_lat for s in sn]), np.array([s.point_lon for s in sn]), target.point_lat, target.point_lon
+            )
+            / v_off
+        )
         val = np.minimum(ex + off + road, cross)
         order = np.argsort(val, kind="stable")[:k]
         return [(ids[i], float(val[i])) for i in order if np.isfinite(val[i])]
@@ -189,8 +200,9 @@ def main(argv=None) -> int:
     sparse_classes = rng.integers(0, 10, args.incidents)
 
     def ours(target, pool):
-        shown = rank_groups(net, target, pool, {"need": Group(list(pool), k=args.k)}, extra_s=extra,
-                            offroad_kmh=OFFROAD_KMH, with_routes=True)
+        shown = rank_groups(
+            net, target, pool, {"need": Group(list(pool), k=args.k)}, extra_s=extra, offroad_kmh=OFFROAD_KMH, with_routes=True
+        )
         return [(r.source, r.arrival_s) for r in shown["need"]]
 
     ours(incidents[0], dense[0])  # builds the search matrix once
@@ -207,12 +219,18 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             ref = base.rank(tgt, pool, extra, args.k, v_off)
             t_base.append(time.perf_counter() - t0)
-            ok = [s for s, _ in got] == [s for s, _ in ref] and all(abs(a - b) <= 1e-6 for (_, a), (_, b) in zip(got, ref, strict=True))
+            ok = [s for s, _ in got] == [s for s, _ in ref] and all(
+                abs(a - b) <= 1e-6 for (_, a), (_, b) in zip(got, ref, strict=True)
+            )
             same += ok
         mismatches += len(incidents) - same
         size = int(np.median([len(p) for p in pools]))
         rows_out[label] = (size, t_ours, t_base, same)
-        print(label, f"ours p50 {pct(t_ours, 50):.1f} ms, scipy p50 {pct(t_base, 50):.1f} ms, same {same}/{len(incidents)}", flush=True)
+        print(
+            label,
+            f"ours p50 {pct(t_ours, 50):.1f} ms, scipy p50 {pct(t_base, 50):.1f} ms, same {same}/{len(incidents)}",
+            flush=True,
+        )
 
     # a multi-need incident as /plan sees it: 4 dense needs + 1 sparse need in one search
     t_multi = []
@@ -220,8 +238,15 @@ def main(argv=None) -> int:
         pools = {f"n{j}": dense[(int(c) + j) % 30] for j in range(4)} | {"sparse": sparse[int(s)]}
         srcs = {k: v for p in pools.values() for k, v in p.items()}
         t0 = time.perf_counter()
-        rank_groups(net, tgt, srcs, {g: Group(list(p), k=args.k) for g, p in pools.items()}, extra_s=extra,
-                    offroad_kmh=OFFROAD_KMH, with_routes=True)
+        rank_groups(
+            net,
+            tgt,
+            srcs,
+            {g: Group(list(p), k=args.k) for g, p in pools.items()},
+            extra_s=extra,
+            offroad_kmh=OFFROAD_KMH,
+            with_routes=True,
+        )
         t_multi.append(time.perf_counter() - t0)
 
     # closures: building one and ranking around it
@@ -233,7 +258,9 @@ def main(argv=None) -> int:
     GR = nx.DiGraph()
     GR.add_nodes_from(range(net.n_nodes))
     order = np.argsort(-net.travel_time_s)
-    GR.add_weighted_edges_from(zip(net.head[order].tolist(), net.tail[order].tolist(), net.travel_time_s[order].tolist(), strict=True), weight="w")
+    GR.add_weighted_edges_from(
+        zip(net.head[order].tolist(), net.tail[order].tolist(), net.travel_time_s[order].tolist(), strict=True), weight="w"
+    )
     t_nx, nx_same = [], 0
     for i in range(args.networkx):
         pool = dense[int(classes[i])]
@@ -241,21 +268,41 @@ def main(argv=None) -> int:
         ref = nx_rank(net, GR, incidents[i], pool, extra, args.k, v_off)
         t_nx.append(time.perf_counter() - t0)
         got = ours(incidents[i], pool)
-        nx_same += [s for _, s in ref] == [s for s, _ in got] and all(abs(a - b[0]) <= 1e-6 for (_, a), b in zip(got, ref, strict=True))
+        nx_same += [s for _, s in ref] == [s for s, _ in got] and all(
+            abs(a - b[0]) <= 1e-6 for (_, a), b in zip(got, ref, strict=True)
+        )
     del GR
     loads.append(Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?")
 
     dn, sp_ = rows_out["dense"], rows_out["sparse"]
     rows = [
-        ("graph", f"perturbed grid {args.side}×{args.side}, {net.n_nodes:,} nodes, {net.n_edges:,} directed edges (10 % one-way streets, 60/100 km/h arterials)"),
-        ("incidents", f"{args.incidents} random road points; top-{args.k} of one class, routes for those {args.k} (what /candidates shows); off-road speed {OFFROAD_KMH:g} km/h"),
+        (
+            "graph",
+            f"perturbed grid {args.side}×{args.side}, {net.n_nodes:,} nodes, {net.n_edges:,} directed edges (10 % one-way streets, 60/100 km/h arterials)",
+        ),
+        (
+            "incidents",
+            f"{args.incidents} random road points; top-{args.k} of one class, routes for those {args.k} (what /candidates shows); off-road speed {OFFROAD_KMH:g} km/h",
+        ),
         (f"dense class (~{dn[0]} holders): `rank_groups`", f"p50 **{pct(dn[1], 50):.1f} ms**, p95 {pct(dn[1], 95):.1f} ms"),
-        ("dense class: scipy unbounded Dijkstra + numpy ranking", f"p50 {pct(dn[2], 50):.1f} ms, p95 {pct(dn[2], 95):.1f} ms → **{np.median(dn[2]) / np.median(dn[1]):.1f}×**"),
+        (
+            "dense class: scipy unbounded Dijkstra + numpy ranking",
+            f"p50 {pct(dn[2], 50):.1f} ms, p95 {pct(dn[2], 95):.1f} ms → **{np.median(dn[2]) / np.median(dn[1]):.1f}×**",
+        ),
         (f"sparse class ({sp_[0]} holders): `rank_groups`", f"p50 **{pct(sp_[1], 50):.1f} ms**, p95 {pct(sp_[1], 95):.1f} ms"),
-        ("sparse class: scipy unbounded Dijkstra + numpy ranking", f"p50 {pct(sp_[2], 50):.1f} ms, p95 {pct(sp_[2], 95):.1f} ms → {np.median(sp_[2]) / np.median(sp_[1]):.1f}×"),
+        (
+            "sparse class: scipy unbounded Dijkstra + numpy ranking",
+            f"p50 {pct(sp_[2], 50):.1f} ms, p95 {pct(sp_[2], 95):.1f} ms → {np.median(sp_[2]) / np.median(sp_[1]):.1f}×",
+        ),
         ("5 needs in one search (4 dense + 1 sparse, as /plan)", f"p50 {pct(t_multi, 50):.1f} ms, p95 {pct(t_multi, 95):.1f} ms"),
-        ("same top-10 as scipy (ids in order, arrivals within 1e-6 s)", f"dense {dn[3]}/{args.incidents}, sparse {sp_[3]}/{args.incidents}"),
-        ("networkx `single_source_dijkstra_path_length` (dense)", f"p50 {pct(t_nx, 50):.0f} ms over {len(t_nx)} incidents → {np.median(t_nx) / np.median(dn[1]):.0f}×; same top-10 {nx_same}/{len(t_nx)}"),
+        (
+            "same top-10 as scipy (ids in order, arrivals within 1e-6 s)",
+            f"dense {dn[3]}/{args.incidents}, sparse {sp_[3]}/{args.incidents}",
+        ),
+        (
+            "networkx `single_source_dijkstra_path_length` (dense)",
+            f"p50 {pct(t_nx, 50):.0f} ms over {len(t_nx)} incidents → {np.median(t_nx) / np.median(dn[1]):.0f}×; same top-10 {nx_same}/{len(t_nx)}",
+        ),
         ("building a 3 km closure (`close_circle`)", f"{closure_ms:.0f} ms, {c.closed_m / 1000:.1f} km of road closed"),
     ]
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs shared, load average {loads[0]} at the start, {loads[1]} at the end, Python {platform.python_version()}"
@@ -267,8 +314,7 @@ def main(argv=None) -> int:
         "Dijkstra from the incident over the reversed graph with a distance limit, grown until every\n"
         "need's leading members (top k, plus enough to cover quantities) are certain, then routes for\n"
         "those shown. The fair baseline is scipy's own Dijkstra, unbounded, on the same graph in the same\n"
-        "run, with the same ranking rules in numpy; networkx is a second row.\n\n"
-        + table + "\n"
+        "run, with the same ranking rules in numpy; networkx is a second row.\n\n" + table + "\n"
     )
     print(table)
     if mismatches:

@@ -11,8 +11,15 @@ from contacts.standins.twilio import FakeTwilio
 from tests.conftest import make_app
 
 CHROMIUM = os.environ.get("RESCUE_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "ningxia-demo"
 TIMEOUT_MS = 15_000
@@ -65,8 +72,14 @@ def fake_twilio():
 
 
 def twilio_config(fake) -> dict:
-    return {"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": fake.account_sid, "TWILIO_AUTH_TOKEN": fake.auth_token,
-            "TWILIO_FROM": "+15005550006", "TWILIO_BASE_URL": fake.base_url, "TWILIO_TIMEOUT_S": 2}
+    return {
+        "SMS_BACKEND": "twilio",
+        "TWILIO_ACCOUNT_SID": fake.account_sid,
+        "TWILIO_AUTH_TOKEN": fake.auth_token,
+        "TWILIO_FROM": "+15005550006",
+        "TWILIO_BASE_URL": fake.base_url,
+        "TWILIO_TIMEOUT_S": 2,
+    }
 
 
 @pytest.fixture

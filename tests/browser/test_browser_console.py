@@ -15,8 +15,9 @@ YINCHUAN = (38.4872, 106.2309)
 def click_map_at(page, lat, lon):
     """A real mouse click on the map where (lat, lon) is drawn."""
     page.wait_for_function("() => window.rescueMap !== undefined")
-    x, y = page.evaluate("([lat, lon]) => { const p = window.rescueMap.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
-                         [lat, lon])
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = window.rescueMap.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }", [lat, lon]
+    )
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
 
@@ -24,8 +25,14 @@ def click_map_at(page, lat, lon):
 def signed_reply(live, fake, phone, body):
     """Post an inbound SMS as Twilio would: form-encoded, signed over PUBLIC_URL + path."""
     url = live.url + "/sms/twilio/inbound"
-    params = {"From": phone, "To": "+15005550006", "Body": body, "MessageSid": "SM" + uuid.uuid4().hex,
-              "AccountSid": fake.account_sid, "NumMedia": "0"}
+    params = {
+        "From": phone,
+        "To": "+15005550006",
+        "Body": body,
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": fake.account_sid,
+        "NumMedia": "0",
+    }
     signature = RequestValidator(fake.auth_token).compute_signature(url, params)
     return requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=10)
 
@@ -76,8 +83,12 @@ def test_dispatcher_places_ranks_dispatches_and_sees_a_reply(page, live_factory,
 
     # the reply arrives through the signed webhook; the timeline updates without a reload
     assert signed_reply(live, fake_twilio, phone, "X" + code + " 1").status_code in (200, 403)  # noise is harmless
-    forged = requests.post(live.url + "/sms/twilio/inbound", data={"From": phone, "Body": f"{code} 1"},
-                           headers={"X-Twilio-Signature": "forged"}, timeout=10)
+    forged = requests.post(
+        live.url + "/sms/twilio/inbound",
+        data={"From": phone, "Body": f"{code} 1"},
+        headers={"X-Twilio-Signature": "forged"},
+        timeout=10,
+    )
     assert forged.status_code == 403
     res = signed_reply(live, fake_twilio, phone, f"{code} 1")
     assert res.status_code == 200, res.text
@@ -96,8 +107,11 @@ def test_dispatcher_places_ranks_dispatches_and_sees_a_reply(page, live_factory,
 def test_coverage_and_closures_on_the_console(page, live):
     with live.app.test_client() as client:
         token = client.post("/api/v1/tokens", json={"username": "dispatcher", "password": "ningxia-demo"}).json["token"]
-        res = client.post("/api/v1/road-closures", json={"reason": "测试封闭", "lat": 38.3, "lon": 106.3, "radius_m": 2000},
-                          headers={"Authorization": f"Bearer {token}"})
+        res = client.post(
+            "/api/v1/road-closures",
+            json={"reason": "测试封闭", "lat": 38.3, "lon": 106.3, "radius_m": 2000},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert res.status_code == 201, res.json
     login(page, live, "dispatcher")
     page.wait_for_function("() => document.querySelectorAll('#coverage-capability option').length > 1")

@@ -56,7 +56,14 @@ def seed_hostile_names(live) -> None:
     post(
         "/experts",
         # on site only, so it is ranked with a route on the map (a remote consultant has none)
-        {"name": HOSTILE["expert"], "fields": ["gas_detection"], "phone": "13951004321", "lat": lat, "lon": lon, "remote_ok": False},
+        {
+            "name": HOSTILE["expert"],
+            "fields": ["gas_detection"],
+            "phone": "13951004321",
+            "lat": lat,
+            "lon": lon,
+            "remote_ok": False,
+        },
     )
     post("/equipment", {"name": HOSTILE["equipment"], "capabilities": ["gas_detection"], "quantity": 4, "team_id": team["id"]})
     depot = post(

@@ -56,14 +56,22 @@ def test_enterprise_admin_uploads_a_sheet_with_one_bad_row(page, live):
     template = page.request.get(live.url + "/api/v1/teams/template.csv")
     assert template.ok
     header = next(csv.reader(io.StringIO(template.text().lstrip("\ufeff"))))
-    values = {"名称": "导入测试救援队", "级别": "企业", "队伍类型": "危化品救援", "能力代码 (多个用 ; 分隔)": "firefighting",
-              "纬度": "38.10", "经度": "106.50", "人数": "12"}
+    values = {
+        "名称": "导入测试救援队",
+        "级别": "企业",
+        "队伍类型": "危化品救援",
+        "能力代码 (多个用 ; 分隔)": "firefighting",
+        "纬度": "38.10",
+        "经度": "106.50",
+        "人数": "12",
+    }
     good = [values.get(h, "") for h in header]
     bad = [(values | {"纬度": "99", "名称": "坏行队伍"}).get(h, "") for h in header]
     buffer = io.StringIO()
     csv.writer(buffer).writerows([header, good, bad])
-    page.set_input_files("input[type=file]", files=[{"name": "teams.csv", "mimeType": "text/csv",
-                                                     "buffer": buffer.getvalue().encode("utf-8")}])
+    page.set_input_files(
+        "input[type=file]", files=[{"name": "teams.csv", "mimeType": "text/csv", "buffer": buffer.getvalue().encode("utf-8")}]
+    )
     page.click("button:has-text('上传导入')")
     page.wait_for_selector("#import-errors")
     rows = page.locator("#import-errors tbody tr")

@@ -38,15 +38,19 @@ def test_responder_page_on_a_phone(browser, live_factory):
     with live.app.test_client() as client:
         token = client.post("/api/v1/tokens", json={"username": "dispatcher", "password": "ningxia-demo"}).json["token"]
         auth = {"Authorization": f"Bearer {token}"}
-        incident = client.post("/api/v1/incidents", json={"type": "confined_space_asphyxiation", "level": "larger",
-                                                          "lat": 38.4872, "lon": 106.2309, "drill": True}, headers=auth)
+        incident = client.post(
+            "/api/v1/incidents",
+            json={"type": "confined_space_asphyxiation", "level": "larger", "lat": 38.4872, "lon": 106.2309, "drill": True},
+            headers=auth,
+        )
         assert incident.status_code == 201, incident.json
         incident_id = incident.json["id"]
         assert client.post(f"/api/v1/incidents/{incident_id}/dispatches", json={}, headers=auth).status_code == 201
         messages = client.get(f"/api/v1/incidents/{incident_id}/messages", headers=auth).json["items"]
     link = next(m for m in (re.search(r"https?://\S+/r/[\w-]+", x.get("text", "")) for x in messages) if m).group(0)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN")
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
     context.set_default_timeout(TIMEOUT_MS)
     phone = context.new_page()
     try:

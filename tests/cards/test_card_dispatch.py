@@ -80,8 +80,9 @@ def test_responder_page_shows_the_card_and_links_the_live_card(backend, template
     try:
         assignment, (_, _, _, card_id, short) = _dispatch_enterprise_team(app)
         with app.extensions["db"].session_factory() as s:
-            url = assignments.issue_link(s, s.get(Assignment, assignment["id"]), settings=app.extensions["alert_settings"],
-                                         now=dispatches_now())
+            url = assignments.issue_link(
+                s, s.get(Assignment, assignment["id"]), settings=app.extensions["alert_settings"], now=dispatches_now()
+            )
             s.commit()
         token = re.search(r"/r/([A-Za-z0-9_-]{20,})", url)[1]
         client = app.test_client()

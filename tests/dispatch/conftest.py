@@ -37,8 +37,14 @@ def write_graphml(path):
     G = nx.DiGraph()
     for name, (lat, lon) in {"A": A, "B": B, "C": C, "M": M}.items():
         G.add_node(name, lat=lat, lon=lon)
-    for u, v, t, ref in [("A", "B", 200, "G6"), ("B", "A", 200, "G6"), ("B", "C", 200, "G6"), ("C", "B", 200, "G6"),
-                         ("A", "M", 50, "G20"), ("M", "C", 50, "G20")]:
+    for u, v, t, ref in [
+        ("A", "B", 200, "G6"),
+        ("B", "A", 200, "G6"),
+        ("B", "C", 200, "G6"),
+        ("C", "B", 200, "G6"),
+        ("A", "M", 50, "G20"),
+        ("M", "C", 50, "G20"),
+    ]:
         G.add_edge(u, v, length_m=4000.0, travel_time_s=float(t), highway="trunk", ref=ref)
     nx.write_graphml(G, path)
 
@@ -59,22 +65,42 @@ class World:
         self.s = session
         self.ids = {}
         now = utcnow()
-        for code, name, cat in [("hazmat_leak_control", "危化品泄漏处置", "hazmat"), ("gas_detection", "气体检测", "hazmat"),
-                                ("chemical_process_safety", "化工工艺安全", "hazmat"), ("medical_first_aid", "医疗急救", "medical")]:
+        for code, name, cat in [
+            ("hazmat_leak_control", "危化品泄漏处置", "hazmat"),
+            ("gas_detection", "气体检测", "hazmat"),
+            ("chemical_process_safety", "化工工艺安全", "hazmat"),
+            ("medical_first_aid", "医疗急救", "medical"),
+        ]:
             session.add(Capability(code=code, name=name, category=cat))
-        session.add(IncidentType(
-            code="tiny_leak", name="测试泄漏", industry=Industry.hazardous_chemicals,
-            requirements=[{"capability": "hazmat_leak_control", "quantity": 2, "unit": "team"},
-                          {"capability": "gas_detection", "quantity": 3, "unit": "item"},
-                          {"capability": "chemical_process_safety", "quantity": 1, "unit": "person"}],
-            supplies=[{"code": "2010201", "quantity": 10}]))
-        ent = Enterprise(name="测试化工", credit_code="91640000000000001X", industry=Industry.hazardous_chemicals,
-                         city="银川市", county="灵武市", lat=A[0], lon=A[1])
+        session.add(
+            IncidentType(
+                code="tiny_leak",
+                name="测试泄漏",
+                industry=Industry.hazardous_chemicals,
+                requirements=[
+                    {"capability": "hazmat_leak_control", "quantity": 2, "unit": "team"},
+                    {"capability": "gas_detection", "quantity": 3, "unit": "item"},
+                    {"capability": "chemical_process_safety", "quantity": 1, "unit": "person"},
+                ],
+                supplies=[{"code": "2010201", "quantity": 10}],
+            )
+        )
+        ent = Enterprise(
+            name="测试化工",
+            credit_code="91640000000000001X",
+            industry=Industry.hazardous_chemicals,
+            city="银川市",
+            county="灵武市",
+            lat=A[0],
+            lon=A[1],
+        )
         session.add(ent)
         session.flush()
         self.ids["ent"] = ent.id
         for username, role in USERS.items():
-            accounts.create_user(session, username, PASSWORD, role, enterprise_id=ent.id if role == Role.enterprise_admin else None)
+            accounts.create_user(
+                session, username, PASSWORD, role, enterprise_id=ent.id if role == Role.enterprise_admin else None
+            )
         old = now - timedelta(days=200)
         self.team("T1", C, 5, ["hazmat_leak_control", "medical_first_aid"])  # 300 + 400 = 700 s
         self.team("T2", B, 10, ["hazmat_leak_control", "medical_first_aid"])  # 600 + 200 = 800 s
@@ -97,8 +123,17 @@ class World:
         session.commit()
 
     def team(self, key, at, turnout, caps, *, status=TeamStatus.available, confirmed=None):
-        t = Team(name=f"队伍{key}", level=Level.county, team_type="综合", lat=at[0], lon=at[1], turnout_min=turnout,
-                 status=status, headcount=20, capability_rows=[self.s.get(Capability, c) for c in caps])
+        t = Team(
+            name=f"队伍{key}",
+            level=Level.county,
+            team_type="综合",
+            lat=at[0],
+            lon=at[1],
+            turnout_min=turnout,
+            status=status,
+            headcount=20,
+            capability_rows=[self.s.get(Capability, c) for c in caps],
+        )
         if confirmed:
             t.last_confirmed_dt = confirmed
         self.s.add(t)
@@ -118,15 +153,28 @@ class World:
         self.ids[key] = lot.id
 
     def equipment(self, key, team, depot, qty, *, status=EquipmentStatus.operational):
-        e = Equipment(name=f"检测仪{key}", quantity=qty, status=status, team_id=self.ids.get(team), depot_id=self.ids.get(depot),
-                      capability_rows=[self.s.get(Capability, "gas_detection")])
+        e = Equipment(
+            name=f"检测仪{key}",
+            quantity=qty,
+            status=status,
+            team_id=self.ids.get(team),
+            depot_id=self.ids.get(depot),
+            capability_rows=[self.s.get(Capability, "gas_detection")],
+        )
         self.s.add(e)
         self.s.flush()
         self.ids[key] = e.id
 
     def expert(self, key, at, *, remote, availability=Availability.available):
-        x = Expert(name=f"专家{key}", phone="13800000000", lat=at[0], lon=at[1], remote_ok=remote, availability=availability,
-                   field_rows=[self.s.get(Capability, "chemical_process_safety")])
+        x = Expert(
+            name=f"专家{key}",
+            phone="13800000000",
+            lat=at[0],
+            lon=at[1],
+            remote_ok=remote,
+            availability=availability,
+            field_rows=[self.s.get(Capability, "chemical_process_safety")],
+        )
         self.s.add(x)
         self.s.flush()
         self.ids[key] = x.id

@@ -10,8 +10,10 @@ def _dispatched(app, api):
         teams = teams_with(s, "firefighting", 2)
         s.commit()
         ids = incident.id, incident.needs[0].id, [t.id for t in teams]
-    res = api("dispatcher").post(f"/api/v1/incidents/{ids[0]}/dispatches",
-                                 json={"resources": [{"kind": "team", "id": t, "need_id": ids[1]} for t in ids[2]]})
+    res = api("dispatcher").post(
+        f"/api/v1/incidents/{ids[0]}/dispatches",
+        json={"resources": [{"kind": "team", "id": t, "need_id": ids[1]} for t in ids[2]]},
+    )
     assert res.status_code == 201, res.json
     return ids[0], res.json
 
@@ -36,18 +38,26 @@ def test_responses_match_their_schemas(app, api, client):
 def test_bad_requests_report_every_field(app, api):
     incident_id, body = _dispatched(app, api)
     assignment_id = body["assignments"][0]["id"]
-    bad = api("dispatcher").patch(f"/api/v1/assignments/{assignment_id}",
-                                  json={"status": "lost", "note": "x" * 501, "escalate": "yes", "colour": 1})
+    bad = api("dispatcher").patch(
+        f"/api/v1/assignments/{assignment_id}", json={"status": "lost", "note": "x" * 501, "escalate": "yes", "colour": 1}
+    )
     assert bad.status_code == 422 and set(bad.json["fields"]) == {"status", "note", "escalate", "colour"}
     empty = api("dispatcher").patch(f"/api/v1/assignments/{assignment_id}", json={})
     assert empty.status_code == 422 and empty.json["fields"] == {"status": "请提供 status 或 note"}
     assert api("dispatcher").patch("/api/v1/assignments/999999", json={"note": "x"}).status_code == 404
-    options = api("dispatcher").post(f"/api/v1/incidents/{incident_id}/dispatches/preview",
-                                     json={"acks_needed": True, "wave_timeout_s": 10, "task": "x" * 21, "resources": [
-                                         {"kind": "team", "id": "1"}, {"kind": "team", "id": 1, "quantity": 0, "extra": 1}]})
+    options = api("dispatcher").post(
+        f"/api/v1/incidents/{incident_id}/dispatches/preview",
+        json={
+            "acks_needed": True,
+            "wave_timeout_s": 10,
+            "task": "x" * 21,
+            "resources": [{"kind": "team", "id": "1"}, {"kind": "team", "id": 1, "quantity": 0, "extra": 1}],
+        },
+    )
     assert options.status_code == 422
-    assert {"acks_needed", "wave_timeout_s", "task", "resources[0].id", "resources[1].quantity",
-            "resources[1].extra"} <= set(options.json["fields"])
+    assert {"acks_needed", "wave_timeout_s", "task", "resources[0].id", "resources[1].quantity", "resources[1].extra"} <= set(
+        options.json["fields"]
+    )
     missing = api("dispatcher").patch("/api/v1/inbound-messages/999999", json={})
     assert missing.status_code == 404
 
@@ -58,14 +68,17 @@ def test_review_links_a_reply_and_refuses_a_status_without_an_assignment(app, ap
     message_id = api("dispatcher").get("/api/v1/inbound-messages?needs_review=1").json["items"][0]["id"]
     url = f"/api/v1/inbound-messages/{message_id}"
     assert api("dispatcher").patch(url, json={"status": "accepted"}).json["fields"] == {
-        "status": "需要有效的状态和 assignment_id"}
+        "status": "需要有效的状态和 assignment_id"
+    }
     assert api("dispatcher").patch(url, json={"assignment_id": 999999}).json["fields"] == {"assignment_id": "指派不存在"}
     assert api("regulator").patch(url, json={"note": "x"}).status_code == 403
     assignment_id = body["assignments"][0]["id"]
     done = api("dispatcher").patch(url, json={"assignment_id": assignment_id, "status": "accepted", "note": "电话确认"})
     assert done.status_code == 200 and done.json["assignment_id"] == assignment_id and not done.json["needs_review"]
-    assert api("dispatcher").get(f"/api/v1/incidents/{body['incident_id']}/dispatches").json["items"][0][
-        "assignments"][0]["status"] == "accepted"
+    assert (
+        api("dispatcher").get(f"/api/v1/incidents/{body['incident_id']}/dispatches").json["items"][0]["assignments"][0]["status"]
+        == "accepted"
+    )
 
 
 def test_the_document_names_the_schemas(api):

@@ -89,7 +89,9 @@ def test_closure_lifted_and_polygon(tiny):
     api = tiny()
     inc = _incident(api)
     square = [[106.04, 36.99], [106.06, 36.99], [106.06, 37.005], [106.04, 37.005], [106.04, 36.99]]
-    res = api.post("/api/v1/road-closures", json={"reason": "危化品泄漏警戒区", "polygon": {"type": "Polygon", "coordinates": [square]}})
+    res = api.post(
+        "/api/v1/road-closures", json={"reason": "危化品泄漏警戒区", "polygon": {"type": "Polygon", "coordinates": [square]}}
+    )
     assert res.status_code == 201 and res.json["closed_edges"] == 4
     assert res.json["closed"]["type"] == "MultiLineString" and len(res.json["closed"]["coordinates"]) == 2
     assert all(row["direct"] for row in _team_rows(api, inc["id"]).values())  # only across country
@@ -127,7 +129,9 @@ def test_roles(tiny):
     inc = _incident(cc)
     assert reg.get("/api/v1/incidents").status_code == 200
     assert reg.get(f"/api/v1/incidents/{inc['id']}/candidates").status_code == 200
-    assert reg.post("/api/v1/incidents", json={"type": "tiny_leak", "level": "general", "lat": A[0], "lon": A[1]}).status_code == 403
+    assert (
+        reg.post("/api/v1/incidents", json={"type": "tiny_leak", "level": "general", "lat": A[0], "lon": A[1]}).status_code == 403
+    )
     assert reg.post(f"/api/v1/incidents/{inc['id']}/plan").status_code == 403
     assert reg.patch(f"/api/v1/incidents/{inc['id']}", json={"status": "closed"}).status_code == 403
     for path in ("/api/v1/incidents", f"/api/v1/incidents/{inc['id']}", f"/api/v1/incidents/{inc['id']}/candidates"):
@@ -190,16 +194,19 @@ def test_roads_import_cli_makes_the_active_network(backend, templates, tmp_path)
 
 def test_coverage_map_png(tiny_app, world, tmp_path):
     out = tmp_path / "cover.png"
-    result = tiny_app.test_cli_runner().invoke(args=["coverage-map", "--capability", "medical_first_aid",
-                                                     "--minutes", "12", "--out", str(out)])
+    result = tiny_app.test_cli_runner().invoke(
+        args=["coverage-map", "--capability", "medical_first_aid", "--minutes", "12", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "2 处达标" in result.output
 
 
 def test_ningxia_default_hazmat_incident_at_ningdong(api):
     dispatcher = api("dispatcher")
-    res = dispatcher.post("/api/v1/incidents", json={"type": "chem_toxic_gas_leak", "level": "较大", "place": "宁东",
-                                                     "description": "储罐区氯气泄漏"})
+    res = dispatcher.post(
+        "/api/v1/incidents",
+        json={"type": "chem_toxic_gas_leak", "level": "较大", "place": "宁东", "description": "储罐区氯气泄漏"},
+    )
     assert res.status_code == 201, res.json
     inc = res.json
     assert inc["place"] == "宁东镇" and len(inc["needs"]) >= 5
@@ -210,7 +217,9 @@ def test_ningxia_default_hazmat_incident_at_ningdong(api):
     # a team at the scene goes straight there (the off-road shortcut); one further off names its roads
     assert first["eta_s"] < 3600 and (first["via"] or (first["direct"] and first["offroad_m"] < 2000))
     assert any(c["via"] for c in hazmat)
-    assert [c["eta_s"] for c in hazmat] == sorted(c["eta_s"] for c in hazmat if not c["stale"]) + [c["eta_s"] for c in hazmat if c["stale"]]
+    assert [c["eta_s"] for c in hazmat] == sorted(c["eta_s"] for c in hazmat if not c["stale"]) + [
+        c["eta_s"] for c in hazmat if c["stale"]
+    ]
     plan = dispatcher.post(f"/api/v1/incidents/{inc['id']}/plan").json
     assert plan["assignments"] and plan["makespan_s"] > 0
     covered = {a["need_id"] for a in plan["assignments"]}

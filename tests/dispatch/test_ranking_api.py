@@ -23,8 +23,12 @@ def test_create_incident_defaults_to_the_type_template(tiny):
     assert inc["level"] == "larger" and inc["level_name"] == "较大"
     assert inc["place"] == "甲镇"  # the nearest named place labels coordinates
     needs = [(n["capability"] or n["supply_code"], n["quantity"], n["unit"]) for n in inc["needs"]]
-    assert needs == [("hazmat_leak_control", 2, "team"), ("gas_detection", 3, "item"),
-                     ("chemical_process_safety", 1, "person"), ("2010201", 10, "套")]
+    assert needs == [
+        ("hazmat_leak_control", 2, "team"),
+        ("gas_detection", 3, "item"),
+        ("chemical_process_safety", 1, "person"),
+        ("2010201", 10, "套"),
+    ]
     assert _incident(tiny())["number"].endswith("-0002")
 
 
@@ -131,9 +135,16 @@ def test_far_off_scene_is_stored_and_ranked_with_its_off_road_leg(tiny):
 
 def test_validation_reports_every_bad_field(tiny):
     api = tiny()
-    res = api.post("/api/v1/incidents", json={
-        "type": "nope", "level": "huge", "lat": 10.0, "lon": 200.0,
-        "needs": [{"capability": "flying", "quantity": 1}, {"supply_code": "12", "quantity": -1}]})
+    res = api.post(
+        "/api/v1/incidents",
+        json={
+            "type": "nope",
+            "level": "huge",
+            "lat": 10.0,
+            "lon": 200.0,
+            "needs": [{"capability": "flying", "quantity": 1}, {"supply_code": "12", "quantity": -1}],
+        },
+    )
     assert res.status_code == 422
     f = res.json["fields"]
     assert {"type", "level", "lat", "lon", "needs.0.capability"} <= set(f)

@@ -28,8 +28,18 @@ def test_registry_edits_change_the_very_next_ranking(tiny, world):
     assert api.patch(f"/api/v1/teams/{world.ids['T2']}", json={"status": "committed"}).status_code == 200
     assert [n for n, _ in _teams(api, inc)][:1] == ["队伍T1"] and "队伍T2" not in dict(_teams(api, inc))
     # a new team near the incident is a candidate on the next ranking
-    new = api.post("/api/v1/teams", json={"name": "队伍T9", "level": "county", "team_type": "hazmat", "turnout_min": 0,
-                                          "capabilities": ["hazmat_leak_control"], "lat": A[0], "lon": A[1]})
+    new = api.post(
+        "/api/v1/teams",
+        json={
+            "name": "队伍T9",
+            "level": "county",
+            "team_type": "hazmat",
+            "turnout_min": 0,
+            "capabilities": ["hazmat_leak_control"],
+            "lat": A[0],
+            "lon": A[1],
+        },
+    )
     assert new.status_code == 201, new.json
     assert _teams(api, inc)[0][0] == "队伍T9"
 
@@ -40,8 +50,7 @@ def test_a_dispatched_team_is_not_offered_again(tiny, world):
     assert _teams(api, first)[0][0] == "队伍T1"
     commander = {"name": "王队长", "phone": "13951009999", "role": "commander", "team_id": world.ids["T1"]}
     assert api.post("/api/v1/contacts", json=commander).status_code == 201
-    res = api.post(f"/api/v1/incidents/{first}/dispatches",
-                   json={"resources": [{"kind": "team", "id": world.ids["T1"]}]})
+    res = api.post(f"/api/v1/incidents/{first}/dispatches", json={"resources": [{"kind": "team", "id": world.ids["T1"]}]})
     assert res.status_code == 201, res.json
     assert res.json["assignments"][0]["status"] == "notified"
     second = _incident(api)

@@ -151,8 +151,13 @@ def test_statistics_api_keeps_drills_apart(api, session):
     res = d.get("/api/v1/statistics")
     assert res.status_code == 200 and set(res.json) == {"real", "drills"}
     none = {"reached": 0, "acknowledged": 0, "ack_rate": None, "median_ack_s": None}
-    empty = {"incidents": 0, "assignments": 0, "mean_ack_s": None, "mean_on_scene_s": None,
-             "by_channel": {"sms": none, "voice": none}}
+    empty = {
+        "incidents": 0,
+        "assignments": 0,
+        "mean_ack_s": None,
+        "mean_on_scene_s": None,
+        "by_channel": {"sms": none, "voice": none},
+    }
     assert res.json == {"real": empty, "drills": empty}  # the seed holds no incidents
     # one drill started in drill mode (its one team paged) and one real incident with nobody sent yet
     admin = api("enterprise-a")

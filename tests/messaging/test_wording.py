@@ -23,16 +23,18 @@ def test_quantity_is_set_apart_from_the_name():
 
 
 def test_every_queued_message_is_its_template_rendered_and_experts_are_asked_to_call(backend, templates, tmp_path):
-    app = make_app(templates.copy(backend, seeded=True), tmp_path, SMS_BACKEND="fake", COMMAND_PHONE="0951-5010100",
-                   VOICE_BACKEND="console")
+    app = make_app(
+        templates.copy(backend, seeded=True), tmp_path, SMS_BACKEND="fake", COMMAND_PHONE="0951-5010100", VOICE_BACKEND="console"
+    )
     try:
         sf, settings = app.extensions["db"].session_factory, app.extensions["alert_settings"]
         now = utcnow()
         with sf() as s:
             incident = make_incident(s, needs=(("firefighting", 1),), number="NX-W0001")
             expert = s.scalars(select(Expert).order_by(Expert.id)).first()
-            dispatches.create_dispatch(s, incident, resources=[{"kind": "expert", "id": expert.id, "need_id": None}],
-                                       settings=settings, now=now)
+            dispatches.create_dispatch(
+                s, incident, resources=[{"kind": "expert", "id": expert.id, "need_id": None}], settings=settings, now=now
+            )
             s.commit()
         compliance.send_compliance_reminders(sf, now=now, settings=settings)
         cards.send_review_reminders(sf, now=now + timedelta(days=400), settings=settings)

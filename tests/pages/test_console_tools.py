@@ -14,18 +14,39 @@ def test_closure_point_and_polygon_then_lift(client, session):
     page = client.get("/console/closures")
     assert page.status_code == 200 and 'id="closure-map"' in page.text
     token = csrf_of(page.text)
-    bad = client.post("/console/closures", data={"csrf_token": token, "shape": "point", "reason": "", "lat": "31.2",
-                                                 "lon": "121.5", "radius_m": ""})
+    bad = client.post(
+        "/console/closures",
+        data={"csrf_token": token, "shape": "point", "reason": "", "lat": "31.2", "lon": "121.5", "radius_m": ""},
+    )
     assert bad.status_code == 422 and "至少 1 个字符" in bad.text  # the API's wording
-    far = client.post("/console/closures", data={"csrf_token": token, "shape": "point", "reason": "上海", "lat": "31.2",
-                                                 "lon": "121.5", "radius_m": "500"})
+    far = client.post(
+        "/console/closures",
+        data={"csrf_token": token, "shape": "point", "reason": "上海", "lat": "31.2", "lon": "121.5", "radius_m": "500"},
+    )
     assert far.status_code == 422 and "超出服务区域" in far.text and 'value="上海"' in far.text
-    made = client.post("/console/closures", data={"csrf_token": token, "shape": "point", "reason": XSS, "lat": "38.4871",
-                                                  "lon": "106.2309", "radius_m": "3000", "hours": "6"})
+    made = client.post(
+        "/console/closures",
+        data={
+            "csrf_token": token,
+            "shape": "point",
+            "reason": XSS,
+            "lat": "38.4871",
+            "lon": "106.2309",
+            "radius_m": "3000",
+            "hours": "6",
+        },
+    )
     assert made.status_code == 302, made.text
     square = [[106.15, 38.42], [106.32, 38.42], [106.32, 38.55], [106.15, 38.55], [106.15, 38.42]]
-    poly = client.post("/console/closures", data={"csrf_token": token, "shape": "polygon", "reason": "塌方",
-                                                  "polygon": json.dumps({"type": "Polygon", "coordinates": [square]})})
+    poly = client.post(
+        "/console/closures",
+        data={
+            "csrf_token": token,
+            "shape": "polygon",
+            "reason": "塌方",
+            "polygon": json.dumps({"type": "Polygon", "coordinates": [square]}),
+        },
+    )
     assert poly.status_code == 302, poly.text
     listing = client.get("/console/closures").text
     assert XSS not in listing.split('id="closures-config"')[0] and "&lt;script&gt;" in listing
@@ -54,8 +75,9 @@ def _flagged(app, api, body="你好"):
         team = teams_with(s, "firefighting", 1)[0]
         s.commit()
         ids = incident.id, incident.needs[0].id, team.id
-    res = api("dispatcher").post(f"/api/v1/incidents/{ids[0]}/dispatches",
-                                 json={"resources": [{"kind": "team", "id": ids[2], "need_id": ids[1]}]})
+    res = api("dispatcher").post(
+        f"/api/v1/incidents/{ids[0]}/dispatches", json={"resources": [{"kind": "team", "id": ids[2], "need_id": ids[1]}]}
+    )
     assert res.status_code == 201, res.json
     client = app.test_client()
     assert client.post("/sms/console/inbound", data={"From": "+8613012345678", "Body": body}).status_code == 200
@@ -71,9 +93,16 @@ def test_flagged_reply_assigned_then_another_dismissed(app, api, client, session
     assert page.status_code == 200 and f'id="reply-{message_id}"' in page.text
     assert XSS not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text and "未知号码" in page.text
     token = csrf_of(page.text)
-    done = client.post(f"/console/replies/{message_id}", data={"csrf_token": token, "action": "assign",
-                                                               "assignment_id": str(assignment_id), "status": "accepted",
-                                                               "note": "电话确认"})
+    done = client.post(
+        f"/console/replies/{message_id}",
+        data={
+            "csrf_token": token,
+            "action": "assign",
+            "assignment_id": str(assignment_id),
+            "status": "accepted",
+            "note": "电话确认",
+        },
+    )
     assert done.status_code == 302
     session.rollback()
     record = session.get(InboundMessage, message_id)

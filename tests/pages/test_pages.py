@@ -48,13 +48,15 @@ def test_sign_in_lands_on_the_role_home_and_rejects_bad_passwords(client):
 
 def test_next_is_followed_only_within_the_site(client):
     token = csrf_of(client.get("/login").text)
-    res = client.post("/login", data={"username": "regulator", "password": PASSWORD, "csrf_token": token,
-                                      "next": "//evil.example/x"})
+    res = client.post(
+        "/login", data={"username": "regulator", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/x"}
+    )
     assert res.location == "/regulator/compliance"
     client.post("/logout", data={"csrf_token": csrf_of(client.get("/regulator/stale").text)})
     token = csrf_of(client.get("/login").text)
-    res = client.post("/login", data={"username": "regulator", "password": PASSWORD, "csrf_token": token,
-                                      "next": "/regulator/audit"})
+    res = client.post(
+        "/login", data={"username": "regulator", "password": PASSWORD, "csrf_token": token, "next": "/regulator/audit"}
+    )
     assert res.location == "/regulator/audit"
 
 
@@ -124,10 +126,20 @@ def test_edit_form_shows_the_api_messages_next_to_inputs(signed_in):
     listing = client.get("/portal/teams").text
     team_id = re.search(r"/portal/teams/(\d+)/edit", listing).group(1)
     form = client.get(f"/portal/teams/{team_id}/edit").text
-    res = client.post(f"/portal/teams/{team_id}/edit", data={"csrf_token": csrf_of(form), "name": "x", "level": "enterprise",
-                                                             "team_type": "t", "capabilities": ["firefighting"],
-                                                             "lat": "38.1", "lon": "106.5", "headcount": "-1",
-                                                             "duty_phone": "12"})
+    res = client.post(
+        f"/portal/teams/{team_id}/edit",
+        data={
+            "csrf_token": csrf_of(form),
+            "name": "x",
+            "level": "enterprise",
+            "team_type": "t",
+            "capabilities": ["firefighting"],
+            "lat": "38.1",
+            "lon": "106.5",
+            "headcount": "-1",
+            "duty_phone": "12",
+        },
+    )
     assert res.status_code == 422
     errors = {}
     for chunk in res.text.split('data-field="')[1:]:
@@ -141,8 +153,10 @@ def test_edit_form_shows_the_api_messages_next_to_inputs(signed_in):
 def test_creating_a_record_from_the_form(signed_in, session):
     client = signed_in("enterprise-a")
     form = client.get("/portal/depots/new").text
-    res = client.post("/portal/depots/new", data={"csrf_token": csrf_of(form), "name": "测试储备库", "level": "enterprise",
-                                                  "lat": "38.2", "lon": "106.3"})
+    res = client.post(
+        "/portal/depots/new",
+        data={"csrf_token": csrf_of(form), "name": "测试储备库", "level": "enterprise", "lat": "38.2", "lon": "106.3"},
+    )
     assert res.status_code == 302, res.text
     assert "测试储备库" in client.get("/portal/depots").text
 

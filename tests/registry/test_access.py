@@ -109,6 +109,10 @@ def test_enterprise_admin_creates_records_for_its_own_enterprise(api, session):
 def test_enterprise_admin_cannot_change_shared_reference_data(api):
     a = api("enterprise-a")
     assert a.post("/api/v1/capabilities", json=NEW["capabilities"]).status_code == 403
-    assert a.patch("/api/v1/incident-types/" + a.get("/api/v1/incident-types?limit=1").json["items"][0]["code"],
-                   json={"name": "x"}).status_code == 403
+    assert (
+        a.patch(
+            "/api/v1/incident-types/" + a.get("/api/v1/incident-types?limit=1").json["items"][0]["code"], json={"name": "x"}
+        ).status_code
+        == 403
+    )
     assert a.post("/api/v1/enterprises", json=NEW["enterprises"]).status_code == 403

@@ -4,18 +4,38 @@ import pytest
 
 # a valid new record of every kind (references filled in by the test)
 NEW = {
-    "enterprises": {"name": "宁夏测试化工有限公司", "credit_code": "91640000MA76XXXX0", "industry": "hazardous_chemicals",
-                    "city": "银川市", "county": "灵武市", "lat": 38.1, "lon": 106.5},
+    "enterprises": {
+        "name": "宁夏测试化工有限公司",
+        "credit_code": "91640000MA76XXXX0",
+        "industry": "hazardous_chemicals",
+        "city": "银川市",
+        "county": "灵武市",
+        "lat": 38.1,
+        "lon": 106.5,
+    },
     "depots": {"name": "测试储备库", "level": "county", "lat": 38.3, "lon": 106.2, "contact_phone": "0951-5012345"},
-    "teams": {"name": "测试危化救援队", "level": "county", "team_type": "hazmat", "capabilities": ["hazmat_leak_control"],
-              "lat": 38.48, "lon": 106.28, "headcount": 12, "turnout_min": 5, "commander_phone": "13951001234"},
+    "teams": {
+        "name": "测试危化救援队",
+        "level": "county",
+        "team_type": "hazmat",
+        "capabilities": ["hazmat_leak_control"],
+        "lat": 38.48,
+        "lon": 106.28,
+        "headcount": 12,
+        "turnout_min": 5,
+        "commander_phone": "13951001234",
+    },
     "experts": {"name": "张测试", "fields": ["hazmat_leak_control"], "phone": "+86 139 5100 4321", "lat": 38.5, "lon": 106.3},
     "equipment": {"name": "测试泡沫消防车", "capabilities": ["firefighting"], "quantity": 2},
     "supplies": {"code": "2010101", "name": "测试防化服", "unit": "套", "quantity": 40},
     "contacts": {"name": "李联络", "phone": "13951005678", "role": "liaison"},
     "capabilities": {"code": "test_capability", "name": "测试能力"},
-    "incident-types": {"code": "test_type", "name": "测试事件", "industry": "fire",
-                       "requirements": [{"capability": "firefighting", "quantity": 2}]},
+    "incident-types": {
+        "code": "test_type",
+        "name": "测试事件",
+        "industry": "fire",
+        "requirements": [{"capability": "firefighting", "quantity": 2}],
+    },
 }
 KEY = {"capabilities": "code", "incident-types": "code"}
 
@@ -67,8 +87,10 @@ def test_dispatcher_sees_the_eight_backbone_teams(api):
     assert res.json["total"] == 8
     names = [t["name"] for t in res.json["items"]]
     assert any("宁夏石化" in n for n in names) and any("宁煤" in n for n in names)
-    assert all({"id", "lat", "lon", "capabilities", "turnout_min", "status", "backbone", "verified", "enterprise_id"} <= set(t)
-               for t in res.json["items"])
+    assert all(
+        {"id", "lat", "lon", "capabilities", "turnout_min", "status", "backbone", "verified", "enterprise_id"} <= set(t)
+        for t in res.json["items"]
+    )
 
 
 def test_filters_sort_and_pagination(api):
@@ -110,8 +132,9 @@ def test_every_change_is_audited(api, session):
     d.patch(f"/api/v1/teams/{team['id']}", json={"headcount": 20})
     d.delete(f"/api/v1/teams/{team['id']}")
     session.expire_all()
-    rows = session.scalars(select(AuditEntry).where(AuditEntry.kind == "teams", AuditEntry.record_id == team["id"])
-                           .order_by(AuditEntry.id)).all()
+    rows = session.scalars(
+        select(AuditEntry).where(AuditEntry.kind == "teams", AuditEntry.record_id == team["id"]).order_by(AuditEntry.id)
+    ).all()
     assert [r.action for r in rows] == ["create", "update", "delete"]
     assert rows[1].changes == {"headcount": [12, 20]}
     assert {r.username for r in rows} == {"dispatcher"}

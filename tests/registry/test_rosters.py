@@ -15,8 +15,15 @@ def _own_team_and_people(session, username):
 def test_enterprise_admin_keeps_its_roster_and_chain(api, session):
     enterprise_id, team, people = _own_team_and_people(session, "enterprise-a")
     a = api("enterprise-a")
-    shift = a.post("/api/v1/roster-shifts", json={"team_id": team.id, "contact_id": people[0].id,
-                                                  "starts_dt": "2026-12-01T08:00:00+08:00", "ends_dt": "2026-12-01T20:00:00+08:00"})
+    shift = a.post(
+        "/api/v1/roster-shifts",
+        json={
+            "team_id": team.id,
+            "contact_id": people[0].id,
+            "starts_dt": "2026-12-01T08:00:00+08:00",
+            "ends_dt": "2026-12-01T20:00:00+08:00",
+        },
+    )
     assert shift.status_code == 201, shift.json
     assert shift.json["enterprise_id"] == enterprise_id
     step = a.post("/api/v1/escalation-chains", json={"team_id": team.id, "position": 0, "contact_id": people[1].id})
@@ -29,23 +36,43 @@ def test_roster_rules(api, session):
     _, team, people = _own_team_and_people(session, "enterprise-a")
     _, other_team, other_people = _own_team_and_people(session, "enterprise-b")
     a = api("enterprise-a")
-    bad = a.post("/api/v1/roster-shifts", json={"team_id": team.id, "contact_id": people[0].id,
-                                                "starts_dt": "2026-12-01T20:00:00+08:00", "ends_dt": "2026-12-01T08:00:00+08:00"})
+    bad = a.post(
+        "/api/v1/roster-shifts",
+        json={
+            "team_id": team.id,
+            "contact_id": people[0].id,
+            "starts_dt": "2026-12-01T20:00:00+08:00",
+            "ends_dt": "2026-12-01T08:00:00+08:00",
+        },
+    )
     assert bad.status_code == 422 and bad.json["fields"] == {"ends_dt": "结束时间应晚于开始时间"}
-    naive = a.post("/api/v1/roster-shifts", json={"team_id": team.id, "contact_id": people[0].id,
-                                                  "starts_dt": "2026-12-01T08:00:00", "ends_dt": "2026-12-01T20:00:00"})
+    naive = a.post(
+        "/api/v1/roster-shifts",
+        json={
+            "team_id": team.id,
+            "contact_id": people[0].id,
+            "starts_dt": "2026-12-01T08:00:00",
+            "ends_dt": "2026-12-01T20:00:00",
+        },
+    )
     assert naive.status_code == 422 and set(naive.json["fields"]) == {"starts_dt", "ends_dt"}
     theirs = a.post("/api/v1/escalation-chains", json={"team_id": other_team.id, "position": 0, "contact_id": other_people[0].id})
     assert theirs.status_code == 422
     assert theirs.json["fields"] == {"team_id": "属于其他企业", "contact_id": "属于其他企业"}
     mixed = a.post("/api/v1/escalation-chains", json={"team_id": team.id, "position": 0, "contact_id": other_people[0].id})
     assert mixed.status_code == 422 and mixed.json["fields"] == {"contact_id": "属于其他企业"}
-    assert api("regulator").post("/api/v1/escalation-chains", json={"team_id": team.id, "position": 0,
-                                                                    "contact_id": people[0].id}).status_code == 403
+    assert (
+        api("regulator")
+        .post("/api/v1/escalation-chains", json={"team_id": team.id, "position": 0, "contact_id": people[0].id})
+        .status_code
+        == 403
+    )
 
 
 def test_dispatcher_derives_the_owner_from_the_team(api, session):
     enterprise_id, team, people = _own_team_and_people(session, "enterprise-b")
-    res = api("dispatcher").post("/api/v1/escalation-chains", json={"team_id": team.id, "position": 3, "contact_id": people[0].id})
+    res = api("dispatcher").post(
+        "/api/v1/escalation-chains", json={"team_id": team.id, "position": 3, "contact_id": people[0].id}
+    )
     assert res.status_code == 201 and res.json["enterprise_id"] == enterprise_id
     assert api("enterprise-a").get(f"/api/v1/escalation-chains/{res.json['id']}").status_code == 404

@@ -11,11 +11,22 @@ from tests.registry.test_crud import NEW
 
 def test_every_bad_team_field_is_reported_at_once(api, session):
     before = session.scalar(select(func.count()).select_from(Team))
-    res = api("dispatcher").post("/api/v1/teams", json={
-        "name": "", "level": "galactic", "team_type": "hazmat", "capabilities": ["hazmat_leak_control", "teleport"],
-        "lat": 31.2, "lon": 121.5, "headcount": -3, "turnout_min": "soon", "commander_phone": "12345",
-        "colour": "red", "backbone": "maybe",
-    })
+    res = api("dispatcher").post(
+        "/api/v1/teams",
+        json={
+            "name": "",
+            "level": "galactic",
+            "team_type": "hazmat",
+            "capabilities": ["hazmat_leak_control", "teleport"],
+            "lat": 31.2,
+            "lon": 121.5,
+            "headcount": -3,
+            "turnout_min": "soon",
+            "commander_phone": "12345",
+            "colour": "red",
+            "backbone": "maybe",
+        },
+    )
     assert res.status_code == 422
     body = res.json
     assert body["error"] == "validation" and body["message"]
@@ -35,17 +46,20 @@ def test_every_bad_team_field_is_reported_at_once(api, session):
     assert session.scalar(select(func.count()).select_from(Team)) == before
 
 
-@pytest.mark.parametrize(("kind", "data", "field", "reason"), [
-    ("supplies", {"code": "2000101"}, "code", "物资编码各级代码不能为00"),
-    ("supplies", {"code": "4010101"}, "code", "物资编码大类应为1、2或3"),
-    ("supplies", {"code": "20101"}, "code", "物资编码应为7位数字(1+2+2+2)"),
-    ("supplies", {"quantity": -1}, "quantity", "不能小于 0"),
-    ("enterprises", {"credit_code": "91640000MA76TEXX01"}, "credit_code", "统一社会信用代码校验位错误"),
-    ("enterprises", {"credit_code": "9164"}, "credit_code", "统一社会信用代码应为18位"),
-    ("experts", {"phone": "not a phone"}, "phone", None),
-    ("equipment", {"quantity": 1.5}, "quantity", "应为整数"),
-    ("equipment", {"next_inspection": "next tuesday"}, "next_inspection", "日期格式应为 YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    ("kind", "data", "field", "reason"),
+    [
+        ("supplies", {"code": "2000101"}, "code", "物资编码各级代码不能为00"),
+        ("supplies", {"code": "4010101"}, "code", "物资编码大类应为1、2或3"),
+        ("supplies", {"code": "20101"}, "code", "物资编码应为7位数字(1+2+2+2)"),
+        ("supplies", {"quantity": -1}, "quantity", "不能小于 0"),
+        ("enterprises", {"credit_code": "91640000MA76TEXX01"}, "credit_code", "统一社会信用代码校验位错误"),
+        ("enterprises", {"credit_code": "9164"}, "credit_code", "统一社会信用代码应为18位"),
+        ("experts", {"phone": "not a phone"}, "phone", None),
+        ("equipment", {"quantity": 1.5}, "quantity", "应为整数"),
+        ("equipment", {"next_inspection": "next tuesday"}, "next_inspection", "日期格式应为 YYYY-MM-DD"),
+    ],
+)
 def test_field_rules(api, kind, data, field, reason):
     from tests.registry.test_crud import new_record
 
@@ -92,7 +106,23 @@ def test_unknown_paths_and_ids(api):
 
 
 def _garbage(rng: random.Random):
-    choices = [None, True, -1, 0, 10**12, 1.5, float("1e308"), "", "x" * 500, "<script>", [], [1, "a"], {"a": 1}, "2026-13-45", "中文"]
+    choices = [
+        None,
+        True,
+        -1,
+        0,
+        10**12,
+        1.5,
+        float("1e308"),
+        "",
+        "x" * 500,
+        "<script>",
+        [],
+        [1, "a"],
+        {"a": 1},
+        "2026-13-45",
+        "中文",
+    ]
     return rng.choice(choices)
 
 

@@ -93,7 +93,10 @@ def nx_arrival(net, src, tgt, *, blocked=(), offroad_kmh=15.0, shortcut=True):
     if not shortcut:
         return road
     lat1, lat2 = math.radians(src.point_lat), math.radians(tgt.point_lat)
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(math.radians(tgt.point_lon - src.point_lon) / 2) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin(math.radians(tgt.point_lon - src.point_lon) / 2) ** 2
+    )
     crow = 2 * 6_371_008.8 * math.asin(math.sqrt(h))
     return min(road, crow / v)
 

@@ -17,8 +17,14 @@ def _edge(net, u, v):
 
 
 def test_coverage_and_exclusion(line_net, make_random_net, reference_arrival, random_points):
-    targets = {"west": edge_point(line_net, _edge(line_net, "A", "B"), 0.0), "east": edge_point(line_net, _edge(line_net, "C", "D"), 1.0)}
-    sources = {"t1": edge_point(line_net, _edge(line_net, "A", "B"), 0.5), "t2": edge_point(line_net, _edge(line_net, "C", "D"), 0.5)}
+    targets = {
+        "west": edge_point(line_net, _edge(line_net, "A", "B"), 0.0),
+        "east": edge_point(line_net, _edge(line_net, "C", "D"), 1.0),
+    }
+    sources = {
+        "t1": edge_point(line_net, _edge(line_net, "A", "B"), 0.5),
+        "t2": edge_point(line_net, _edge(line_net, "C", "D"), 0.5),
+    }
     got = {c.target: c for c in coverage(line_net, targets, sources, extra_s={"t1": 60})}
     assert got["west"].source == "t1" and got["west"].arrival_s == pytest.approx(110.0)
     assert got["east"].source == "t2" and got["east"].arrival_s == pytest.approx(50.0)
@@ -51,9 +57,16 @@ def gazetteer():
 
 @pytest.mark.parametrize(
     ("query", "name", "kind"),
-    [("灵武", "灵武市", "county"), ("灵武市", "灵武市", "county"), ("银川", "银川市", "prefecture_city"),
-     ("宁东", "宁东镇", "town"), ("石炭井", "石炭井", "town"), ("Guyuan", "固原市", "prefecture_city"),
-     ("汝箕沟矿区", "汝箕沟矿区(太西无烟煤,大峰露天矿)", "key_site"), ("河东国际机场", "银川河东国际机场", "key_site")],
+    [
+        ("灵武", "灵武市", "county"),
+        ("灵武市", "灵武市", "county"),
+        ("银川", "银川市", "prefecture_city"),
+        ("宁东", "宁东镇", "town"),
+        ("石炭井", "石炭井", "town"),
+        ("Guyuan", "固原市", "prefecture_city"),
+        ("汝箕沟矿区", "汝箕沟矿区(太西无烟煤,大峰露天矿)", "key_site"),
+        ("河东国际机场", "银川河东国际机场", "key_site"),
+    ],
 )
 def test_gazetteer_lookup(gazetteer, query, name, kind):
     p = gazetteer.find(query)
@@ -78,7 +91,9 @@ def test_ningxia_network_believable(ningxia, gazetteer):
         return snap_point(ningxia, p.lat, p.lon, max_offroad_m=5000)
 
     yinchuan = at("兴庆区")
-    minutes = {n: rank_sources(ningxia, at(n), {"yc": yinchuan})[0].arrival_s / 60 for n in ("利通区", "原州区", "沙坡头区", "灵武市")}
+    minutes = {
+        n: rank_sources(ningxia, at(n), {"yc": yinchuan})[0].arrival_s / 60 for n in ("利通区", "原州区", "沙坡头区", "灵武市")
+    }
     assert 40 <= minutes["利通区"] <= 90
     assert 150 <= minutes["原州区"] <= 260
     assert 90 <= minutes["沙坡头区"] <= 170

@@ -77,10 +77,16 @@ def test_geojson_import_oneway_and_maxspeed(tmp_path):
     fc = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "properties": {"highway": "primary", "name": "北京路", "maxspeed": "60"},
-             "geometry": {"type": "LineString", "coordinates": [[106.0, 38.0], [106.01, 38.0], [106.02, 38.0]]}},
-            {"type": "Feature", "properties": {"highway": "residential", "oneway": "yes"},
-             "geometry": {"type": "LineString", "coordinates": [[106.02, 38.0], [106.02, 38.01]]}},
+            {
+                "type": "Feature",
+                "properties": {"highway": "primary", "name": "北京路", "maxspeed": "60"},
+                "geometry": {"type": "LineString", "coordinates": [[106.0, 38.0], [106.01, 38.0], [106.02, 38.0]]},
+            },
+            {
+                "type": "Feature",
+                "properties": {"highway": "residential", "oneway": "yes"},
+                "geometry": {"type": "LineString", "coordinates": [[106.02, 38.0], [106.02, 38.01]]},
+            },
             {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [106.0, 38.0]}},
         ],
     }
@@ -129,7 +135,11 @@ def test_osm_pbf_import(tmp_path):
     with osmium.SimpleWriter(str(path)) as w:
         for nid, lat, lon in ((1, 38.0, 106.0), (2, 38.0, 106.01), (3, 38.01, 106.01), (4, 38.01, 106.0)):
             w.add_node(osmium.osm.mutable.Node(id=nid, location=(lon, lat), version=1))
-        w.add_way(osmium.osm.mutable.Way(id=10, nodes=[1, 2, 3], tags={"highway": "secondary", "maxspeed": "25 mph", "name": "长城路"}, version=1))
+        w.add_way(
+            osmium.osm.mutable.Way(
+                id=10, nodes=[1, 2, 3], tags={"highway": "secondary", "maxspeed": "25 mph", "name": "长城路"}, version=1
+            )
+        )
         w.add_way(osmium.osm.mutable.Way(id=11, nodes=[3, 4], tags={"highway": "tertiary", "oneway": "-1"}, version=1))
         w.add_way(osmium.osm.mutable.Way(id=12, nodes=[4, 1], tags={"highway": "footway"}, version=1))
     net = import_file(path, largest_component=False)

@@ -24,7 +24,12 @@ def brute_force(needs, offers):
             chosen[n].append(o)
         covered = [n for n in needs if got[n] >= needs[n]]
         used = [o for n in covered for o in chosen[n]]
-        key = (len(needs) - len(covered), max((o.arrival_s for o in used), default=0.0), sum(o.arrival_s for o in used), len(used))
+        key = (
+            len(needs) - len(covered),
+            max((o.arrival_s for o in used), default=0.0),
+            sum(o.arrival_s for o in used),
+            len(used),
+        )
         if best is None or key < best:
             best = key
     return best

@@ -15,7 +15,10 @@ def _edge(net, u, v):
 
 def test_line_known_times(line_net):
     target = edge_point(line_net, _edge(line_net, "C", "D"), 0.5)  # 2.5 km from A
-    sources = {"a": edge_point(line_net, _edge(line_net, "A", "B"), 0.0), "b": edge_point(line_net, _edge(line_net, "B", "C"), 0.0)}
+    sources = {
+        "a": edge_point(line_net, _edge(line_net, "A", "B"), 0.0),
+        "b": edge_point(line_net, _edge(line_net, "B", "C"), 0.0),
+    }
     ranked = rank_sources(line_net, target, sources, k=2)
     assert [r.source for r in ranked] == ["b", "a"]
     assert ranked[0].arrival_s == pytest.approx(150.0)
@@ -69,7 +72,11 @@ def test_unreachable_is_a_value(make_net):
     assert route(net, far, target, shortcut=False) is None
     # across country the other road is reachable: a value with the straight leg only
     r = route(net, far, target)
-    assert r.direct and r.distance_m == 0 and r.offroad_m == pytest.approx(2 * 0.01 * 111_195 * math.cos(math.radians(38.47)), rel=1e-2)
+    assert (
+        r.direct
+        and r.distance_m == 0
+        and r.offroad_m == pytest.approx(2 * 0.01 * 111_195 * math.cos(math.radians(38.47)), rel=1e-2)
+    )
 
 
 def test_ties_keep_input_order(line_net):
@@ -84,7 +91,10 @@ def test_ties_keep_input_order(line_net):
 
 def test_turnout_reorders(line_net):
     target = edge_point(line_net, _edge(line_net, "C", "D"), 1.0)
-    sources = {"near": edge_point(line_net, _edge(line_net, "B", "C"), 1.0), "far": edge_point(line_net, _edge(line_net, "A", "B"), 0.0)}
+    sources = {
+        "near": edge_point(line_net, _edge(line_net, "B", "C"), 1.0),
+        "far": edge_point(line_net, _edge(line_net, "A", "B"), 0.0),
+    }
     ranked = rank_sources(line_net, target, sources, k=2, extra_s={"near": 600.0, "far": 0.0})
     assert [r.source for r in ranked] == ["far", "near"]
     assert ranked[1].arrival_s == pytest.approx(700.0)

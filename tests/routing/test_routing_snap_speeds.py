@@ -46,8 +46,18 @@ def test_gcj02_known_value():
 
 @pytest.mark.parametrize(
     ("value", "kmh"),
-    [("60", 60.0), ("60 mph", 96.56064), ("80 km/h", 80.0), ("CN:urban", 50.0), ("none", None), ("signals", None),
-     ("", None), (None, None), ("40;60", 40.0), (70, 70.0)],
+    [
+        ("60", 60.0),
+        ("60 mph", 96.56064),
+        ("80 km/h", 80.0),
+        ("CN:urban", 50.0),
+        ("none", None),
+        ("signals", None),
+        ("", None),
+        (None, None),
+        ("40;60", 40.0),
+        (70, 70.0),
+    ],
 )
 def test_parse_maxspeed(value, kmh):
     got = parse_maxspeed(value)

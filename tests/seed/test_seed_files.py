@@ -17,8 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 from rescue.codes import credit_code_error, supply_code_error  # noqa: E402
 
-FILES = ["capabilities", "incident_types", "enterprises", "depots", "teams", "experts", "equipment", "supplies",
-         "contacts"]
+FILES = ["capabilities", "incident_types", "enterprises", "depots", "teams", "experts", "equipment", "supplies", "contacts"]
 KEYED = ["enterprises", "depots", "teams", "experts", "equipment", "supplies", "contacts"]
 TODAY = date(2026, 11, 28)
 LAT = (35.2, 39.4)
@@ -26,40 +25,130 @@ LON = (104.3, 107.7)
 
 # The 5 prefecture cities and 22 county-level units of Ningxia with approximate centres (WGS-84).
 COUNTIES = {
-    "兴庆区": ("银川市", 38.48, 106.28), "西夏区": ("银川市", 38.48, 106.18), "金凤区": ("银川市", 38.47, 106.25),
-    "永宁县": ("银川市", 38.28, 106.25), "贺兰县": ("银川市", 38.55, 106.35), "灵武市": ("银川市", 38.10, 106.33),
-    "大武口区": ("石嘴山市", 39.02, 106.38), "惠农区": ("石嘴山市", 39.25, 106.78), "平罗县": ("石嘴山市", 38.90, 106.53),
-    "利通区": ("吴忠市", 37.98, 106.20), "红寺堡区": ("吴忠市", 37.425, 106.062), "盐池县": ("吴忠市", 37.78, 107.40),
-    "同心县": ("吴忠市", 36.98, 105.92), "青铜峡市": ("吴忠市", 38.02, 106.07), "原州区": ("固原市", 36.00, 106.28),
-    "西吉县": ("固原市", 35.97, 105.73), "隆德县": ("固原市", 35.62, 106.12), "泾源县": ("固原市", 35.48, 106.33),
-    "彭阳县": ("固原市", 35.85, 106.63), "沙坡头区": ("中卫市", 37.52, 105.18), "中宁县": ("中卫市", 37.48, 105.67),
+    "兴庆区": ("银川市", 38.48, 106.28),
+    "西夏区": ("银川市", 38.48, 106.18),
+    "金凤区": ("银川市", 38.47, 106.25),
+    "永宁县": ("银川市", 38.28, 106.25),
+    "贺兰县": ("银川市", 38.55, 106.35),
+    "灵武市": ("银川市", 38.10, 106.33),
+    "大武口区": ("石嘴山市", 39.02, 106.38),
+    "惠农区": ("石嘴山市", 39.25, 106.78),
+    "平罗县": ("石嘴山市", 38.90, 106.53),
+    "利通区": ("吴忠市", 37.98, 106.20),
+    "红寺堡区": ("吴忠市", 37.425, 106.062),
+    "盐池县": ("吴忠市", 37.78, 107.40),
+    "同心县": ("吴忠市", 36.98, 105.92),
+    "青铜峡市": ("吴忠市", 38.02, 106.07),
+    "原州区": ("固原市", 36.00, 106.28),
+    "西吉县": ("固原市", 35.97, 105.73),
+    "隆德县": ("固原市", 35.62, 106.12),
+    "泾源县": ("固原市", 35.48, 106.33),
+    "彭阳县": ("固原市", 35.85, 106.63),
+    "沙坡头区": ("中卫市", 37.52, 105.18),
+    "中宁县": ("中卫市", 37.48, 105.67),
     "海原县": ("中卫市", 36.57, 105.65),
 }
 CITIES = {"银川市", "石嘴山市", "吴忠市", "固原市", "中卫市"}
-INDUSTRIES = {"road_traffic", "fire", "coal_mine", "non_coal_mine", "hazardous_chemicals", "metallurgy_trade",
-              "construction", "urban_safety", "special_equipment", "civil_explosives", "oil_gas_pipeline", "power"}
+INDUSTRIES = {
+    "road_traffic",
+    "fire",
+    "coal_mine",
+    "non_coal_mine",
+    "hazardous_chemicals",
+    "metallurgy_trade",
+    "construction",
+    "urban_safety",
+    "special_equipment",
+    "civil_explosives",
+    "oil_gas_pipeline",
+    "power",
+}
 LEVELS = {"national", "provincial", "city", "county", "enterprise", "social"}
 CATEGORIES = {"rescue", "hazmat", "fire", "medical", "engineering", "utility", "support", "expert_field"}
 # fields each file's records carry (the loader passes them to the registry schemas, which forbid others)
 FIELDS = {
     "capabilities": {"code", "name", "category"},
     "incident_types": {"code", "name", "industry", "requirements", "supplies"},
-    "enterprises": {"key", "name", "credit_code", "industry", "city", "county", "address", "lat", "lon", "demo",
-                    "verified_note"},
-    "depots": {"key", "name", "level", "enterprise", "city", "county", "address", "lat", "lon", "contact_name",
-               "contact_phone", "demo", "verified_note"},
-    "teams": {"key", "name", "level", "team_type", "capabilities", "enterprise", "city", "county", "place", "lat",
-              "lon", "headcount", "vehicles", "mine_rescue_grade", "turnout_min", "duty_24h", "status", "backbone",
-              "verified", "duty_phone", "commander_name", "commander_phone", "demo", "verified_note"},
-    "experts": {"key", "name", "fields", "title", "employer", "enterprise", "phone", "city", "county", "lat", "lon",
-                "availability", "remote_ok", "demo"},
-    "equipment": {"key", "name", "equipment_type", "capabilities", "model", "quantity", "status", "team", "depot",
-                  "next_inspection", "demo"},
+    "enterprises": {"key", "name", "credit_code", "industry", "city", "county", "address", "lat", "lon", "demo", "verified_note"},
+    "depots": {
+        "key",
+        "name",
+        "level",
+        "enterprise",
+        "city",
+        "county",
+        "address",
+        "lat",
+        "lon",
+        "contact_name",
+        "contact_phone",
+        "demo",
+        "verified_note",
+    },
+    "teams": {
+        "key",
+        "name",
+        "level",
+        "team_type",
+        "capabilities",
+        "enterprise",
+        "city",
+        "county",
+        "place",
+        "lat",
+        "lon",
+        "headcount",
+        "vehicles",
+        "mine_rescue_grade",
+        "turnout_min",
+        "duty_24h",
+        "status",
+        "backbone",
+        "verified",
+        "duty_phone",
+        "commander_name",
+        "commander_phone",
+        "demo",
+        "verified_note",
+    },
+    "experts": {
+        "key",
+        "name",
+        "fields",
+        "title",
+        "employer",
+        "enterprise",
+        "phone",
+        "city",
+        "county",
+        "lat",
+        "lon",
+        "availability",
+        "remote_ok",
+        "demo",
+    },
+    "equipment": {
+        "key",
+        "name",
+        "equipment_type",
+        "capabilities",
+        "model",
+        "quantity",
+        "status",
+        "team",
+        "depot",
+        "next_inspection",
+        "demo",
+    },
     "supplies": {"key", "code", "name", "spec", "unit", "quantity", "depot", "expiry_date", "demo"},
     "contacts": {"key", "name", "phone", "role", "organisation", "team", "enterprise", "demo"},
 }
-REQUIRED_OPTIONAL = {"incident_types": {"supplies"}, "enterprises": {"verified_note"}, "depots": {"verified_note"},
-                     "teams": {"verified_note"}}
+REQUIRED_OPTIONAL = {
+    "incident_types": {"supplies"},
+    "enterprises": {"verified_note"},
+    "depots": {"verified_note"},
+    "teams": {"verified_note"},
+}
 # demo records not confirmed for months, so the regulator's 数据时效 list has something to show
 STALE_CAPABLE = ("teams", "equipment", "experts", "depots", "supplies")
 for _name in STALE_CAPABLE:
@@ -126,7 +215,6 @@ def test_codes_unique(d):
     for name in ("capabilities", "incident_types"):
         codes = [r["code"] for r in d[name]]
         assert len(codes) == len(set(codes)), name
-
 
 
 # ---------------------------------------------------------------- counts

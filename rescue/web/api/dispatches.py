@@ -18,8 +18,9 @@ from rescue.web.extensions import get_alert_settings, get_roads, get_session
 @documented("调派资源并发送短信 (指派与短信在同一事务中写入)", body=DispatchIn, response=DispatchOut, status=201)
 def create_dispatch(incident_id: int) -> tuple[dict, int]:
     session = get_session()
-    dispatch = dispatches.dispatch_request(session, get_roads(), incident_id, json_body(), actor=current_user(),
-                                           settings=get_alert_settings(), now=utcnow())
+    dispatch = dispatches.dispatch_request(
+        session, get_roads(), incident_id, json_body(), actor=current_user(), settings=get_alert_settings(), now=utcnow()
+    )
     session.commit()  # then the outbox sends
     return dispatches.serialize_dispatch(session, dispatch), 201
 
@@ -29,8 +30,9 @@ def create_dispatch(incident_id: int) -> tuple[dict, int]:
 @documented("预览调派短信的文字与条数 (不保存, 不发送)", body=DispatchIn, response=DispatchOut)
 def preview_dispatch(incident_id: int) -> dict:
     session = get_session()
-    dispatch = dispatches.dispatch_request(session, get_roads(), incident_id, json_body(), actor=current_user(),
-                                           settings=get_alert_settings(), now=utcnow())
+    dispatch = dispatches.dispatch_request(
+        session, get_roads(), incident_id, json_body(), actor=current_user(), settings=get_alert_settings(), now=utcnow()
+    )
     body = dispatches.preview(session, dispatch)
     session.rollback()
     return body
@@ -65,24 +67,30 @@ def list_messages(incident_id: int) -> dict:
 @documented("调度员设置或更正指派状态", body=CorrectionIn, response=AssignmentOut)
 def update_assignment(assignment_id: int) -> dict:
     session = get_session()
-    assignment = escalation.correct_assignment(session, assignment_id, json_body(), actor=current_user().username,
-                                               now=utcnow(), settings=get_alert_settings())
+    assignment = escalation.correct_assignment(
+        session, assignment_id, json_body(), actor=current_user().username, now=utcnow(), settings=get_alert_settings()
+    )
     session.commit()
     return dispatches.serialize_assignment(assignment)
 
 
 @bp.get("/inbound-messages")
 @roles_required(Role.command_center, Role.regulator)
-@documented("收到的短信 (needs_review=1: 待调度员处理的无法识别/未知号码回复)", response=InboundOut, listing=True,
-            query={"needs_review": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}})
+@documented(
+    "收到的短信 (needs_review=1: 待调度员处理的无法识别/未知号码回复)",
+    response=InboundOut,
+    listing=True,
+    query={"needs_review": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}},
+)
 def list_inbound() -> dict:
     errors: dict[str, str] = {}
     limit = int_arg(request.args, "limit", 50, 1, 500, errors)
     offset = int_arg(request.args, "offset", 0, 0, 10**9, errors)
     if errors:
         raise ValidationError(errors, "查询参数有误")
-    rows, total = replies.list_inbound(get_session(), needs_review=request.args.get("needs_review") in ("1", "true"),
-                                       limit=limit, offset=offset)
+    rows, total = replies.list_inbound(
+        get_session(), needs_review=request.args.get("needs_review") in ("1", "true"), limit=limit, offset=offset
+    )
     return page([replies.serialize_inbound(r) for r in rows], total, limit, offset)
 
 
@@ -91,7 +99,8 @@ def list_inbound() -> dict:
 @documented("处理一条被标记的回复 (可关联到指派并设置其状态)", body=ReviewIn, response=InboundOut)
 def review_inbound(message_id: int) -> dict:
     session = get_session()
-    record = replies.settle(session, message_id, json_body(), actor=current_user().username, now=utcnow(),
-                            settings=get_alert_settings())
+    record = replies.settle(
+        session, message_id, json_body(), actor=current_user().username, now=utcnow(), settings=get_alert_settings()
+    )
     session.commit()
     return replies.serialize_inbound(record)

@@ -33,16 +33,25 @@ def _flag(name: str, errors: dict) -> bool | None:
 @roles_required(Role.command_center)
 def create_incident() -> tuple[dict, int]:
     session = get_session()
-    incident = incidents.create_incident(session, get_roads(), json_body(), area=service_area(),
-                                         actor=current_user(), now=utcnow())
+    incident = incidents.create_incident(
+        session, get_roads(), json_body(), area=service_area(), actor=current_user(), now=utcnow()
+    )
     session.commit()
     return _with_cards(session, incident), 201
 
 
 @bp.get("/incidents")
-@documented("事件列表", response=IncidentOut, listing=True, query={
-    "status": {"enum": ["open", "closed"]}, "drill": {"type": "integer", "enum": [0, 1]},
-    "limit": {"type": "integer", "default": 50, "maximum": 500}, "offset": {"type": "integer", "default": 0}})
+@documented(
+    "事件列表",
+    response=IncidentOut,
+    listing=True,
+    query={
+        "status": {"enum": ["open", "closed"]},
+        "drill": {"type": "integer", "enum": [0, 1]},
+        "limit": {"type": "integer", "default": 50, "maximum": 500},
+        "offset": {"type": "integer", "default": 0},
+    },
+)
 @roles_required(*READERS)
 def list_incidents() -> dict:
     errors: dict[str, str] = {}
@@ -83,8 +92,11 @@ def update_incident(incident_id: int) -> dict:
 
 
 @bp.get("/incidents/<int:incident_id>/candidates")
-@documented("按到达时间排序的可用资源 (每项需求); explain=1 同时列出被排除的资源及原因", response=CandidatesOut,
-            query={"k": {"type": "integer", "default": 10, "maximum": 100}, "explain": {"type": "integer", "enum": [0, 1]}})
+@documented(
+    "按到达时间排序的可用资源 (每项需求); explain=1 同时列出被排除的资源及原因",
+    response=CandidatesOut,
+    query={"k": {"type": "integer", "default": 10, "maximum": 100}, "explain": {"type": "integer", "enum": [0, 1]}},
+)
 @roles_required(*READERS)
 def list_candidates(incident_id: int) -> dict:
     errors: dict[str, str] = {}

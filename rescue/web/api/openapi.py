@@ -13,8 +13,11 @@ from rescue.web.api import bp
 REF = "#/components/schemas/{model}"
 _ERROR = {
     "type": "object",
-    "properties": {"error": {"type": "string"}, "message": {"type": "string"},
-                   "fields": {"type": "object", "additionalProperties": {"type": "string"}}},
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
 }
 
 
@@ -22,8 +25,14 @@ def documented(summary: str, *, body=None, response=None, status: int = 200, que
     """Attach OpenAPI facts to a view; `body`/`response` may be a schema or a function of the kind name."""
 
     def decorator(view):
-        view.openapi = {"summary": summary, "body": body, "response": response, "status": status,
-                        "query": query or {}, "listing": listing}
+        view.openapi = {
+            "summary": summary,
+            "body": body,
+            "response": response,
+            "status": status,
+            "query": query or {},
+            "listing": listing,
+        }
         return view
 
     return decorator
@@ -68,8 +77,11 @@ def build_document(app) -> dict:
     defs["Error"] = _ERROR
     return {
         "openapi": "3.1.0",
-        "info": {"title": "宁夏应急资源协同服务 API", "version": "1.0.0",
-                 "description": "应急资源数据库、调度、短信通知、演练与处置卡。错误统一返回 {error, message, fields}。"},
+        "info": {
+            "title": "宁夏应急资源协同服务 API",
+            "version": "1.0.0",
+            "description": "应急资源数据库、调度、短信通知、演练与处置卡。错误统一返回 {error, message, fields}。",
+        },
         "servers": [{"url": current_app.config["PUBLIC_URL"]}],
         "tags": [{"name": tag, "description": TAG_NAMES.get(tag, "")} for tag in sorted(_tags(paths))],
         "paths": paths,
@@ -80,12 +92,30 @@ def build_document(app) -> dict:
 
 # the API's groups (the first path segment or record kind) in Chinese
 TAG_NAMES = {
-    "assignments": "指派 (调派对象的状态与更正)", "capabilities": "能力代码", "cards": "应急处置卡", "contacts": "联系人",
-    "coverage": "覆盖分析", "depots": "储备库", "drills": "演练计划与合规", "enterprises": "企业", "equipment": "装备",
-    "escalation-chains": "逐级通知链", "experts": "专家", "freshness": "数据时效", "inbound-messages": "收到的短信",
-    "incident-types": "事件类型", "incidents": "事件、推荐资源与调派", "places": "地名", "road-closures": "道路封闭",
-    "roads.geojson": "路网 (GeoJSON)", "roster-shifts": "值班表", "routes": "路线", "statistics": "统计",
-    "supplies": "物资", "teams": "救援队伍", "tokens": "登录令牌",
+    "assignments": "指派 (调派对象的状态与更正)",
+    "capabilities": "能力代码",
+    "cards": "应急处置卡",
+    "contacts": "联系人",
+    "coverage": "覆盖分析",
+    "depots": "储备库",
+    "drills": "演练计划与合规",
+    "enterprises": "企业",
+    "equipment": "装备",
+    "escalation-chains": "逐级通知链",
+    "experts": "专家",
+    "freshness": "数据时效",
+    "inbound-messages": "收到的短信",
+    "incident-types": "事件类型",
+    "incidents": "事件、推荐资源与调派",
+    "places": "地名",
+    "road-closures": "道路封闭",
+    "roads.geojson": "路网 (GeoJSON)",
+    "roster-shifts": "值班表",
+    "routes": "路线",
+    "statistics": "统计",
+    "supplies": "物资",
+    "teams": "救援队伍",
+    "tokens": "登录令牌",
 }
 
 
@@ -109,14 +139,21 @@ def _path_schema(converter) -> dict:
 
 def _operation(rule, view, facts, values, models, method) -> dict:
     roles = getattr(view, "roles", None)
-    op = {"operationId": f"{rule.endpoint.split('.')[-1]}_{'_'.join(values.values()) or ''}_{method.lower()}".replace("-", "_").strip("_"),
-          "summary": facts["summary"] + (f" ({values.get('kind_name')})" if values.get("kind_name") else ""),
-          "tags": [values.get("kind_name") or rule.rule.split("/")[3]],
-          "responses": {}}
+    op = {
+        "operationId": f"{rule.endpoint.split('.')[-1]}_{'_'.join(values.values()) or ''}_{method.lower()}".replace(
+            "-", "_"
+        ).strip("_"),
+        "summary": facts["summary"] + (f" ({values.get('kind_name')})" if values.get("kind_name") else ""),
+        "tags": [values.get("kind_name") or rule.rule.split("/")[3]],
+        "responses": {},
+    }
     if roles:
         op["description"] = "角色: " + ", ".join(r.value for r in roles)
-    params = [{"name": n, "in": "path", "required": True, "schema": _path_schema(rule._converters.get(n))}
-              for n in rule.arguments if n not in values]
+    params = [
+        {"name": n, "in": "path", "required": True, "schema": _path_schema(rule._converters.get(n))}
+        for n in rule.arguments
+        if n not in values
+    ]
     params += [{"name": n, "in": "query", "required": False, "schema": s} for n, s in facts["query"].items()]
     if params:
         op["parameters"] = params
@@ -128,12 +165,22 @@ def _operation(rule, view, facts, values, models, method) -> dict:
     if response is not None:
         schema = _ref(response, models)
         if facts["listing"]:
-            schema = {"type": "object", "properties": {"items": {"type": "array", "items": schema}, "total": {"type": "integer"},
-                                                       "limit": {"type": "integer"}, "offset": {"type": "integer"}}}
+            schema = {
+                "type": "object",
+                "properties": {
+                    "items": {"type": "array", "items": schema},
+                    "total": {"type": "integer"},
+                    "limit": {"type": "integer"},
+                    "offset": {"type": "integer"},
+                },
+            }
         ok["content"] = {"application/json": {"schema": schema}}
     op["responses"][str(facts["status"])] = ok
     for code in ("401", "403", "404", "409", "413", "422"):
-        op["responses"][code] = {"description": "错误", "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+        op["responses"][code] = {
+            "description": "错误",
+            "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
+        }
     return op
 
 

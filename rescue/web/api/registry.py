@@ -55,8 +55,7 @@ def parse_query(kind: Kind, args: MultiDict) -> registry.Query:
             filters[name] = TypeAdapter(fields[name].annotation).validate_python(raw)
         except PydanticError:
             errors[name] = "取值无效"
-    query = registry.Query(filters=filters, capability=args.get("capability"), q=args.get("q") or None,
-                           sort=args.get("sort"))
+    query = registry.Query(filters=filters, capability=args.get("capability"), q=args.get("q") or None, sort=args.get("sort"))
     query.limit = int_arg(args, "limit", 50, 1, registry.MAX_LIMIT, errors)
     query.offset = int_arg(args, "offset", 0, 0, 10**9, errors)
     if "near" in args:

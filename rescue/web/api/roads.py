@@ -37,9 +37,15 @@ def _point(name: str, errors: dict) -> tuple[float, float] | None:
 
 
 @bp.get("/routes")
-@documented("两点间的行车时间、距离与路线 (当前路网, 考虑道路封闭)", response=RouteOut, query={
-    "from": {"type": "string", "description": "纬度,经度 (WGS-84)"}, "to": {"type": "string", "description": "纬度,经度"},
-    "crs": {"enum": ["wgs84", "gcj02"]}})
+@documented(
+    "两点间的行车时间、距离与路线 (当前路网, 考虑道路封闭)",
+    response=RouteOut,
+    query={
+        "from": {"type": "string", "description": "纬度,经度 (WGS-84)"},
+        "to": {"type": "string", "description": "纬度,经度"},
+        "crs": {"enum": ["wgs84", "gcj02"]},
+    },
+)
 @roles_required()
 def get_route() -> dict:
     errors: dict[str, str] = {}
@@ -73,9 +79,16 @@ def get_roads_geojson() -> Response:
 
 
 @bp.get("/places")
-@documented("地名搜索 (县城、乡镇、重点园区; 重点园区与矿区在前, 分页)", response=PlaceOut, listing=True,
-            query={"q": {"type": "string"}, "limit": {"type": "integer", "default": 10, "maximum": 500},
-                   "offset": {"type": "integer", "default": 0}})
+@documented(
+    "地名搜索 (县城、乡镇、重点园区; 重点园区与矿区在前, 分页)",
+    response=PlaceOut,
+    listing=True,
+    query={
+        "q": {"type": "string"},
+        "limit": {"type": "integer", "default": 10, "maximum": 500},
+        "offset": {"type": "integer", "default": 0},
+    },
+)
 @roles_required()
 def search_places() -> dict:
     q = (request.args.get("q") or "").strip()
@@ -85,8 +98,18 @@ def search_places() -> dict:
     if errors:
         raise ValidationError(errors, "查询参数有误")
     found, total = get_roads().gazetteer.listing(q, limit=limit, offset=offset)
-    items = [{"name": p.name, "kind": p.kind, "county": p.county, "prefecture": p.prefecture, "lat": p.lat,
-              "lon": p.lon, "verified": p.verified} for p in found]
+    items = [
+        {
+            "name": p.name,
+            "kind": p.kind,
+            "county": p.county,
+            "prefecture": p.prefecture,
+            "lat": p.lat,
+            "lon": p.lon,
+            "verified": p.verified,
+        }
+        for p in found
+    ]
     return page(items, total, limit, offset)
 
 
@@ -120,11 +143,16 @@ def lift_road_closure(closure_id: int) -> dict:
 
 
 @bp.get("/coverage")
-@documented("救援覆盖: 各县城与重点园区最近的可用能力资源的到达时间; exclude= 模拟调走某队伍后失去覆盖的地点",
-            response=CoverageOut, query={
-                "capability": {"type": "string"}, "minutes": {"type": "number", "default": 60},
-                "exclude": {"type": "string", "description": "team:12,equipment:5"},
-                "format": {"enum": ["json", "geojson"]}})
+@documented(
+    "救援覆盖: 各县城与重点园区最近的可用能力资源的到达时间; exclude= 模拟调走某队伍后失去覆盖的地点",
+    response=CoverageOut,
+    query={
+        "capability": {"type": "string"},
+        "minutes": {"type": "number", "default": 60},
+        "exclude": {"type": "string", "description": "team:12,equipment:5"},
+        "format": {"enum": ["json", "geojson"]},
+    },
+)
 @roles_required()
 def get_coverage() -> dict | Response:
     session = get_session()
@@ -132,11 +160,11 @@ def get_coverage() -> dict | Response:
     if fmt not in ("json", "geojson"):
         raise ValidationError({"format": "应为 json 或 geojson"}, "查询参数有误")
     cap, minutes, exclude = coverage_service.parse_request(session, request.args)
-    report = coverage_service.coverage_report(session, get_roads(), capability=cap, minutes=minutes,
-                                              exclude=exclude, now=utcnow())
+    report = coverage_service.coverage_report(
+        session, get_roads(), capability=cap, minutes=minutes, exclude=exclude, now=utcnow()
+    )
     if fmt == "geojson":
-        return Response(json.dumps(coverage_service.as_geojson(report), ensure_ascii=False),
-                        mimetype="application/geo+json")
+        return Response(json.dumps(coverage_service.as_geojson(report), ensure_ascii=False), mimetype="application/geo+json")
     return report
 
 

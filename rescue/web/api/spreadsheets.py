@@ -20,8 +20,7 @@ _MIMETYPES = {"xlsx": spreadsheets.XLSX_MIMETYPE, "csv": spreadsheets.CSV_MIMETY
 
 
 def _download(data: bytes, name: str, fmt: str) -> Response:
-    return send_file(io.BytesIO(data), mimetype=_MIMETYPES[fmt], as_attachment=True, download_name=f"{name}.{fmt}",
-                     max_age=0)
+    return send_file(io.BytesIO(data), mimetype=_MIMETYPES[fmt], as_attachment=True, download_name=f"{name}.{fmt}", max_age=0)
 
 
 @bp.get(f"/{KIND_PATH}/template.{FORMAT_PATH}")
@@ -46,8 +45,11 @@ def export_records(kind_name: str, fmt: str) -> Response:
 
 
 @bp.post(f"/{KIND_PATH}/import")
-@documented("批量导入 (multipart 字段 file: .xlsx 或 CSV; 全部成功或全部不导入, 422 时 rows 列出每个错误单元格)",
-            response=ImportResultOut, query={"dry_run": {"type": "boolean"}})
+@documented(
+    "批量导入 (multipart 字段 file: .xlsx 或 CSV; 全部成功或全部不导入, 422 时 rows 列出每个错误单元格)",
+    response=ImportResultOut,
+    query={"dry_run": {"type": "boolean"}},
+)
 @roles_required(Role.command_center, Role.enterprise_admin)
 def import_records(kind_name: str) -> dict:
     kind = registry.get_kind(kind_name)
@@ -58,8 +60,14 @@ def import_records(kind_name: str) -> dict:
     session = get_session()
     # RowErrors answers 422 with every bad cell in "rows"; the error handler rolls back
     result = spreadsheets.import_file(
-        session, kind, current_user(), upload.read(), filename=upload.filename, area=service_area(),
-        dry_run=dry_run, max_rows=current_app.config.get("IMPORT_MAX_ROWS", spreadsheets.MAX_ROWS),
+        session,
+        kind,
+        current_user(),
+        upload.read(),
+        filename=upload.filename,
+        area=service_area(),
+        dry_run=dry_run,
+        max_rows=current_app.config.get("IMPORT_MAX_ROWS", spreadsheets.MAX_ROWS),
     )
     if dry_run:
         session.rollback()

@@ -26,5 +26,7 @@ def get_statistics() -> dict:
         except ValueError:
             raise ValidationError({"since": "应为带时区的 ISO 8601 时间"}, "查询参数有误") from None
     session = get_session()
-    return {"real": statistics.response_statistics(session, since=since),
-            "drills": statistics.response_statistics(session, since=since, drills=True)}
+    return {
+        "real": statistics.response_statistics(session, since=since),
+        "drills": statistics.response_statistics(session, since=since, drills=True),
+    }

@@ -28,8 +28,12 @@ def create_token() -> tuple[dict, int] | tuple[Response, int, dict]:
         raise
     token, row = accounts.issue_token(session, user, ttl_hours=current_app.config["TOKEN_TTL_HOURS"], now=now())
     session.commit()
-    return {"token": token, "expires_at": row.expires_dt.isoformat(), "role": user.role.value,
-            "enterprise_id": user.enterprise_id}, 201
+    return {
+        "token": token,
+        "expires_at": row.expires_dt.isoformat(),
+        "role": user.role.value,
+        "enterprise_id": user.enterprise_id,
+    }, 201
 
 
 @bp.delete("/tokens/current")

@@ -63,8 +63,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(exc: CSRFError) -> tuple[str, int]:
-        return render_template("error.html", status=400, message="页面已过期或来源不明 (CSRF 校验失败), 请刷新页面后重试",
-                               fields={}), 400
+        return render_template(
+            "error.html", status=400, message="页面已过期或来源不明 (CSRF 校验失败), 请刷新页面后重试", fields={}
+        ), 400
 
 
 def _page_context() -> dict:
@@ -85,5 +86,4 @@ def _page_context() -> dict:
             drills = incidents.count_open(get_session(), drill=True)
         except Exception:
             drills = 0
-    return {"user": user, "navigation": nav, "role_name": ROLE_NAMES.get(user.role, "") if user else "",
-            "open_drills": drills}
+    return {"user": user, "navigation": nav, "role_name": ROLE_NAMES.get(user.role, "") if user else "", "open_drills": drills}

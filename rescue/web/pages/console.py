@@ -14,10 +14,22 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 
 # timeline event kinds in the words of a dispatch record (the console's api.js EVENT_NAMES says the same)
 EVENT_NAMES = {
-    "dispatched": "已调派", "escalated": "升级改派", "chain_escalated": "逐级升级", "replaced": "已替换",
-    "sms_sent": "短信已发出", "sms_delivered": "短信已送达", "sms_failed": "短信发送失败", "sms_undelivered": "短信未送达",
-    "sms_possibly_duplicated": "短信可能重复", "reply": "收到回复", "reply_unclear": "回复无法识别", "opt_out": "退订",
-    "note": "备注", "status": "状态变更", "correction": "调度员更正", "escalation_not_needed": "无需升级",
+    "dispatched": "已调派",
+    "escalated": "升级改派",
+    "chain_escalated": "逐级升级",
+    "replaced": "已替换",
+    "sms_sent": "短信已发出",
+    "sms_delivered": "短信已送达",
+    "sms_failed": "短信发送失败",
+    "sms_undelivered": "短信未送达",
+    "sms_possibly_duplicated": "短信可能重复",
+    "reply": "收到回复",
+    "reply_unclear": "回复无法识别",
+    "opt_out": "退订",
+    "note": "备注",
+    "status": "状态变更",
+    "correction": "调度员更正",
+    "escalation_not_needed": "无需升级",
     "escalation_exhausted": "无人可再升级",
 }
 
@@ -48,6 +60,12 @@ def show_dispatch_record(incident_id: int) -> str:
     events = timeline.incident_timeline(session, incident_id, user)
     answered = {e["assignment_id"]: e["at"] for e in events if e["to_status"] in ("accepted", "declined")}
     return render_template(
-        "pages/dispatch_record.html", incident=incident, dispatches=dispatch_rows, events=events, answered=answered,
-        statuses=ASSIGNMENT_STATUS_NAMES, event_names=EVENT_NAMES, printed_at=utcnow(),
+        "pages/dispatch_record.html",
+        incident=incident,
+        dispatches=dispatch_rows,
+        events=events,
+        answered=answered,
+        statuses=ASSIGNMENT_STATUS_NAMES,
+        event_names=EVENT_NAMES,
+        printed_at=utcnow(),
     )

@@ -20,8 +20,14 @@ from rescue.web.extensions import get_alert_settings, get_roads, get_session
 from rescue.web.pages.common import page_roles
 from rescue.web.pages.console import bp
 
-OUTCOME_NAMES = {"unclear": "无法识别", "unknown_number": "未知号码", "unknown_code": "回复码不存在", "ambiguous": "无法确定指派",
-                 "no_open_assignment": "没有待回复的指派", "opt_out": "退订"}
+OUTCOME_NAMES = {
+    "unclear": "无法识别",
+    "unknown_number": "未知号码",
+    "unknown_code": "回复码不存在",
+    "ambiguous": "无法确定指派",
+    "no_open_assignment": "没有待回复的指派",
+    "opt_out": "退订",
+}
 REVIEW_LIMIT = 200
 
 
@@ -51,15 +57,20 @@ def _closure_data(form) -> dict:
     return data
 
 
-def _closures_page(values: dict | None = None, errors: dict | None = None, message: str | None = None,
-                   status: int = 200) -> tuple[str, int]:
+def _closures_page(
+    values: dict | None = None, errors: dict | None = None, message: str | None = None, status: int = 200
+) -> tuple[str, int]:
     session, now = get_session(), utcnow()
     rows = [closures.serialize(get_roads(), r, now=now) for r in closures.active_closures(session, now=now)]
-    config = {"tileUrl": current_app.config.get("MAP_TILE_URL", ""),
-              "tileAttribution": current_app.config.get("MAP_TILE_ATTRIBUTION", ""),
-              "area": list(current_app.config["SERVICE_AREA"]), "closures": rows}
-    return render_template("pages/closures.html", rows=rows, values=values or {}, errors=errors or {}, message=message,
-                           closures_config=config), status
+    config = {
+        "tileUrl": current_app.config.get("MAP_TILE_URL", ""),
+        "tileAttribution": current_app.config.get("MAP_TILE_ATTRIBUTION", ""),
+        "area": list(current_app.config["SERVICE_AREA"]),
+        "closures": rows,
+    }
+    return render_template(
+        "pages/closures.html", rows=rows, values=values or {}, errors=errors or {}, message=message, closures_config=config
+    ), status
 
 
 @bp.get("/closures")
@@ -73,8 +84,9 @@ def list_closures() -> tuple[str, int]:
 def create_closure() -> Response | tuple[str, int]:
     session = get_session()
     try:
-        row = closures.create_closure(session, get_roads(), _closure_data(request.form), area=service_area(),
-                                      actor=current_user(), now=utcnow())
+        row = closures.create_closure(
+            session, get_roads(), _closure_data(request.form), area=service_area(), actor=current_user(), now=utcnow()
+        )
     except RescueError as exc:
         session.rollback()
         return _closures_page(request.form, {k.split(".")[0]: v for k, v in exc.fields.items()}, exc.message, exc.status)
@@ -103,12 +115,18 @@ def lift_closure(closure_id: int) -> Response:
 def list_flagged_replies() -> str:
     session = get_session()
     rows = replies.flagged(session, limit=REVIEW_LIMIT)
-    choices = [(a.id, f"{'【演练】' if drill else ''}{number} · {a.resource_name} · 回复码{a.reply_code} · "
-                      f"{ASSIGNMENT_STATUS_NAMES.get(a.status.value, a.status.value)}")
-               for a, number, drill in replies.open_for_review(session)]
+    choices = [
+        (
+            a.id,
+            f"{'【演练】' if drill else ''}{number} · {a.resource_name} · 回复码{a.reply_code} · "
+            f"{ASSIGNMENT_STATUS_NAMES.get(a.status.value, a.status.value)}",
+        )
+        for a, number, drill in replies.open_for_review(session)
+    ]
     statuses = [(s, ASSIGNMENT_STATUS_NAMES.get(s, s)) for s in sorted(escalation.CORRECTABLE)]
-    return render_template("pages/replies.html", rows=rows, choices=choices, statuses=statuses, outcomes=OUTCOME_NAMES,
-                           china=CHINA)
+    return render_template(
+        "pages/replies.html", rows=rows, choices=choices, statuses=statuses, outcomes=OUTCOME_NAMES, china=CHINA
+    )
 
 
 # the page's wording for the fields the review operation refuses
@@ -129,8 +147,15 @@ def review_reply(message_id: int) -> Response:
             return redirect(url_for("console.list_flagged_replies"))
     session = get_session()
     try:
-        replies.settle(session, message_id, data, actor=current_user().username, now=utcnow(),
-                       settings=get_alert_settings(), pending_only=True)
+        replies.settle(
+            session,
+            message_id,
+            data,
+            actor=current_user().username,
+            now=utcnow(),
+            settings=get_alert_settings(),
+            pending_only=True,
+        )
     except RescueError as exc:
         session.rollback()
         problem = next((_REVIEW_PROBLEMS[k] for k in exc.fields if k in _REVIEW_PROBLEMS), exc.message)
@@ -146,5 +171,11 @@ def review_reply(message_id: int) -> Response:
 def list_drill_runs() -> str:
     rows = drill_console.active_runs(get_session(), limit=50)
     running = [r for r in rows if r.status == DrillRunStatus.running]
-    return render_template("pages/console_drills.html", running=running, recent=[r for r in rows if r not in running][:20],
-                           run_names=RUN_STATUS_NAMES, drill_page=bool(running), china=CHINA)
+    return render_template(
+        "pages/console_drills.html",
+        running=running,
+        recent=[r for r in rows if r not in running][:20],
+        run_names=RUN_STATUS_NAMES,
+        drill_page=bool(running),
+        china=CHINA,
+    )

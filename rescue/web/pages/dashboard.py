@@ -23,5 +23,11 @@ def show_dashboard() -> str:
     counts = {}
     for name in ("teams", "experts", "equipment", "supplies", "depots"):
         _, counts[KINDS[name].label] = registry.list_records(session, KINDS[name], user, registry.Query(filters={}, limit=1))
-    return render_template("pages/dashboard.html", open_incidents=open_incidents, stale_total=sum(g["count"] for g in stale),
-                           counts=counts, days=current_app.config["FRESHNESS_DAYS"], Role=Role)
+    return render_template(
+        "pages/dashboard.html",
+        open_incidents=open_incidents,
+        stale_total=sum(g["count"] for g in stale),
+        counts=counts,
+        days=current_app.config["FRESHNESS_DAYS"],
+        Role=Role,
+    )

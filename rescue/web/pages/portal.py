@@ -58,9 +58,12 @@ def _columns(kind: Kind, user: User, record: object | None = None) -> list[Colum
         cols = [c for c in cols if c.field != "enterprise_id" and (c.field not in reserved or reserved[c.field] is not None)]
         current = {c.field: getattr(getattr(record, c.field, None), "value", None) for c in cols}
         cols = [
-            _LimitedColumn(**{f.name: getattr(c, f.name) for f in fields(Column)},
-                           withheld=frozenset(v.value for v in reserved[c.field]) - {current[c.field]})
-            if c.field in reserved else c
+            _LimitedColumn(
+                **{f.name: getattr(c, f.name) for f in fields(Column)},
+                withheld=frozenset(v.value for v in reserved[c.field]) - {current[c.field]},
+            )
+            if c.field in reserved
+            else c
             for c in cols
         ]
     # people think name first and coordinates after the address
@@ -72,6 +75,7 @@ def _columns(kind: Kind, user: User, record: object | None = None) -> list[Colum
 
 def _reference_options(session: Session, user: User) -> dict:
     """Choices for fields that point at other records or codes."""
+
     def listing(name: str) -> list[tuple[int, str]]:
         rows, _ = registry.list_records(session, KINDS[name], user, registry.Query(filters={}, limit=registry.MAX_LIMIT))
         return [(r.id, r.name) for r in rows]
@@ -141,8 +145,14 @@ def show_portal() -> str:
         _, counts[name] = registry.list_records(session, KINDS[name], user, registry.Query(filters={}, limit=1))
     stale = registry.stale_records(session, user, days=current_app.config["FRESHNESS_DAYS"])
     enterprise = registry.get_enterprise(session, user.enterprise_id)
-    return render_template("pages/portal.html", kinds=[KINDS[n] for n in PORTAL_KINDS], counts=counts, stale=stale,
-                           enterprise=enterprise, days=current_app.config["FRESHNESS_DAYS"])
+    return render_template(
+        "pages/portal.html",
+        kinds=[KINDS[n] for n in PORTAL_KINDS],
+        counts=counts,
+        stale=stale,
+        enterprise=enterprise,
+        days=current_app.config["FRESHNESS_DAYS"],
+    )
 
 
 @bp.post("/confirm")
@@ -156,8 +166,9 @@ def confirm_data() -> Response:
     return redirect(url_for("portal.show_portal"))
 
 
-def _list_page(kind: Kind, *, import_errors: list | None = None, import_message: str | None = None,
-               status: int = 200) -> tuple[str, int]:
+def _list_page(
+    kind: Kind, *, import_errors: list | None = None, import_message: str | None = None, status: int = 200
+) -> tuple[str, int]:
     session = get_session()
     user = current_user()
     q = request.args.get("q", "").strip()[:100] or None
@@ -165,8 +176,9 @@ def _list_page(kind: Kind, *, import_errors: list | None = None, import_message:
         page_no = max(int(request.args.get("page", 1)), 1)
     except ValueError:
         page_no = 1
-    query = registry.Query(filters={}, q=q, sort="name" if "name" in kind.sortable else None, limit=PAGE_SIZE,
-                           offset=(page_no - 1) * PAGE_SIZE)
+    query = registry.Query(
+        filters={}, q=q, sort="name" if "name" in kind.sortable else None, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE
+    )
     rows, total = registry.list_records(session, kind, user, query)
     cols = {c.field: c for c in spreadsheets.columns(kind)}
     fields = LIST_FIELDS[kind.name]
@@ -185,9 +197,17 @@ def _list_page(kind: Kind, *, import_errors: list | None = None, import_message:
     table = [(r, [cell(f, r) for f in fields]) for r in rows]
     headers = [formatting.list_header(spreadsheets.LABELS.get(f, f)) for f in fields]
     return render_template(
-        "pages/portal_list.html", kind=kind, kinds=[KINDS[n] for n in PORTAL_KINDS], headers=headers, table=table,
-        total=total, q=q or "", page_no=page_no, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        import_errors=import_errors, import_message=import_message,
+        "pages/portal_list.html",
+        kind=kind,
+        kinds=[KINDS[n] for n in PORTAL_KINDS],
+        headers=headers,
+        table=table,
+        total=total,
+        q=q or "",
+        page_no=page_no,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        import_errors=import_errors,
+        import_message=import_message,
     ), status
 
 
@@ -207,9 +227,16 @@ def import_records(kind_name: str) -> Response | tuple[str, int]:
     dry_run = request.form.get("dry_run") == "1"
     session = get_session()
     try:
-        result = spreadsheets.import_file(session, kind, current_user(), upload.read(), filename=upload.filename,
-                                          area=current_app.config["SERVICE_AREA"], dry_run=dry_run,
-                                          max_rows=current_app.config.get("IMPORT_MAX_ROWS", spreadsheets.MAX_ROWS))
+        result = spreadsheets.import_file(
+            session,
+            kind,
+            current_user(),
+            upload.read(),
+            filename=upload.filename,
+            area=current_app.config["SERVICE_AREA"],
+            dry_run=dry_run,
+            max_rows=current_app.config.get("IMPORT_MAX_ROWS", spreadsheets.MAX_ROWS),
+        )
     except spreadsheets.RowErrors as exc:
         session.rollback()
         return _list_page(kind, import_errors=exc.rows, import_message=exc.message, status=422)
@@ -225,12 +252,20 @@ def import_records(kind_name: str) -> Response | tuple[str, int]:
     return redirect(url_for("portal.list_records", kind_name=kind.name))
 
 
-def _form_page(kind: Kind, record: object | None, values: dict, errors: dict, message: str | None = None,
-               status: int = 200) -> tuple[str, int]:
+def _form_page(
+    kind: Kind, record: object | None, values: dict, errors: dict, message: str | None = None, status: int = 200
+) -> tuple[str, int]:
     user = current_user()
-    return render_template("pages/portal_form.html", kind=kind, record=record, cols=_columns(kind, user, record),
-                           values=values,
-                           errors=errors, message=message, options=_reference_options(get_session(), user)), status
+    return render_template(
+        "pages/portal_form.html",
+        kind=kind,
+        record=record,
+        cols=_columns(kind, user, record),
+        values=values,
+        errors=errors,
+        message=message,
+        options=_reference_options(get_session(), user),
+    ), status
 
 
 @bp.get(f"/{KIND_PATH}/new")

@@ -98,8 +98,13 @@ def _field_names() -> dict[str, str]:
     for kind in KINDS.values():
         for col in spreadsheets.columns(kind):
             names.setdefault(col.field, formatting.list_header(col.label))
-    names |= {"capabilities": "能力", "fields": "专业领域", "last_confirmed_dt": "最近确认", "confirmed": "确认",
-              "demo": "演示数据"}
+    names |= {
+        "capabilities": "能力",
+        "fields": "专业领域",
+        "last_confirmed_dt": "最近确认",
+        "confirmed": "确认",
+        "demo": "演示数据",
+    }
     return names
 
 
