@@ -128,7 +128,7 @@ def compose_dispatch(notice: DispatchNotice, *, signature: str = DEFAULT_SIGNATU
     """
     n = notice
 
-    def build(drop):
+    def build(drop: frozenset[str]) -> str:
         place = n.town + ("" if "landmark" in drop else n.landmark)
         task = f"任务：{n.task}"
         if n.muster_point and "muster" not in drop:
@@ -163,7 +163,7 @@ def compose_reminder(reminder: DrillReminder, *, signature: str = DEFAULT_SIGNAT
     """Compose a drill reminder with an RSVP code ("回复 R7K 1 参加 2 请假")."""
     r = reminder
 
-    def build(drop):
+    def build(drop: frozenset[str]) -> str:
         when = _china_time(r.starts_at, weekday="weekday" not in drop)
         parts = [f"提醒：{when}在{r.place}举行{r.drill_name}"]
         if r.muster_point and "muster" not in drop:

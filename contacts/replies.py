@@ -123,7 +123,7 @@ def parse_reply(text: str | None) -> Reply:
     # The answer without code and ETA: "1 约40分钟" leaves "1约", "1小时20分" leaves "".
     compact = rest.replace(" ", "")
 
-    def reply(kind, eta_min=None):
+    def reply(kind: ReplyKind, eta_min: int | None = None) -> Reply:
         return Reply(kind, code, eta_min, raw)
 
     if _STOP_WORDS.search(compact):

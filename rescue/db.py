@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -46,6 +46,12 @@ WRITE_OPTION = "rescue_write"  # execution option: this connection's transaction
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+def ping(engine: Engine) -> None:
+    """Run a trivial query on `engine`; raises when the database is unreachable."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
 
 
 def make_engine(url: str):

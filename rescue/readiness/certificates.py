@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,7 @@ from rescue.db import begin_write
 from rescue.errors import ValidationError
 from rescue.messaging import queue
 from rescue.messaging.gateway import AlertSettings
-from rescue.models import Certificate, ContactPerson, TrainingAttendee, TrainingSession, User
+from rescue.models import Certificate, ContactPerson, Enterprise, TrainingAttendee, TrainingSession, User
 from rescue.models.drills import NoticeLog
 from rescue.models.readiness import CERTIFICATE_KIND_NAMES
 from rescue.readiness.kinds import CERTIFICATES, TRAININGS, require_owner
@@ -212,3 +212,31 @@ def import_file(
             listed = "、".join(f"{title}: {name}" for title, name in wrong[:10])
             raise ValidationError({"file": f"参训人员关联的联系人不存在或属于其他企业 ({listed})"})
     return result
+
+
+def enterprise_readiness(session: Session, *, today: date) -> list[dict]:
+    """Per enterprise with either: trainings held in the last year and certificates expired, by enterprise name."""
+    year_ago = today.replace(year=today.year - 1)
+    training = dict(
+        session.execute(
+            select(TrainingSession.enterprise_id, func.count())
+            .where(TrainingSession.held_on >= year_ago)
+            .group_by(TrainingSession.enterprise_id)
+        ).all()
+    )
+    expired = dict(
+        session.execute(
+            select(Certificate.enterprise_id, func.count())
+            .where(Certificate.expires_on < today)
+            .group_by(Certificate.enterprise_id)
+        ).all()
+    )
+    names = dict(session.execute(select(Enterprise.id, Enterprise.name)).all())
+    return sorted(
+        (
+            {"enterprise": names.get(e, ""), "trainings": training.get(e, 0), "expired": expired.get(e, 0)}
+            for e in set(training) | set(expired)
+            if e
+        ),
+        key=lambda r: r["enterprise"],
+    )

@@ -200,3 +200,15 @@ def correct(session: Session, actor: User, dep_id: int, data: dict, *, now: date
     )
     session.flush()
     return dep
+
+
+def drafts(session: Session, actor: User, *, limit: int = 200) -> list[Deployment]:
+    """The draft deployment records the caller may see, newest first."""
+    return list(
+        session.scalars(
+            access.scope(select(Deployment), actor, DEPLOYMENTS)
+            .where(Deployment.state == DeploymentState.draft)
+            .order_by(Deployment.dispatched_dt.desc())
+            .limit(limit)
+        ).all()
+    )

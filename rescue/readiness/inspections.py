@@ -216,3 +216,12 @@ def send_due_reminders(session_factory, gateway=None, *, now: datetime, settings
             session.commit()
             sent += len(recipients)
     return sent
+
+
+def recent(session: Session, actor: User, *, limit: int = 50) -> list[InspectionRecord]:
+    """The inspection records the caller may see, latest inspection first."""
+    return list(
+        session.scalars(
+            access.scope(select(InspectionRecord), actor, INSPECTIONS).order_by(InspectionRecord.inspected_on.desc()).limit(limit)
+        ).all()
+    )

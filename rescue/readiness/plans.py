@@ -290,3 +290,12 @@ def compliance(session: Session, actor: User, *, today: date) -> dict:
         "unfiled": unfiled,
         "unexercised": unexercised,
     }
+
+
+def pending_filings(session: Session) -> list[EmergencyPlan]:
+    """Plans submitted for filing and not yet decided, earliest submission first."""
+    return list(
+        session.scalars(
+            select(EmergencyPlan).where(EmergencyPlan.filing_state == FilingState.submitted).order_by(EmergencyPlan.submitted_dt)
+        ).all()
+    )

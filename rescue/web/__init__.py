@@ -1,13 +1,13 @@
 """The HTTP surfaces: API, health, pages and webhooks, registered on the app."""
 
-from flask import current_app
-from sqlalchemy import text
+from flask import Flask, current_app
 
 from rescue import migrations
+from rescue.db import ping
 from rescue.web.extensions import get_db
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     from rescue.web import errors, extensions, security
 
     extensions.init_app(app)
@@ -27,13 +27,12 @@ def init_app(app) -> None:
     app.add_url_rule("/health", "health", health)
 
 
-def health():
+def health() -> tuple[dict, int]:
     """Service, database and schema version; 503 when the database is unreachable or behind."""
     db = get_db()
     body = {"service": "rescue", "status": "ok", "demo": current_app.config["DEMO"]}
     try:
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(db.engine)
         current = migrations.current(db.engine)
         head = migrations.heads()
         body["database"] = {"ok": True, "dialect": db.engine.dialect.name}

@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import g, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from sqlalchemy.exc import DataError, StatementError
 from werkzeug.exceptions import HTTPException
 
@@ -62,7 +62,7 @@ def _unstorable(exc: Exception) -> bool:
     return isinstance(orig, ValueError) and "NUL" in str(orig)
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     @app.errorhandler(RescueError)
     def handle_rescue_error(exc: RescueError):
         return _respond(exc.status, exc.code, exc.message, exc.fields, exc.extra)

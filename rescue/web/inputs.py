@@ -11,6 +11,7 @@
 import builtins
 import json
 import math
+from typing import Any
 
 from flask import Flask, Request, request
 from flask import json as flask_json
@@ -54,7 +55,7 @@ def _visible(text: str) -> str:
     return text.replace("\x00", "\\u0000")
 
 
-def check_value(value, *, max_depth: int = MAX_JSON_DEPTH) -> None:
+def check_value(value: object, *, max_depth: int = MAX_JSON_DEPTH) -> None:
     """Refuse a parsed JSON value nested deeper than `max_depth` or with a NUL in any string, naming the field."""
     fields: dict[str, str] = {}
     stack = [(value, (), 0)]
@@ -85,7 +86,7 @@ class StrictJson:
     """
 
     @staticmethod
-    def loads(data, **kwargs):
+    def loads(data: str | bytes, **kwargs: Any) -> Any:
         try:
             value = json.loads(data, parse_constant=_constant, **kwargs)
         except RecursionError:
@@ -94,7 +95,7 @@ class StrictJson:
         return value
 
     @staticmethod
-    def dumps(obj, **kwargs) -> str:
+    def dumps(obj: object, **kwargs: Any) -> str:
         return flask_json.dumps(obj, **kwargs)
 
 
@@ -102,11 +103,11 @@ class StrictRequest(Request):
     """Flask's request, parsing JSON bodies with StrictJson."""
 
     @property
-    def json_module(self):
+    def json_module(self) -> type[StrictJson]:
         return StrictJson
 
     @json_module.setter
-    def json_module(self, _value) -> None:
+    def json_module(self, _value: object) -> None:
         pass  # Flask sets app.json on every request; bodies are still read strictly
 
 

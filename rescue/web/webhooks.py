@@ -10,7 +10,9 @@ import logging
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from contacts.webhooks import WebhookFormError, WebhookReply, WebhookRequest
+from contacts import SmsGateway
+from contacts.voice import VoiceGateway
+from contacts.webhooks import WebhookBatch, WebhookFormError, WebhookReply, WebhookRequest
 from rescue import drills
 from rescue.db import begin_write, utcnow
 from rescue.dispatch import replies
@@ -36,7 +38,7 @@ def webhook_request() -> WebhookRequest:
     )
 
 
-def check_backend(backend: str, gateway) -> None:
+def check_backend(backend: str, gateway: SmsGateway | VoiceGateway) -> None:
     """404 for another backend's path and for the demo backends outside demo mode; 403 for a forged call."""
     if backend != gateway.name or (backend in DEMO_ONLY and not current_app.config["DEMO"]):
         abort(404)
@@ -57,7 +59,7 @@ def _raw(item: object) -> str:
     return json.dumps(item, ensure_ascii=False)[:2000] if not isinstance(item, str) else item
 
 
-def read_batch(gateway, kind: str):
+def read_batch(gateway: SmsGateway, kind: str) -> WebhookBatch:
     """The backend's batch of items, or a 400 (with the provider's answer shape) for a body it cannot read."""
     reader = gateway.read_inbound if kind == "inbound" else gateway.read_status
     try:

@@ -1,6 +1,7 @@
 """The JSON API under /api/v1: one blueprint, its views in modules by concept."""
 
 import re
+from collections.abc import Mapping
 
 from flask import Blueprint, current_app, request
 
@@ -23,11 +24,11 @@ def json_body() -> dict:
     return data
 
 
-def service_area():
+def service_area() -> tuple[float, float, float, float]:
     return current_app.config["SERVICE_AREA"]
 
 
-def int_arg(args, name: str, default: int, lo: int, hi: int, errors: dict) -> int:
+def int_arg(args: Mapping[str, str], name: str, default: int, lo: int, hi: int, errors: dict) -> int:
     """An integer query parameter within [lo, hi]; a bad one is noted in `errors` and `default` returned.
 
     Only ASCII digits count: Python's int() would also take "１２", "١٢", " 12" and "1_0".

@@ -1,12 +1,14 @@
 """The OpenAPI 3 document, generated from the same pydantic schemas that validate requests, and its docs page."""
 
 import re
+from collections.abc import Callable
 
 import swagger_ui_bundle
-from flask import current_app, send_from_directory
+from flask import Flask, current_app, send_from_directory
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from werkzeug.routing import IntegerConverter
+from werkzeug.wrappers import Response
 
 from rescue.web.api import bp
 
@@ -21,7 +23,15 @@ _ERROR = {
 }
 
 
-def documented(summary: str, *, body=None, response=None, status: int = 200, query: dict | None = None, listing=False):
+def documented(
+    summary: str,
+    *,
+    body: object = None,
+    response: object = None,
+    status: int = 200,
+    query: dict | None = None,
+    listing: bool = False,
+) -> Callable[[Callable], Callable]:
     """Attach OpenAPI facts to a view; `body`/`response` may be a schema or a function of the kind name."""
 
     def decorator(view):
@@ -56,7 +66,7 @@ def _resolve(spec, values):
     return spec(**values)
 
 
-def build_document(app) -> dict:
+def build_document(app: Flask) -> dict:
     models: dict[str, type[BaseModel]] = {}
     paths: dict[str, dict] = {}
     for rule in app.url_map.iter_rules():
@@ -185,7 +195,7 @@ def _operation(rule, view, facts, values, models, method) -> dict:
 
 
 @bp.get("/openapi.json")
-def get_openapi():
+def get_openapi() -> dict:
     return build_document(current_app)
 
 
@@ -196,10 +206,10 @@ DOCS_HTML = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><ti
 
 
 @bp.get("/docs")
-def show_docs():
+def show_docs() -> tuple[str, int, dict[str, str]]:
     return DOCS_HTML, 200, {"Content-Type": "text/html; charset=utf-8"}
 
 
 @bp.get("/docs/static/<path:filename>")
-def docs_static(filename):
+def docs_static(filename: str) -> Response:
     return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)

@@ -3,34 +3,22 @@ the regulator's filing desk, compliance, hazard map and team support; the comman
 Plain forms (a failed one comes back with every invalid field and what was typed); scripts only in static files."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
 from rescue.clock import local_date
 from rescue.db import utcnow
 from rescue.errors import RescueError, ValidationError
-from rescue.models import (
-    Certificate,
-    ContactPerson,
-    Deployment,
-    EmergencyPlan,
-    Enterprise,
-    Equipment,
-    InspectionRecord,
-    Role,
-    TrainingSession,
-)
+from rescue.models import Role
 from rescue.models.drills import PLAN_LEVEL_NAMES
 from rescue.models.readiness import (
     CERTIFICATE_KIND_NAMES,
     HAZARD_LEVEL_NAMES,
     INSPECTION_RESULT_NAMES,
-    DeploymentState,
     FilingState,
 )
-from rescue.readiness import certificates, compensation, deployments, fundings, hazards, inspections, plans, substances
-from rescue.readiness.kinds import CERTIFICATES, DEPLOYMENTS, HAZARDS, INSPECTIONS, PLANS, TRAININGS
-from rescue.registry import access, registry
-from rescue.registry.kinds import KINDS
+from rescue.readiness import certificates, choices, compensation, deployments, fundings, hazards, inspections, plans, substances
+from rescue.readiness.kinds import CERTIFICATES, HAZARDS, PLANS, TRAININGS
+from rescue.registry import registry
 from rescue.web.auth import current_user
 from rescue.web.extensions import get_roads, get_session
 from rescue.web.pages.common import page_roles
@@ -159,35 +147,10 @@ def _owner(data: dict, form) -> None:
 # --- the enterprise's page ------------------------------------------------------------------------
 
 
-def _options(session, user) -> dict:
-    """Choices of the forms' selects: the caller's equipment and contacts, the enterprises for the command center."""
-    equipment = session.execute(
-        access.scope(select(Equipment.id, Equipment.name), user, KINDS["equipment"]).order_by(Equipment.name).limit(1000)
-    ).all()
-    contacts = session.execute(
-        access.scope(select(ContactPerson.id, ContactPerson.name), user, KINDS["contacts"])
-        .order_by(ContactPerson.name)
-        .limit(1000)
-    ).all()
-    enterprises = (
-        session.execute(select(Enterprise.id, Enterprise.name).order_by(Enterprise.name)).all()
-        if user.role == Role.command_center
-        else []
-    )
-    return {"equipment": equipment, "contacts": contacts, "enterprises": enterprises}
-
-
 def _render(form: str | None = None, errors: dict | None = None, values: dict | None = None, message: str = ""):
     session, user, today = get_session(), current_user(), _today()
-    drafts = session.scalars(
-        access.scope(select(Deployment), user, DEPLOYMENTS)
-        .where(Deployment.state == DeploymentState.draft)
-        .order_by(Deployment.dispatched_dt.desc())
-        .limit(200)
-    ).all()
-    recent = session.scalars(
-        access.scope(select(InspectionRecord), user, INSPECTIONS).order_by(InspectionRecord.inspected_on.desc()).limit(50)
-    ).all()
+    drafts = deployments.drafts(session, user)
+    recent = inspections.recent(session, user)
     body = render_template(
         "pages/readiness.html",
         plans=[plans.serialize(p, today=today) for p in _all(PLANS)],
@@ -209,7 +172,7 @@ def _render(form: str | None = None, errors: dict | None = None, values: dict | 
         errors={field_label(k): v for k, v in (errors or {}).items()},
         values=values or {},
         message=message,
-        **_options(session, user),
+        **choices.form_options(session, user),
     )
     return body, 422 if errors else 200
 
@@ -233,13 +196,13 @@ def _attempt(form_id: str, values: dict, action, success: str):
 
 @bp.get("/")
 @page_roles(*OWNERS)
-def show_readiness():
+def show_readiness() -> tuple[str, int]:
     return _render()
 
 
 @bp.post("/plans")
 @page_roles(*OWNERS)
-def create_plan():
+def create_plan() -> tuple[str, int] | Response:
     form = request.form
     data = {k: _text(form, k) for k in ("level", "title", "version")}
     _put(data, "review_date", _text(form, "review_date"))
@@ -254,7 +217,7 @@ def create_plan():
 
 @bp.post("/plans/<int:plan_id>/delete")
 @page_roles(*OWNERS)
-def delete_plan(plan_id):
+def delete_plan(plan_id: int) -> Response:
     session = get_session()
     try:
         stored = plans.delete(session, current_user(), plan_id, folder=_folder(), now=utcnow())
@@ -290,7 +253,7 @@ def _hazard_data(form) -> dict:
 
 @bp.post("/hazard-sources")
 @page_roles(*OWNERS)
-def create_hazard_source():
+def create_hazard_source() -> tuple[str, int] | Response:
     data = _hazard_data(request.form)
     from rescue.web.api import service_area
 
@@ -304,7 +267,7 @@ def create_hazard_source():
 
 @bp.post("/hazard-sources/<int:source_id>/delete")
 @page_roles(*OWNERS)
-def delete_hazard_source(source_id):
+def delete_hazard_source(source_id: int) -> Response:
     return _delete(HAZARDS, source_id, "hazard-sources")
 
 
@@ -325,7 +288,7 @@ def _delete(kind, record_id: int, anchor: str):
 
 @bp.post("/certificates")
 @page_roles(*OWNERS)
-def create_certificate():
+def create_certificate() -> tuple[str, int] | Response:
     form = request.form
     data = {k: _text(form, k) for k in ("holder_name", "kind", "number", "issuer")}
     for k in ("issued_on", "expires_on"):
@@ -342,13 +305,13 @@ def create_certificate():
 
 @bp.post("/certificates/<int:cert_id>/delete")
 @page_roles(*OWNERS)
-def delete_certificate(cert_id):
+def delete_certificate(cert_id: int) -> Response:
     return _delete(CERTIFICATES, cert_id, "certificates")
 
 
 @bp.post("/training-sessions")
 @page_roles(*OWNERS)
-def create_training():
+def create_training() -> tuple[str, int] | Response:
     form = request.form
     data = {k: _text(form, k) for k in ("title", "trainer", "topic")}
     _put(data, "held_on", _text(form, "held_on"))
@@ -366,7 +329,7 @@ def create_training():
 
 @bp.post("/training-sessions/<int:training_id>/delete")
 @page_roles(*OWNERS)
-def delete_training(training_id):
+def delete_training(training_id: int) -> Response:
     return _delete(TRAININGS, training_id, "training")
 
 
@@ -375,7 +338,7 @@ def delete_training(training_id):
 
 @bp.post("/inspections")
 @page_roles(*OWNERS)
-def create_inspection():
+def create_inspection() -> tuple[str, int] | Response:
     form = request.form
     data = {k: _text(form, k) for k in ("result", "inspector", "note")}
     _put(data, "equipment_id", _int(form.get("equipment_id")))
@@ -393,7 +356,7 @@ def create_inspection():
 
 @bp.post("/deployments/<int:dep_id>/confirm")
 @page_roles(*OWNERS)
-def confirm_deployment(dep_id):
+def confirm_deployment(dep_id: int) -> tuple[str, int] | Response:
     return _attempt(
         f"deployment-{dep_id}",
         {},
@@ -404,7 +367,7 @@ def confirm_deployment(dep_id):
 
 @bp.post("/deployments/<int:dep_id>/correct")
 @page_roles(*OWNERS)
-def correct_deployment(dep_id):
+def correct_deployment(dep_id: int) -> tuple[str, int] | Response:
     form = request.form
     data = {}
     for k in ("people", "equipment_count"):
@@ -420,7 +383,7 @@ def correct_deployment(dep_id):
 
 @bp.post("/plans/<int:plan_id>/document")
 @page_roles(*OWNERS)
-def upload_plan_document(plan_id):
+def upload_plan_document(plan_id: int) -> Response:
     request.max_content_length = plans.MAX_DOCUMENT_BYTES + 64 * 1024
     upload = request.files.get("file")
     session = get_session()
@@ -444,7 +407,7 @@ def upload_plan_document(plan_id):
 
 @bp.post("/plans/<int:plan_id>/submit")
 @page_roles(*OWNERS)
-def submit_plan(plan_id):
+def submit_plan(plan_id: int) -> Response:
     session = get_session()
     try:
         plans.submit(session, current_user(), plan_id, now=utcnow())
@@ -458,35 +421,10 @@ def submit_plan(plan_id):
 
 @bp.get("/regulator")
 @page_roles(*READERS)
-def show_regulator():
+def show_regulator() -> str:
     session, user, today = get_session(), current_user(), _today()
-    pending = session.scalars(
-        select(EmergencyPlan).where(EmergencyPlan.filing_state == FilingState.submitted).order_by(EmergencyPlan.submitted_dt)
-    ).all()
-    year_ago = today.replace(year=today.year - 1)
-    training = dict(
-        session.execute(
-            select(TrainingSession.enterprise_id, func.count())
-            .where(TrainingSession.held_on >= year_ago)
-            .group_by(TrainingSession.enterprise_id)
-        ).all()
-    )
-    expired = dict(
-        session.execute(
-            select(Certificate.enterprise_id, func.count())
-            .where(Certificate.expires_on < today)
-            .group_by(Certificate.enterprise_id)
-        ).all()
-    )
-    names = dict(session.execute(select(Enterprise.id, Enterprise.name)).all())
-    readiness = sorted(
-        (
-            {"enterprise": names.get(e, ""), "trainings": training.get(e, 0), "expired": expired.get(e, 0)}
-            for e in set(training) | set(expired)
-            if e
-        ),
-        key=lambda r: r["enterprise"],
-    )
+    pending = plans.pending_filings(session)
+    readiness = certificates.enterprise_readiness(session, today=today)
     try:
         minutes = min(max(float(request.args.get("minutes", 60)), 1), 1440)
     except ValueError:
@@ -500,9 +438,7 @@ def show_regulator():
         "pages/readiness_regulator.html",
         support=support,
         backbone=[t for t in support if t["backbone"]],
-        enterprises=session.execute(select(Enterprise.id, Enterprise.name).order_by(Enterprise.name)).all()
-        if user.role == Role.command_center
-        else [],
+        enterprises=choices.enterprises_for(session, user),
         hazard_map={
             "items": [
                 {k: g[k] for k in ("id", "name", "level", "level_name", "lat", "lon", "unmet")}
@@ -525,7 +461,7 @@ def show_regulator():
 
 @bp.post("/plans/<int:plan_id>/decision")
 @page_roles(Role.regulator)
-def decide_plan(plan_id):
+def decide_plan(plan_id: int) -> Response:
     session = get_session()
     data = {"decision": request.form.get("decision", ""), "comment": request.form.get("comment", "").strip()}
     try:
@@ -540,7 +476,7 @@ def decide_plan(plan_id):
 
 @bp.post("/rates")
 @page_roles(Role.command_center)
-def set_rates():
+def set_rates() -> Response:
     session = get_session()
     form = request.form
     data = {
@@ -560,7 +496,7 @@ def set_rates():
 
 @bp.post("/fundings/<int:team_id>")
 @page_roles(Role.command_center)
-def set_fundings(team_id):
+def set_fundings(team_id: int) -> Response:
     """The form's rows (企业, 比例 in per cent) replace the team's funders."""
     form = request.form
     rows = []
