@@ -26,6 +26,7 @@ from rescue.db import utcnow
 from rescue.models import Assignment, Capability, Depot, Enterprise, Equipment, Expert, Incident, IncidentNeed, SupplyLot, Team
 from rescue.models.enums import LEVEL_NAMES, OPEN_ASSIGNMENT_STATUSES, TEAM_STATUS_NAMES
 from rescue.models.registry import equipment_capabilities, expert_fields, team_capabilities
+from rescue.readiness.certificates import degraded_capabilities
 from rescue.readiness.inspections import unserviceable_reason
 from rescue.roads.network import ActiveClosures, ActiveRoads, as_roads
 from routing import Group, Offer, Ranked, Snap, rank_groups
@@ -304,6 +305,8 @@ class _Loader:
         if not caps:
             return out
         rows = self._rows("team", caps)
+        # a lapsed certificate weakens the team, it does not rule it out: a reason, not a blocker
+        degraded = degraded_capabilities(self.session, {r.id for r in rows}, now=self.now)
         for r in rows:
             res = Resource(
                 "team",
@@ -321,6 +324,8 @@ class _Loader:
                 res.reasons.append("骨干救援队伍")
             if r.headcount:
                 res.reasons.append(f"{r.headcount}人")
+            if why := degraded.get(r.id, {}).get(r.capability_code):
+                res.reasons.append(why)
             if r.status.value != "available":
                 res.blockers.append(TEAM_STATUS_NAMES.get(r.status.value, r.status.value))
             self._busy(res)

@@ -14,9 +14,10 @@ from rescue.db import begin_write
 from rescue.errors import ValidationError
 from rescue.messaging import queue
 from rescue.messaging.gateway import AlertSettings
-from rescue.models import Certificate, ContactPerson, Enterprise, TrainingAttendee, TrainingSession, User
+from rescue.models import Certificate, ContactPerson, Enterprise, RosterShift, TrainingAttendee, TrainingSession, User
 from rescue.models.drills import NoticeLog
 from rescue.models.readiness import CERTIFICATE_KIND_NAMES
+from rescue.models.registry import team_capabilities
 from rescue.readiness.kinds import CERTIFICATES, TRAININGS, require_owner
 from rescue.registry import access, registry, spreadsheets
 from rescue.registry.recipients import enterprise_recipients, sms_phone
@@ -35,6 +36,77 @@ def state(cert: Certificate, today: date) -> tuple[str, int | None]:
 
 
 STATE_NAMES = {"valid": "有效", "expiring": "即将到期", "expired": "已过期"}
+
+# capability code → the certificate kind its people must hold; only these capabilities are checked
+REQUIRED_CERTIFICATES: dict[str, str] = {
+    "mine_rescue": "mine_rescue",
+    "mine_ventilation": "mine_rescue",
+    "mine_drainage": "mine_rescue",
+    "drilling_rescue": "mine_rescue",
+    "hazmat_leak_control": "hazchem_safety",
+    "chemical_fire": "hazchem_safety",
+    "ammonia_leak_control": "hazchem_safety",
+    "decontamination": "hazchem_safety",
+    "medical_first_aid": "first_aid",
+}
+
+
+def degraded_capabilities(session: Session, team_ids, *, now: datetime) -> dict[int, dict[str, str]]:
+    """Per team, capability code → reason for the team's capabilities whose required certificate
+    (REQUIRED_CERTIFICATES) has lapsed for every on-duty person who holds one.
+
+    On-duty people are those on a roster shift covering `now`; a team with no such shift counts its
+    contacts. People with no certificate of the kind at all are left out: nothing is known of them, so a
+    team whose on-duty people hold no such certificate is not degraded. A person with any valid
+    certificate of the kind (no expiry, or expiring today or later, Beijing date) keeps the capability.
+    Four queries, whatever the number of teams."""
+    ids = sorted(set(team_ids))
+    if not ids:
+        return {}
+    caps: dict[int, list[str]] = {}
+    for team_id, code in session.execute(
+        select(team_capabilities.c.team_id, team_capabilities.c.capability_code).where(
+            team_capabilities.c.team_id.in_(ids), team_capabilities.c.capability_code.in_(sorted(REQUIRED_CERTIFICATES))
+        )
+    ):
+        caps.setdefault(team_id, []).append(code)
+    if not caps:
+        return {}
+    people: dict[int, set[int]] = {}
+    for team_id, contact_id in session.execute(
+        select(RosterShift.team_id, RosterShift.contact_id).where(
+            RosterShift.team_id.in_(sorted(caps)), RosterShift.starts_dt <= now, RosterShift.ends_dt > now
+        )
+    ):
+        people.setdefault(team_id, set()).add(contact_id)
+    unrostered = sorted(set(caps) - set(people))
+    if unrostered:
+        for team_id, contact_id in session.execute(
+            select(ContactPerson.team_id, ContactPerson.id).where(ContactPerson.team_id.in_(unrostered))
+        ):
+            people.setdefault(team_id, set()).add(contact_id)
+    everyone = sorted(set().union(*people.values())) if people else []
+    if not everyone:
+        return {}
+    today = local_date(now)
+    # (contact, kind) → True if any of the person's certificates of that kind is valid today
+    valid: dict[tuple[int, str], bool] = {}
+    for contact_id, kind, expires_on in session.execute(
+        select(Certificate.contact_id, Certificate.kind, Certificate.expires_on).where(
+            Certificate.contact_id.in_(everyone), Certificate.kind.in_(sorted(set(REQUIRED_CERTIFICATES.values())))
+        )
+    ):
+        key = (contact_id, str(kind))
+        valid[key] = valid.get(key, False) or expires_on is None or expires_on >= today
+    out: dict[int, dict[str, str]] = {}
+    for team_id, codes in caps.items():
+        for code in codes:
+            kind = REQUIRED_CERTIFICATES[code]
+            held = [valid[(c, kind)] for c in people.get(team_id, ()) if (c, kind) in valid]
+            if held and not any(held):
+                name = CERTIFICATE_KIND_NAMES.get(kind, kind)
+                out.setdefault(team_id, {})[code] = f"降级: 在岗人员的{name}均已过期"
+    return out
 
 
 def serialize(cert: Certificate, *, today: date) -> dict:

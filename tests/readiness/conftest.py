@@ -7,6 +7,7 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
 from rescue.models import User
+from tests.dispatch.conftest import tiny, tiny_app, tiny_files, tiny_session, world  # noqa: F401  (the tiny world)
 
 
 def make_pdf(text: str = "plan") -> bytes:
