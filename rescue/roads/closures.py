@@ -60,7 +60,7 @@ def create_closure(session: Session, network, data: dict, *, area, actor: User |
         errors["expires_at"] = "失效时间应晚于现在"
     if obj.hours is not None:
         if expires is not None:
-            errors["hours"] = "expires_at 与 hours 只能给一个"
+            errors["hours"] = "失效时间与持续小时数只能填写一项"
         expires = now + timedelta(hours=obj.hours)
     if errors:
         raise ValidationError(errors)

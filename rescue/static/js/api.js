@@ -136,7 +136,7 @@ function plainReason(holder, reason) {
   const label = holder.querySelector("label")?.textContent.replace(/[*＊]/g, "").trim() || "";
   if (/^(至少 \d+ 个字符|必填|不能为空|Field required)$/.test(reason) && holder.querySelector("select")) return `请选择${label}`;
   if (/^至少 \d+ 个字符$/.test(reason)) return `请填写${label}`;
-  if (/ISO 8601|时间需带时区/.test(reason)) return "请填写日期和时间 (北京时间)";
+  if (/时间格式有误|时间需带时区/.test(reason)) return "请填写日期和时间 (北京时间)";
   return reason;
 }
 
