@@ -11,7 +11,7 @@ from rescue.db import utcnow
 from rescue.dispatch.candidates import _Loader
 from rescue.errors import ValidationError
 from rescue.models import Capability, Incident
-from rescue.roads.network import as_roads
+from rescue.roads.network import ActiveRoads, as_roads
 from routing import coverage, lost_cover
 
 TARGET_KINDS = ("county", "key_site")
@@ -51,6 +51,15 @@ def parse_request(session: Session, args) -> tuple[str, float, list[tuple[str, i
     return cap, minutes, exclude
 
 
+def usable_resources(session: Session, roads: ActiveRoads, capabilities: set[str], *, now: datetime) -> dict[str, list]:
+    """Per capability, the teams and equipment holding it that ranking would send now (no blockers), by
+    dispatch's eligibility rules: what coverage reports measure from. One read for all capabilities."""
+    # a throwaway incident only scopes the loader's "assigned to this incident" notes
+    loader = _Loader(session, roads, Incident(id=-1), now)
+    teams, equipment = loader.teams(capabilities), loader.equipment(capabilities)
+    return {c: [r for r in teams[c] + equipment[c] if not r.blockers] for c in capabilities}
+
+
 def coverage_report(
     session: Session,
     network,
@@ -64,15 +73,8 @@ def coverage_report(
     with ``exclude`` (e.g. a team about to be committed) which targets lose their cover."""
     roads = as_roads(network)
     now = now or utcnow()
-    # a throwaway incident only scopes the loader's "assigned to this incident" notes
-    loader = _Loader(session, roads, Incident(id=-1), now)
-    pool = loader.teams({capability})[capability] + loader.equipment({capability})[capability]
-    names = {}
-    usable = {}
-    for res in pool:
-        if not res.blockers:
-            usable[res.key] = res
-            names[res.key] = res.name
+    usable = {res.key: res for res in usable_resources(session, roads, {capability}, now=now)[capability]}
+    names = {key: res.name for key, res in usable.items()}
     keys = list(usable)
     snaps = roads.snap_many([(usable[k].lat, usable[k].lon) for k in keys])
     sources = {k: s for k, s in zip(keys, snaps, strict=True) if not roads.too_far(s)}

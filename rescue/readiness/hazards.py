@@ -141,8 +141,9 @@ def _needs(session: Session, type_code, source: HazardSource) -> list[dict]:
     return needs
 
 
-Pool = Callable[[str], dict]
-"""pool(capability) → {key: (lat, lon, turnout_s, name)} of the usable resources (dispatch's eligibility rules)."""
+Pool = Callable[[set[str]], dict[str, dict]]
+"""pool(capabilities) → {capability: {key: (lat, lon, turnout_s, name)}} of the usable resources (dispatch's
+eligibility rules), read once for every capability asked."""
 
 
 def coverage(session: Session, roads, actor: User, *, minutes: float, pool: Pool, now: datetime) -> dict:
@@ -160,8 +161,9 @@ def coverage(session: Session, roads, actor: User, *, minutes: float, pool: Pool
         for code in called_for(s):
             wanted.setdefault(code, []).append(s.id)
     arrival: dict[tuple[int, str], tuple[float | None, dict | None]] = {}
+    pools = pool(set(wanted)) if wanted else {}
     for code, ids in wanted.items():
-        usable = pool(code)
+        usable = pools[code]
         keys = list(usable)
         rsnaps = roads.snap_many([(usable[k][0], usable[k][1]) for k in keys])
         res_snaps = {k: sn for k, sn in zip(keys, rsnaps, strict=True) if not roads.too_far(sn)}

@@ -329,15 +329,12 @@ def list_substances() -> dict:
 
 
 def usable_pool(session: Session, roads: ActiveRoads, now: datetime) -> Pool:
-    """pool(capability) for hazards.coverage: teams and equipment that ranking would use, by dispatch's rules."""
-    from rescue.dispatch.candidates import _Loader
-    from rescue.models import Incident
+    """pool(capabilities) for hazards.coverage: teams and equipment that ranking would use, by dispatch's rules."""
+    from rescue.dispatch.coverage import usable_resources
 
-    loader = _Loader(session, roads, Incident(id=-1), now)  # a throwaway incident only scopes "assigned here"
-
-    def pool(capability: str) -> dict:
-        found = loader.teams({capability})[capability] + loader.equipment({capability})[capability]
-        return {r.key: (r.lat, r.lon, r.turnout_s, r.name) for r in found if not r.blockers}
+    def pool(capabilities: set[str]) -> dict[str, dict]:
+        found = usable_resources(session, roads, capabilities, now=now)
+        return {c: {r.key: (r.lat, r.lon, r.turnout_s, r.name) for r in rs} for c, rs in found.items()}
 
     return pool
 
