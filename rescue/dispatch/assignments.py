@@ -181,12 +181,13 @@ def render_dispatch(
 
     Experts consulted from afar are told to call the command center instead of an arrival time."""
     kind, params = dispatch_params(notice)
-    if link:  # the approved variant with the responder page's link (two segments: the link is never cut)
+    if link:  # the approved variant with the responder page's link; the link is never cut, and a third
+        # segment rather than the route and arrival time cut to "约…"
         kind += "_link"
     if kind_of_resource == "expert":
         params["eta"] = remote_eta(settings.command_phone)
     params = _extras(kind, params, {"phone": settings.command_phone, "card": card_short, "link": link})
-    rendered = render(kind, params, signature=settings.signature, max_segments=2 if link else 1)
+    rendered = render(kind, params, signature=settings.signature, max_segments=3 if link else 1)
     if kind_of_resource == "expert" and "eta" in rendered.truncated:
         # a cut phone number is useless: two segments rather than "请致电0…"
         rendered = render(kind, params, signature=settings.signature)

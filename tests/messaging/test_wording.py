@@ -49,3 +49,24 @@ def test_every_queued_message_is_its_template_rendered_and_experts_are_asked_to_
             assert "请致电0951-5010100" in page.body and "分钟到达" not in page.body and "专家会商" in page.body
     finally:
         app.extensions["db"].engine.dispose()
+
+
+def test_a_dispatch_sms_with_its_link_keeps_the_route_and_arrival_time():
+    from contacts import DispatchNotice
+    from rescue.dispatch.assignments import render_dispatch
+    from rescue.messaging.gateway import AlertSettings
+
+    notice = DispatchNotice(
+        incident_no="NX-20261130-0001",
+        event_type="危化品运输车辆泄漏",
+        level="较大",
+        town="宁东镇",
+        task="危化品泄漏处置",
+        reply_code="M3V",
+        route="G307、G20",
+        eta_min=31,
+    )
+    link = "http://127.0.0.1:5000/r/N5hLYXCAFtUsNLg8ekxQFg"
+    rendered = render_dispatch(notice, settings=AlertSettings(responder_base_url="http://127.0.0.1:5000/r/"), link=link)
+    assert rendered.kind == "dispatch_link" and not rendered.truncated
+    assert "经G307、G20约31分钟到达" in rendered.text and rendered.text.endswith(link)
