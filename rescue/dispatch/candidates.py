@@ -6,35 +6,30 @@ closures; or straight across country when that is quicker (``routing.rank_groups
 shortcut). One bounded search from the incident ranks every need at once: it stops once each
 need's top ``k`` (and enough to cover its quantity) are certain.
 
-No cache here: every request reads the registry rows of the capabilities its needs ask for (a few
-column queries) and the open assignments, so an edit is seen by the very next ranking. The only
-cached inputs are the snaps of positions (keyed by coordinates) and the set of active closures
-(keyed by the closure rows' content), both in ``rescue.roads.network.ActiveRoads``.
+The registry rows come from ``resources.snapshot`` (kept per registry revision, which database
+triggers raise with every change, so an edit is seen by the very next ranking); the open
+assignments are read per request. The other cached inputs are the snaps of positions (keyed by
+coordinates) and the set of active closures (keyed by the closure rows' content), both in
+``rescue.roads.network.ActiveRoads``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from rescue.db import utcnow
-from rescue.models import Assignment, Capability, Depot, Enterprise, Equipment, Expert, Incident, IncidentNeed, SupplyLot, Team
-from rescue.models.enums import LEVEL_NAMES, OPEN_ASSIGNMENT_STATUSES, TEAM_STATUS_NAMES
-from rescue.models.registry import equipment_capabilities, expert_fields, team_capabilities
-from rescue.readiness.certificates import degraded_capabilities
-from rescue.readiness.inspections import unserviceable_reason
+from rescue.dispatch.resources import Loader, Resource, _mins
+from rescue.models import Depot, Equipment, Expert, Incident, IncidentNeed, SupplyLot, Team
 from rescue.roads.network import ActiveClosures, ActiveRoads, as_roads
 from routing import Group, Offer, Ranked, Snap, rank_groups
 from routing import plan as plan_routing
 
-BEIJING_OFFSET = timedelta(hours=8)
-_EQUIPMENT_STATUS = {"unserviceable": "故障停用", "deployed": "已出动"}
-_EXPERT_STATUS = {"busy": "忙碌", "unavailable": "不可用"}
 OFFROAD_WARNING = "需越野/徒步接近"
 # why a capable resource cannot be offered, by the first words of its blocker (for "why empty")
 _WHY = (("已调派至", "busy"), ("已拒绝本事件", "declined"), ("已过期", "expired"), ("道路不通", "closure"), ("距最近道路", "far"))
@@ -46,36 +41,6 @@ _WHY_TEXT = {
     "far": "{n} 个登记位置距道路过远",
     "other": "{n} 个不可用 (停用、库存为零等)",
 }
-
-
-@dataclass
-class Resource:
-    """One resource as the ranking sees it (plain values, no ORM objects)."""
-
-    kind: str
-    id: int
-    name: str
-    owner: str
-    lat: float
-    lon: float
-    turnout_s: float
-    amount: float
-    confirmed: datetime | None
-    reasons: list[str] = field(default_factory=list)
-    blockers: list[str] = field(default_factory=list)
-    remote: bool = False
-    tier: int = 0  # experts: 0 field match, 1 related field
-    stale: bool = False
-    declined: bool = False  # declined a call-out for this incident: offered after the others, marked
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.kind, self.id)
-
-    @property
-    def order(self) -> int:
-        """Sorts before arrival: declined after everything, unconfirmed after confirmed, related fields last."""
-        return 100 * self.declined + 10 * self.stale + self.tier
 
 
 @dataclass
@@ -122,332 +87,6 @@ def _kind_of(need: IncidentNeed | NeedRow) -> str:
     if need.supply_code:
         return "supply"
     return {"item": "equipment", "person": "expert"}.get(need.unit, "team")
-
-
-def _mins(seconds: float) -> str:
-    return f"{seconds / 60:.0f}"
-
-
-_T, _D = aliased(Team), aliased(Depot)
-_ROWS = {
-    "team": lambda codes: (
-        select(
-            Team.id,
-            Team.name,
-            Team.lat,
-            Team.lon,
-            Team.turnout_min,
-            Team.status,
-            Team.last_confirmed_dt,
-            Team.enterprise_id,
-            Team.level,
-            Team.backbone,
-            Team.headcount,
-            team_capabilities.c.capability_code,
-        )
-        .join(team_capabilities, team_capabilities.c.team_id == Team.id)
-        .where(team_capabilities.c.capability_code.in_(codes))
-        .order_by(Team.id)
-    ),
-    "equipment": lambda codes: (
-        select(
-            Equipment.id,
-            Equipment.name,
-            Equipment.quantity,
-            Equipment.status,
-            Equipment.last_confirmed_dt,
-            Equipment.enterprise_id,
-            Equipment.team_id,
-            Equipment.depot_id,
-            equipment_capabilities.c.capability_code,
-            _T.name.label("team_name"),
-            _T.lat.label("team_lat"),
-            _T.lon.label("team_lon"),
-            _T.turnout_min,
-            _T.status.label("team_status"),
-            _D.name.label("depot_name"),
-            _D.lat.label("depot_lat"),
-            _D.lon.label("depot_lon"),
-            # inspections (readiness): an item overdue or failed is unserviceable
-            Equipment.next_inspection,
-            Equipment.inspection_interval_days,
-            Equipment.last_inspection_on,
-            Equipment.last_inspection_passed,
-        )
-        .join(equipment_capabilities, equipment_capabilities.c.equipment_id == Equipment.id)
-        .outerjoin(_T, _T.id == Equipment.team_id)
-        .outerjoin(_D, _D.id == Equipment.depot_id)
-        .where(equipment_capabilities.c.capability_code.in_(codes))
-        .order_by(Equipment.id)
-    ),
-    "expert": lambda codes: (
-        select(
-            Expert.id,
-            Expert.name,
-            Expert.title,
-            Expert.employer,
-            Expert.lat,
-            Expert.lon,
-            Expert.availability,
-            Expert.remote_ok,
-            Expert.last_confirmed_dt,
-            Expert.enterprise_id,
-            expert_fields.c.capability_code,
-        )
-        .join(expert_fields, expert_fields.c.expert_id == Expert.id)
-        .where(expert_fields.c.capability_code.in_(codes))
-        .order_by(Expert.id)
-    ),
-    "supply": lambda codes: (
-        select(
-            SupplyLot.id,
-            SupplyLot.code,
-            SupplyLot.name,
-            SupplyLot.unit,
-            SupplyLot.quantity,
-            SupplyLot.expiry_date,
-            SupplyLot.last_confirmed_dt,
-            SupplyLot.enterprise_id,
-            Depot.name.label("depot_name"),
-            Depot.lat,
-            Depot.lon,
-        )
-        .join(Depot, Depot.id == SupplyLot.depot_id)
-        .where(SupplyLot.code.in_(codes))
-        .order_by(SupplyLot.id)
-    ),
-}
-
-
-class _Loader:
-    """Reads the resources the needs ask for (only their capabilities), with their availability."""
-
-    def __init__(self, session: Session, roads: ActiveRoads, incident: Incident, now: datetime) -> None:
-        self.session, self.roads, self.incident, self.now = session, roads, incident, now
-        s = roads.settings
-        self.fresh_after = now - timedelta(days=s.freshness_days)
-        self.today = (now + BEIJING_OFFSET).date()
-        self.cap_names: dict[str, str] = {}
-        self.cap_category: dict[str, str] = {}
-        for code, name, cat in session.execute(select(Capability.code, Capability.name, Capability.category)):
-            self.cap_names[code], self.cap_category[code] = name, cat
-        self.enterprises: dict[int, str] = {}
-        self.supply_names: dict[str, str] = {}
-        self.busy: dict[tuple[str, int], list[tuple[int, float]]] = {}
-        self.declined: dict[tuple[str, int], datetime] = {}
-        self.assigned_to_need: dict[int, float] = {}
-        # open assignments anywhere (availability) and every call-out of this incident (declines)
-        rows = session.execute(
-            select(
-                Assignment.resource_kind,
-                Assignment.resource_id,
-                Assignment.incident_id,
-                Assignment.quantity,
-                Assignment.need_id,
-                Assignment.status,
-                Assignment.created_dt,
-            ).where(or_(Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES), Assignment.incident_id == incident.id))
-        ).all()
-        for kind, rid, inc, qty, need_id, status, created in rows:
-            key = (kind.value, rid)
-            if status.value in OPEN_ASSIGNMENT_STATUSES:
-                self.busy.setdefault(key, []).append((inc, qty))
-                if inc == incident.id and need_id is not None:
-                    self.assigned_to_need[need_id] = self.assigned_to_need.get(need_id, 0.0) + float(qty or 0)
-            elif status.value == "declined" and inc == incident.id:
-                self.declined[key] = created
-
-    def _rows(self, kind: str, codes: set[str]) -> list:
-        if not codes:
-            return []
-        rows = self.session.execute(_ROWS[kind](sorted(codes))).all()
-        wanted = {r.enterprise_id for r in rows if r.enterprise_id is not None} - set(self.enterprises)
-        if wanted:
-            self.enterprises.update(
-                self.session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(sorted(wanted)))).all()
-            )
-        if kind == "supply":
-            for r in rows:  # lots in id order: the first lot of a code names it
-                self.supply_names.setdefault(r.code, r.name)
-        return rows
-
-    def need_names(self, needs: list[NeedRow]) -> dict[str, str]:
-        """What ``incidents.need_names`` reads, from the rows already read."""
-        names = {n.capability_code: self.cap_names[n.capability_code] for n in needs if n.capability_code in self.cap_names}
-        for n in needs:
-            if n.supply_code and n.supply_code in self.supply_names:
-                names.setdefault("supply:" + n.supply_code, self.supply_names[n.supply_code])
-        return names
-
-    def owner(self, enterprise_id: int | None, fallback: str) -> str:
-        if enterprise_id is None:
-            return fallback
-        return self.enterprises.get(enterprise_id) or fallback
-
-    def _freshness(self, res: Resource) -> None:
-        if res.confirmed is not None and res.confirmed < self.fresh_after:
-            res.stale = True
-            day = (res.confirmed + BEIJING_OFFSET).date().isoformat()
-            res.reasons.append(f"超过{self.roads.settings.freshness_days}天未确认 (上次 {day}), 排在已确认资源之后")
-
-    def _busy(self, res: Resource) -> None:
-        for inc, _qty in self.busy.get(res.key, []):
-            where = "本事件" if inc == self.incident.id else "其他事件"
-            res.blockers.append(f"已调派至{where} (任务未结束)")
-            break
-        when = self.declined.get(res.key)
-        if when is not None and not res.blockers:
-            res.declined = True
-            res.reasons.append(f"已拒绝本事件的调派 ({(when + BEIJING_OFFSET):%H:%M}), 排在其他资源之后")
-
-    def teams(self, caps: set[str]) -> dict[str, list[Resource]]:
-        out: dict[str, list[Resource]] = {c: [] for c in caps}
-        if not caps:
-            return out
-        rows = self._rows("team", caps)
-        # a lapsed certificate weakens the team, it does not rule it out: a reason, not a blocker
-        degraded = degraded_capabilities(self.session, {r.id for r in rows}, now=self.now)
-        for r in rows:
-            res = Resource(
-                "team",
-                r.id,
-                r.name,
-                self.owner(r.enterprise_id, f"{LEVEL_NAMES.get(r.level.value, '')}级队伍"),
-                r.lat,
-                r.lon,
-                60.0 * float(r.turnout_min or 0),
-                1.0,
-                r.last_confirmed_dt,
-            )
-            res.reasons.append(f"具备能力: {self.cap_names.get(r.capability_code, r.capability_code)}")
-            if r.backbone:
-                res.reasons.append("骨干救援队伍")
-            if r.headcount:
-                res.reasons.append(f"{r.headcount}人")
-            if why := degraded.get(r.id, {}).get(r.capability_code):
-                res.reasons.append(why)
-            if r.status.value != "available":
-                res.blockers.append(TEAM_STATUS_NAMES.get(r.status.value, r.status.value))
-            self._busy(res)
-            self._freshness(res)
-            out[r.capability_code].append(res)
-        return out
-
-    def equipment(self, caps: set[str]) -> dict[str, list[Resource]]:
-        out: dict[str, list[Resource]] = {c: [] for c in caps}
-        if not caps:
-            return out
-        rows = self._rows("equipment", caps)
-        loading = 60.0 * self.roads.settings.depot_loading_min
-        for r in rows:
-            if r.team_id is not None:
-                lat, lon, turnout, where = r.team_lat, r.team_lon, 60.0 * float(r.turnout_min or 0), r.team_name
-            else:
-                lat, lon, turnout, where = r.depot_lat, r.depot_lon, loading, r.depot_name
-            res = Resource(
-                "equipment",
-                r.id,
-                r.name,
-                self.owner(r.enterprise_id, where),
-                lat,
-                lon,
-                turnout,
-                float(r.quantity),
-                r.last_confirmed_dt,
-            )
-            res.reasons.append(f"具备能力: {self.cap_names.get(r.capability_code, r.capability_code)}, {r.quantity}件")
-            res.reasons.append(f"随{where}出动" if r.team_id is not None else f"从{where}装车 ({_mins(loading)}分钟)")
-            if r.status.value != "operational":
-                res.blockers.append(_EQUIPMENT_STATUS.get(r.status.value, r.status.value))
-            if why := unserviceable_reason(r, self.today):  # overdue for inspection or failed it
-                res.blockers.append(why)
-            if r.team_id is not None and r.team_status.value != "available":
-                res.blockers.append(f"保管队伍{TEAM_STATUS_NAMES.get(r.team_status.value, r.team_status.value)}")
-            if r.quantity <= 0:
-                res.blockers.append("数量为零")
-            self._busy(res)
-            self._freshness(res)
-            out[r.capability_code].append(res)
-        return out
-
-    def experts(self, caps: set[str]) -> dict[str, list[Resource]]:
-        """Experts whose field matches (tier 0), then experts of a related field (same category, tier 1)."""
-        out: dict[str, list[Resource]] = {c: [] for c in caps}
-        if not caps:
-            return out
-        categories = {self.cap_category.get(c) for c in caps}
-        related = {c for c, cat in self.cap_category.items() if cat in categories}
-        wanted = caps | related
-        rows = self._rows("expert", wanted)
-        by_expert: dict[int, list] = {}
-        for r in rows:
-            by_expert.setdefault(r.id, []).append(r)
-        turnout = 60.0 * self.roads.settings.expert_turnout_min
-        for group in by_expert.values():
-            r = group[0]
-            fields = {g.capability_code for g in group}
-            for cap in caps:
-                if cap in fields:
-                    tier, why = 0, f"专业领域: {self.cap_names.get(cap, cap)}"
-                elif any(self.cap_category.get(f) == self.cap_category.get(cap) for f in fields):
-                    near = next(f for f in sorted(fields) if self.cap_category.get(f) == self.cap_category.get(cap))
-                    tier, why = 1, f"相近领域: {self.cap_names.get(near, near)}"
-                else:
-                    continue
-                res = Resource(
-                    "expert",
-                    r.id,
-                    r.name,
-                    r.employer or self.owner(r.enterprise_id, ""),
-                    r.lat,
-                    r.lon,
-                    turnout,
-                    1.0,
-                    r.last_confirmed_dt,
-                    remote=bool(r.remote_ok),
-                    tier=tier,
-                )
-                res.reasons.append(why + (f" ({r.title})" if r.title else ""))
-                if r.remote_ok:
-                    res.reasons.append("可远程会商, 无需到场")
-                if r.availability.value != "available":
-                    res.blockers.append(_EXPERT_STATUS.get(r.availability.value, r.availability.value))
-                self._busy(res)
-                self._freshness(res)
-                out[cap].append(res)
-        return out
-
-    def supplies(self, codes: set[str]) -> dict[str, list[Resource]]:
-        out: dict[str, list[Resource]] = {c: [] for c in codes}
-        if not codes:
-            return out
-        rows = self._rows("supply", codes)
-        loading = 60.0 * self.roads.settings.depot_loading_min
-        for r in rows:
-            taken = sum(q for _inc, q in self.busy.get(("supply", r.id), []))
-            left = max(0.0, float(r.quantity) - float(taken or 0))
-            res = Resource(
-                "supply",
-                r.id,
-                r.name,
-                self.owner(r.enterprise_id, r.depot_name),
-                r.lat,
-                r.lon,
-                loading,
-                left,
-                r.last_confirmed_dt,
-            )
-            res.reasons.append(f"{r.depot_name}库存 {left:g}{r.unit}" + (f" (已调出 {taken:g})" if taken else ""))
-            res.reasons.append(f"装车 {_mins(loading)} 分钟")
-            if r.quantity <= 0:
-                res.blockers.append("库存为零")
-            elif left <= 0:
-                res.blockers.append("库存已全部调出")
-            if r.expiry_date is not None and r.expiry_date < self.today:
-                res.blockers.append(f"已过期 ({r.expiry_date.isoformat()})")
-            self._freshness(res)
-            out[r.code].append(res)
-        return out
 
 
 def _rank(
@@ -526,7 +165,7 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
     s = roads.settings
     target = roads.snap(incident.lat, incident.lon)
     active = roads.closed_roads(session, now=now)
-    loader = _Loader(session, roads, incident, now)
+    loader = Loader(session, roads, incident, now)
     needs = [NeedRow(n.id, n.capability_code, n.supply_code, n.quantity, n.unit) for n in incident.needs]
     by_kind: dict[str, set[str]] = {"team": set(), "equipment": set(), "expert": set(), "supply": set()}
     for n in needs:
@@ -916,6 +555,7 @@ def route_note(session: Session, network, incident: Incident, kind: str, resourc
     return note_for_edges(roads, session, got[0].edges, got[0].route, now=now) if got else ""
 
 
+_T, _D = aliased(Team), aliased(Depot)
 _LOCATIONS = {
     "team": lambda i: select(Team.lat, Team.lon).where(Team.id == i),
     "expert": lambda i: select(Expert.lat, Expert.lon).where(Expert.id == i),

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from rescue.db import utcnow
-from rescue.dispatch.candidates import _Loader
+from rescue.dispatch.resources import Loader
 from rescue.errors import ValidationError
 from rescue.models import Capability, Incident
 from rescue.roads.network import ActiveRoads, as_roads
@@ -55,7 +55,7 @@ def usable_resources(session: Session, roads: ActiveRoads, capabilities: set[str
     """Per capability, the teams and equipment holding it that ranking would send now (no blockers), by
     dispatch's eligibility rules: what coverage reports measure from. One read for all capabilities."""
     # a throwaway incident only scopes the loader's "assigned to this incident" notes
-    loader = _Loader(session, roads, Incident(id=-1), now)
+    loader = Loader(session, roads, Incident(id=-1), now)
     teams, equipment = loader.teams(capabilities), loader.equipment(capabilities)
     return {c: [r for r in teams[c] + equipment[c] if not r.blockers] for c in capabilities}
 

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Column, Float, ForeignKey, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Float, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rescue.db import Base, UTCDateTime, utcnow
@@ -97,6 +97,15 @@ class Depot(Tracked, Base):
     enterprise: Mapped[Enterprise | None] = relationship()
 
 
+# one row (id 1): the registry's revision, one up with every change to the tables dispatch reads
+# (database triggers, migration 0011); epoch tells databases apart (see rescue.dispatch.resources)
+registry_revision = Table(
+    "registry_revision",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("epoch", String(32), nullable=False),
+    Column("value", BigInteger, nullable=False),
+)
 team_capabilities = Table(
     "team_capabilities",
     Base.metadata,

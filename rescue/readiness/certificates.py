@@ -3,6 +3,7 @@ sessions (§20 岗位应急培训) with their attendees."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -51,52 +52,80 @@ REQUIRED_CERTIFICATES: dict[str, str] = {
 }
 
 
-def degraded_capabilities(session: Session, team_ids, *, now: datetime) -> dict[int, dict[str, str]]:
-    """Per team, capability code → reason for the team's capabilities whose required certificate
-    (REQUIRED_CERTIFICATES) has lapsed for every on-duty person who holds one.
+CERTIFICATE_FACT_TABLES = ("team_capabilities", "roster_shifts", "contact_people", "certificates")  # what facts read
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    """What the certificate check reads, for a set of teams: plain values, valid for any later time."""
+
+    caps: dict[int, list[str]]  # team → its capabilities that call for a certificate
+    shifts: list[tuple[int, int, datetime, datetime]]  # (team, contact, starts, ends), unended when read
+    contacts: dict[int, set[int]]  # team → its contact people
+    certificates: list[tuple[int, str, date | None]]  # (contact, kind, expires on) of the required kinds
+
+
+def certificate_facts(session: Session, team_ids=None, *, since: datetime) -> CertificateFacts:
+    """The facts ``degraded_from`` judges, for ``team_ids`` (None: every team); shifts that ended
+    before ``since`` are left out (they never count again). Four queries, whatever the number of teams."""
+    wanted = team_capabilities.c.capability_code.in_(sorted(REQUIRED_CERTIFICATES))
+    if team_ids is not None:
+        wanted = wanted & team_capabilities.c.team_id.in_(sorted(set(team_ids)))
+    caps: dict[int, list[str]] = {}
+    for team_id, code in session.execute(select(team_capabilities.c.team_id, team_capabilities.c.capability_code).where(wanted)):
+        caps.setdefault(team_id, []).append(code)
+    if not caps:
+        return CertificateFacts({}, [], {}, [])
+    teams = sorted(caps)
+    shifts = [
+        tuple(r)
+        for r in session.execute(
+            select(RosterShift.team_id, RosterShift.contact_id, RosterShift.starts_dt, RosterShift.ends_dt).where(
+                RosterShift.team_id.in_(teams), RosterShift.ends_dt > since
+            )
+        )
+    ]
+    contacts: dict[int, set[int]] = {}
+    for team_id, contact_id in session.execute(
+        select(ContactPerson.team_id, ContactPerson.id).where(ContactPerson.team_id.in_(teams))
+    ):
+        contacts.setdefault(team_id, set()).add(contact_id)
+    people = {c for _t, c, _s, _e in shifts}.union(*contacts.values())
+    certificates = [
+        (contact_id, str(kind), expires_on)
+        for contact_id, kind, expires_on in session.execute(
+            select(Certificate.contact_id, Certificate.kind, Certificate.expires_on).where(
+                Certificate.contact_id.in_(sorted(people)), Certificate.kind.in_(sorted(set(REQUIRED_CERTIFICATES.values())))
+            )
+        )
+    ]
+    return CertificateFacts(caps, shifts, contacts, certificates)
+
+
+def degraded_from(facts: CertificateFacts, team_ids, *, now: datetime) -> dict[int, dict[str, str]]:
+    """Per team of ``team_ids``, capability code → reason for the team's capabilities whose required
+    certificate (REQUIRED_CERTIFICATES) has lapsed for every on-duty person who holds one.
 
     On-duty people are those on a roster shift covering `now`; a team with no such shift counts its
     contacts. People with no certificate of the kind at all are left out: nothing is known of them, so a
     team whose on-duty people hold no such certificate is not degraded. A person with any valid
-    certificate of the kind (no expiry, or expiring today or later, Beijing date) keeps the capability.
-    Four queries, whatever the number of teams."""
-    ids = sorted(set(team_ids))
-    if not ids:
-        return {}
-    caps: dict[int, list[str]] = {}
-    for team_id, code in session.execute(
-        select(team_capabilities.c.team_id, team_capabilities.c.capability_code).where(
-            team_capabilities.c.team_id.in_(ids), team_capabilities.c.capability_code.in_(sorted(REQUIRED_CERTIFICATES))
-        )
-    ):
-        caps.setdefault(team_id, []).append(code)
+    certificate of the kind (no expiry, or expiring today or later, Beijing date) keeps the capability."""
+    ids = set(team_ids)
+    caps = {t: codes for t, codes in facts.caps.items() if t in ids}
     if not caps:
         return {}
     people: dict[int, set[int]] = {}
-    for team_id, contact_id in session.execute(
-        select(RosterShift.team_id, RosterShift.contact_id).where(
-            RosterShift.team_id.in_(sorted(caps)), RosterShift.starts_dt <= now, RosterShift.ends_dt > now
-        )
-    ):
-        people.setdefault(team_id, set()).add(contact_id)
-    unrostered = sorted(set(caps) - set(people))
-    if unrostered:
-        for team_id, contact_id in session.execute(
-            select(ContactPerson.team_id, ContactPerson.id).where(ContactPerson.team_id.in_(unrostered))
-        ):
+    for team_id, contact_id, starts, ends in facts.shifts:
+        if team_id in caps and starts <= now < ends:
             people.setdefault(team_id, set()).add(contact_id)
-    everyone = sorted(set().union(*people.values())) if people else []
-    if not everyone:
-        return {}
+    for team_id in set(caps) - set(people):
+        if team_id in facts.contacts:
+            people[team_id] = set(facts.contacts[team_id])
     today = local_date(now)
     # (contact, kind) → True if any of the person's certificates of that kind is valid today
     valid: dict[tuple[int, str], bool] = {}
-    for contact_id, kind, expires_on in session.execute(
-        select(Certificate.contact_id, Certificate.kind, Certificate.expires_on).where(
-            Certificate.contact_id.in_(everyone), Certificate.kind.in_(sorted(set(REQUIRED_CERTIFICATES.values())))
-        )
-    ):
-        key = (contact_id, str(kind))
+    for contact_id, kind, expires_on in facts.certificates:
+        key = (contact_id, kind)
         valid[key] = valid.get(key, False) or expires_on is None or expires_on >= today
     out: dict[int, dict[str, str]] = {}
     for team_id, codes in caps.items():
@@ -107,6 +136,14 @@ def degraded_capabilities(session: Session, team_ids, *, now: datetime) -> dict[
                 name = CERTIFICATE_KIND_NAMES.get(kind, kind)
                 out.setdefault(team_id, {})[code] = f"降级: 在岗人员的{name}均已过期"
     return out
+
+
+def degraded_capabilities(session: Session, team_ids, *, now: datetime) -> dict[int, dict[str, str]]:
+    """``degraded_from`` over the facts read now for ``team_ids``."""
+    ids = sorted(set(team_ids))
+    if not ids:
+        return {}
+    return degraded_from(certificate_facts(session, ids, since=now), ids, now=now)
 
 
 def serialize(cert: Certificate, *, today: date) -> dict:
