@@ -3,12 +3,12 @@ blockers, read from a snapshot of the registry rows.
 
 One explicit cache: ``snapshot(session)`` keeps the rows of the tables ranking reads (capabilities,
 enterprises, depots, teams, experts, equipment, supply lots and their capabilities, and the facts of
-the certificate check) per database, tagged with the registry revision they were read at (and the database's epoch, set when it was made). Database
-triggers (migration 0011) add one to that revision in the same transaction as any insert, update or
-delete in those tables, whichever process or tool makes it, so a request that reads another revision
-reads the rows again: an edit is seen by the very next ranking. What depends on the time (freshness,
-expiry, inspections due, roster shifts on duty) and on assignments (busy, declined) is judged per
-request, never cached.
+the certificate check) per database, tagged with the registry revision they were read at. Database
+triggers (migration 0011) raise that revision with any insert, update or delete in those tables,
+in the same transaction, whichever process or tool makes it; so a request that finds another
+revision reads the rows again, and an edit is seen by the very next ranking. What depends on the
+time (freshness, expiry, inspections due, roster shifts on duty) and on assignments (busy,
+declined) is judged per request, never cached.
 """
 
 from __future__ import annotations
