@@ -18,7 +18,7 @@ const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", 
 const LABEL_ZOOM = { prefecture_city: 6, key_site: 6, county: 7, town: 9 };
 const LABEL_PRIORITY = { prefecture_city: 0, key_site: 1, county: 2, town: 3 };
 const FULL_NAME_ZOOM = 10;  // below it a key site is written without its bracketed details
-const LABEL_GAP = 4;  // px between a dot and its name
+const LABEL_GAP = 3;  // px between a dot and its name, besides Leaflet's own margin
 const LABEL_SIDES = [
   ["right", [LABEL_GAP, 0]], ["left", [-LABEL_GAP, 0]], ["top", [0, -LABEL_GAP]], ["bottom", [0, LABEL_GAP]],
 ];
@@ -147,10 +147,14 @@ function placeLabels(map, labels) {
   });
 }
 
-// the box Leaflet's tooltip takes on the given side of a point (L.Tooltip._setPosition, anchor [0, 0])
+// the box Leaflet's tooltip takes on the given side of a point: L.Tooltip._setPosition (anchor [0, 0]) plus the
+// 6 px margin leaflet.css gives each side (room for the arrow, which place names hide)
+const TOOLTIP_MARGIN = { right: [6, 0], left: [-6, 0], top: [0, -6], bottom: [0, 6] };
+
 function labelBox(at, [w, h], side, [dx, dy]) {
   const sub = { right: [0, h / 2], left: [w, h / 2], top: [w / 2, h], bottom: [w / 2, 0] }[side];
-  const x = at.x - sub[0] + dx, y = at.y - sub[1] + dy;
+  const [mx, my] = TOOLTIP_MARGIN[side];
+  const x = at.x - sub[0] + dx + mx, y = at.y - sub[1] + dy + my;
   return L.bounds([x, y], [x + w, y + h]);
 }
 
