@@ -93,7 +93,7 @@ async function loadPlaces(map, group) {
     const marker = L.circleMarker([p.lat, p.lon], { radius, color: site ? "#6a1b9a" : "#37474f",
       weight: 1, fillColor: site ? "#ce93d8" : "#fff", fillOpacity: 1, interactive: false, bubblingMouseEvents: true }).addTo(group);
     const text = el("span", { dataset: { name: p.name || "" } }, p.name || "");  // DOM text, never HTML
-    marker.bindTooltip(text, { permanent: true, direction: "right", offset: LABEL_SIDES[0][1],
+    marker.bindTooltip(textTip(text), { permanent: true, direction: "right", offset: LABEL_SIDES[0][1],
       className: `place-label ${p.kind || ""}`, interactive: false });
     const short = (p.name || "").replace(/[(（][^)）]*[)）]/g, "").trim() || p.name || "";
     labels.push({ marker, text, full: p.name || "", short, radius, from: LABEL_ZOOM[p.kind] ?? 9,
