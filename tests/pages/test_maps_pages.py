@@ -103,9 +103,17 @@ def test_enterprise_b_sees_its_records_and_never_another_enterprises(client):
     assert set(rows) == own
     assert ("enterprise", b_id) in rows  # its own enterprise record is editable from the portal too
     assert f'href="/portal/enterprises/{b_id}/edit#f-lat"' in rows[("enterprise", b_id)]
-    assert client.get(f"/portal/enterprises/{b_id}/edit").status_code == 200
+    form = client.get(f"/portal/enterprises/{b_id}/edit")
+    assert form.status_code == 200 and 'id="f-lat"' in form.text
+    assert 'name="industry"' not in form.text  # the command center's to set
     other = next(key for key in everything if key not in own and key[0] == "enterprise")
     assert client.get(f"/portal/enterprises/{other[1]}/edit").status_code == 404
+    # the enterprise moves its own registered location next to the road: saved, back on the portal, off the list
+    values = [(k, v) for k, v in form_values(form.text) if k not in ("lat", "lon")]
+    moved = MultiDict([*values, ("lat", str(YINCHUAN[0])), ("lon", str(YINCHUAN[1]))])
+    saved = client.post(f"/portal/enterprises/{b_id}/edit", data=moved)
+    assert saved.status_code == 302 and saved.location == "/portal/", saved.text[:3000]
+    assert set(page_rows(client.get("/data-quality/far-from-roads").text)) == own - {("enterprise", b_id)}
 
 
 @pytest.mark.parametrize("username", ["regulator", "dispatcher"])
