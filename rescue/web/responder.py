@@ -5,7 +5,7 @@ import hashlib
 import hmac
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from rescue.cards import cards
 from rescue.db import utcnow
@@ -14,6 +14,7 @@ from rescue.errors import ValidationError
 from rescue.models import Assignment, ResponderToken
 from rescue.models.enums import ASSIGNMENT_STATUS_NAMES, INCIDENT_LEVEL_NAMES, AssignmentStatus
 from rescue.roads.network import route_between
+from rescue.web.api.roads import roads_geojson_response
 from rescue.web.extensions import get_alert_settings, get_roads, get_session
 
 bp = Blueprint("responder", __name__, url_prefix="/r")
@@ -107,6 +108,7 @@ def _page(
         map_config={
             "route": route,
             "incident": [incident.lat, incident.lon],
+            "roadsUrl": url_for("responder.get_roads_geojson", token=request.view_args["token"]),
             "tileUrl": current_app.config.get("MAP_TILE_URL", ""),
             "tileAttribution": current_app.config.get("MAP_TILE_ATTRIBUTION", ""),
         },
@@ -124,6 +126,16 @@ def show_assignment(token: str) -> tuple[str, int, dict]:
     if record is None:
         return _expired()
     return _page(record, assignment)
+
+
+@bp.get("/<token>/roads.geojson")
+def get_roads_geojson(token: str) -> Response:
+    """The road network drawn under the route: the same public data the console's map shows, to holders of a
+    link that is still valid (nothing about the incident or other responders)."""
+    record, _assignment = _load(token)
+    if record is None:
+        abort(410)
+    return roads_geojson_response()
 
 
 @bp.post("/<token>")

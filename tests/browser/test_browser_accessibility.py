@@ -21,8 +21,22 @@ MODERATE_RULES = {
 }
 PAGES = {
     "dispatcher": ["/console/", "/console/closures", "/console/replies", "/console/drills"],
-    "regulator": ["/regulator/compliance", "/regulator/stale", "/regulator/audit", "/regulator/coverage", "/"],
-    "enterprise-a": ["/portal/", "/portal/teams", "/portal/teams/new", "/portal/cards", "/portal/drills"],
+    "regulator": [
+        "/regulator/compliance",
+        "/regulator/stale",
+        "/regulator/audit",
+        "/regulator/coverage",
+        "/",
+        "/data-quality/far-from-roads",
+    ],
+    "enterprise-a": [
+        "/portal/",
+        "/portal/teams",
+        "/portal/teams/new",
+        "/portal/cards",
+        "/portal/drills",
+        "/data-quality/far-from-roads",
+    ],
 }
 
 

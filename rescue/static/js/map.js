@@ -12,8 +12,16 @@ export function textTip(...parts) {
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
-// from which zoom a place's name is written on the map (cities always, towns and sites when zoomed in)
-const LABEL_ZOOM = { prefecture_city: 6, county: 8, key_site: 9.5, town: 10 };
+// From which zoom a place's name may be written, and in which order names claim their space: prefecture cities
+// (five, far apart, for orientation), then key sites (chemical parks, mines), county seats, towns. A name that would
+// overlap one already written is moved to the other side of its dot, above or below it, or left out at that zoom.
+const LABEL_ZOOM = { prefecture_city: 6, key_site: 6, county: 7, town: 9 };
+const LABEL_PRIORITY = { prefecture_city: 0, key_site: 1, county: 2, town: 3 };
+const FULL_NAME_ZOOM = 10;  // below it a key site is written without its bracketed details
+const LABEL_GAP = 3;  // px between a dot and its name, besides Leaflet's own margin
+const LABEL_SIDES = [
+  ["right", [LABEL_GAP, 0]], ["left", [-LABEL_GAP, 0]], ["top", [0, -LABEL_GAP]], ["bottom", [0, LABEL_GAP]],
+];
 const NINGXIA = [[35.2, 104.2], [39.4, 107.7]];
 
 export function createMap(element, { tileUrl = "", attribution = "", area = [34.8, 103.6, 39.9, 108.2], legend = true } = {}) {
@@ -45,11 +53,16 @@ function addTiles(map, tileUrl, attribution) {
 }
 
 async function loadRoads(group) {
-  const data = await get("/roads.geojson");
-  L.geoJSON(data, {
+  roadLayer(await get("/roads.geojson")).addTo(group);
+}
+
+/** The road network (GeoJSON from roads.geojson) as lines coloured by class, the same on every map. */
+export function roadLayer(data, options = {}) {
+  return L.geoJSON(data, {
     style: (f) => ({ color: roadColor(f.properties || {}), weight: roadWeight(f.properties || {}), opacity: 0.8 }),
     interactive: false,
-  }).addTo(group);
+    ...options,
+  });
 }
 
 function roadColor(p) {
@@ -64,7 +77,7 @@ function roadWeight(p) {
   return /motorway|expressway|trunk|高速|国道/.test(cls) ? 2.5 : 1.5;
 }
 
-// every place of the gazetteer, its name shown from a zoom that suits its kind
+// every place of the gazetteer, its name shown from a zoom that suits its kind and where it overlaps no other name
 async function loadPlaces(map, group) {
   const items = [];
   for (let offset = 0; offset < 5000; offset += 500) {
@@ -72,24 +85,77 @@ async function loadPlaces(map, group) {
     items.push(...(data.items || []));
     if (items.length >= (data.total ?? 0) || !(data.items || []).length) break;
   }
-  const labelled = [];
+  const labels = [];
   for (const p of items) {
     if (typeof p.lat !== "number" || typeof p.lon !== "number") continue;
     const site = p.kind === "key_site";
-    const marker = L.circleMarker([p.lat, p.lon], { radius: p.kind === "prefecture_city" ? 5 : site ? 4 : 3, color: site ? "#6a1b9a" : "#37474f",
-      weight: 1, fillColor: site ? "#ce93d8" : "#fff", fillOpacity: 1, interactive: false, bubblingMouseEvents: true })
-      .bindTooltip(textTip(p.name || ""), { permanent: true, direction: "right", offset: [4, 0], className: `place-label ${p.kind || ""}`, interactive: false })
-      .addTo(group);
-    labelled.push([marker, LABEL_ZOOM[p.kind] ?? 10]);
+    const radius = p.kind === "prefecture_city" ? 5 : site ? 4 : 3;
+    const marker = L.circleMarker([p.lat, p.lon], { radius, color: site ? "#6a1b9a" : "#37474f",
+      weight: 1, fillColor: site ? "#ce93d8" : "#fff", fillOpacity: 1, interactive: false, bubblingMouseEvents: true }).addTo(group);
+    const text = el("span", { dataset: { name: p.name || "" } }, p.name || "");  // DOM text, never HTML
+    marker.bindTooltip(textTip(text), { permanent: true, direction: "right", offset: LABEL_SIDES[0][1],
+      className: `place-label ${p.kind || ""}`, interactive: false });
+    const short = (p.name || "").replace(/[(（][^)）]*[)）]/g, "").trim() || p.name || "";
+    labels.push({ marker, text, full: p.name || "", short, radius, from: LABEL_ZOOM[p.kind] ?? 9,
+      rank: LABEL_PRIORITY[p.kind] ?? 3, sizes: {} });
   }
-  const update = () => {
-    const zoom = map.getZoom();
-    for (const [marker, from] of labelled) {
-      if (zoom >= from) marker.openTooltip(); else marker.closeTooltip();
-    }
-  };
+  labels.sort((a, b) => a.rank - b.rank);  // stable: the gazetteer's own order (key sites first) within a rank
+  const update = () => placeLabels(map, labels);
   map.on("zoomend", update);
   update();
+}
+
+// Greedy placement, highest priority first: each name takes the first side of its dot where its box overlaps no
+// name already written (preferring a side that covers no other dot); a name with no such side is hidden.
+// Leaflet 1.9 has no label collision of its own, so the boxes are computed here with its L.Bounds.
+function placeLabels(map, labels) {
+  const zoom = map.getZoom();
+  const dots = labels.map(({ marker, radius }) => {
+    const c = map.latLngToContainerPoint(marker.getLatLng());
+    return L.bounds([c.x - radius, c.y - radius], [c.x + radius, c.y + radius]);
+  });
+  const written = [];
+  labels.forEach((label, i) => {
+    const { marker, text } = label;
+    if (zoom < label.from) {
+      marker.closeTooltip();
+      return;
+    }
+    const wanted = zoom >= FULL_NAME_ZOOM ? label.full : label.short;
+    if (text.textContent !== wanted) text.textContent = wanted;
+    const tooltip = marker.getTooltip();
+    if (!tooltip.isOpen()) marker.openTooltip();
+    const node = tooltip.getElement();
+    const size = (label.sizes[wanted] ??= [node.offsetWidth, node.offsetHeight]);
+    const at = map.latLngToContainerPoint(marker.getLatLng());
+    const boxes = LABEL_SIDES.map(([side, offset]) => [side, offset, labelBox(at, size, side, offset)]);
+    const free = boxes.filter(([, , box]) => !written.some((w) => w.overlaps(box)));
+    const clear = free.find(([, , box]) => !dots.some((d, j) => j !== i && d.overlaps(box)));
+    const chosen = clear || free[0];
+    if (!chosen) {
+      marker.closeTooltip();
+      return;
+    }
+    const [side, offset, box] = chosen;
+    if (tooltip.options.direction !== side || text.dataset.shown !== wanted) {
+      tooltip.options.direction = side;
+      tooltip.options.offset = offset;
+      text.dataset.shown = wanted;
+      tooltip.update();
+    }
+    written.push(L.bounds(box.min.subtract([2, 1]), box.max.add([2, 1])));  // a little air between names
+  });
+}
+
+// the box Leaflet's tooltip takes on the given side of a point: L.Tooltip._setPosition (anchor [0, 0]) plus the
+// 6 px margin leaflet.css gives each side (room for the arrow, which place names hide)
+const TOOLTIP_MARGIN = { right: [6, 0], left: [-6, 0], top: [0, -6], bottom: [0, 6] };
+
+function labelBox(at, [w, h], side, [dx, dy]) {
+  const sub = { right: [0, h / 2], left: [w, h / 2], top: [w / 2, h], bottom: [w / 2, 0] }[side];
+  const [mx, my] = TOOLTIP_MARGIN[side];
+  const x = at.x - sub[0] + dx + mx, y = at.y - sub[1] + dy + my;
+  return L.bounds([x, y], [x + w, y + h]);
 }
 
 function addLegend(map) {

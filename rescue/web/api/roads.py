@@ -62,6 +62,14 @@ def get_route() -> dict:
 @documented("当前路网 (GeoJSON, 供地图显示; 支持 gzip 与 ETag)")
 @roles_required()
 def get_roads_geojson() -> Response:
+    return roads_geojson_response()
+
+
+def roads_geojson_response() -> Response:
+    """The active network as GeoJSON for a map: gzip when the client accepts it, 304 for a matching ETag.
+
+    Shared by the console's maps and the responder page (the road network is public OpenStreetMap data).
+    """
     roads = get_roads()
     body = roads_geojson(roads.net)
     etag = f'"roads-{roads.net.n_edges}-{len(body)}"'

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from rescue.dispatch import coverage
 from rescue.errors import RescueError, ValidationError
 from rescue.models import Role, User
 from rescue.registry import registry, spreadsheets
@@ -15,7 +16,7 @@ from rescue.registry.kinds import KINDS, Kind
 from rescue.registry.spreadsheets import Column
 from rescue.web import formatting
 from rescue.web.auth import current_user
-from rescue.web.extensions import get_session
+from rescue.web.extensions import get_roads, get_session
 from rescue.web.pages.common import page_roles
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -23,6 +24,8 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 # the kinds an enterprise keeps, in the order the portal shows them
 PORTAL_KINDS = ("teams", "experts", "equipment", "supplies", "depots", "contacts")
 KIND_PATH = "<any(" + ", ".join(f'"{k}"' for k in PORTAL_KINDS) + "):kind_name>"
+# an enterprise's own record (name, address, location) is edited with the same form, reached from its records
+EDIT_PATH = "<any(" + ", ".join(f'"{k}"' for k in (*PORTAL_KINDS, "enterprises")) + "):kind_name>"
 LIST_FIELDS = {
     "teams": ("name", "team_type", "level", "capabilities", "headcount", "turnout_min", "status"),
     "experts": ("name", "title", "employer", "fields", "phone", "availability"),
@@ -145,8 +148,10 @@ def show_portal() -> str:
         _, counts[name] = registry.list_records(session, KINDS[name], user, registry.Query(filters={}, limit=1))
     stale = registry.stale_records(session, user, days=current_app.config["FRESHNESS_DAYS"])
     enterprise = registry.get_enterprise(session, user.enterprise_id)
+    far = coverage.far_from_roads(session, get_roads(), enterprise_id=user.enterprise_id)
     return render_template(
         "pages/portal.html",
+        far_total=len(far),
         kinds=[KINDS[n] for n in PORTAL_KINDS],
         counts=counts,
         stale=stale,
@@ -265,6 +270,7 @@ def _form_page(
         errors=errors,
         message=message,
         options=_reference_options(get_session(), user),
+        back=url_for("portal.list_records", kind_name=kind.name) if kind.name in PORTAL_KINDS else url_for("portal.show_portal"),
     ), status
 
 
@@ -281,7 +287,7 @@ def create_record(kind_name: str) -> Response | tuple[str, int]:
     return _save(kind, None)
 
 
-@bp.get(f"/{KIND_PATH}/<int:record_id>/edit")
+@bp.get(f"/{EDIT_PATH}/<int:record_id>/edit")
 @page_roles(*EDITORS)
 def edit_record(kind_name: str, record_id: int) -> tuple[str, int]:
     kind = _kind(kind_name)
@@ -290,7 +296,7 @@ def edit_record(kind_name: str, record_id: int) -> tuple[str, int]:
     return _form_page(kind, record, values, {})
 
 
-@bp.post(f"/{KIND_PATH}/<int:record_id>/edit")
+@bp.post(f"/{EDIT_PATH}/<int:record_id>/edit")
 @page_roles(*EDITORS)
 def update_record(kind_name: str, record_id: int) -> Response | tuple[str, int]:
     kind = _kind(kind_name)
@@ -322,6 +328,8 @@ def _save(kind: Kind, record: object | None) -> Response | tuple[str, int]:
         return _form_page(kind, record, values, exc.fields, exc.message, exc.status)
     session.commit()
     flash(f"已保存{kind.label}: {saved.name}", "success")
+    if kind.name not in PORTAL_KINDS:  # the enterprise itself: its page is the portal's front page
+        return redirect(url_for("portal.show_portal"))
     return redirect(url_for("portal.list_records", kind_name=kind.name))
 
 

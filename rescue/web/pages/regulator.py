@@ -3,13 +3,14 @@
 from flask import Blueprint, current_app, render_template, request
 
 from rescue.db import utcnow
+from rescue.dispatch import coverage
 from rescue.drills import compliance
 from rescue.models import Role
 from rescue.registry import audit, registry, spreadsheets
 from rescue.registry.kinds import KINDS
 from rescue.web import formatting
 from rescue.web.auth import current_user
-from rescue.web.extensions import get_session
+from rescue.web.extensions import get_roads, get_session
 from rescue.web.pages.common import page_roles
 
 bp = Blueprint("regulator", __name__, url_prefix="/regulator")
@@ -47,6 +48,7 @@ def list_stale_records() -> str:
         labels=labels,
         total=sum(g["count"] for g in groups),
         biggest=max((g["count"] for g in groups), default=1),
+        far_total=len(coverage.far_from_roads(get_session(), get_roads())),
     )
 
 
