@@ -28,7 +28,7 @@ def _download(data: bytes, name: str, fmt: str) -> Response:
 @roles_required()
 def get_import_template(kind_name: str, fmt: str) -> Response:
     kind = registry.get_kind(kind_name)
-    data = spreadsheets.template(get_session(), kind, fmt)
+    data = spreadsheets.template(get_session(), kind, fmt, current_user())
     return _download(data, f"{kind.label}导入模板", fmt)
 
 
