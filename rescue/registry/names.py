@@ -163,9 +163,8 @@ class NameBook:
             )
             return [(i, name, owner, [t or d or "", OWNER]) for i, name, owner, t, d in s.execute(scoped(stmt))]
         if ref == "contacts":
-            stmt = (
-                select(ContactPerson.id, ContactPerson.name, ContactPerson.enterprise_id, Team.name)
-                .outerjoin(Team, Team.id == ContactPerson.team_id)
+            stmt = select(ContactPerson.id, ContactPerson.name, ContactPerson.enterprise_id, Team.name).outerjoin(
+                Team, Team.id == ContactPerson.team_id
             )
             return [(i, name, owner, [OWNER, t or ""]) for i, name, owner, t in s.execute(scoped(stmt))]
         if ref == "experts":
@@ -177,7 +176,9 @@ class NameBook:
 
     def _owner_names(self, owners: set) -> dict:
         ids = [o for o in owners if o is not None]
-        found = dict(self.session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))).all()) if ids else {}
+        found = (
+            dict(self.session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))).all()) if ids else {}
+        )
         return found | {None: GOVERNMENT}
 
 

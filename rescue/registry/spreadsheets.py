@@ -539,7 +539,9 @@ def _allowed(col: Column, book: NameBook) -> str:
             return f"{what}; 暂无可选的{noun(col.ref)}, 请先登记"
         many = f", 多个用 {LIST_SEPARATOR} 分隔" if col.type == "codes" else ""
         if col.type == "requirements":
-            return f"{what}:数量[:单位], 多个用 ; 分隔; 能力从下拉列表选择 (共 {count} 项), 单位为 支 (队伍)、人 (专家) 或 件 (装备)"
+            return (
+                f"{what}:数量[:单位], 多个用 ; 分隔; 能力从下拉列表选择 (共 {count} 项), 单位为 支 (队伍)、人 (专家) 或 件 (装备)"
+            )
         return f"{what}, 从下拉列表选择 (共 {count} 项){many}"
     if col.type == "supplies":
         return "GB/T 38565-2020 物资编码 (7位)"

@@ -65,7 +65,9 @@ def test_training_sessions_import_with_attendees_round_trip(api, session, enterp
     assert res.status_code == 422 and res.json["rows"][0]["field"] == "attendees"
     assert res.json["rows"][0]["reason"] == "「张三」: 未找到本企业名为「十二」的联系人, 请填写联系人名单中的名称"
     # the contact's ID, as other systems wrote it, still links it
-    res = _upload(a, "/api/v1/training-sessions/import", f"标题,培训日期,参训人员\n按编号关联的培训,2026-03-03,李四:{contact.id}\n")
+    res = _upload(
+        a, "/api/v1/training-sessions/import", f"标题,培训日期,参训人员\n按编号关联的培训,2026-03-03,李四:{contact.id}\n"
+    )
     assert res.status_code == 200, res.json
     session.rollback()
     linked = session.scalars(select(TrainingSession).where(TrainingSession.title == "按编号关联的培训")).one()
