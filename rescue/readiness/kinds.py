@@ -144,12 +144,14 @@ _ATTENDEE_SEP = re.compile(r"[;；\n、,，]+")
 
 
 def _read_attendees(text: str) -> list[dict]:
-    """Attendees from a cell: "马建国; 李娟:李娟" → [{"name": "马建国"}, {"name": "李娟", "contact_id": "李娟"}]: after the
-    colon the contact the attendee is (its name as the contact list shows it, found on import; or its ID)."""
+    """Attendees from a cell: "马建国; 李娟:李娟" → [{"name": "马建国", "contact_id": None}, {"name": "李娟",
+    "contact_id": "李娟"}]: after the colon the contact the attendee is (its name as the contact list shows it, found
+    on import; or its ID)."""
     out = []
     for item in filter(None, (part.strip() for part in _ATTENDEE_SEP.split(text))):
         name, sep, ref = item.replace("：", ":").partition(":")
-        entry = {"name": name.strip()}
+        # contact_id always given: an update compares the whole list, and a left-out key would differ from None
+        entry: dict = {"name": name.strip(), "contact_id": None}
         if sep:
             ref = ref.strip()
             if not ref:

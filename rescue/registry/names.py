@@ -133,7 +133,8 @@ class NameBook:
         rows = self._rows(ref)  # (key, name, owner, [explanations, most telling first])
         names = self._owner_names({r[2] for r in rows}) if not self.enterprise_user else {}
         choices = _labelled(rows, names)
-        choices.sort(key=lambda c: (fold(c.label), str(c.key)))
+        if ref != "capabilities":  # capabilities stay grouped by category; records are found by name
+            choices.sort(key=lambda c: (fold(c.label), str(c.key)))
         self._lists[ref] = choices
         self._by_key[ref] = {c.key: c for c in choices}
         self._by_label[ref] = {fold(c.label): c for c in choices}
