@@ -115,10 +115,13 @@ def test_labels_are_unique_and_column_types_follow_the_schema():
         assert len(labels) == len(set(labels)), kind.name
         for col in spreadsheets.columns(kind):
             if col.field.endswith("_id"):
-                assert col.type == "int", (kind.name, col)
+                # a reference is written and read by name, from the list of the kind it points at
+                assert col.type == "ref" and col.ref in KINDS, (kind.name, col)
+                assert KINDS[col.ref].model is (kind.references.get(col.field) or KINDS["enterprises"].model)
     types = {c.field: c.type for c in spreadsheets.columns(KINDS["teams"])}
     expected = {"capabilities": "codes", "lat": "float", "headcount": "int", "backbone": "bool", "status": "enum", "name": "text"}
     assert expected.items() <= types.items()
+    assert {c.field: c.ref for c in spreadsheets.columns(KINDS["teams"])}["capabilities"] == "capabilities"
 
 
 # --- export and round trip -------------------------------------------------------------------

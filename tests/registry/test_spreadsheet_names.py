@@ -7,7 +7,7 @@ import io
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from openpyxl.utils import column_index_from_string, range_boundaries
+from openpyxl.utils import range_boundaries
 from sqlalchemy import func, select
 
 from rescue.models import (
@@ -113,7 +113,11 @@ def differences(before: dict, after: dict) -> dict:
     """{key: {field: (before, after)}} for every record that differs, and keys only on one side."""
     out = {k: "only after" for k in after.keys() - before.keys()} | {k: "only before" for k in before.keys() - after.keys()}
     for k in before.keys() & after.keys():
-        changed = {f: (before[k].get(f), after[k].get(f)) for f in before[k].keys() | after[k].keys() if before[k].get(f) != after[k].get(f)}
+        changed = {
+            f: (before[k].get(f), after[k].get(f))
+            for f in before[k].keys() | after[k].keys()
+            if before[k].get(f) != after[k].get(f)
+        }
         if changed:
             out[k] = changed
     return out
@@ -151,7 +155,12 @@ def more(api, session) -> dict:
     out["team2"] = made(
         a.post(
             "/api/v1/teams",
-            json={"name": "石化公司第二救援队", "level": "enterprise", "team_type": "危化品救援", "capabilities": ["firefighting"]}
+            json={
+                "name": "石化公司第二救援队",
+                "level": "enterprise",
+                "team_type": "危化品救援",
+                "capabilities": ["firefighting"],
+            }
             | place,
         )
     )
@@ -159,8 +168,7 @@ def more(api, session) -> dict:
     out["contact2"] = made(a.post("/api/v1/contacts", json={"name": "联络员 刘洋", "phone": "13995100001"}))
     out["item2"] = made(a.post("/api/v1/equipment", json={"name": "测试用四合一检测仪", "team_id": out["team2"]}))
     out["twins"] = [
-        made(a.post("/api/v1/contacts", json={"name": "值班员 张伟", "phone": phone}))
-        for phone in ("13995100002", "13995100003")
+        made(a.post("/api/v1/contacts", json={"name": "值班员 张伟", "phone": phone})) for phone in ("13995100002", "13995100003")
     ]
     out["gov_team"] = made(
         cc.post(
@@ -193,7 +201,9 @@ def test_template_lists_only_the_enterprises_own_records(api, session, more):
     listed = {v for col in lists.values() for v in col["values"]}
     for model in (Team, Depot, Enterprise):
         for owner in (other, None):
-            theirs = set(session.scalars(select(model.name).where(model.enterprise_id == owner))) if model is not Enterprise else set()
+            theirs = (
+                set(session.scalars(select(model.name).where(model.enterprise_id == owner))) if model is not Enterprise else set()
+            )
             assert not (theirs & listed) - set(names(model, own)), model
     assert session.get(Enterprise, other).name not in listed
     # capabilities are shared reference data: all of them, by name, and no code
@@ -289,7 +299,9 @@ def test_codes_and_ids_of_other_systems_still_import(api, session, more):
     assert res.status_code == 200, res.json
     item = cc.get("/api/v1/equipment?q=旧格式导入的装备").json["items"][0]
     assert item["team_id"] == more["team2"] and item["capabilities"] == ["gas_detection", "gas_protection"]
-    res = upload(cc, "equipment", csv_bytes([["name", "capabilities", "depot_id"], ["英文列名装备", "gas_detection", 999999]]), "x.csv")
+    res = upload(
+        cc, "equipment", csv_bytes([["name", "capabilities", "depot_id"], ["英文列名装备", "gas_detection", 999999]]), "x.csv"
+    )
     assert res.status_code == 422 and res.json["rows"][0]["reason"] == "不存在"
 
 
@@ -403,7 +415,9 @@ def _edit(kind_name: str, session, more, header: list, rows: list[list]) -> tupl
         return key, {"contact_id": more["contact2"]}
     if kind_name == "certificates":
         cert = session.scalars(
-            select(Certificate).where(Certificate.enterprise_id == own, Certificate.contact_id.is_not(None)).order_by(Certificate.id)
+            select(Certificate)
+            .where(Certificate.enterprise_id == own, Certificate.contact_id.is_not(None))
+            .order_by(Certificate.id)
         ).first()
         put(row_of(cert.id), "contact_id", "联络员 刘洋")
         return cert.id, {"contact_id": more["contact2"]}
@@ -448,7 +462,9 @@ def _round_trip(client, session, kind, fmt: str) -> list[list]:
     assert res.status_code == 200, res.json
     assert res.json == {"created": 0, "updated": len(rows) - 1, "dry_run": False}
     updates = [e for e in audits_since(session, since) if e.action == "update"]
-    assert differences(before, snapshot(session, kind)) == {}, [e.changes for e in updates if e.changes]  # no diffs, no duplicates
+    assert differences(before, snapshot(session, kind)) == {}, [
+        e.changes for e in updates if e.changes
+    ]  # no diffs, no duplicates
     # every row was an update that changed nothing (a record keyed by code names its key in the entry)
     assert len(updates) == len(rows) - 1
     assert [e.changes for e in updates if set(e.changes) - {"key"}] == []
