@@ -1,4 +1,5 @@
-"""Bulk import and export of registry records as CSV and Excel (.xlsx) with Chinese column headers."""
+"""Bulk import and export of registry records as CSV and Excel (.xlsx): Chinese column headers, and records and
+capabilities named as people know them, chosen from drop-down lists (see rescue.registry.names)."""
 
 import csv
 import enum
