@@ -12,7 +12,7 @@ from rescue.models import AuditEntry
 from rescue.registry import spreadsheets
 from rescue.registry.kinds import KINDS
 
-TEAM_HEADERS = ["名称", "级别", "队伍类型", "能力代码 (多个用 ; 分隔)", "纬度", "经度", "人数", "骨干队伍", "状态"]
+TEAM_HEADERS = ["名称", "级别", "队伍类型", "能力 (多个用 、 分隔)", "纬度", "经度", "人数", "骨干队伍", "状态"]
 
 
 def xlsx(rows: list[list]) -> bytes:
@@ -95,7 +95,7 @@ def test_template_help_names_enum_values_in_chinese(api):
     assert rows["level"][3] == "是"  # required
     assert "省 (provincial)" in rows["level"][4]
     assert "待命 (available)" in rows["status"][4]
-    assert rows["capabilities"][2] == "代码列表"
+    assert rows["capabilities"][2] == "名称列表"
     assert rows["capabilities"][1] == "capabilities"
 
 
@@ -106,7 +106,7 @@ def test_csv_template_is_utf8_with_bom(api):
     assert res.data.startswith(b"\xef\xbb\xbf")
     header = next(csv.reader(io.StringIO(res.data.decode("utf-8-sig"))))
     assert header[:3] == ["纬度", "经度", "名称"]
-    assert "能力代码 (多个用 ; 分隔)" in header
+    assert "能力 (多个用 、 分隔)" in header
 
 
 def test_labels_are_unique_and_column_types_follow_the_schema():
@@ -115,10 +115,13 @@ def test_labels_are_unique_and_column_types_follow_the_schema():
         assert len(labels) == len(set(labels)), kind.name
         for col in spreadsheets.columns(kind):
             if col.field.endswith("_id"):
-                assert col.type == "int", (kind.name, col)
+                # a reference is written and read by name, from the list of the kind it points at
+                assert col.type == "ref" and col.ref in KINDS, (kind.name, col)
+                assert KINDS[col.ref].model is (kind.references.get(col.field) or KINDS["enterprises"].model)
     types = {c.field: c.type for c in spreadsheets.columns(KINDS["teams"])}
     expected = {"capabilities": "codes", "lat": "float", "headcount": "int", "backbone": "bool", "status": "enum", "name": "text"}
     assert expected.items() <= types.items()
+    assert {c.field: c.ref for c in spreadsheets.columns(KINDS["teams"])}["capabilities"] == "capabilities"
 
 
 # --- export and round trip -------------------------------------------------------------------
@@ -186,9 +189,9 @@ def test_export_uses_the_list_filters(dispatcher):
 
 def test_enterprise_admin_exports_only_own_records(api):
     client = api("enterprise-a")
-    own = client.get("/api/v1/enterprises").json["items"][0]["id"]
+    own = client.get("/api/v1/enterprises").json["items"][0]["name"]
     rows = read_xlsx(client.get("/api/v1/teams/export.xlsx").data)
-    col = rows[0].index("企业ID")
+    col = rows[0].index("所属企业")
     assert len(rows) > 1
     assert {r[col] for r in rows[1:]} == {own}
 
@@ -414,7 +417,7 @@ def test_file_errors_name_the_columns(dispatcher):
     res = upload(dispatcher, "teams", *GARBAGE["unknown columns"])
     assert "颜色" in res.json["message"] and "尺寸" in res.json["message"]
     res = upload(dispatcher, "teams", *GARBAGE["missing required columns"])
-    assert "级别" in res.json["message"] and "能力代码" in res.json["message"]
+    assert "级别" in res.json["message"] and "能力" in res.json["message"]
     res = upload(dispatcher, "teams", *GARBAGE["old xls"])
     assert ".xlsx" in res.json["message"]
 

@@ -110,12 +110,12 @@ _LABELS = {
     "evaluation_cycle_years": "评估周期 (年)",
     "holder_name": "持证人",
     "kind": "证书类别",
-    "expert_id": "专家ID",
+    "expert_id": "专家",
     "number": "证书编号",
     "issuer": "发证机关",
     "issued_on": "发证日期",
     "expires_on": "有效期至",
-    "equipment_id": "装备ID",
+    "equipment_id": "装备",
     "inspected_on": "检验日期",
     "result": "检验结果",
     "inspector": "检验人",
@@ -144,17 +144,20 @@ _ATTENDEE_SEP = re.compile(r"[;；\n、,，]+")
 
 
 def _read_attendees(text: str) -> list[dict]:
-    """Attendees from a cell: "马建国; 李娟:12" → [{"name": "马建国"}, {"name": "李娟", "contact_id": 12}] (the ID links a contact)."""
+    """Attendees from a cell: "马建国; 李娟:李娟" → [{"name": "马建国", "contact_id": None}, {"name": "李娟",
+    "contact_id": "李娟"}]: after the colon the contact the attendee is (its name as the contact list shows it, found
+    on import; or its ID)."""
     out = []
     for item in filter(None, (part.strip() for part in _ATTENDEE_SEP.split(text))):
         name, sep, ref = item.replace("：", ":").partition(":")
-        entry = {"name": name.strip()}
+        # contact_id always given: an update compares the whole list, and a left-out key would differ from None
+        entry: dict = {"name": name.strip(), "contact_id": None}
         if sep:
             ref = ref.strip()
-            if not ref.isdigit():
-                msg = f"参训人员「{name.strip()}」的联系人ID应为整数 (格式: 姓名[:联系人ID]; 姓名)"
+            if not ref:
+                msg = f"参训人员「{name.strip()}」冒号后应为联系人名称 (格式: 姓名[:联系人]; 姓名)"
                 raise ValueError(msg)
-            entry["contact_id"] = int(ref)
+            entry["contact_id"] = int(ref) if ref.isascii() and ref.isdigit() else ref
         out.append(entry)
     return out
 
@@ -166,11 +169,14 @@ def _write_attendees(items: list[dict]) -> str:
 spreadsheets.register_item_type(
     schemas.AttendeeIn,
     "attendees",
-    "参训人员列表",
+    "参训人员列表 (姓名[:联系人])",
     read=_read_attendees,
     write=_write_attendees,
-    example="马建国; 李娟:12",
+    example="马建国; 李娟:李娟",
+    refs={"contact_id": "contacts"},
 )
+# headers of earlier versions, when these columns took ids
+spreadsheets.LEGACY_LABELS.update({"expert_id": ("专家ID",), "equipment_id": ("装备ID",)})
 
 
 def require_owner(actor, data) -> None:

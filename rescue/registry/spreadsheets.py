@@ -1,4 +1,5 @@
-"""Bulk import and export of registry records as CSV and Excel (.xlsx) with Chinese column headers."""
+"""Bulk import and export of registry records as CSV and Excel (.xlsx): Chinese column headers, and records and
+capabilities named as people know them, chosen from drop-down lists (see rescue.registry.names)."""
 
 import csv
 import enum
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from rescue.errors import NotFoundError, RescueError, ValidationError
-from rescue.models import Capability, Role, User
+from rescue.models import Role, User
 from rescue.models.enums import (
     INDUSTRY_NAMES,
     LEVEL_NAMES,
@@ -32,6 +33,7 @@ from rescue.models.enums import (
 )
 from rescue.registry import access, audit, registry
 from rescue.registry.kinds import Kind
+from rescue.registry.names import ANY, NameBook, UnknownName, noun, ref_of
 from rescue.registry.schemas import Requirement, SupplyRequirement
 
 MAX_ROWS = 5000
@@ -62,14 +64,14 @@ LABELS: dict[str, str] = {
     "lat": "纬度",
     "lon": "经度",
     "level": "级别",
-    "enterprise_id": "企业ID",
-    "team_id": "队伍ID",
-    "depot_id": "储备库ID",
+    "enterprise_id": "所属企业",
+    "team_id": "队伍",
+    "depot_id": "储备库",
     "contact_name": "联系人",
     "contact_phone": "联系电话",
     "team_type": "队伍类型",
-    "capabilities": "能力代码 (多个用 ; 分隔)",
-    "fields": "专业领域代码 (多个用 ; 分隔)",
+    "capabilities": "能力 (多个用 、 分隔)",
+    "fields": "专业领域 (多个用 、 分隔)",
     "place": "驻地",
     "headcount": "人数",
     "vehicles": "车辆数",
@@ -98,9 +100,9 @@ LABELS: dict[str, str] = {
     "role": "角色",
     "organisation": "所属单位",
     "category": "类别",
-    "requirements": "所需能力 (代码:数量[:单位], 多个用 ; 分隔)",
+    "requirements": "所需能力 (能力:数量[:单位], 多个用 ; 分隔)",
     "supplies": "所需物资 (编码:数量, 多个用 ; 分隔)",
-    "contact_id": "联系人ID",
+    "contact_id": "联系人",
     "position": "顺序 (0 最先)",
     "starts_dt": "开始时间 (如 2026-12-01T08:00+08:00)",
     "ends_dt": "结束时间 (如 2026-12-01T20:00+08:00)",
@@ -109,6 +111,21 @@ LABELS: dict[str, str] = {
 
 # a kind's own header where the shared one would mislead: (kind name, field) → header
 KIND_LABELS: dict[tuple[str, str], str] = {}
+# headers of earlier versions (ids and codes), still read so that files and systems made with them import
+LEGACY_LABELS: dict[str, tuple[str, ...]] = {
+    "enterprise_id": ("企业ID", "企业"),
+    "team_id": ("队伍ID",),
+    "depot_id": ("储备库ID",),
+    "contact_id": ("联系人ID",),
+    "capabilities": ("能力代码 (多个用 ; 分隔)", "能力代码"),
+    "fields": ("专业领域代码 (多个用 ; 分隔)", "专业领域代码"),
+    "requirements": ("所需能力 (代码:数量[:单位], 多个用 ; 分隔)",),
+}
+# what a multi-valued cell is written with; reading also takes the other separators of _NAME_SEP
+LIST_SEPARATOR = "、"
+# units of an incident type's capability needs as people write them; the stored value is the code
+UNIT_NAMES = {"team": "支", "person": "人", "item": "件"}
+_UNIT_CODES = {name: code for code, name in UNIT_NAMES.items()} | {"队": "team", "名": "person", "台": "item", "套": "item"}
 
 # Chinese names of enumeration values; an import accepts either the name or the value
 ENUM_NAMES: dict[type[enum.Enum], dict[str, str]] = {
@@ -135,7 +152,8 @@ _TYPE_NAMES = {
     "bool": "是/否",
     "date": "日期 (YYYY-MM-DD)",
     "enum": "选项",
-    "codes": "代码列表",
+    "ref": "名称 (从下拉列表选择)",
+    "codes": "名称列表",
     "requirements": "能力需求列表",
     "supplies": "物资需求列表",
 }
@@ -147,9 +165,6 @@ _EXAMPLES = {
     "address": "银川市金凤区示例路1号",
     "lat": 38.4872,
     "lon": 106.2309,
-    "enterprise_id": 1,
-    "team_id": 1,
-    "depot_id": 1,
     "contact_name": "张三",
     "contact_phone": "13800000000",
     "team_type": "危化品救援",
@@ -184,6 +199,7 @@ _KIND_EXAMPLES = {
 _TRUE = {"是", "有", "√", "true", "1", "yes", "y", "t"}
 _FALSE = {"否", "无", "×", "false", "0", "no", "n", "f"}
 _LIST_SEP = re.compile(r"[;；,，、\s]+")
+_NAME_SEP = re.compile(r"[;；,，、\n]+")  # names may hold spaces (汽车起重机 25t)
 _ITEM_SEP = re.compile(r"[;；\n]+")
 _PAIR_SEP = re.compile(r"\s*[:：*×]\s*")
 # strings Excel would run as formulas; a leading apostrophe keeps them text (stripped again on import)
@@ -201,6 +217,7 @@ class Column:
     required: bool
     description: str = ""
     enum_cls: type[enum.Enum] | None = None
+    ref: str | None = None  # the list (a KINDS name) whose records the cells name; see rescue.registry.names
 
     def choices(self) -> dict[str, str]:
         """Allowed values → Chinese names (the value itself when none is known)."""
@@ -246,7 +263,14 @@ def columns(kind: Kind) -> list[Column]:
             continue
         type_, enum_cls = _value_type(info.annotation)
         label = KIND_LABELS.get((kind.name, name)) or LABELS.get(name, name)
-        cols.append(Column(name, label, type_, info.is_required(), info.description or "", enum_cls))
+        ref = ref_of(kind, name)
+        if ref is not None and type_ == "int":
+            type_ = "ref"
+        elif type_ == "requirements":
+            ref = "capabilities"
+        elif type_ != "codes":
+            ref = None
+        cols.append(Column(name, label, type_, info.is_required(), info.description or "", enum_cls, ref))
     return cols
 
 
@@ -277,19 +301,25 @@ def _export_columns(kind: Kind) -> list[Column]:
 
 # --- writing ---------------------------------------------------------------------------------
 
+LISTS_SHEET = "选项"  # the hidden sheet holding the drop-down lists too long to write inline
+_INLINE_LIST_MAX = 255  # Excel's limit for a list written into the validation itself
 
-def template(session: Session, kind: Kind, fmt: str) -> bytes:
-    """An empty import file for `kind`: Chinese headers; in xlsx a second sheet explains every column."""
-    return _write(session, kind, columns(kind), [], fmt)
+
+def template(session: Session, kind: Kind, fmt: str, actor: User | None = None) -> bytes:
+    """An empty import file for `kind`: Chinese headers; in xlsx a second sheet explains every column and every
+    column naming records or choices has a drop-down list of what `actor` may choose."""
+    return _write(NameBook(session, actor), kind, columns(kind), [], fmt)
 
 
 def export(session: Session, kind: Kind, actor: User, query: registry.Query, fmt: str) -> bytes:
-    """The records `actor` may read that match `query`, as an import file with an `id` column."""
+    """The records `actor` may read that match `query`, as an import file with an `id` column; references and
+    capabilities written as the names the drop-down lists offer."""
     rows, _total = registry.list_records(session, kind, actor, query)
     _preload(session, kind, rows)
     cols = _export_columns(kind)
+    book = NameBook(session, actor)
     data = [registry.serialize(kind, r) for r in rows]
-    return _write(session, kind, cols, [[_cell_out(c, d.get(c.field)) for c in cols] for d in data], fmt)
+    return _write(book, kind, cols, [[_cell_out(c, d.get(c.field), book) for c in cols] for d in data], fmt)
 
 
 def _preload(session: Session, kind: Kind, rows: list) -> None:
@@ -304,22 +334,29 @@ def _preload(session: Session, kind: Kind, rows: list) -> None:
         session.scalars(stmt.options(*(selectinload(r) for r in relations))).all()
 
 
-def _cell_out(col: Column, value):
-    """A JSON-serialized field value as a cell: Chinese enum names, 是/否, lists joined by ;."""
+def _cell_out(col: Column, value, book: NameBook):
+    """A JSON-serialized field value as a cell: Chinese enum names, 是/否, records and capabilities by name."""
     if value is None:
         return None
     if col.type == "enum":
         return col.choices().get(value, value)
     if col.type == "bool":
         return "是" if value else "否"
+    if col.type == "ref":
+        return book.label(col.ref, value)
     if col.type == "codes":
-        return ";".join(value)
+        return LIST_SEPARATOR.join(book.label(col.ref, v) if col.ref else v for v in value)
     if col.type == "requirements":
-        return ";".join(f"{r['capability']}:{_num(r['quantity'])}:{r['unit']}" for r in value)
+        return "; ".join(
+            f"{book.label('capabilities', r['capability'])}:{_num(r['quantity'])}:{UNIT_NAMES.get(r['unit'], r['unit'])}"
+            for r in value
+        )
     if col.type == "supplies":
         return ";".join(f"{s['code']}:{_num(s['quantity'])}" for s in value)
     if col.type in _WRITERS:
-        return _WRITERS[col.type](value)
+        refs = _ITEM_REFS.get(col.type, {})
+        items = [{k: book.label(refs[k], v) if k in refs and v is not None else v for k, v in i.items()} for i in value]
+        return _WRITERS[col.type](items)
     if col.type == "date":
         return date.fromisoformat(value)
     return value
@@ -329,10 +366,10 @@ def _num(value):
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _write(session: Session, kind: Kind, cols: list[Column], rows: list[list], fmt: str) -> bytes:
+def _write(book: NameBook, kind: Kind, cols: list[Column], rows: list[list], fmt: str) -> bytes:
     if fmt == "csv":
         return _write_csv(cols, rows)
-    return _write_xlsx(session, kind, cols, rows)
+    return _write_xlsx(book, kind, cols, rows)
 
 
 def _write_csv(cols: list[Column], rows: list[list]) -> bytes:
@@ -353,11 +390,26 @@ def _csv_text(value) -> str:
     return str(value)
 
 
-def _write_xlsx(session: Session, kind: Kind, cols: list[Column], rows: list[list]) -> bytes:
+def _options(col: Column, book: NameBook) -> list[str]:
+    """What a column's drop-down list offers (empty: no list)."""
+    if col.type == "enum":
+        return list(col.choices().values())
+    if col.type == "bool":
+        return ["是", "否"]
+    if col.ref is not None:
+        return [c.label for c in book.choices(col.ref)]
+    return []
+
+
+def list_name(col: Column) -> str:
+    """The workbook name of a column's drop-down list on the hidden sheet."""
+    return "list_" + re.sub(r"\W", "_", col.ref or col.field, flags=re.ASCII)
+
+
+def _write_xlsx(book: NameBook, kind: Kind, cols: list[Column], rows: list[list]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = Workbook()
     ws = wb.active
@@ -380,25 +432,63 @@ def _write_xlsx(session: Session, kind: Kind, cols: list[Column], rows: list[lis
             elif col.type == "date" and value is not None:
                 cell.number_format = "yyyy-mm-dd"
     ws.freeze_panes = "A2"
-    last = max(len(rows) + 1, 1000)
-    for i, col in enumerate(cols, start=1):
-        options = list(col.choices().values()) if col.type == "enum" else ["是", "否"] if col.type == "bool" else None
-        if options:
-            letter = get_column_letter(i)
-            dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True)
-            dv.error, dv.errorTitle, dv.showErrorMessage = "请从下拉列表中选择", col.label, True
-            dv.add(f"{letter}2:{letter}{last}")
-            ws.add_data_validation(dv)
-    _write_help(wb.create_sheet("填写说明"), session, kind, cols)
+    help_ws = wb.create_sheet("填写说明")
+    _add_lists(wb, ws, cols, book, last=max(len(rows) + 1, 1000))
+    _write_help(help_ws, book, kind, cols)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def _write_help(ws, session: Session, kind: Kind, cols: list[Column]) -> None:
+def _add_lists(wb, ws, cols: list[Column], book: NameBook, *, last: int) -> None:
+    """A drop-down list on every column of choices or records: short fixed lists inline, the rest (records the
+    user may name, capabilities) on a hidden sheet through a workbook name, so no list meets Excel's 255 limit."""
+    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    lists = None
+    written: dict[str, str] = {}  # list name → its column on the hidden sheet
+    for i, col in enumerate(cols, start=1):
+        options = _options(col, book)
+        if not options:
+            continue
+        inline = '"' + ",".join(options) + '"'
+        if col.ref is None and len(inline) <= _INLINE_LIST_MAX and not any("," in o or '"' in o for o in options):
+            formula = inline
+        else:
+            formula = list_name(col)
+            if formula not in written:
+                if lists is None:
+                    lists = wb.create_sheet(LISTS_SHEET)
+                    lists.sheet_state = "hidden"
+                letter = get_column_letter(len(written) + 1)
+                lists.cell(row=1, column=len(written) + 1, value=noun(col.ref) if col.ref else col.label)
+                for r, option in enumerate(options, start=2):
+                    cell = lists.cell(row=r, column=len(written) + 1, value=option)
+                    cell.data_type = "s"  # a name starting with = stays text
+                ref = f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${len(options) + 1}"
+                wb.defined_names[formula] = DefinedName(formula, attr_text=ref)
+                written[formula] = letter
+        many = col.type in ("codes", "requirements")
+        dv = DataValidation(type="list", formula1=formula, allow_blank=True)
+        if many:
+            # one name comes from the list, more are typed after it: Excel must not refuse the cell
+            dv.showErrorMessage = False
+            dv.promptTitle, dv.showInputMessage = col.label.split(" (")[0][:32], True
+            dv.prompt = f"从下拉列表选择一项; 多项时用 {LIST_SEPARATOR} 分隔后接着输入" + (
+                " (如 名称:数量:单位)" if col.type == "requirements" else ""
+            )
+        else:
+            dv.error, dv.errorTitle, dv.showErrorMessage = "请从下拉列表中选择", col.label[:32], True
+        letter = get_column_letter(i)
+        dv.add(f"{letter}2:{letter}{last}")
+        ws.add_data_validation(dv)
+
+
+def _write_help(ws, book: NameBook, kind: Kind, cols: list[Column]) -> None:
     from openpyxl.styles import Alignment, Font
 
-    codes = list(session.scalars(select(Capability.code).order_by(Capability.code).limit(3)))
     ws.append(["列名", "字段", "类型", "必填", "允许的取值", "示例", "说明"])
     for col in cols:
         ws.append(
@@ -407,22 +497,26 @@ def _write_help(ws, session: Session, kind: Kind, cols: list[Column]) -> None:
                 col.field,
                 _TYPE_NAMES[col.type],
                 "是" if col.required else "否",
-                _allowed(col),
-                _example(kind, col, codes),
+                _allowed(col, book),
+                _example(kind, col, book),
                 col.description,
             ]
         )
     if kind.key == "id":
-        keyed = "导出的文件带 ID 列: ID 留空的行新增记录, 填写 ID 的行更新该记录 (留空的单元格保持原值)。"
+        keyed = "导出的文件带 ID 列: ID 留空的行新增记录, 填写 ID 的行更新该记录 (留空的单元格保持原值; 请勿改动 ID)。"
     else:
         keyed = "代码已存在的行更新该记录 (留空的单元格保持原值), 否则新增。"
     notes = [
         "",
         f"说明: 第一个工作表「{kind.label}」的第1行为列名, 从第2行起每行一条记录; 列名也可以写英文字段名。",
         keyed,
-        "多个代码用 ; 分隔 (也接受 ； , ， 、); 是/否 列填 是/否 (也接受 true/false/1/0); 日期写 YYYY-MM-DD。",
+        "队伍、储备库、联系人、企业、能力等列填写名称, 从单元格的下拉列表中选择 (列表只含您可以引用的记录)。"
+        "同名的记录在名称后用括号说明以示区别, 如「名称（所属单位）」「名称（编号 12）」, 请原样选择或保留。",
+        f"一格填多个名称 (如能力、专业领域) 时用「{LIST_SEPARATOR}」分隔 (也接受 ， , ； ; 和换行): "
+        "可先从下拉列表选一项, 再在后面输入其余名称。",
+        "是/否 列填 是/否 (也接受 true/false/1/0); 日期写 YYYY-MM-DD。",
         "任何一行有错误时整个文件都不导入, 并列出每个错误单元格的行号、列名和原因。",
-        f"每个文件最多 {MAX_ROWS} 行。能力代码见 /api/v1/capabilities。",
+        f"每个文件最多 {MAX_ROWS} 行。为兼容其他系统, 引用列也接受记录 ID, 能力列也接受能力代码。",
     ]
     for note in notes:
         ws.append([note])
@@ -434,27 +528,39 @@ def _write_help(ws, session: Session, kind: Kind, cols: list[Column]) -> None:
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def _allowed(col: Column) -> str:
+def _allowed(col: Column, book: NameBook) -> str:
     if col.type == "enum":
         return ", ".join(f"{name} ({value})" if name != value else value for value, name in col.choices().items())
     if col.type == "bool":
         return "是, 否"
-    if col.type in ("codes", "requirements"):
-        return "能力代码, 见 /api/v1/capabilities"
+    if col.ref is not None:
+        count = len(book.choices(col.ref))
+        what = f"{noun(col.ref)}名称"
+        if not count:
+            return f"{what}; 暂无可选的{noun(col.ref)}, 请先登记"
+        many = f", 多个用 {LIST_SEPARATOR} 分隔" if col.type == "codes" else ""
+        if col.type == "requirements":
+            return (
+                f"{what}:数量[:单位], 多个用 ; 分隔; 能力从下拉列表选择 (共 {count} 项), 单位为 支 (队伍)、人 (专家) 或 件 (装备)"
+            )
+        return f"{what}, 从下拉列表选择 (共 {count} 项){many}"
     if col.type == "supplies":
         return "GB/T 38565-2020 物资编码 (7位)"
     return ""
 
 
-def _example(kind: Kind, col: Column, codes: list[str]):
+def _example(kind: Kind, col: Column, book: NameBook):
     if col.type == "enum":
         return next(iter(col.choices().values()))
     if col.type == "bool":
         return "是"
-    if col.type == "codes":
-        return ";".join(codes[:2]) or "code_a;code_b"
-    if col.type == "requirements":
-        return f"{codes[0] if codes else 'code_a'}:2:team"
+    if col.ref is not None:
+        labels = [c.label for c in book.choices(col.ref)[:2]] or [f"{noun(col.ref)}名称"]
+        if col.type == "codes":
+            return LIST_SEPARATOR.join(labels)
+        if col.type == "requirements":
+            return f"{labels[0]}:2:支" + (f"; {labels[1]}:1:人" if len(labels) > 1 else "")
+        return labels[0]
     if col.type == "supplies":
         return "1010101:100"
     if col.type in _ITEM_EXAMPLES:
@@ -583,7 +689,7 @@ def match_header(kind: Kind, header: list, *, creates: bool) -> dict[int, Column
     """Map cell positions to columns; Chinese labels, their short form or English field names."""
     aliases: dict[str, Column] = {}
     for col in _export_columns(kind):
-        for alias in (col.label, col.label.split(" (")[0], col.field):
+        for alias in (col.label, col.label.split(" (")[0], col.field, *LEGACY_LABELS.get(col.field, ())):
             aliases.setdefault(_norm(alias), col)
     aliases.setdefault(_norm("编号"), aliases.get("id"))
     found: dict[int, Column] = {}
@@ -699,7 +805,19 @@ def _enum(col, value):
 
 
 def _codes(col, value):
-    return [c for c in _LIST_SEP.split(_text(col, value)) if c]
+    """A list cell as its items; names of records are found later (see _find_names), codes are kept as written."""
+    sep = _NAME_SEP if col.ref else _LIST_SEP
+    return [c for c in (part.strip() for part in sep.split(_text(col, value))) if c]
+
+
+def _ref(col, value):
+    """A cell naming one record: an id as int (forms and other systems send ids), else the name as written."""
+    if isinstance(value, bool):
+        raise ValueError("应为名称")
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return int(value)
+    text = _text(col, value).strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else text
 
 
 def _pairs(value, width: int, example: str) -> list[list[str]]:
@@ -723,15 +841,16 @@ def _pairs(value, width: int, example: str) -> list[list[str]]:
 
 def _requirements(col, value):
     out = []
-    for parts in _pairs(value, 3, "代码:数量[:单位]; 代码:数量"):
+    for parts in _pairs(value, 3, "能力:数量[:单位]; 能力:数量"):
         if isinstance(parts, dict):
             out.append(parts)
             continue
-        item = {"capability": parts[0]}
+        item = {"capability": parts[0].strip()}
         if len(parts) > 1:
             item["quantity"] = _int(col, parts[1])
         if len(parts) > 2:
-            item["unit"] = parts[2]
+            unit = parts[2].strip()
+            item["unit"] = _UNIT_CODES.get(unit, unit)
         out.append(item)
     return out
 
@@ -751,16 +870,30 @@ def _supplies(col, value):
 # list-of-object cell types added by features above the registry: item schema → type name, and cell writers
 _ITEM_TYPES: dict[type, str] = {}
 _WRITERS: dict[str, typing.Callable] = {}
+_ITEM_REFS: dict[str, dict[str, str]] = {}  # type name → {item key: the list (a KINDS name) it names a record of}
 
 
-def register_item_type(item: type, name: str, title: str, *, read: typing.Callable, write: typing.Callable, example: str) -> None:
+def register_item_type(
+    item: type,
+    name: str,
+    title: str,
+    *,
+    read: typing.Callable,
+    write: typing.Callable,
+    example: str,
+    refs: dict[str, str] | None = None,
+) -> None:
     """A cell type for fields that are lists of `item` (e.g. readiness's training attendees): `read(text)` gives
-    the list (ValueError with a Chinese reason when it cannot), `write(list)` the cell text."""
+    the list (ValueError with a Chinese reason when it cannot), `write(list)` the cell text.
+
+    `refs` maps item keys that point at records to the list they name (e.g. {"contact_id": "contacts"}): `write`
+    gets those keys as the records' labels, and what `read` leaves as text there is found by name on import."""
     _ITEM_TYPES[item] = name
     _TYPE_NAMES[name] = title
     _CONVERTERS[name] = lambda col, value: read(_text(col, value))
     _WRITERS[name] = write
     _ITEM_EXAMPLES[name] = example
+    _ITEM_REFS[name] = dict(refs or {})
 
 
 _ITEM_EXAMPLES: dict[str, str] = {}
@@ -771,6 +904,7 @@ _CONVERTERS = {
     "bool": _bool,
     "date": _date,
     "enum": _enum,
+    "ref": _ref,
     "codes": _codes,
     "requirements": _requirements,
     "supplies": _supplies,
@@ -826,8 +960,9 @@ def import_rows(
     if not rows:
         raise SheetError("文件中没有数据行")
     result, errors = ImportResult(rows=len(rows)), []
+    book = NameBook(session, actor)
     for number, cells in rows:
-        errors.extend(_import_row(session, kind, actor, found, number, cells, area=area, result=result, now=now))
+        errors.extend(_import_row(session, kind, actor, book, found, number, cells, area=area, result=result, now=now))
     if errors:
         raise RowErrors(errors)
     if not dry_run:
@@ -848,6 +983,7 @@ def _import_row(
     session: Session,
     kind: Kind,
     actor: User,
+    book: NameBook,
     found: dict[int, Column],
     number: int,
     cells: list,
@@ -871,6 +1007,7 @@ def _import_row(
         return _row_errors(number, found, bad)  # neither a create nor an update: nothing more to check
     if kind.key != "id" and key is not None and session.get(kind.model, key) is None:
         key = None
+    _find_names(session, kind, book, found, data, bad, key)
     try:
         with session.begin_nested():
             if key is None:
@@ -891,6 +1028,90 @@ def _import_row(
             result.updated += 1
         return []
     return _row_errors(number, found, bad)
+
+
+def _find_names(session: Session, kind: Kind, book: NameBook, found: dict[int, Column], data: dict, bad: dict, key) -> None:
+    """Replace the names in a row's reference and capability cells by the ids and codes they name; a name that
+    names nothing or several records becomes the cell's error. A plain name shared by several records is
+    narrowed to the row's owner when the row has one (its enterprise cell, or the record it updates)."""
+    cols = sorted((c for c in found.values() if c.field in data), key=lambda c: c.field != "enterprise_id")
+    owner = ANY
+    if kind.owner == "enterprise_id":
+        if key is not None and (record := session.get(kind.model, key)) is not None:
+            owner = record.enterprise_id
+        elif book.enterprise_user:
+            owner = book.actor.enterprise_id
+    for col in cols:
+        value = data[col.field]
+        try:
+            if col.type == "ref":
+                data[col.field] = book.find(col.ref, value, owner)
+                if col.field == "enterprise_id":
+                    owner = data[col.field]
+            elif col.type == "codes" and col.ref:
+                data[col.field] = _find_list(book, col.ref, value)
+            elif col.type == "requirements":
+                _find_requirements(book, value)
+            elif _ITEM_REFS.get(col.type):
+                _find_item_refs(book, _ITEM_REFS[col.type], value, owner)
+        except ValueError as exc:
+            bad[col.field] = str(exc)
+            del data[col.field]
+
+
+def _find_list(book: NameBook, ref: str, names: list) -> list:
+    """The keys a list cell names, in its order without repeats; every unknown or ambiguous name reported at once."""
+    keys, unknown, unclear = [], [], []
+    for name in names:
+        if not isinstance(name, str):
+            keys.append(name)  # a JSON list cell gives what the API takes
+            continue
+        try:
+            keys.append(book.find(ref, name))
+        except UnknownName:
+            try:  # codes of other systems separated by spaces ("gas_detection gas_protection")
+                parts = [book.find(ref, p) for p in name.split()] if len(name.split()) > 1 else None
+            except ValueError:
+                parts = None
+            if parts is None:
+                unknown.append(name)
+            else:
+                keys.extend(parts)
+        except ValueError as exc:
+            unclear.append(str(exc))
+    if unknown:
+        unclear.insert(0, f"未找到{noun(ref)}: {LIST_SEPARATOR.join(unknown)}, 请从下拉列表选择")
+    if unclear:
+        raise ValueError("; ".join(unclear))
+    return list(dict.fromkeys(keys))
+
+
+def _find_requirements(book: NameBook, items: list) -> None:
+    """The capability of every need found by name (or code), every bad one reported at once."""
+    reasons = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("capability"), str):
+            try:
+                item["capability"] = book.find("capabilities", item["capability"])
+            except ValueError as exc:
+                reasons.append(str(exc))
+    if reasons:
+        raise ValueError("; ".join(reasons))
+
+
+def _find_item_refs(book: NameBook, refs: dict[str, str], items: list, owner) -> None:
+    """Names in the record-pointing keys of list items (training attendees' contacts) replaced by ids."""
+    reasons = []
+    for item in items:
+        for key, ref in refs.items():
+            value = item.get(key) if isinstance(item, dict) else None
+            if isinstance(value, str):
+                try:
+                    item[key] = book.find(ref, value, owner, hint=f"请填写{noun(ref)}名单中的名称")
+                except ValueError as exc:
+                    reasons.append(f"「{item.get('name') or value}」: {exc}")
+    if reasons:
+        raise ValueError("; ".join(reasons))
 
 
 def _row_errors(number: int, found: dict[int, Column], bad: dict[str, str]) -> list[dict]:

@@ -60,7 +60,7 @@ def test_enterprise_admin_uploads_a_sheet_with_one_bad_row(page, live):
         "名称": "导入测试救援队",
         "级别": "企业",
         "队伍类型": "危化品救援",
-        "能力代码 (多个用 ; 分隔)": "firefighting",
+        "能力 (多个用 、 分隔)": "灭火、气体防护",  # capabilities by name, as the drop-down offers them
         "纬度": "38.10",
         "经度": "106.50",
         "人数": "12",

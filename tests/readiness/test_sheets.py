@@ -1,5 +1,5 @@
 """Certificates and training sessions through the registry's spreadsheet machinery: template, import (all or
-nothing, every bad cell named), export that imports back; attendees as "姓名[:联系人ID]; 姓名"."""
+nothing, every bad cell named), export that imports back; attendees as "姓名[:联系人]; 姓名" (the contact by name)."""
 
 import io
 
@@ -50,7 +50,7 @@ def test_training_sessions_import_with_attendees_round_trip(api, session, enterp
     contact = session.scalars(
         select(ContactPerson).where(ContactPerson.enterprise_id == enterprise_ids["enterprise-a"]).order_by(ContactPerson.id)
     ).first()
-    sheet = f"标题,培训日期,学时,参训人员\n液氯泄漏处置培训,2026-03-02,4,马建国；{contact.name}:{contact.id}、王强\n"
+    sheet = f"标题,培训日期,学时,参训人员\n液氯泄漏处置培训,2026-03-02,4,马建国；{contact.name}:{contact.name}、王强\n"
     res = _upload(a, "/api/v1/training-sessions/import", sheet)
     assert res.status_code == 200, res.json
     session.rollback()
@@ -63,13 +63,21 @@ def test_training_sessions_import_with_attendees_round_trip(api, session, enterp
     bad = "标题,培训日期,参训人员\n夜间应急演练培训,2026-03-02,张三:十二\n"
     res = _upload(a, "/api/v1/training-sessions/import", bad)
     assert res.status_code == 422 and res.json["rows"][0]["field"] == "attendees"
-    assert "联系人ID应为整数" in res.json["rows"][0]["reason"]
+    assert res.json["rows"][0]["reason"] == "「张三」: 未找到本企业名为「十二」的联系人, 请填写联系人名单中的名称"
+    # the contact's ID, as other systems wrote it, still links it
+    res = _upload(
+        a, "/api/v1/training-sessions/import", f"标题,培训日期,参训人员\n按编号关联的培训,2026-03-03,李四:{contact.id}\n"
+    )
+    assert res.status_code == 200, res.json
+    session.rollback()
+    linked = session.scalars(select(TrainingSession).where(TrainingSession.title == "按编号关联的培训")).one()
+    assert linked.attendees == [{"name": "李四", "contact_id": contact.id}]
 
     export = a.get("/api/v1/training-sessions/export.xlsx")
     ws = load_workbook(io.BytesIO(export.data)).active
     header = [c.value for c in ws[1]]
     row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[header.index("标题")] == "液氯泄漏处置培训")
-    assert row[header.index("参训人员")] == f"马建国; {contact.name}:{contact.id}; 王强"
+    assert row[header.index("参训人员")] == f"马建国; {contact.name}:{contact.name}; 王强"
     # the exported file imports back as an update of the same record
     buf = io.BytesIO(export.data)
     res = a.post("/api/v1/training-sessions/import", data={"file": (buf, "back.xlsx")}, content_type="multipart/form-data")
@@ -86,3 +94,8 @@ def test_training_import_refuses_another_enterprises_contact(api, session, enter
     assert res.status_code == 422 and "属于其他企业" in res.json["fields"]["file"]
     session.rollback()
     assert session.scalar(select(TrainingSession.id).where(TrainingSession.title == "跨企业培训")) is None
+    # by name it is simply not among the enterprise's contacts: the other enterprise's names stay unknown
+    sheet = f"标题,培训日期,参训人员\n跨企业培训,2026-03-02,{other.name}:{other.name}\n"
+    res = _upload(api("enterprise-a"), "/api/v1/training-sessions/import", sheet)
+    assert res.status_code == 422 and res.json["rows"][0]["field"] == "attendees"
+    assert f"未找到本企业名为「{other.name}」的联系人" in res.json["rows"][0]["reason"]

@@ -231,7 +231,7 @@ SHEET_PATH = '<any("inspections", "certificates", "training-sessions"):kind_name
 @roles_required()
 def get_readiness_template(kind_name: str, fmt: str) -> Response:
     kind = SHEETS[kind_name]
-    return _download(spreadsheets.template(get_session(), kind, fmt), f"{kind.label}导入模板", fmt)
+    return _download(spreadsheets.template(get_session(), kind, fmt, current_user()), f"{kind.label}导入模板", fmt)
 
 
 @bp.get(f'/{SHEET_PATH}/export.<any("xlsx", "csv"):fmt>')

@@ -24,16 +24,16 @@ def _download(data: bytes, name: str, fmt: str) -> Response:
 
 
 @bp.get(f"/{KIND_PATH}/template.{FORMAT_PATH}")
-@documented("下载导入模板 (中文列名; xlsx 含填写说明)")
+@documented("下载导入模板 (中文列名; 队伍、储备库、能力等填名称; xlsx 含下拉列表和填写说明)")
 @roles_required()
 def get_import_template(kind_name: str, fmt: str) -> Response:
     kind = registry.get_kind(kind_name)
-    data = spreadsheets.template(get_session(), kind, fmt)
+    data = spreadsheets.template(get_session(), kind, fmt, current_user())
     return _download(data, f"{kind.label}导入模板", fmt)
 
 
 @bp.get(f"/{KIND_PATH}/export.{FORMAT_PATH}")
-@documented("导出为 xlsx 或 CSV (筛选参数同列表查询; 可修改后重新导入)")
+@documented("导出为 xlsx 或 CSV (筛选参数同列表查询; 引用与能力写名称; 可修改后重新导入)")
 @roles_required()
 def export_records(kind_name: str, fmt: str) -> Response:
     kind = registry.get_kind(kind_name)
