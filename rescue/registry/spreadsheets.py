@@ -14,9 +14,11 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from rescue.clock import CHINA
 from rescue.errors import NotFoundError, RescueError, ValidationError
 from rescue.models import Role, User
 from rescue.models.enums import (
@@ -104,8 +106,8 @@ LABELS: dict[str, str] = {
     "supplies": "所需物资 (编码:数量, 多个用 ; 分隔)",
     "contact_id": "联系人",
     "position": "顺序 (0 最先)",
-    "starts_dt": "开始时间 (如 2026-12-01T08:00+08:00)",
-    "ends_dt": "结束时间 (如 2026-12-01T20:00+08:00)",
+    "starts_dt": "开始时间 (北京时间)",
+    "ends_dt": "结束时间 (北京时间)",
     "note": "备注",
 }
 
@@ -151,6 +153,7 @@ _TYPE_NAMES = {
     "float": "数字",
     "bool": "是/否",
     "date": "日期 (YYYY-MM-DD)",
+    "datetime": "时间 (北京时间 YYYY-MM-DD HH:MM)",
     "enum": "选项",
     "ref": "名称 (从下拉列表选择)",
     "codes": "名称列表",
@@ -186,6 +189,8 @@ _EXAMPLES = {
     "spec": "10 kg/袋",
     "unit": "件",
     "expiry_date": "2027-12-31",
+    "starts_dt": "2026-12-01 08:00",
+    "ends_dt": "2026-12-01 20:00",
     "organisation": "示例单位",
     "category": "rescue",
 }
@@ -283,10 +288,12 @@ def _value_type(annotation) -> tuple[str, type | None]:
     if typing.get_origin(annotation) is list:
         item = args[0] if args else str
         return {Requirement: "requirements", SupplyRequirement: "supplies", **_ITEM_TYPES}.get(item, "codes"), None
+    if annotation is AwareDatetime:  # pydantic's marker class, not a datetime subclass
+        return "datetime", None
     if isinstance(annotation, type):
         if issubclass(annotation, enum.Enum):
             return "enum", annotation
-        for py, name in ((bool, "bool"), (int, "int"), (float, "float"), (datetime, "text"), (date, "date")):
+        for py, name in ((bool, "bool"), (int, "int"), (float, "float"), (datetime, "datetime"), (date, "date")):
             if issubclass(annotation, py):
                 return name, None
     return "text", None
@@ -359,6 +366,9 @@ def _cell_out(col: Column, value, book: NameBook):
         return _WRITERS[col.type](items)
     if col.type == "date":
         return date.fromisoformat(value)
+    if col.type == "datetime":
+        # Beijing wall time, as people read it (a cell without a zone; read back as Beijing time)
+        return datetime.fromisoformat(value).astimezone(CHINA).replace(tzinfo=None)
     return value
 
 
@@ -383,6 +393,8 @@ def _write_csv(cols: list[Column], rows: list[list]) -> bytes:
 
 
 def _csv_text(value) -> str:
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}" if value.second else f"{value:%Y-%m-%d %H:%M}"
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str) and value.startswith(_FORMULA_START):
@@ -431,6 +443,8 @@ def _write_xlsx(book: NameBook, kind: Kind, cols: list[Column], rows: list[list]
                 cell.data_type = "s"  # text, never a formula
             elif col.type == "date" and value is not None:
                 cell.number_format = "yyyy-mm-dd"
+            elif col.type == "datetime" and value is not None:
+                cell.number_format = "yyyy-mm-dd hh:mm:ss" if value.second else "yyyy-mm-dd hh:mm"
     ws.freeze_panes = "A2"
     help_ws = wb.create_sheet("填写说明")
     _add_lists(wb, ws, cols, book, last=max(len(rows) + 1, 1000))
@@ -796,6 +810,24 @@ def _date(col, value):
     raise ValueError("日期格式应为 YYYY-MM-DD")
 
 
+def _datetime(col, value):
+    """A time as people write it, in Beijing time unless it says its zone: an Excel date-time, or text
+    such as 2026-12-01 08:00 (seconds, / separators and ISO 8601 with an offset also read)."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, datetime.min.time())
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip().replace("/", "-")
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError("时间格式应为 YYYY-MM-DD HH:MM (北京时间)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=CHINA)
+    return moment.isoformat()
+
+
 def _enum(col, value):
     text = unicodedata.normalize("NFKC", str(value)).strip()
     for val, name in col.choices().items():
@@ -903,6 +935,7 @@ _CONVERTERS = {
     "float": _float,
     "bool": _bool,
     "date": _date,
+    "datetime": _datetime,
     "enum": _enum,
     "ref": _ref,
     "codes": _codes,
