@@ -419,12 +419,14 @@ const CORRECTABLE = ["accepted", "declined", "no_answer", "failed", "en_route", 
 const COUNTED = [["notified", "已通知"], ["accepted", "已接受"], ["en_route", "途中"], ["on_scene", "到场"]];
 // an assignment that got further than a stage has passed it (an arrived team was also notified and accepted)
 const REACHED = { notified: ["notified", "accepted", "en_route", "on_scene", "released"], accepted: ["accepted", "en_route", "on_scene", "released"],
-  en_route: ["en_route", "on_scene", "released"], on_scene: ["on_scene", "released"] };
+  en_route: ["en_route", "on_scene"], on_scene: ["on_scene"] };
+// a released one went as far as it got: to the scene if it arrived (an expert consulted by phone never did)
+const reached = (a, key) => REACHED[key].includes(a.status) || (a.status === "released" && a.on_scene_at != null);
 
 function renderAssignments(dispatches) {
   const rows = dispatches.flatMap((d) => d.assignments || []);
   $("assignment-counts").replaceChildren(...(rows.length ? COUNTED.map(([key, label]) => {
-    const n = rows.filter((a) => REACHED[key].includes(a.status)).length;
+    const n = rows.filter((a) => reached(a, key)).length;
     return el("span", { class: `counter counter-${key}`, dataset: { key, n } }, label, " ", el("strong", {}, n), ` / ${rows.length}`);
   }) : []));
   if (!rows.length) { $("assignments").replaceChildren(el("p", { class: "muted" }, "尚未调派")); return; }
