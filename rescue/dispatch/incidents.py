@@ -16,7 +16,7 @@ from rescue.models import Capability, Incident, IncidentNeed, IncidentType, Supp
 from rescue.models.enums import INCIDENT_LEVEL_NAMES, IncidentStatus
 from rescue.readiness.hazards import prefill_from_hazard
 from rescue.roads.network import ActiveRoads, as_roads
-from rescue.validation import parse
+from rescue.validation import parse, parse_partly
 from routing import gcj02_to_wgs84
 
 BEIJING = timezone(timedelta(hours=8))
@@ -153,10 +153,24 @@ def next_number(session: Session, *, now: datetime) -> str:
 def create_incident(session: Session, network, data: dict, *, area, actor: User | None = None, now: datetime) -> Incident:
     """Validate and store an incident (flushed; the caller commits). `network` may be None where no road
     network is loaded yet (the seed): the incident is then placed by coordinates only."""
-    data = prefill_from_hazard(session, data)  # at a major hazard source: its type, needs and place
+    errors: dict[str, str] = {}
+    try:
+        data = prefill_from_hazard(session, data)  # at a major hazard source: its type, needs and place
+    except ValidationError as exc:
+        errors.update(exc.fields)
+        data = {k: v for k, v in data.items() if k != "hazard_source_id"}
     roads = as_roads(network) if network is not None else None
-    obj = parse(IncidentIn, data, context=validation_context(session, area))
-    lat, lon, label = locate(roads, obj, area=area)
+    # the schema, then the place (looked up, in the area) with whatever of the body is valid: every bad field at once
+    obj, bad = parse_partly(IncidentIn, data, context=validation_context(session, area))
+    errors = bad | errors
+    if obj is None:
+        raise ValidationError(errors)
+    try:
+        lat, lon, label = locate(roads, obj, area=area)
+    except ValidationError as exc:
+        errors = exc.fields | errors
+    if errors:
+        raise ValidationError(errors)
     itype = session.get(IncidentType, obj.type)
     fields = dict(
         type_code=obj.type,
