@@ -1,5 +1,6 @@
 """Running pydantic schemas at the boundary and reporting every bad field at once, in Chinese."""
 
+from functools import cache
 from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
@@ -91,13 +92,22 @@ def error_fields(exc: PydanticError) -> dict[str, str]:
             # our own validators raise ValueError with a Chinese reason already
             fields[loc] = str(err.get("ctx", {}).get("error", err["msg"]))
             continue
-        template = _MESSAGES.get(err["type"])
+        template = _MESSAGES.get(err["type"]) or _by_family(err["type"])
         ctx = {k: _plain(v) for k, v in err.get("ctx", {}).items()}
         try:
             fields[loc] = template.format(**ctx) if template else err["msg"]
         except (KeyError, IndexError):
             fields[loc] = template
     return fields
+
+
+def _by_family(kind: str) -> str:
+    """The message of an error type not listed, by its family (datetime_from_date_parsing → a time's), so no
+    pydantic English reaches a person."""
+    for family in ("datetime", "date", "time", "int", "float", "bool", "string", "list", "dict", "enum"):
+        if kind.startswith(family):
+            return _MESSAGES.get(f"{family}_parsing") or _MESSAGES.get(f"{family}_type") or "格式不正确"
+    return "格式不正确"
 
 
 def _plain(value):
@@ -133,3 +143,26 @@ def partial(schema: type[BaseModel]) -> type[BaseModel]:
     model = create_model(f"{schema.__name__}Patch", __base__=schema, **fields)
     model.__required_fields__ = frozenset(n for n, f in schema.model_fields.items() if f.is_required())
     return model
+
+
+_partial = cache(partial)
+
+
+def parse_partly(schema: type[BaseModel], data: Any, *, context: dict | None = None) -> tuple[BaseModel | None, dict[str, str]]:
+    """`data` validated against `schema`, and the bad fields; never raises.
+
+    When some fields are bad, the object holds the fields that are valid on their own (the others None), so the
+    checks a service makes after the schema (places, references, cross-field rules) can still run and every bad
+    field is reported in one answer rather than in two rounds. None when not even that can be built."""
+    try:
+        return parse(schema, data, context=context), {}
+    except ValidationError as exc:
+        errors = dict(exc.fields)
+    if not isinstance(data, dict):
+        return None, errors
+    bad = {k.split(".")[0] for k in errors}
+    try:
+        rest = _partial(schema).model_validate({k: v for k, v in data.items() if k not in bad}, context=context or {})
+    except PydanticError:
+        return None, errors
+    return rest, errors

@@ -35,19 +35,28 @@ _FILE_ONLY = {"key", "verified_note", "source", "confirmed_days_ago"}
 class SeedResult:
     seeded: bool
     counts: dict[str, int] = field(default_factory=dict)
+    # the demo's past incident (number), when one was played
+    past_incident: str = ""
 
     def summary(self) -> str:
         if not self.seeded:
             return "种子数据此前已加载, 未重复加载"
-        return "已加载种子数据: " + ", ".join(f"{KINDS[k].label} {n}" for k, n in self.counts.items())
+        text = "已加载种子数据: " + ", ".join(f"{KINDS[k].label} {n}" for k, n in self.counts.items())
+        if self.past_incident:
+            text += f"; 演示用历史事件 {self.past_incident} (已结案, 含完整时间线)"
+        return text
 
 
 def load_file(name: str) -> list[dict]:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
 
 
-def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) -> SeedResult:
-    """Load every seed file in one transaction unless this database was seeded before (never twice)."""
+def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None, past_incident: bool | None = None) -> SeedResult:
+    """Load every seed file in one transaction unless this database was seeded before (never twice).
+
+    In demo mode (or with `past_incident`) a closed past incident is played too (seed/story.py), so a trainee
+    has a timeline to learn from; never outside demo mode by default, where it would count as a real incident.
+    """
     if session.get(AppState, SEEDED_KEY) is not None:
         if demo:
             accounts.ensure_demo_users(session)
@@ -79,11 +88,20 @@ def seed(session: Session, *, area, demo: bool, data_dir: Path | None = None) ->
     drills.seed_drills(session, json.loads(((data_dir or DATA) / "drills.json").read_text(encoding="utf-8")), ids, now=now)
     readiness_file = (data_dir or DATA) / "readiness.json"
     if readiness_file.exists():
-        from rescue.readiness import demo
+        # (not imported as `demo`: that name is the argument saying whether this is demo mode)
+        from rescue.readiness import demo as readiness_demo
 
-        demo.seed_readiness(session, json.loads(readiness_file.read_text(encoding="utf-8")), ids, area=area, now=now)
+        readiness_demo.seed_readiness(session, json.loads(readiness_file.read_text(encoding="utf-8")), ids, area=area, now=now)
     session.add(AppState(key=SEEDED_KEY, value=now.isoformat()))
     if demo:
         accounts.ensure_demo_users(session)
     session.flush()
+    if demo if past_incident is None else past_incident:
+        from rescue.messaging.gateway import AlertSettings
+        from seed import story
+
+        settings = AlertSettings(card_short=cards.short_for)  # dispatch SMS worded as the app words them
+        played = story.play(session, ids, area=area, now=now, settings=settings)
+        result.past_incident = played.number
+        session.flush()
     return result

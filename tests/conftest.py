@@ -33,12 +33,12 @@ class Templates:
 
     def __init__(self, tmp: Path):
         self.tmp = tmp
-        self.made: dict[tuple[str, bool], str] = {}
+        self.made: dict[tuple[str, bool, bool], str] = {}
 
-    def template(self, backend: str, seeded: bool) -> str:
-        key = (backend, seeded)
+    def template(self, backend: str, seeded: bool, past_incident: bool = False) -> str:
+        key = (backend, seeded, past_incident)
         if key not in self.made:
-            name = f"tmpl_{'seeded' if seeded else 'empty'}_{uuid.uuid4().hex[:6]}"
+            name = f"tmpl_{'seeded' if seeded else 'empty'}{'_story' if past_incident else ''}_{uuid.uuid4().hex[:6]}"
             url = self._fresh(backend, name)
             engine = make_engine(url)
             migrations.upgrade(engine)
@@ -49,14 +49,15 @@ class Templates:
                     from sqlalchemy.orm import Session
 
                     session = Session(bind=conn)
-                    loader.seed(session, area=DEFAULTS["SERVICE_AREA"], demo=True)
+                    # the demo's past incident only where a test asks for it: other tests count incidents and SMS
+                    loader.seed(session, area=DEFAULTS["SERVICE_AREA"], demo=True, past_incident=past_incident)
                     session.flush()
             engine.dispose()
             self.made[key] = url
         return self.made[key]
 
-    def copy(self, backend: str, *, seeded: bool) -> str:
-        source = self.template(backend, seeded)
+    def copy(self, backend: str, *, seeded: bool, past_incident: bool = False) -> str:
+        source = self.template(backend, seeded, past_incident)
         name = f"t_{uuid.uuid4().hex[:10]}"
         if backend == "sqlite":
             target = self.tmp / f"{name}.sqlite"

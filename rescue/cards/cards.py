@@ -38,7 +38,7 @@ from rescue.models import (
     User,
 )
 from rescue.models.enums import EquipmentStatus
-from rescue.validation import parse
+from rescue.validation import parse_partly
 
 _CONTENT_KEYS = (
     "post",
@@ -109,15 +109,15 @@ def _contact_enterprise(contact: ContactPerson) -> int | None:
 
 def _check_links(session: Session, enterprise_id: int, content: dict) -> dict[str, str]:
     errors: dict[str, str] = {}
-    for i, code in enumerate(content.get("incident_types", [])):
+    for i, code in enumerate(content.get("incident_types") or []):
         if session.get(IncidentType, code) is None:
             errors[f"incident_types.{i}"] = f"未知的事件类型: {code}"
-    for i, item in enumerate(content.get("reporting", [])):
+    for i, item in enumerate(content.get("reporting") or []):
         if item.get("contact_id") is not None:
             contact = session.get(ContactPerson, item["contact_id"])
             if contact is None or _contact_enterprise(contact) != enterprise_id:
                 errors[f"reporting.{i}.contact_id"] = "联系人不存在或不属于本企业"
-    for i, item in enumerate(content.get("ppe", [])):
+    for i, item in enumerate(content.get("ppe") or []):
         if item.get("equipment_id") is not None:
             equipment = session.get(Equipment, item["equipment_id"])
             if equipment is None or equipment.enterprise_id != enterprise_id:
@@ -143,26 +143,28 @@ def _content(obj: BaseModel) -> dict:
 
 
 def create_card(session: Session, data: dict, *, actor: User | None, now: datetime) -> ResponseCard:
-    """Validate and add a card with its version 1 (flushed; the caller commits)."""
-    obj = parse(CardIn, data)
-    errors: dict[str, str] = {}
-    if session.get(Enterprise, obj.enterprise_id) is None:
-        raise ValidationError({"enterprise_id": "企业不存在"})
-    try:
-        _check_write(actor, obj.enterprise_id)
-    except ForbiddenError:
-        errors["enterprise_id"] = "只能为本企业编制处置卡"
-    content = _content(obj)
-    errors |= _check_links(session, obj.enterprise_id, content)
-    if (
-        session.scalar(
-            select(ResponseCard.id).where(ResponseCard.enterprise_id == obj.enterprise_id, ResponseCard.number == obj.number)
-        )
-        is not None
-    ):
-        errors["number"] = "本企业已有该卡号"
+    """Validate and add a card with its version 1 (flushed; the caller commits). The schema, the owner, the links
+    and the number are checked together: every bad field at once."""
+    obj, errors = parse_partly(CardIn, data)
+    if obj is None:
+        raise ValidationError(errors)
+    if obj.enterprise_id is not None:
+        if session.get(Enterprise, obj.enterprise_id) is None:
+            errors.setdefault("enterprise_id", "企业不存在")
+        else:
+            try:
+                _check_write(actor, obj.enterprise_id)
+            except ForbiddenError:
+                errors.setdefault("enterprise_id", "只能为本企业编制处置卡")
+            errors = _check_links(session, obj.enterprise_id, _content(obj)) | errors
+            taken = select(ResponseCard.id).where(
+                ResponseCard.enterprise_id == obj.enterprise_id, ResponseCard.number == obj.number
+            )
+            if obj.number and session.scalar(taken) is not None:
+                errors.setdefault("number", "本企业已有该卡号")
     if errors:
         raise ValidationError(errors)
+    content = _content(obj)
     card = ResponseCard(
         enterprise_id=obj.enterprise_id,
         number=obj.number,
@@ -202,18 +204,20 @@ def version_of(card: ResponseCard, number: int | None) -> ResponseCardVersion:
 def update_card(session: Session, card: ResponseCard, data: dict, *, actor: User | None, now: datetime) -> ResponseCard:
     """Edit a card: the content is merged into a new version (none if nothing changed)."""
     _check_write(actor, card.enterprise_id)
-    obj = parse(CardPatch, data)
+    obj, errors = parse_partly(CardPatch, data)
+    if obj is None:
+        raise ValidationError(errors)
     given = obj.model_fields_set
     patch = obj.model_dump(mode="json", include=given)
     for key in ("post", "steps", "reporting", "review_date"):
-        if key in given and patch[key] is None:
-            raise ValidationError({key: "不能为空"})
-    if "active" in given:
-        card.active = bool(patch.pop("active"))
-    content = dict(current(card).content) | {k: v for k, v in patch.items() if k in _CONTENT_KEYS}
-    errors = _check_links(session, card.enterprise_id, content)
+        if key in given and patch[key] is None and isinstance(data, dict) and key in data:
+            errors.setdefault(key, "不能为空")
+    content = dict(current(card).content) | {k: v for k, v in patch.items() if k in _CONTENT_KEYS and k not in errors}
+    errors = _check_links(session, card.enterprise_id, content) | errors
     if errors:
         raise ValidationError(errors)
+    if "active" in given:
+        card.active = bool(patch.pop("active"))
     if content != current(card).content:
         card.current_version += 1
         card.versions.append(

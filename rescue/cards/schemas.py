@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SHORT_MAX = 60
 
@@ -24,7 +24,7 @@ class ReportingIn(BaseModel):
     @model_validator(mode="after")
     def _one(self):
         if (self.contact_id is None) == (self.phone is None):
-            msg = "应给出 contact_id 或 phone 之一"
+            msg = "请选择联系人或填写电话 (二选一)"
             raise ValueError(msg)
         if self.phone is not None and not re.fullmatch(r"\+?[0-9-]{3,20}", self.phone):
             msg = "电话号码格式不正确"
@@ -40,6 +40,14 @@ class PpeIn(BaseModel):
     equipment_id: int | None = None
     depot_id: int | None = None
     location: str = Field("", max_length=60)
+
+
+def _items_1_to_80(items: list[str] | None) -> list[str] | None:
+    """Steps, risks and prohibitions: each item 1–80 characters (one line of the printed card)."""
+    if items is not None and any(not text.strip() or len(text) > 80 for text in items):
+        msg = "每项应为 1–80 字"
+        raise ValueError(msg)
+    return items
 
 
 class CardIn(BaseModel):
@@ -63,14 +71,7 @@ class CardIn(BaseModel):
     owner_contact_id: int | None = Field(None, description="负责复核的人 (提前提醒)")
     short: str | None = Field(None, max_length=SHORT_MAX, description="短信与响应页用的简要处置 (省略时由步骤生成)")
 
-    @model_validator(mode="after")
-    def _texts(self):
-        for name in ("steps", "risks", "prohibitions"):
-            for text in getattr(self, name):
-                if not text.strip() or len(text) > 80:
-                    msg = f"{name} 每项应为 1–80 字"
-                    raise ValueError(msg)
-        return self
+    _texts = field_validator("steps", "risks", "prohibitions")(classmethod(lambda cls, v: _items_1_to_80(v)))
 
 
 class CardPatch(BaseModel):
@@ -92,6 +93,8 @@ class CardPatch(BaseModel):
     owner_contact_id: int | None = None
     short: str | None = Field(None, max_length=SHORT_MAX)
     active: bool | None = None
+
+    _texts = field_validator("steps", "risks", "prohibitions")(classmethod(lambda cls, v: _items_1_to_80(v)))
 
 
 # -- responses (times are ISO 8601 in Beijing time, +08:00) ----------------------------------------------

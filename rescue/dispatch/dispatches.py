@@ -339,6 +339,7 @@ def serialize_assignment(assignment: Assignment, messages: list[OutboxMessage] |
         "escalated_from_id": assignment.escalated_from_id,
         "deadline_at": assignment.deadline_dt.isoformat() if assignment.deadline_dt else None,
         "acknowledged_at": assignment.acknowledged_dt.isoformat() if assignment.acknowledged_dt else None,
+        "on_scene_at": assignment.on_scene_dt.isoformat() if assignment.on_scene_dt else None,
     }
     if ack is not None:
         out |= {"ack_channel": ack["channel"], "ack_channel_name": ACK_CHANNEL_NAMES[ack["channel"]], "ack_s": ack["ack_s"]}

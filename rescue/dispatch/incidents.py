@@ -9,13 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from rescue.db import one_at_a_time
+from rescue.dispatch.assignments import add_event
 from rescue.dispatch.schemas import IncidentIn, IncidentPatch, NeedIn
 from rescue.errors import NotFoundError, ValidationError
 from rescue.models import Capability, Incident, IncidentNeed, IncidentType, SupplyLot, User
 from rescue.models.enums import INCIDENT_LEVEL_NAMES, IncidentStatus
 from rescue.readiness.hazards import prefill_from_hazard
 from rescue.roads.network import ActiveRoads, as_roads
-from rescue.validation import parse
+from rescue.validation import parse, parse_partly
 from routing import gcj02_to_wgs84
 
 BEIJING = timezone(timedelta(hours=8))
@@ -69,11 +70,12 @@ def _nearest_label(roads: ActiveRoads, lat: float, lon: float) -> str:
     return best.name if d < 2000 else f"{best.name}附近"
 
 
-def locate(roads: ActiveRoads, data: IncidentIn | dict, *, area) -> tuple[float, float, str]:
+def locate(roads: ActiveRoads | None, data: IncidentIn | dict, *, area) -> tuple[float, float, str]:
     """(lat, lon) in WGS-84 and a place label, from coordinates (WGS-84/GCJ-02) or a place name.
 
     Raises a 422 naming every problem: outside the area, unknown place. A scene far from every road
-    is still recorded (the candidates then show the off-road leg and a warning).
+    is still recorded (the candidates then show the off-road leg and a warning). Without a road network
+    (`roads` None: the seed runs before it loads) only coordinates are taken and the label is the given place.
     """
     get = data.get if isinstance(data, dict) else lambda k, d=None: getattr(data, k, d)
     lat, lon, place, crs = get("lat"), get("lon"), (get("place") or "").strip(), get("crs") or "wgs84"
@@ -81,7 +83,7 @@ def locate(roads: ActiveRoads, data: IncidentIn | dict, *, area) -> tuple[float,
     if lat is None and lon is None:
         if not place:
             raise ValidationError({"lat": "请提供坐标 (lat, lon) 或地名 (place)", "place": "请提供坐标或地名"})
-        found = roads.gazetteer.find(place) if roads.gazetteer else None
+        found = roads.gazetteer.find(place) if roads is not None and roads.gazetteer else None
         if found is None:
             raise ValidationError({"place": f"找不到地名: {place}"})
         lat, lon, label = found.lat, found.lon, found.name
@@ -90,7 +92,7 @@ def locate(roads: ActiveRoads, data: IncidentIn | dict, *, area) -> tuple[float,
     else:
         if crs == "gcj02":
             lat, lon = gcj02_to_wgs84(lat, lon)
-        label = place or _nearest_label(roads, lat, lon)
+        label = place or (_nearest_label(roads, lat, lon) if roads is not None else "")
     errors |= _in_area(lat, lon, area)
     if errors:
         raise ValidationError(errors, "位置超出服务区域")
@@ -149,11 +151,26 @@ def next_number(session: Session, *, now: datetime) -> str:
 
 
 def create_incident(session: Session, network, data: dict, *, area, actor: User | None = None, now: datetime) -> Incident:
-    """Validate and store an incident (flushed; the caller commits)."""
-    data = prefill_from_hazard(session, data)  # at a major hazard source: its type, needs and place
-    roads = as_roads(network)
-    obj = parse(IncidentIn, data, context=validation_context(session, area))
-    lat, lon, label = locate(roads, obj, area=area)
+    """Validate and store an incident (flushed; the caller commits). `network` may be None where no road
+    network is loaded yet (the seed): the incident is then placed by coordinates only."""
+    errors: dict[str, str] = {}
+    try:
+        data = prefill_from_hazard(session, data)  # at a major hazard source: its type, needs and place
+    except ValidationError as exc:
+        errors.update(exc.fields)
+        data = {k: v for k, v in data.items() if k != "hazard_source_id"}
+    roads = as_roads(network) if network is not None else None
+    # the schema, then the place (looked up, in the area) with whatever of the body is valid: every bad field at once
+    obj, bad = parse_partly(IncidentIn, data, context=validation_context(session, area))
+    errors = bad | errors
+    if obj is None:
+        raise ValidationError(errors)
+    try:
+        lat, lon, label = locate(roads, obj, area=area)
+    except ValidationError as exc:
+        errors = exc.fields | errors
+    if errors:
+        raise ValidationError(errors)
     itype = session.get(IncidentType, obj.type)
     fields = dict(
         type_code=obj.type,
@@ -208,8 +225,8 @@ def list_incidents(
     return list(rows), total
 
 
-def update_incident(session: Session, incident_id: int, data: dict, *, area, now: datetime) -> Incident:
-    """Edit needs (replacing them), level, description, place label; close or reopen."""
+def update_incident(session: Session, incident_id: int, data: dict, *, area, now: datetime, actor: str = "system") -> Incident:
+    """Edit needs (replacing them), level, description, place label; close or reopen (a timeline event)."""
     incident = get_incident(session, incident_id)
     obj = parse(IncidentPatch, data, context=validation_context(session, area))
     given = obj.model_fields_set
@@ -223,7 +240,18 @@ def update_incident(session: Session, incident_id: int, data: dict, *, area, now
         incident.place = obj.place
     if "status" in given and obj.status is not None and obj.status != incident.status:
         incident.status = obj.status
-        incident.closed_dt = now if obj.status == IncidentStatus.closed else None
+        closing = obj.status == IncidentStatus.closed
+        incident.closed_dt = now if closing else None
+        # the incident's own step on its timeline (no assignment): who closed or reopened it, and when
+        add_event(
+            session,
+            None,
+            "closed" if closing else "reopened",
+            "事件结案" if closing else "事件重新打开",
+            now=now,
+            incident_id=incident.id,
+            actor=actor,
+        )
     session.flush()
     return incident
 

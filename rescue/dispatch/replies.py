@@ -489,7 +489,7 @@ def settle(
         if assignment is None:
             raise ValidationError({"assignment_id": "指派不存在"})
     if obj.status is not None and assignment is None:
-        raise ValidationError({"status": "需要有效的状态和 assignment_id"})
+        raise ValidationError({"status": "设置状态需要先选择指派"})
     review(
         session,
         record,

@@ -314,6 +314,7 @@ class AssignmentOut(Schema):
     escalated_from_id: int | None = None
     deadline_at: datetime | None = None
     acknowledged_at: datetime | None = None
+    on_scene_at: datetime | None = Field(None, description="到场时间 (解除后仍保留)")
     ack_channel: str | None = Field(None, description="确认方式: sms 短信, voice 语音按键, link 链接, dispatcher 调度员")
     ack_channel_name: str | None = None
     ack_s: float | None = Field(None, description="从该方式首次发出到确认的秒数")

@@ -35,7 +35,7 @@ from rescue.models import (
 )
 from rescue.models.drills import DrillRunStatus, ReminderStatus, RepeatUnit, Rsvp
 from rescue.registry.recipients import enterprise_recipients, sms_phone
-from rescue.validation import parse
+from rescue.validation import parse_partly
 
 HORIZON = timedelta(days=45)  # runs are made this far ahead (longer than the largest reminder offset)
 
@@ -199,9 +199,15 @@ def apply_plan(session: Session, plan: DrillPlan, obj: BaseModel, given: set[str
 
 def create_plan(session: Session, data: dict, *, actor: User | None, now: datetime) -> DrillPlan:
     """Validate and add a plan and its first runs with their reminders (flushed; the caller commits)."""
-    obj = parse(PlanIn, data)
-    if obj.starts_at < now - timedelta(minutes=1) and obj.repeat == RepeatUnit.none:
-        raise ValidationError({"starts_at": "一次性演练的开始时间不能早于现在"})
+    obj, errors = parse_partly(PlanIn, data)
+    if obj is None:
+        raise ValidationError(errors)
+    # with bad fields, the valid ones given are still checked (references, the start): every bad field at once
+    bad = {k.split(".")[0] for k in errors}
+    given = {k for k in data if k in PlanIn.model_fields} - bad if errors else set(PlanIn.model_fields)
+    once = "repeat" not in bad and obj.repeat in (None, RepeatUnit.none)
+    if "starts_at" in given and once and obj.starts_at < now - timedelta(minutes=1):
+        errors["starts_at"] = "一次性演练的开始时间不能早于现在"
     plan = DrillPlan(
         created_by=actor.username if actor else "system",
         created_dt=now,
@@ -209,7 +215,12 @@ def create_plan(session: Session, data: dict, *, actor: User | None, now: dateti
         repeat_unit=RepeatUnit.none,
         repeat_interval=1,
     )
-    apply_plan(session, plan, obj, set(PlanIn.model_fields), actor)
+    try:
+        apply_plan(session, plan, obj, given, actor)
+    except ValidationError as exc:
+        errors = exc.fields | errors
+    if errors:
+        raise ValidationError(errors)
     session.add(plan)
     session.flush()
     schedule_runs(session, plan, now=now)
@@ -219,9 +230,16 @@ def create_plan(session: Session, data: dict, *, actor: User | None, now: dateti
 def update_plan(session: Session, plan: DrillPlan, data: dict, *, actor: User | None, now: datetime) -> DrillPlan:
     """Change a plan; runs not yet started that no longer fit are dropped and remade with new reminders."""
     check_owner(actor, plan.enterprise_id)
-    obj = parse(PlanPatch, data)
+    obj, errors = parse_partly(PlanPatch, data)
+    if obj is None:
+        raise ValidationError(errors)
     given = set(obj.model_fields_set)
-    apply_plan(session, plan, obj, given, actor)
+    try:
+        apply_plan(session, plan, obj, given, actor)  # on bad fields the caller rolls the changes back
+    except ValidationError as exc:
+        errors = exc.fields | errors
+    if errors:
+        raise ValidationError(errors)
     plan.updated_dt = now
     session.flush()
     timing = {

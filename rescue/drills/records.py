@@ -17,7 +17,7 @@ from rescue.errors import ConflictError, ValidationError
 from rescue.models import Assignment, DrillPlan, DrillRun, DrillTeamResult, Incident, RectificationItem, Team, User
 from rescue.models.drills import DrillRunStatus, RectificationStatus
 from rescue.models.enums import OPEN_ASSIGNMENT_STATUSES, AssignmentStatus, IncidentStatus
-from rescue.validation import parse
+from rescue.validation import parse_partly
 
 
 def _default_run(plan: DrillPlan, *, now: datetime) -> DrillRun:
@@ -37,29 +37,31 @@ def _default_run(plan: DrillPlan, *, now: datetime) -> DrillRun:
 def record_run(session: Session, plan: DrillPlan, data: dict, *, actor: User | None, now: datetime) -> DrillRun:
     """Record a run as held (times, attendance, measurements, turnout update, evaluation) or cancelled."""
     check_owner(actor, plan.enterprise_id)
-    obj = parse(RecordIn, data)
+    # the schema and the checks against the run together: every bad field at once
+    obj, errors = parse_partly(RecordIn, data)
+    if obj is None:
+        raise ValidationError(errors)
     run = get_run(session, plan, obj.run_id) if obj.run_id is not None else _default_run(plan, now=now)
-    errors: dict[str, str] = {}
     if obj.status == DrillRunStatus.cancelled and run.status == DrillRunStatus.held:
-        errors["status"] = "已举行的演练不能改为取消"
+        errors.setdefault("status", "已举行的演练不能改为取消")
     if obj.actual_start and obj.actual_end and obj.actual_end < obj.actual_start:
-        errors["actual_end"] = "结束时间早于开始时间"
+        errors.setdefault("actual_end", "结束时间早于开始时间")
     if obj.status == DrillRunStatus.held and (obj.actual_start or run.actual_start_dt or run.scheduled_dt) > now + timedelta(
         minutes=5
     ):
-        errors["actual_start"] = "尚未开始的演练不能记录为已举行"
+        errors.setdefault("actual_start", "尚未开始的演练不能记录为已举行")
     participants = {p.id: p for p in run.participants}
-    for i, item in enumerate(obj.attendance):
+    for i, item in enumerate(obj.attendance or []):
         if item.participant_id not in participants:
-            errors[f"attendance.{i}.participant_id"] = "不是该场次的参演人员"
+            errors.setdefault(f"attendance.{i}.participant_id", "不是该场次的参演人员")
     results = {r.team_id: r for r in run.results}
-    for i, item in enumerate(obj.teams):
+    for i, item in enumerate(obj.teams or []):
         if item.team_id not in results and item.team_id not in {t.id for t in plan.teams}:
-            errors[f"teams.{i}.team_id"] = "不是该演练的参演队伍"
+            errors.setdefault(f"teams.{i}.team_id", "不是该演练的参演队伍")
     existing = {r.id: r for r in run.rectifications}
-    for i, item in enumerate(obj.rectifications):
+    for i, item in enumerate(obj.rectifications or []):
         if item.id is not None and item.id not in existing:
-            errors[f"rectifications.{i}.id"] = "整改项不存在"
+            errors.setdefault(f"rectifications.{i}.id", "整改项不存在")
     if errors:
         raise ValidationError(errors)
     incident = session.get(Incident, run.incident_id) if run.incident_id else None

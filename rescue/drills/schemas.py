@@ -142,7 +142,7 @@ class RecordIn(BaseModel):
     @classmethod
     def _final(cls, v):
         if v not in (DrillRunStatus.held, DrillRunStatus.cancelled):
-            msg = "应为 held 或 cancelled"
+            msg = "应为已举行或已取消"
             raise ValueError(msg)
         return v
 
@@ -150,7 +150,7 @@ class RecordIn(BaseModel):
     @classmethod
     def _rating(cls, v):
         if v is not None and v not in RATINGS:
-            msg = "应为 " + ", ".join(RATINGS)
+            msg = "应为" + "、".join(RATING_NAMES.values()) + "之一"
             raise ValueError(msg)
         return v
 

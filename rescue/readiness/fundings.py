@@ -14,7 +14,7 @@ from rescue.models.enums import ResourceKind
 from rescue.models.readiness import DeploymentState
 from rescue.readiness import compensation, schemas
 from rescue.registry import access, audit
-from rescue.validation import parse
+from rescue.validation import parse_partly
 
 SHARE_SLACK = 1e-6  # shares typed as thirds add up to 0.99…9 or 1.00…1
 
@@ -22,19 +22,32 @@ SHARE_SLACK = 1e-6  # shares typed as thirds add up to 0.99…9 or 1.00…1
 def set_fundings(session: Session, actor: User, team_id: int, data: dict, *, now: datetime) -> list[TeamFunding]:
     """Replace the team's funders (the command center alone); every bad entry is reported at once."""
     access.require_role(actor, Role.command_center)
-    obj = parse(schemas.FundingsIn, data)
     team = session.get(Team, team_id)
     if team is None:
         raise NotFoundError("队伍不存在")
-    errors: dict[str, str] = {}
+    obj, errors = parse_partly(schemas.FundingsIn, data)
+    if obj is None or obj.fundings is None:
+        # some rows could not be read: the others are still checked, each row on its own (every bad field at once)
+        rows = data.get("fundings") if isinstance(data, dict) else None
+        if not isinstance(rows, list) or len(rows) > 100:
+            raise ValidationError(errors)
+        valid = []
+        for i, row in enumerate(rows):
+            one, bad = parse_partly(schemas.FundingShare, row)
+            errors.update({f"fundings.{i}.{k}": v for k, v in bad.items()})
+            valid.append(one)
+    else:
+        valid = list(obj.fundings)
     seen: set[int] = set()
-    for i, f in enumerate(obj.fundings):
+    for i, f in enumerate(valid):
+        if f is None or f.enterprise_id is None or f"fundings.{i}.enterprise_id" in errors:
+            continue
         if f.enterprise_id in seen:
             errors[f"fundings.{i}.enterprise_id"] = "同一企业重复填写"
         elif session.get(Enterprise, f.enterprise_id) is None:
             errors[f"fundings.{i}.enterprise_id"] = "企业不存在"
         seen.add(f.enterprise_id)
-    total = sum(f.share for f in obj.fundings)
+    total = sum(f.share for f in valid if f is not None and f.share is not None)
     if total > 1 + SHARE_SLACK:
         errors["fundings"] = f"出资比例合计 {total:g}, 不能超过 1"
     if errors:

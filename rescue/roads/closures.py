@@ -15,7 +15,7 @@ from rescue.errors import ConflictError, NotFoundError, ValidationError
 from rescue.models import RoadClosure, User
 from rescue.roads.network import ActiveRoads, as_roads, closure_of
 from rescue.roads.schemas import ClosureIn
-from rescue.validation import parse
+from rescue.validation import parse_partly
 
 
 def _polygon_rings(value) -> list:
@@ -37,30 +37,44 @@ def _in_area(lat, lon, area) -> bool:
 
 
 def create_closure(session: Session, network, data: dict, *, area, actor: User | None, now: datetime) -> RoadClosure:
-    """Store a closure; it takes effect on the next ranking (the closed-edge mask is keyed by closures)."""
+    """Store a closure; it takes effect on the next ranking (the closed-edge mask is keyed by closures).
+
+    The schema, the geometry and the expiry are checked together: every bad field is reported at once."""
     roads = as_roads(network)
-    obj = parse(ClosureIn, data)
-    errors: dict[str, str] = {}
+    obj, errors = parse_partly(ClosureIn, data)
+    if obj is None:
+        raise ValidationError(errors)
+    given = data if isinstance(data, dict) else {}
+    # a point was meant when a coordinate was typed, even one that could not be read
+    point = any(given.get(k) not in (None, "") for k in ("lat", "lon", "radius_m"))
     polygon = None
-    if obj.polygon is not None:
-        polygon = _polygon_rings(obj.polygon)
-        if not all(_in_area(lat, lon, area) for lon, lat in polygon[0]):
-            errors["polygon"] = "多边形超出服务区域"
+    if given.get("polygon") is not None:
+        if point:
+            errors.setdefault("polygon", "封闭范围应为点+半径或多边形之一, 不能同时给出")
+        elif "polygon" not in errors:
+            try:
+                polygon = _polygon_rings(obj.polygon)
+            except ValidationError as exc:
+                errors.update(exc.fields)
+            else:
+                if not all(_in_area(lat, lon, area) for lon, lat in polygon[0]):
+                    errors["polygon"] = "多边形超出服务区域"
     else:
-        if obj.lat is None or obj.lon is None:
-            errors["lat" if obj.lat is None else "lon"] = "坐标需同时给出纬度和经度"
-        elif not _in_area(obj.lat, obj.lon, area):
-            errors["lat"] = "超出服务区域"
+        for name in ("lat", "lon"):
+            if getattr(obj, name) is None:
+                errors.setdefault(name, "请给出封闭中心的纬度和经度 (在地图上点击), 或画出多边形")
+        if obj.lat is not None and obj.lon is not None and not _in_area(obj.lat, obj.lon, area):
+            errors.setdefault("lat", "超出服务区域")
         if obj.radius_m is None:
-            errors["radius_m"] = "点状封闭需要半径 (米)"
+            errors.setdefault("radius_m", "点状封闭需要半径 (米)")
     expires = obj.expires_at
     if expires is not None and expires.tzinfo is None:
-        errors["expires_at"] = "时间需带时区, 如 2026-11-28T18:00:00+08:00"
+        errors.setdefault("expires_at", "时间需带时区, 如 2026-11-28T18:00:00+08:00")
     elif expires is not None and expires <= now:
-        errors["expires_at"] = "失效时间应晚于现在"
+        errors.setdefault("expires_at", "失效时间应晚于现在")
+    if given.get("hours") not in (None, "") and given.get("expires_at") not in (None, ""):
+        errors.setdefault("hours", "失效时间与持续小时数只能填写一项")
     if obj.hours is not None:
-        if expires is not None:
-            errors["hours"] = "失效时间与持续小时数只能填写一项"
         expires = now + timedelta(hours=obj.hours)
     if errors:
         raise ValidationError(errors)

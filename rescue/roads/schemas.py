@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from rescue.validation import Schema
 
@@ -29,16 +29,7 @@ class ClosureIn(Schema):
     expires_at: datetime | None = Field(None, description="失效时间 (ISO 8601, 带时区); 省略为长期")
     hours: float | None = Field(None, gt=0, le=24 * 365, description="或: 从现在起多少小时后失效")
 
-    @model_validator(mode="after")
-    def _point_or_polygon(self):
-        point = self.lat is not None or self.lon is not None
-        if point and self.polygon is not None:
-            msg = "封闭范围应为 点+半径 或 多边形 之一"
-            raise ValueError(msg)
-        if not point and self.polygon is None:
-            msg = "请给出 lat/lon/radius_m 或 polygon"
-            raise ValueError(msg)
-        return self
+    # point or polygon (one of them) is checked with the geometry by closures.create_closure, every field at once
 
 
 class ClosureOut(Schema):

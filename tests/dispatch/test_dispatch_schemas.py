@@ -67,9 +67,7 @@ def test_review_links_a_reply_and_refuses_a_status_without_an_assignment(app, ap
     assert client.post("/sms/console/inbound", data={"From": "+8613012345678", "Body": "你好"}).status_code == 200
     message_id = api("dispatcher").get("/api/v1/inbound-messages?needs_review=1").json["items"][0]["id"]
     url = f"/api/v1/inbound-messages/{message_id}"
-    assert api("dispatcher").patch(url, json={"status": "accepted"}).json["fields"] == {
-        "status": "需要有效的状态和 assignment_id"
-    }
+    assert api("dispatcher").patch(url, json={"status": "accepted"}).json["fields"] == {"status": "设置状态需要先选择指派"}
     assert api("dispatcher").patch(url, json={"assignment_id": 999999}).json["fields"] == {"assignment_id": "指派不存在"}
     assert api("regulator").patch(url, json={"note": "x"}).status_code == 403
     assignment_id = body["assignments"][0]["id"]

@@ -110,7 +110,7 @@ export const EVENT_NAMES = {
   status: "状态变更", closed: "已结案", reminder: "已提醒", link_opened: "已打开链接", note: "备注",
   chain_escalated: "逐级升级", escalation_not_needed: "无需升级", escalation_exhausted: "无人可再升级",
   sms_possibly_duplicated: "短信可能重复", sms_undelivered: "短信未送达", opt_out: "退订", reply_unclear: "回复无法识别",
-  correction: "调度员更正", voice_failed: "语音呼叫失败", voice_answered: "语音已接听",
+  correction: "调度员更正", voice_failed: "语音呼叫失败", voice_answered: "语音已接听", reopened: "重新打开",
 };
 
 // show a 422's fields next to the inputs that have data-field="<name>"

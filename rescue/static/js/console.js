@@ -1,5 +1,5 @@
 // Command-center console: place an incident, rank candidates with routes, dispatch, follow the live timeline.
-import { ApiError, EVENT_NAMES, clock, el, get, km, minutes, patch, phone, post, showFieldErrors, clearFieldErrors, telLink } from "./api.js";
+import { ApiError, EVENT_NAMES, beijing, clock, el, get, km, minutes, patch, phone, post, showFieldErrors, clearFieldErrors, telLink } from "./api.js";
 import { closedStretches, createMap, routeLatLngs, textTip } from "./map.js";
 
 const L = window.L;
@@ -27,7 +27,7 @@ window.rescueMap = map; // for browser tests and the devtools console
 // routes on SVG (not the canvas used for the road network) so each is its own element with a class
 const routeRenderer = L.svg({ padding: 0.5 });
 const overlay = {
-  incidents: L.layerGroup().addTo(map), pending: L.layerGroup().addTo(map), routes: L.layerGroup().addTo(map),
+  incidents: L.layerGroup().addTo(map), past: L.layerGroup().addTo(map), pending: L.layerGroup().addTo(map), routes: L.layerGroup().addTo(map),
   closures: L.layerGroup().addTo(map), coverage: L.layerGroup().addTo(map),
 };
 
@@ -80,6 +80,17 @@ function renderIncidents() {
     L.circleMarker([inc.lat, inc.lon], { radius: 9, color: "#b71c1c", weight: 2, fillColor: "#e53935", fillOpacity: 0.9, bubblingMouseEvents: false })
       .bindTooltip(textTip(`${typeName(inc)} ${inc.number || ""}`)).on("click", () => selectIncident(inc.id)).addTo(overlay.incidents);
   }
+}
+
+// today's times by the clock; older ones (a closed incident's) with their date
+function when(iso) {
+  const day = beijing(iso).slice(0, 10);
+  return day && day !== beijing(new Date()).slice(0, 10) ? `${day} ${clock(iso)}` : clock(iso);
+}
+
+// a closed incident from the list under the open ones opens in place (its link reloads the page without script)
+for (const link of document.querySelectorAll("#closed-list [data-incident]")) {
+  link.addEventListener("click", (e) => { e.preventDefault(); selectIncident(Number(link.dataset.incident)); });
 }
 
 function typeName(inc) {
@@ -227,12 +238,21 @@ async function selectIncident(id) {
   state.chosen.clear();
   state.lastEventId = null;
   renderIncidents();
+  const closed = inc.status === "closed";
+  for (const li of document.querySelectorAll("#closed-list li[data-id]")) li.classList.toggle("selected", Number(li.dataset.id) === inc.id);
+  overlay.past.clearLayers();
+  if (closed) {
+    L.circleMarker([inc.lat, inc.lon], { radius: 9, color: "#455a64", weight: 2, fillColor: "#90a4ae", fillOpacity: 0.9, bubblingMouseEvents: false })
+      .bindTooltip(textTip(`${typeName(inc)} ${inc.number || ""} (已结案)`)).addTo(overlay.past);
+  }
   $("incident-empty").hidden = true;
   $("incident-detail").hidden = false;
   $("incident-drill").hidden = !inc.drill;
   if (inc.drill) $("drill-banner").hidden = false;
   $("incident-title").textContent = `${typeName(inc)} · ${LEVELS[inc.level] || inc.level}`;
-  $("incident-meta").textContent = `${inc.number || "#" + inc.id} · ${inc.place || ""} (${Number(inc.lat).toFixed(4)}, ${Number(inc.lon).toFixed(4)})`;
+  $("incident-meta").textContent = `${inc.number || "#" + inc.id} · ${inc.place || ""} (${Number(inc.lat).toFixed(4)}, ${Number(inc.lon).toFixed(4)})` +
+    (closed ? ` · ${beijing(inc.created_at)} 创建, ${beijing(inc.closed_at)} 结案` : "");
+  for (const id of ["plan-button", "dispatch-button"]) $(id).hidden = closed;
   $("plan-summary").textContent = "";
   $("dispatch-error").hidden = true;
   $("record-link").href = `/console/incidents/${encodeURIComponent(inc.id)}/record`;
@@ -242,6 +262,12 @@ async function selectIncident(id) {
   $("timeline").replaceChildren();
   $("assignments").replaceChildren();
   startTimeline();
+  if (closed) {
+    // history: nothing more to rank or dispatch, and nothing changes any more
+    clearInterval(state.timelineTimer);
+    $("candidates").replaceChildren(el("p", { class: "muted closed-note" }, `事件已于 ${beijing(inc.closed_at)} 结案, 不再调派。时间线和调派记录供复盘。`));
+    return;
+  }
   try {
     state.candidates = await get(`/incidents/${id}/candidates?k=5`);
     renderCandidates();
@@ -382,7 +408,7 @@ function renderTimeline(events) {
     const status = e.to_status || e.kind;
     const label = (e.to_status && config.statuses[e.to_status]) || EVENT_NAMES[e.kind] || config.statuses[status] || "其他";
     return el("li", { class: `event status-${status} kind-${e.kind}`, dataset: { kind: e.kind, status: status || "" } },
-      el("time", {}, clock(e.at)), " ", el("span", { class: "tag" }, label), " ",
+      el("time", {}, when(e.at)), " ", el("span", { class: "tag" }, label), " ",
       e.detail && CHANNEL_NAMES[e.detail.channel] ? el("span", { class: `tag channel-${e.detail.channel}` }, CHANNEL_NAMES[e.detail.channel]) : null, " ",
       e.resource ? el("strong", {}, e.resource) : null, e.message ? ` ${e.message}` : "", e.actor && e.actor !== "system" ? el("span", { class: "muted small" }, ` (${e.actor})`) : null);
   }));
@@ -393,12 +419,14 @@ const CORRECTABLE = ["accepted", "declined", "no_answer", "failed", "en_route", 
 const COUNTED = [["notified", "已通知"], ["accepted", "已接受"], ["en_route", "途中"], ["on_scene", "到场"]];
 // an assignment that got further than a stage has passed it (an arrived team was also notified and accepted)
 const REACHED = { notified: ["notified", "accepted", "en_route", "on_scene", "released"], accepted: ["accepted", "en_route", "on_scene", "released"],
-  en_route: ["en_route", "on_scene", "released"], on_scene: ["on_scene", "released"] };
+  en_route: ["en_route", "on_scene"], on_scene: ["on_scene"] };
+// a released one went as far as it got: to the scene if it arrived (an expert consulted by phone never did)
+const reached = (a, key) => REACHED[key].includes(a.status) || (a.status === "released" && a.on_scene_at != null);
 
 function renderAssignments(dispatches) {
   const rows = dispatches.flatMap((d) => d.assignments || []);
   $("assignment-counts").replaceChildren(...(rows.length ? COUNTED.map(([key, label]) => {
-    const n = rows.filter((a) => REACHED[key].includes(a.status)).length;
+    const n = rows.filter((a) => reached(a, key)).length;
     return el("span", { class: `counter counter-${key}`, dataset: { key, n } }, label, " ", el("strong", {}, n), ` / ${rows.length}`);
   }) : []));
   if (!rows.length) { $("assignments").replaceChildren(el("p", { class: "muted" }, "尚未调派")); return; }
@@ -410,6 +438,7 @@ function renderAssignments(dispatches) {
     el("tbody", {}, rows.map((a) => {
       const select = el("select", { "aria-label": `更正 ${a.name}` }, el("option", { value: "" }, "更正为…"),
         CORRECTABLE.map((s) => el("option", { value: s }, config.statuses[s] || s)));
+      select.disabled = state.selected?.status === "closed"; // a closed incident's record is history
       select.addEventListener("change", async () => {
         if (!select.value) return;
         try {

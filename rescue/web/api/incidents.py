@@ -86,7 +86,9 @@ def _with_cards(session, incident) -> dict:
 @roles_required(Role.command_center)
 def update_incident(incident_id: int) -> dict:
     session = get_session()
-    incident = incidents.update_incident(session, incident_id, json_body(), area=service_area(), now=utcnow())
+    incident = incidents.update_incident(
+        session, incident_id, json_body(), area=service_area(), now=utcnow(), actor=current_user().username
+    )
     session.commit()
     return incidents.serialize(session, incident)
 

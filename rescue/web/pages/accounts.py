@@ -26,6 +26,18 @@ def show_login() -> Response | str:
 def log_in() -> Response | tuple[str, int]:
     username = request.form.get("username", "").strip()[:64]
     target = safe_next(request.form.get("next"))
+    # a blank field is named (both at once) rather than counted as a failed sign-in
+    blank = {
+        name: reason
+        for name, reason, value in (
+            ("username", "请输入用户名", username),
+            ("password", "请输入密码", request.form.get("password", "")),
+        )
+        if not value
+    }
+    if blank:
+        page = render_template("pages/login.html", next=target or "", error="请填写用户名和密码", errors=blank, username=username)
+        return page, 422
     db = get_session()
     try:
         user = throttle.sign_in(db, username, request.form.get("password", ""), client_address(), now=now())
@@ -66,7 +78,7 @@ def change_password() -> Response | tuple[str, int]:
     new = form.get("new", "")
     if not MIN_PASSWORD <= len(new) <= 200:
         errors["new"] = f"新密码长度应为 {MIN_PASSWORD}–200 个字符"
-    elif new != form.get("repeat", ""):
+    if new != form.get("repeat", ""):
         errors["repeat"] = "两次输入的新密码不一致"
     if errors:
         return render_template("pages/password.html", errors=errors), 422

@@ -47,3 +47,15 @@ def home_for(user: User) -> str:
         Role.enterprise_admin: url_for("portal.show_portal"),
         Role.regulator: url_for("regulator.show_compliance"),
     }.get(user.role, url_for("dashboard.show_dashboard"))
+
+
+def field_label(path: str, names: dict[str, str]) -> str:
+    """The Chinese name of a field path for a list of what was wrong: "substances.1.quantity_t" → "危险物质第2行
+    在线量 (吨)"; a code without a name is left out rather than shown ("记录" when nothing is left)."""
+    words: list[str] = []
+    for part in str(path).split("."):
+        if part.isdigit():
+            words[-1:] = [f"{words[-1] if words else ''}第{int(part) + 1}行"]
+        elif part in names:
+            words.append(names[part])
+    return " ".join(words) or "记录"

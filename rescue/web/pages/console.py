@@ -11,6 +11,7 @@ from rescue.web.extensions import get_session
 from rescue.web.pages.common import page_roles
 
 bp = Blueprint("console", __name__, url_prefix="/console")
+CLOSED_SHOWN = 10  # the most recent closed incidents listed under the open ones
 
 # timeline event kinds in the words of a dispatch record (the console's api.js EVENT_NAMES says the same)
 EVENT_NAMES = {
@@ -31,6 +32,8 @@ EVENT_NAMES = {
     "correction": "调度员更正",
     "escalation_not_needed": "无需升级",
     "escalation_exhausted": "无人可再升级",
+    "closed": "已结案",
+    "reopened": "重新打开",
 }
 
 
@@ -46,7 +49,15 @@ def show_console() -> str:
         "statuses": ASSIGNMENT_STATUS_NAMES,
         "pollMs": int(current_app.config.get("CONSOLE_POLL_MS", 3000)),
     }
-    return render_template("pages/console.html", console_config=config)
+    # closed incidents stay readable (timeline, dispatch record): a trainee learns from the past ones
+    session = get_session()
+    closed, closed_total = incidents.list_incidents(session, status="closed", limit=CLOSED_SHOWN)
+    return render_template(
+        "pages/console.html",
+        console_config=config,
+        closed_incidents=[incidents.serialize(session, i) for i in closed],
+        closed_total=closed_total,
+    )
 
 
 @bp.get("/incidents/<int:incident_id>/record")

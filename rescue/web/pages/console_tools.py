@@ -8,12 +8,14 @@ from werkzeug.wrappers import Response
 from rescue.clock import CHINA
 from rescue.db import utcnow
 from rescue.dispatch import escalation, replies
+from rescue.dispatch.schemas import ReviewIn
 from rescue.drills import console as drill_console
 from rescue.errors import RescueError
 from rescue.models import Role
 from rescue.models.drills import RUN_STATUS_NAMES, DrillRunStatus
 from rescue.models.enums import ASSIGNMENT_STATUS_NAMES
 from rescue.roads import closures
+from rescue.validation import parse_partly
 from rescue.web.api import service_area
 from rescue.web.auth import current_user
 from rescue.web.extensions import get_alert_settings, get_roads, get_session
@@ -142,8 +144,12 @@ def review_reply(message_id: int) -> Response:
     if request.form.get("action") == "assign":
         raw = request.form.get("assignment_id", "")
         data |= {"assignment_id": int(raw) if raw.isdigit() else None, "status": request.form.get("status") or None}
-        if data["assignment_id"] is None:
-            flash(_REVIEW_PROBLEMS["assignment_id"], "error")
+        # every problem of the row at once: no assignment chosen and a status the list does not offer
+        _, bad = parse_partly(ReviewIn, data)
+        problems = [_REVIEW_PROBLEMS["assignment_id"]] if data["assignment_id"] is None else []
+        problems += [_REVIEW_PROBLEMS["status"]] if "status" in bad else []
+        if problems:
+            flash("；".join(problems), "error")
             return redirect(url_for("console.list_flagged_replies"))
     session = get_session()
     try:
@@ -158,8 +164,8 @@ def review_reply(message_id: int) -> Response:
         )
     except RescueError as exc:
         session.rollback()
-        problem = next((_REVIEW_PROBLEMS[k] for k in exc.fields if k in _REVIEW_PROBLEMS), exc.message)
-        flash(problem, "error")
+        problems = [_REVIEW_PROBLEMS.get(k, v) for k, v in exc.fields.items()]
+        flash("；".join(problems) or exc.message, "error")
         return redirect(url_for("console.list_flagged_replies"))
     session.commit()  # then the outbox sends any escalation
     flash("已关联到指派" if "assignment_id" in data else "已忽略该回复", "success")

@@ -268,6 +268,7 @@ def _form_page(
         cols=_columns(kind, user, record),
         values=values,
         errors=errors,
+        labels={c.field: formatting.list_header(c.label) for c in spreadsheets.columns(kind)},
         message=message,
         options=_reference_options(get_session(), user),
         back=url_for("portal.list_records", kind_name=kind.name) if kind.name in PORTAL_KINDS else url_for("portal.show_portal"),
@@ -313,19 +314,19 @@ def _save(kind: Kind, record: object | None) -> Response | tuple[str, int]:
     data, errors = _submitted(cols, request.form, creating=record is None)
     area = current_app.config["SERVICE_AREA"]
     try:
-        if errors:
-            raise ValidationError(errors)
+        # the fields that could be read go through the API's checks even when others could not, so that every
+        # bad field is reported at once (a field that could not be read keeps its own reason)
         if record is None:
             saved = registry.create_record(session, kind, user, data, area=area)
         else:
             saved = registry.update_record(session, kind, user, record.id, data, area=area)
-    except ValidationError as exc:
-        session.rollback()
-        fields = errors | {k.split(".")[0]: v for k, v in exc.fields.items()}
-        return _form_page(kind, record, values, fields, exc.message, 422)
+        if errors:
+            raise ValidationError(errors)
     except RescueError as exc:
         session.rollback()
-        return _form_page(kind, record, values, exc.fields, exc.message, exc.status)
+        fields = {k.split(".")[0]: v for k, v in exc.fields.items()} | errors
+        status = 422 if errors or isinstance(exc, ValidationError) else exc.status
+        return _form_page(kind, record, values, fields, exc.message, status)
     session.commit()
     flash(f"已保存{kind.label}: {saved.name}", "success")
     if kind.name not in PORTAL_KINDS:  # the enterprise itself: its page is the portal's front page

@@ -6,7 +6,7 @@ from werkzeug.wrappers import Response
 
 from rescue.cards import cards
 from rescue.db import utcnow
-from rescue.errors import RescueError, ValidationError
+from rescue.errors import RescueError
 from rescue.models import ResponseCard, Role
 from rescue.web.auth import current_user
 from rescue.web.extensions import get_session
@@ -87,15 +87,31 @@ def _submitted(form: MultiDict, *, creating: bool) -> tuple[dict, dict[str, dict
     return data, rows
 
 
+# the columns of a reporting or PPE row, as its table heads say them
+ROW_FIELD_NAMES = {
+    "label": "名称",
+    "contact_id": "联系人",
+    "phone": "电话",
+    "item": "物品",
+    "equipment_id": "装备",
+    "depot_id": "储备库",
+    "location": "存放位置",
+}
+
+
 def _placed(errors: dict, rows: dict[str, dict[int, int]]) -> dict:
-    """The service's error keys (reporting.2.contact_id) moved to the form rows they came from (reporting-3)."""
-    out = {}
+    """The service's error keys (reporting.2.contact_id) moved to the form rows they came from (reporting-3),
+    each reason with the column's Chinese name; several problems of one row are listed together."""
+    out: dict[str, str] = {}
     for key, reason in errors.items():
         head, _, rest = key.partition(".")
         if head in rows and rest.split(".")[0].isdigit():
             index = int(rest.split(".")[0])
             field = rest.partition(".")[2]
-            out.setdefault(f"{head}-{rows[head].get(index, index)}", f"{field + ': ' if field else ''}{reason}")
+            name = ROW_FIELD_NAMES.get(field, "")
+            row = f"{head}-{rows[head].get(index, index)}"
+            text = f"{name + ': ' if name else ''}{reason}"
+            out[row] = f"{out[row]}；{text}" if row in out else text
         else:
             out.setdefault(head, reason)
     return out
@@ -208,8 +224,6 @@ def update_card(card_id: int) -> Response | tuple[str, int]:
     before = card.current_version
     data, rows = _submitted(request.form, creating=False)
     try:
-        if data["review_date"] is None:
-            raise ValidationError({"review_date": "必填"})
         cards.update_card(session, card, data, actor=current_user(), now=utcnow())
     except RescueError as exc:
         session.rollback()

@@ -21,7 +21,7 @@ from rescue.models.drills import (
 from rescue.web.api import service_area
 from rescue.web.auth import current_user
 from rescue.web.extensions import get_alert_settings, get_roads, get_session
-from rescue.web.pages.common import page_roles
+from rescue.web.pages.common import field_label, page_roles
 from rescue.web.pages.portal import EDITORS, bp
 
 # reminder offsets offered as checkboxes (minutes before the start); a plan's own others are shown too
@@ -33,6 +33,60 @@ OFFSET_CHOICES = (
     (30, "提前30分钟"),
 )
 REPEAT_NAMES = {"none": "一次", "weeks": "每N周", "months": "每N月"}
+# the fields of the plan and record forms, as their labels say them (for the list of what was wrong)
+FIELD_NAMES = {
+    "name": "演练名称",
+    "enterprise_id": "组织单位",
+    "content": "演练内容",
+    "form": "演练形式",
+    "purpose": "演练目的",
+    "plan_level": "预案层级",
+    "emergency_plan_id": "应急预案",
+    "incident_type": "情景事件类型",
+    "place": "演练地点",
+    "lat": "纬度",
+    "lon": "经度",
+    "muster_point": "集结点",
+    "scenario": "情景与脚本",
+    "starts_at": "开始时间",
+    "duration_min": "时长(分钟)",
+    "repeat": "重复",
+    "repeat_interval": "重复间隔",
+    "repeat_count": "共举行次数",
+    "repeat_until": "重复截止",
+    "reminder_offsets_min": "提醒",
+    "team_ids": "参演队伍",
+    "enterprise_ids": "参演企业",
+    "run_id": "场次",
+    "status": "结果",
+    "cancel_reason": "取消原因",
+    "actual_start": "实际开始",
+    "actual_end": "实际结束",
+    "headcount": "参演人数",
+    "teams": "各队时间",
+    "team_id": "队伍",
+    "mustered_at": "集结完毕",
+    "acknowledged_at": "响应时间",
+    "present": "到场人数",
+    "attendance": "出勤",
+    "participant_id": "人员",
+    "attended": "出勤",
+    "evaluation": "评估结论",
+    "rating": "评定",
+    "findings": "发现的问题",
+    "rectifications": "整改项",
+    "description": "整改内容",
+    "owner": "责任人/部门",
+    "due_date": "完成期限",
+    "id": "整改项",
+}
+
+
+def _error_list(errors: dict) -> list[tuple[str, str]]:
+    """(label, reason) of every error, for the list above a form: Chinese names, never field codes."""
+    return [(field_label(k, FIELD_NAMES), v) for k, v in errors.items()]
+
+
 RECTIFICATION_NAMES = {"open": "待整改", "in_progress": "整改中", "done": "已完成"}
 BLANK_RECTIFICATIONS = 2
 PLAN_TEXT = ("name", "incident_type", "place", "muster_point", "scenario", "content", "form", "purpose", "plan_level", "repeat")
@@ -107,6 +161,7 @@ def _plan_form(
         plan=plan,
         values=values,
         errors={k.split(".")[0]: v for k, v in errors.items()},
+        labels=FIELD_NAMES,
         message=message,
         choices=_choices(),
         offsets=sorted(offsets.items(), reverse=True),
@@ -263,6 +318,7 @@ def _run_page(
         run=body,
         values=values,
         errors=dict(errors or {}),
+        error_list=_error_list(errors or {}),
         message=message,
         rects=rects,
         drill_page=run.status == DrillRunStatus.running,

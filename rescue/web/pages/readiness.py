@@ -21,6 +21,7 @@ from rescue.readiness.kinds import CERTIFICATES, HAZARDS, PLANS, TRAININGS
 from rescue.registry import registry
 from rescue.web.auth import current_user
 from rescue.web.extensions import get_roads, get_session
+from rescue.web.pages.common import field_label as common_label
 from rescue.web.pages.common import page_roles
 
 bp = Blueprint("readiness", __name__, url_prefix="/readiness")
@@ -80,13 +81,7 @@ FIELD_NAMES = {
 
 def field_label(path: str) -> str:
     """The Chinese name of a field path: "substances.1.quantity_t" → "危险物质第2行 在线量 (吨)"."""
-    words = []
-    for part in str(path).split("."):
-        if part.isdigit():
-            words[-1:] = [f"{words[-1] if words else ''}第{int(part) + 1}行"]
-        else:
-            words.append(FIELD_NAMES.get(part, part))
-    return " ".join(words) or "记录"
+    return common_label(path, FIELD_NAMES)
 
 
 def _today():
