@@ -161,7 +161,18 @@ def get_template(kind: str) -> Template:
         raise TemplateError(msg) from None
 
 
+_ASIDE = re.compile(r"\s*[(（][^()（）]*[)）]")
+
+
 def _cut(value: str, length: int) -> str:
+    """``value`` in at most ``length`` characters: bracketed asides dropped first (有毒有害气体泄漏(氯气、氨气等)
+    → 有毒有害气体泄漏), from the last, then cut with an ellipsis."""
+    while len(value) > length and (asides := list(_ASIDE.finditer(value))):
+        last = asides[-1]
+        shorter = (value[: last.start()] + value[last.end() :]).strip()
+        if not shorter:
+            break
+        value = shorter
     if len(value) <= length:
         return value
     return value[: max(length - 1, 0)] + ELLIPSIS if length > 0 else ""
@@ -217,7 +228,9 @@ def render(
     """Fill the template of `kind`: "【signature】" + text, values cut to their limits.
 
     With `max_segments`, the template's `shrink` variables are shortened in order (to no less
-    than 4 characters) until the text fits; `truncated` names every variable that was cut.
+    than 4 characters) until the text fits; when it cannot fit, only as much is cut as saves a
+    segment (a text that takes as many segments cut as whole is sent whole). `truncated` names
+    every variable that was cut.
     `signature=None` leaves it out (voice scripts). `keypress=True` picks a voice template's
     keypress text.
     """
@@ -226,10 +239,25 @@ def render(
     head = validate_signature(signature) if signature else ""
     body = template.keypress_text if keypress and template.keypress_text else template.text
     text = head + _fill(body, values)
+    whole = Rendered(kind, text, MappingProxyType(dict(values)), count_segments(text), tuple(truncated))
+    if max_segments is None or whole.segments <= max_segments:
+        return whole
+    shrunk = _shrink(template, head, body, dict(values), list(truncated), max_segments)
+    if shrunk.segments > max_segments:
+        # out of reach: cut only as much as saves a segment, never words for nothing
+        if shrunk.segments >= whole.segments:
+            return whole
+        shrunk = _shrink(template, head, body, dict(values), list(truncated), shrunk.segments)
+    return shrunk
+
+
+def _shrink(template: Template, head: str, body: str, values: dict, cut: list, max_segments: int) -> Rendered:
+    """Shorten the template's ``shrink`` variables in order (to no less than 4 characters) until the
+    text fits ``max_segments`` or nothing is left to shorten."""
+    text = head + _fill(body, values)
     info = count_segments(text)
-    cut = list(truncated)
     for name in template.shrink:
-        if max_segments is None or info.segments <= max_segments:
+        if info.segments <= max_segments:
             break
         single = info.single if max_segments == 1 else (67 if info.encoding == "UCS-2" else 153) * max_segments
         excess = info.chars - single
@@ -240,7 +268,7 @@ def render(
             cut.append(name)
             text = head + _fill(body, values)
             info = count_segments(text)
-    return Rendered(kind, text, MappingProxyType(values), info, tuple(dict.fromkeys(cut)))
+    return Rendered(template.kind, text, MappingProxyType(values), info, tuple(dict.fromkeys(cut)))
 
 
 # -- what each message kind says, from plain data ------------------------------------------------

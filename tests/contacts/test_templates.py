@@ -133,6 +133,33 @@ def test_shrinking_fits_one_segment_keeping_code_and_incident():
     assert set(short.truncated) <= set(get_template("dispatch").shrink)
 
 
+def test_a_text_that_cannot_fit_is_not_cut_for_nothing():
+    """Long names (the story's 有毒有害气体泄漏(氯气、氨气等) at 宁东煤化工园区): when cutting every shrinkable part
+    cannot reach one segment, the text goes whole; when it saves a segment, it is cut only that far."""
+    from dataclasses import replace
+
+    long = replace(
+        DISPATCH,
+        event_type="有毒有害气体泄漏(氯气、氨气等)",
+        town="宁东能源化工基地宁东煤化工园区",
+        landmark="宁夏宝丰能源集团焦化厂东侧管廊",
+        task="危险化学品泄漏控制与堵漏",
+        muster_point="宁东煤化工园区东门应急集结广场",
+    )
+    whole = render_message(long)
+    one = render_message(long, max_segments=1)
+    assert whole.segments >= 2 and one.segments == whole.segments and one.text == whole.text
+    assert one.truncated == whole.truncated  # only the provider's own per-variable limits
+    assert one.params["event"] == "有毒有害气体泄漏"  # over its limit: the bracketed aside goes, not the words
+    three = render_message(replace(long, landmark="宁夏宝丰能源集团焦化厂东侧管廊" * 3, route="G6、S203、宁东大道、古窑子路"))
+    cut = render_message(
+        replace(long, landmark="宁夏宝丰能源集团焦化厂东侧管廊" * 3, route="G6、S203、宁东大道、古窑子路"), max_segments=1
+    )
+    if three.segments > whole.segments:  # only a cut that saves a segment is made
+        assert whole.segments <= cut.segments < three.segments and cut.truncated
+    assert "集结点：宁东煤化工园区东门应急集结广场，经G6约45分钟到达" in one.text  # task, muster and arrival whole
+
+
 def test_console_backend_shows_what_the_phone_receives(caplog):
     rendered = render_message(DISPATCH)
     sms = rendered.outgoing("+8613800000001", "outbox-1")
