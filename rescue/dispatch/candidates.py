@@ -277,9 +277,9 @@ def _km(metres: float | None) -> str:
     return f"{(metres or 0) / 1000:.1f} km"
 
 
-def _shown(roads: ActiveRoads, opt: Option) -> Option:
-    """Fill in the GeoJSON route and main roads of an option about to be shown (once)."""
-    if isinstance(opt.route, list):
+def _shown(roads: ActiveRoads, opt: Option, *, geometry: bool = True) -> Option:
+    """Fill in the main roads of an option about to be shown, and its GeoJSON route (once)."""
+    if geometry and isinstance(opt.route, list):
         opt.route = _rounded(opt.route)
     if opt.edges is not None and not opt.via:
         opt.via = roads.via(opt.edges)
@@ -476,7 +476,7 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
     need_by_id = {v.need.id: v for v in views}
 
     def item(a) -> dict:
-        o = _shown(roads, by_key[a.source])
+        o = _shown(roads, by_key[a.source], geometry=False)  # the plan names roads, draws none
         view = need_by_id[a.need]
         qty = a.amount
         if view.kind in ("supply", "equipment"):

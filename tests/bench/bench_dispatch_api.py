@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench.reference import python_loop_s
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 
@@ -136,6 +138,7 @@ def main(argv=None) -> int:
     from app import create_app
 
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    ref_start = python_loop_s()
     tmp = tempfile.mkdtemp(prefix="bench-dispatch-")
     t0 = time.perf_counter()
     app = create_app(
@@ -208,6 +211,7 @@ def main(argv=None) -> int:
     b50 = 1000 * statistics.median(base)
     o50 = 1000 * statistics.median(ours_same)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    ref_end = python_loop_s()
     if same != len(base):
         print(f"DIFFERENT ANSWERS on {len(base) - same} of {len(base)} flows", file=sys.stderr)
     cmd = f"python -m tests.bench.bench_dispatch_api --flows {args.flows} --baseline {args.baseline} --seed {args.seed}"
@@ -238,7 +242,8 @@ def main(argv=None) -> int:
     section = (
         "## Dispatch API\n\n"
         f"Command: `{cmd}` ({platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"load average {load_start:.1f} at the start, {load:.1f} at the end).\n\n"
+        f"load average {load_start:.1f} at the start, {load:.1f} at the end; CPU reference "
+        f"(`tests/bench/reference.py`, a 10^7-step Python loop) {ref_start:.2f} s at the start, {ref_end:.2f} s at the end).\n\n"
         "In-process Flask test client with a bearer token, so the figures include routing, auth, "
         "validation, the registry queries and JSON, not the network. Each flow is a fresh incident; "
         "the registry rows come from dispatch's one explicit cache (`rescue/dispatch/resources.py`: "
