@@ -16,16 +16,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from rescue.models import Capability, ContactPerson, Depot, Enterprise, Equipment, Expert, Role, Team, User
+from rescue.models import Capability, ContactPerson, Depot, Enterprise, Equipment, Expert, Role, SupplyLot, Team, User
 from rescue.registry import access
 from rescue.registry.kinds import KINDS
 
 GOVERNMENT = access.GOVERNMENT
 ANY = object()  # the row's owner is not known: names are not narrowed by owner
 OWNER = object()  # an explanation that is the record's owner (enterprise name, or GOVERNMENT)
-NOUNS = {"capabilities": "能力"}  # the Chinese noun of each referenced list (default: the kind's label)
+NOUNS = {"capabilities": "能力", "supply-codes": "物资"}  # the Chinese noun of each list (default: the kind's label)
+SUPPLY_CODES = "supply-codes"  # the list of supply codes (GB/T 38565), named as the registry's lots name them
 _NUMBERED = re.compile(r"^(.*?)\s*\((?:编号|id|#)\s*[:：]?\s*(\d+)\)$")  # "名称（编号 12）" after folding
 _INT = re.compile(r"^\d{1,10}$")
+_SUPPLY_CODE = re.compile(r"^\d{7}$")
 
 
 class UnknownName(ValueError):
@@ -116,6 +118,9 @@ class NameBook:
         if ref == "capabilities":
             if raw in self._by_key[ref]:
                 return raw
+        elif ref == SUPPLY_CODES:
+            if _SUPPLY_CODE.match(raw):  # a code none of the lots has yet: the registry checks its form
+                return raw
         elif _INT.match(raw):
             return int(raw)
         raise UnknownName(self._unknown(ref, raw, hint))
@@ -124,7 +129,7 @@ class NameBook:
         if ref == "enterprises" and self.enterprise_user:
             own = [c.label for c in self.choices(ref)]
             return f"只能填写本企业「{own[0]}」或留空" if own else "只能留空 (本企业)"
-        where = "本企业" if self.enterprise_user and ref != "capabilities" else ""
+        where = "本企业" if self.enterprise_user and ref not in ("capabilities", SUPPLY_CODES) else ""
         return f"未找到{where}名为「{raw}」的{noun(ref)}, {hint}"
 
     # --- loading -------------------------------------------------------------------------------
@@ -133,7 +138,7 @@ class NameBook:
         rows = self._rows(ref)  # (key, name, owner, [explanations, most telling first])
         names = self._owner_names({r[2] for r in rows}) if not self.enterprise_user else {}
         choices = _labelled(rows, names)
-        if ref != "capabilities":  # capabilities stay grouped by category; records are found by name
+        if ref not in ("capabilities", SUPPLY_CODES):  # those keep their order (category, code); records by name
             choices.sort(key=lambda c: (fold(c.label), str(c.key)))
         self._lists[ref] = choices
         self._by_key[ref] = {c.key: c for c in choices}
@@ -148,6 +153,12 @@ class NameBook:
         if ref == "capabilities":
             stmt = select(Capability.code, Capability.name).order_by(Capability.category, Capability.code)
             return [(code, name, None, [code]) for code, name in s.execute(stmt)]
+        if ref == SUPPLY_CODES:
+            # a code is named by its first lot (as ranking names it); codes are public (GB/T 38565)
+            first: dict[str, str] = {}
+            for code, name in s.execute(select(SupplyLot.code, SupplyLot.name).order_by(SupplyLot.code, SupplyLot.id)):
+                first.setdefault(code, name)
+            return [(code, name, None, [code]) for code, name in first.items()]
         kind = KINDS[ref]
 
         def scoped(stmt):

@@ -35,7 +35,7 @@ from rescue.models.enums import (
 )
 from rescue.registry import access, audit, registry
 from rescue.registry.kinds import Kind
-from rescue.registry.names import ANY, NameBook, UnknownName, noun, ref_of
+from rescue.registry.names import ANY, SUPPLY_CODES, NameBook, UnknownName, noun, ref_of
 from rescue.registry.schemas import Requirement, SupplyRequirement
 
 MAX_ROWS = 5000
@@ -103,7 +103,7 @@ LABELS: dict[str, str] = {
     "organisation": "所属单位",
     "category": "类别",
     "requirements": "所需能力 (能力:数量[:单位], 多个用 ; 分隔)",
-    "supplies": "所需物资 (编码:数量, 多个用 ; 分隔)",
+    "supplies": "所需物资 (物资:数量, 多个用 ; 分隔)",
     "contact_id": "联系人",
     "position": "顺序 (0 最先)",
     "starts_dt": "开始时间 (北京时间)",
@@ -122,7 +122,10 @@ LEGACY_LABELS: dict[str, tuple[str, ...]] = {
     "capabilities": ("能力代码 (多个用 ; 分隔)", "能力代码"),
     "fields": ("专业领域代码 (多个用 ; 分隔)", "专业领域代码"),
     "requirements": ("所需能力 (代码:数量[:单位], 多个用 ; 分隔)",),
+    "supplies": ("所需物资 (编码:数量, 多个用 ; 分隔)",),
 }
+# the input prompt of list-of-item cells, after "pick one, type more"
+_ITEM_PROMPTS = {"requirements": " (如 名称:数量:单位)", "supplies": " (如 名称:数量)"}
 # what a multi-valued cell is written with; reading also takes the other separators of _NAME_SEP
 LIST_SEPARATOR = "、"
 # units of an incident type's capability needs as people write them; the stored value is the code
@@ -273,6 +276,8 @@ def columns(kind: Kind) -> list[Column]:
             type_ = "ref"
         elif type_ == "requirements":
             ref = "capabilities"
+        elif type_ == "supplies":
+            ref = SUPPLY_CODES
         elif type_ != "codes":
             ref = None
         cols.append(Column(name, label, type_, info.is_required(), info.description or "", enum_cls, ref))
@@ -359,7 +364,7 @@ def _cell_out(col: Column, value, book: NameBook):
             for r in value
         )
     if col.type == "supplies":
-        return ";".join(f"{s['code']}:{_num(s['quantity'])}" for s in value)
+        return "; ".join(f"{book.label(SUPPLY_CODES, s['code'])}:{_num(s['quantity'])}" for s in value)
     if col.type in _WRITERS:
         refs = _ITEM_REFS.get(col.type, {})
         items = [{k: book.label(refs[k], v) if k in refs and v is not None else v for k, v in i.items()} for i in value]
@@ -484,15 +489,13 @@ def _add_lists(wb, ws, cols: list[Column], book: NameBook, *, last: int) -> None
                 ref = f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${len(options) + 1}"
                 wb.defined_names[formula] = DefinedName(formula, attr_text=ref)
                 written[formula] = letter
-        many = col.type in ("codes", "requirements")
+        many = col.type in ("codes", "requirements", "supplies")
         dv = DataValidation(type="list", formula1=formula, allow_blank=True)
         if many:
             # one name comes from the list, more are typed after it: Excel must not refuse the cell
             dv.showErrorMessage = False
             dv.promptTitle, dv.showInputMessage = col.label.split(" (")[0][:32], True
-            dv.prompt = f"从下拉列表选择一项; 多项时用 {LIST_SEPARATOR} 分隔后接着输入" + (
-                " (如 名称:数量:单位)" if col.type == "requirements" else ""
-            )
+            dv.prompt = f"从下拉列表选择一项; 多项时用 {LIST_SEPARATOR} 分隔后接着输入" + _ITEM_PROMPTS.get(col.type, "")
         else:
             dv.error, dv.errorTitle, dv.showErrorMessage = "请从下拉列表中选择", col.label[:32], True
         letter = get_column_letter(i)
@@ -557,9 +560,9 @@ def _allowed(col: Column, book: NameBook) -> str:
             return (
                 f"{what}:数量[:单位], 多个用 ; 分隔; 能力从下拉列表选择 (共 {count} 项), 单位为 支 (队伍)、人 (专家) 或 件 (装备)"
             )
+        if col.type == "supplies":
+            return f"{what}:数量, 多个用 ; 分隔; 物资从下拉列表选择 (共 {count} 项, 以储备中的名称), 也可写 GB/T 38565-2020 物资编码 (7位)"
         return f"{what}, 从下拉列表选择 (共 {count} 项){many}"
-    if col.type == "supplies":
-        return "GB/T 38565-2020 物资编码 (7位)"
     return ""
 
 
@@ -574,9 +577,9 @@ def _example(kind: Kind, col: Column, book: NameBook):
             return LIST_SEPARATOR.join(labels)
         if col.type == "requirements":
             return f"{labels[0]}:2:支" + (f"; {labels[1]}:1:人" if len(labels) > 1 else "")
+        if col.type == "supplies":
+            return f"{labels[0]}:100"
         return labels[0]
-    if col.type == "supplies":
-        return "1010101:100"
     if col.type in _ITEM_EXAMPLES:
         return _ITEM_EXAMPLES[col.type]
     return _KIND_EXAMPLES.get((kind.name, col.field), _EXAMPLES.get(col.field, ""))
@@ -889,13 +892,13 @@ def _requirements(col, value):
 
 def _supplies(col, value):
     out = []
-    for parts in _pairs(value, 2, "编码:数量; 编码:数量"):
+    for parts in _pairs(value, 2, "物资:数量; 物资:数量"):
         if isinstance(parts, dict):
             out.append(parts)
             continue
         if len(parts) != 2:
-            raise ValueError("格式应为 编码:数量; 编码:数量")
-        out.append({"code": parts[0], "quantity": _float(col, parts[1])})
+            raise ValueError("格式应为 物资:数量; 物资:数量")
+        out.append({"code": parts[0].strip(), "quantity": _float(col, parts[1])})
     return out
 
 
@@ -1084,7 +1087,9 @@ def _find_names(session: Session, kind: Kind, book: NameBook, found: dict[int, C
             elif col.type == "codes" and col.ref:
                 data[col.field] = _find_list(book, col.ref, value)
             elif col.type == "requirements":
-                _find_requirements(book, value)
+                _find_in_items(book, value, "capability", "capabilities")
+            elif col.type == "supplies":
+                _find_in_items(book, value, "code", SUPPLY_CODES)
             elif _ITEM_REFS.get(col.type):
                 _find_item_refs(book, _ITEM_REFS[col.type], value, owner)
         except ValueError as exc:
@@ -1119,13 +1124,13 @@ def _find_list(book: NameBook, ref: str, names: list) -> list:
     return list(dict.fromkeys(keys))
 
 
-def _find_requirements(book: NameBook, items: list) -> None:
-    """The capability of every need found by name (or code), every bad one reported at once."""
+def _find_in_items(book: NameBook, items: list, key: str, ref: str) -> None:
+    """``item[key]`` of every need found by name (or code) in the list ``ref``, every bad one reported at once."""
     reasons = []
     for item in items:
-        if isinstance(item, dict) and isinstance(item.get("capability"), str):
+        if isinstance(item, dict) and isinstance(item.get(key), str):
             try:
-                item["capability"] = book.find("capabilities", item["capability"])
+                item[key] = book.find(ref, item[key])
             except ValueError as exc:
                 reasons.append(str(exc))
     if reasons:

@@ -21,6 +21,7 @@ from rescue.models import (
     Expert,
     IncidentType,
     InspectionRecord,
+    SupplyLot,
     Team,
     TrainingSession,
     User,
@@ -501,3 +502,31 @@ def test_export_import_round_trip(api, session, more, kind_name, fmt):
     changed = {f for f in before[key] if before[key][f] != after[key][f]} - {"updated_dt", "last_confirmed_dt"}
     assert {f: after[key][f] for f in expected} == expected
     assert set(expected) <= changed <= set(expected) | DERIVED.get(kind_name, set())
+
+
+def test_incident_type_supplies_are_named_as_the_lots_name_them(api, session):
+    """所需物资 reads 棉帐篷:100, not 1010101:100: exported by the name of the code's first lot, chosen from a list,
+    imported by name (or by GB/T 38565 code); an unknown name is a cell error."""
+    cc = api("dispatcher")
+    it = next(t for t in session.scalars(select(IncidentType).order_by(IncidentType.code)) if t.supplies)
+    code = it.supplies[0]["code"]
+    lot_name = session.scalars(select(SupplyLot.name).where(SupplyLot.code == code).order_by(SupplyLot.id)).first()
+    wb = load_workbook(io.BytesIO(cc.get("/api/v1/incident-types/export.xlsx").data))
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    col = header.index("所需物资 (物资:数量, 多个用 ; 分隔)")
+    row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[header.index("代码")] == it.code)
+    assert row[col].startswith(f"{lot_name}:") and code not in row[col]
+    assert "list_supply_codes" in wb.defined_names  # the drop-down list of supply names
+    exported = list(csv.reader(io.StringIO(cc.get("/api/v1/incident-types/export.csv").data.decode("utf-8-sig"))))
+    head, rows = exported[0], [r for r in exported[1:] if r[exported[0].index("代码")] == it.code]
+    rows[0][col] = f"{lot_name}:77; {code}:5"  # by name, and by code as other systems send it
+    res = upload(cc, "incident-types", csv_bytes([head, *rows]), "t.csv")
+    assert res.status_code == 200, res.json
+    session.rollback()  # a new read transaction: the import's commit
+    got = [(s["code"], s["quantity"]) for s in session.get(IncidentType, it.code).supplies]
+    assert got == [(code, 77), (code, 5)], got
+    rows[0][col] = "不存在的物资:3"
+    res = upload(cc, "incident-types", csv_bytes([head, *rows]), "t.csv")
+    assert res.status_code == 422
+    assert any("未找到名为「不存在的物资」的物资" in e["reason"] for e in res.json["rows"]), res.json
