@@ -83,6 +83,10 @@ def test_the_portal_offers_these_fields_to_the_command_center_only(client, sessi
     sign_in(client, "dispatcher")
     form = client.get("/portal/teams/new").text
     assert 'name="backbone"' in form and 'value="national"' in form
+    # the owner is chosen by name from a list, never typed as a number
+    enterprise, _ = _own(session)
+    assert '<select name="enterprise_id" id="f-enterprise_id">' in form
+    assert f'<option value="{enterprise.id}">{enterprise.name}</option>' in form
 
 
 def _csrf(html: str) -> str:

@@ -84,7 +84,13 @@ def _reference_options(session: Session, user: User) -> dict:
         return [(r.id, r.name) for r in rows]
 
     capabilities = list(registry.capability_names(session).items())
-    return {"team_id": listing("teams"), "depot_id": listing("depots"), "capabilities": capabilities, "fields": capabilities}
+    return {
+        "enterprise_id": listing("enterprises"),  # the command center names the owner (an enterprise never sees this field)
+        "team_id": listing("teams"),
+        "depot_id": listing("depots"),
+        "capabilities": capabilities,
+        "fields": capabilities,
+    }
 
 
 def _display(col: Column | None, value: object) -> str:
