@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from rescue.clock import CHINA, local_date
 from rescue.models import Assignment, Capability, Depot, Enterprise, Equipment, Expert, Incident, SupplyLot, Team
 from rescue.models.enums import LEVEL_NAMES, OPEN_ASSIGNMENT_STATUSES, TEAM_STATUS_NAMES
 from rescue.models.registry import equipment_capabilities, expert_fields, registry_revision, team_capabilities
@@ -28,7 +29,6 @@ from rescue.readiness.certificates import CERTIFICATE_FACT_TABLES, CertificateFa
 from rescue.readiness.inspections import unserviceable_reason
 from rescue.roads.network import ActiveRoads
 
-BEIJING_OFFSET = timedelta(hours=8)
 _EQUIPMENT_STATUS = {"unserviceable": "故障停用", "deployed": "已出动"}
 _EXPERT_STATUS = {"busy": "忙碌", "unavailable": "不可用"}
 
@@ -237,7 +237,7 @@ class Loader:
         self.session, self.roads, self.incident, self.now = session, roads, incident, now
         s = roads.settings
         self.fresh_after = now - timedelta(days=s.freshness_days)
-        self.today = (now + BEIJING_OFFSET).date()
+        self.today = local_date(now)
         self.snap = snap = snapshot(session, now=now)
         self.cap_names, self.cap_category = snap.cap_names, snap.cap_category
         self.supply_names: dict[str, str] = {}
@@ -288,7 +288,7 @@ class Loader:
     def _freshness(self, res: Resource) -> None:
         if res.confirmed is not None and res.confirmed < self.fresh_after:
             res.stale = True
-            day = (res.confirmed + BEIJING_OFFSET).date().isoformat()
+            day = local_date(res.confirmed).isoformat()
             res.reasons.append(f"超过{self.roads.settings.freshness_days}天未确认 (上次 {day}), 排在已确认资源之后")
 
     def _busy(self, res: Resource) -> None:
@@ -299,7 +299,7 @@ class Loader:
         when = self.declined.get(res.key)
         if when is not None and not res.blockers:
             res.declined = True
-            res.reasons.append(f"已拒绝本事件的调派 ({(when + BEIJING_OFFSET):%H:%M}), 排在其他资源之后")
+            res.reasons.append(f"已拒绝本事件的调派 ({when.astimezone(CHINA):%H:%M}), 排在其他资源之后")
 
     def teams(self, caps: set[str]) -> dict[str, list[Resource]]:
         out: dict[str, list[Resource]] = {c: [] for c in caps}

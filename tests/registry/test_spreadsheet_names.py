@@ -6,7 +6,7 @@ import csv
 import io
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 from sqlalchemy import func, select
 
@@ -29,6 +29,7 @@ from rescue.models import (
 from rescue.readiness.kinds import CERTIFICATES, INSPECTIONS, TRAININGS
 from rescue.registry import registry, spreadsheets
 from rescue.registry.kinds import KINDS
+from tests.test_spreadsheets import csv_bytes, upload, xlsx
 
 SHEET_KINDS = {**KINDS, **{k.name: k for k in (INSPECTIONS, CERTIFICATES, TRAININGS)}}
 SHARED = ("capabilities", "incident-types")  # reference data: the command center's alone
@@ -38,25 +39,6 @@ GOVERNMENT = "政府或社会力量"
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def upload(client, kind: str, data: bytes, filename: str):
-    return client.post(f"/api/v1/{kind}/import", data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data")
-
-
-def xlsx(rows: list[list]) -> bytes:
-    wb = Workbook()
-    for row in rows:
-        wb.active.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def csv_bytes(rows: list[list]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
 
 
 def read_rows(data: bytes, fmt: str) -> list[list]:
