@@ -18,6 +18,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from routing.closures import ClosedRoads
+from routing.hierarchy import hierarchy_of
 from routing.network import RoadNetwork, haversine_m
 from routing.snap import DEFAULT_OFFROAD_KMH, Snap
 
@@ -96,6 +97,32 @@ def blocked_mask(net: RoadNetwork, blocked) -> np.ndarray | None:
     return None if closed is None else closed.mask
 
 
+def _seeds(net: RoadNetwork, snap: Snap, *, reverse: bool, closed: ClosedRoads | None) -> list[tuple[int, float]]:
+    """The road nodes a search from (or, ``reverse``, to) a point on a road starts at, with the
+    seconds between them and the point."""
+    W = net.travel_time_s
+    e, t = snap.edge, snap.fraction
+    tw = int(net.twin[e])
+
+    def ok(edge: int, a: float, b: float) -> bool:
+        return closed is None or closed.is_open(edge, a, b)
+
+    # a point on e=u->v is reached from u along t of e, or from v along 1-t of its twin (over
+    # open road only); leaving it, one drives on to v, or back to u on the twin
+    seeds = []
+    if reverse:
+        if ok(e, 0.0, t):
+            seeds.append((int(net.tail[e]), float(t * W[e])))
+        if tw >= 0 and ok(tw, 0.0, 1.0 - t):
+            seeds.append((int(net.head[e]), float((1.0 - t) * W[tw])))
+    else:
+        if ok(e, t, 1.0):
+            seeds.append((int(net.head[e]), float((1.0 - t) * W[e])))
+        if tw >= 0 and ok(tw, 1.0 - t, 1.0):
+            seeds.append((int(net.tail[e]), float(t * W[tw])))
+    return seeds
+
+
 class _Search:
     """One Dijkstra from a snapped point over the reversed (or forward) graph, grown on demand."""
 
@@ -115,26 +142,7 @@ class _Search:
         else:
             self.w = net.travel_time_s
         self.matrix = matrix
-        W = net.travel_time_s
-        e, t = snap.edge, snap.fraction
-        tw = int(net.twin[e])
-
-        def ok(edge: int, a: float, b: float) -> bool:
-            return closed is None or closed.is_open(edge, a, b)
-
-        # a point on e=u->v is reached from u along t of e, or from v along 1-t of its twin (over
-        # open road only); leaving it, one drives on to v, or back to u on the twin
-        self.seeds = []
-        if reverse:
-            if ok(e, 0.0, t):
-                self.seeds.append((int(net.tail[e]), float(t * W[e])))
-            if tw >= 0 and ok(tw, 0.0, 1.0 - t):
-                self.seeds.append((int(net.head[e]), float((1.0 - t) * W[tw])))
-        else:
-            if ok(e, t, 1.0):
-                self.seeds.append((int(net.head[e]), float((1.0 - t) * W[e])))
-            if tw >= 0 and ok(tw, 1.0 - t, 1.0):
-                self.seeds.append((int(net.tail[e]), float(t * W[tw])))
+        self.seeds = _seeds(net, snap, reverse=reverse, closed=closed)
         self.limit = 0.0
         self.dist: np.ndarray | None = None
         self.pred: np.ndarray | None = None
@@ -210,6 +218,19 @@ class _Search:
             out.append(p)
             p = item(p)
         return out
+
+
+class _Indexed:
+    """Paths of a hierarchy query in the role of a live ``_Search`` (for ``_assemble``)."""
+
+    tree = None
+
+    def __init__(self, net: RoadNetwork, snap: Snap, nodes: np.ndarray, paths) -> None:
+        self.net, self.snap, self.w, self.nodes, self.paths = net, snap, net.travel_time_s, nodes, paths
+
+    def path_nodes(self, node: int) -> list[int]:
+        """Nodes from ``node`` to the target's seed it reaches it through (driving order)."""
+        return self.paths(int(np.flatnonzero(self.nodes == node)[0]))
 
 
 def _edge_key(net: RoadNetwork) -> np.ndarray:
@@ -337,6 +358,7 @@ def rank_groups(
     with_routes: bool | Collection[Hashable] = True,
     with_distances: bool = True,
     shortcut: bool = True,
+    index: bool = True,
 ) -> dict[Hashable, list[Ranked]]:
     """Per group, its leading members (see ``Group``) ranked by arrival at ``target``, best first.
 
@@ -350,6 +372,8 @@ def rank_groups(
     target serves every group; it stops once every group's answer is certain, so the results
     equal those of an unbounded search. ``with_routes`` may be a collection of sources (routes
     only for those); ``with_distances=False`` leaves ``distance_m`` nan for sources without one.
+    Without blocking closures the network's contraction hierarchy (``routing.hierarchy``) answers
+    every member at once; ``index=False``, closures, or a hierarchy still building: the live search.
     """
     v_off = offroad_kmh / 3.6
     used = {m for g in groups.values() for m in g.members}
@@ -371,7 +395,6 @@ def rank_groups(
 
     closed_all = ClosedRoads.of(net, blocked)
     closed, waived = (None, None) if closed_all is None else closed_all.split_for(target)
-    search = _Search(net, target, reverse=True, closed=closed)
     n1, c1, n2, c2 = _access(net, edges, frac, closed)
     direct, direct_edge = _direct(net, edges, frac, target, closed)
     slat = np.fromiter((s.lat for s in snaps), dtype=np.float64, count=count)
@@ -406,71 +429,83 @@ def rank_groups(
         )
         specs.append((gk, g, members, tier, amount))
 
-    # first radius: where each group's last wanted member is expected, at the speed recent
-    # rankings on this network achieved per straight-line metre (exactness never depends on the
-    # guess: a short radius costs a second search, a long one settles nodes for nothing)
-    cal = _calibration(net)
-    est = np.minimum(base + cal.s_per_m(v_mean) * crow_m, cross)
-    raw, full = 60.0, False
-    for _gk, g, members, tier, amount in specs:
-        if members.size == 0:
-            continue
-        o = np.lexsort((est[members], tier))
-        p = _prefix_count(g, amount[o])
-        if p == 0:
-            continue
-        if 2 * p >= members.size and (len(specs) == 1 or members.size > 8):
-            # most members wanted (a sparse class): the radius must reach nearly all of them, so
-            # one unbounded search beats growing it step by step
-            full = True
-            continue
-        thr, t_last = float(est[members[o[p - 1]]]), float(tier[o[p - 1]])
-        if p >= members.size:
-            thr = float(est[members].max())
-        ms = members[(geo_lb[members] < thr) | (tier < t_last)]
-        if ms.size:
-            raw = max(raw, thr - float((base + np.minimum(c1, c2))[ms].min()))
-    limit = INF if full else raw * cal.scale()
-
-    while True:
-        search.run(limit)
-        d = search.dist
-        d1, d2 = d[n1], d[n2]
+    hier = hierarchy_of(net) if index and closed_all is None else None
+    if hier is not None:
+        # the free-flowing network's hierarchy gives every member's exact time at once
+        d, paths = hier.to_target(_seeds(net, target, reverse=True, closed=None), np.concatenate([n1, n2]))
+        d1, d2 = d[:count], d[count:]
+        search = _Indexed(net, target, np.concatenate([n1, n2]), paths)
         road = base + np.minimum(np.minimum(c1 + d1, c2 + d2), direct)
-        complete = search.limit == INF
-        # paths through unsettled access nodes cost at least base + access + limit
-        unknown = np.minimum(np.where(np.isinf(d1), c1, np.inf), np.where(np.isinf(d2), c2, np.inf))
-        if complete:
-            unknown = np.full(count, np.inf)
-        road_lb = np.where(np.isfinite(unknown), np.maximum(base + unknown + limit, geo_lb), road)
         val = np.minimum(road, cross)
-        final = (road <= road_lb) | (cross <= road_lb)
-        val_lb = np.where(final, val, np.minimum(road_lb, cross))
-        needs: list[float] = []
-        results = {}
-        for gk, g, members, tier, amount in specs:
-            prefix, more = _certify(g, members, tier, amount, val, val_lb, final, base, unknown)
-            needs.extend(more)
-            if prefix is not None:
-                results[gk] = prefix
-        if not needs:
-            break
-        if all(math.isfinite(x) for x in needs):
-            limit = max(max(needs) + 1e-6, limit * 1.01)
-        elif search.exhausted():
-            search.limit = limit = INF  # nothing left to settle: what is unsettled is unreachable
-        else:
-            limit *= 2.0
-            if limit > 1e7:  # beyond ~4 months of driving nothing is "reachable"; finish in one go
-                limit = INF
-    if not full:
-        cal.learn(specs, results, val, base, crow_m, c1, c2, d1, d2, geo_lb, raw)
+        known, unknown = np.ones(count, dtype=bool), np.full(count, INF)
+        results = {gk: _certify(g, m, tier, amount, val, val, known, base, unknown)[0] for gk, g, m, tier, amount in specs}
+    else:
+        search = _Search(net, target, reverse=True, closed=closed)
+        # first radius: where each group's last wanted member is expected, at the speed recent
+        # rankings on this network achieved per straight-line metre (exactness never depends on the
+        # guess: a short radius costs a second search, a long one settles nodes for nothing)
+        cal = _calibration(net)
+        est = np.minimum(base + cal.s_per_m(v_mean) * crow_m, cross)
+        raw, full = 60.0, False
+        for _gk, g, members, tier, amount in specs:
+            if members.size == 0:
+                continue
+            o = np.lexsort((est[members], tier))
+            p = _prefix_count(g, amount[o])
+            if p == 0:
+                continue
+            if 2 * p >= members.size and (len(specs) == 1 or members.size > 8):
+                # most members wanted (a sparse class): the radius must reach nearly all of them, so
+                # one unbounded search beats growing it step by step
+                full = True
+                continue
+            thr, t_last = float(est[members[o[p - 1]]]), float(tier[o[p - 1]])
+            if p >= members.size:
+                thr = float(est[members].max())
+            ms = members[(geo_lb[members] < thr) | (tier < t_last)]
+            if ms.size:
+                raw = max(raw, thr - float((base + np.minimum(c1, c2))[ms].min()))
+        limit = INF if full else raw * cal.scale()
+
+        while True:
+            search.run(limit)
+            d = search.dist
+            d1, d2 = d[n1], d[n2]
+            road = base + np.minimum(np.minimum(c1 + d1, c2 + d2), direct)
+            complete = search.limit == INF
+            # paths through unsettled access nodes cost at least base + access + limit
+            unknown = np.minimum(np.where(np.isinf(d1), c1, np.inf), np.where(np.isinf(d2), c2, np.inf))
+            if complete:
+                unknown = np.full(count, np.inf)
+            road_lb = np.where(np.isfinite(unknown), np.maximum(base + unknown + limit, geo_lb), road)
+            val = np.minimum(road, cross)
+            final = (road <= road_lb) | (cross <= road_lb)
+            val_lb = np.where(final, val, np.minimum(road_lb, cross))
+            needs: list[float] = []
+            results = {}
+            for gk, g, members, tier, amount in specs:
+                prefix, more = _certify(g, members, tier, amount, val, val_lb, final, base, unknown)
+                needs.extend(more)
+                if prefix is not None:
+                    results[gk] = prefix
+            if not needs:
+                break
+            if all(math.isfinite(x) for x in needs):
+                limit = max(max(needs) + 1e-6, limit * 1.01)
+            elif search.exhausted():
+                search.limit = limit = INF  # nothing left to settle: what is unsettled is unreachable
+            else:
+                limit *= 2.0
+                if limit > 1e7:  # beyond ~4 months of driving nothing is "reachable"; finish in one go
+                    limit = INF
+        if not full:
+            cal.learn(specs, results, val, base, crow_m, c1, c2, d1, d2, geo_lb, raw)
 
     top = sorted({int(i) for prefix in results.values() for i in prefix})
     wanted = None if isinstance(with_routes, bool) else set(with_routes)
     use_road = [i for i in top if not cross[i] < road[i]]
     edge_closed = waived.edge_closed_m() if waived is not None else None
-    if len(use_road) > 16 and (with_distances or wanted is not None):
+    if len(use_road) > 16 and (with_distances or wanted is not None) and isinstance(search, _Search):
         search.build_tree(edge_closed)
     ranked: dict[int, Ranked] = {}
     for i in top:
@@ -499,8 +534,8 @@ def rank_groups(
                 snaps[i],
                 int(edges[i]),
                 float(frac[i]),
-                (n1[i], c1[i]),
-                (n2[i], c2[i]),
+                (n1[i], c1[i] + d1[i]),
+                (n2[i], c2[i] + d2[i]),
                 float(direct[i]),
                 int(direct_edge[i]),
                 bool(routed),
@@ -643,11 +678,13 @@ def _assemble(
     with_routes: bool,
     waived: ClosedRoads | None,
 ):
-    """(road metres, coordinates or None, edges or None, metres inside waived closures)."""
+    """(road metres, coordinates or None, edges or None, metres inside waived closures).
+
+    ``a1``/``a2``: (access node, seconds from the source to the target through it) via the
+    edge's head and via its twin's head.
+    """
     net, tgt = search.net, search.snap
-    d = search.dist
-    via1 = a1[1] + d[a1[0]]
-    via2 = a2[1] + d[a2[0]]
+    via1, via2 = a1[1], a2[1]
     L = net.length_m
     if direct <= min(via1, via2) and direct_edge >= 0:
         g = direct_edge
