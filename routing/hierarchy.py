@@ -294,14 +294,17 @@ def _contract(n, es, et, ew, first, second, count, pool):
         prio[v] = _priority(G, S, v, deleted, level)
         qsize = _push(qk, qv, qsize, prio[v], v)
     rank = np.full(n, -1, np.int64)
+    fresh = np.ones(n, np.bool_)  # priority computed since its neighbourhood last changed
     r = 0
     while qsize > 0:
         _key, v, qsize = _pop(qk, qv, qsize)
-        p = _priority(G, S, v, deleted, level)
-        if qsize > 0 and p > qk[0]:
-            prio[v] = p  # its cost went up since it was queued: queue it again (lazy update)
-            qsize = _push(qk, qv, qsize, p, v)
-            continue
+        if not fresh[v]:
+            p = _priority(G, S, v, deleted, level)
+            fresh[v] = True
+            if qsize > 0 and p > qk[0]:
+                prio[v] = p  # its cost went up since it was queued: queue it again (lazy update)
+                qsize = _push(qk, qv, qsize, p, v)
+                continue
         if _shortcuts(G, S, v, True, _WITNESS_SETTLE) < 0:
             return np.empty(0, np.int64)
         contracted[v] = True
@@ -312,11 +315,13 @@ def _contract(n, es, et, ew, first, second, count, pool):
         for j in range(at[ko], at[ko] + ln[ko]):
             x = G[9][j]
             _remove(G, x, 1, G[11][j])
+            fresh[x] = False
             deleted[x] += 1.0
             level[x] = max(level[x], level[v] + 1.0)
         for j in range(at[ki], at[ki] + ln[ki]):
             x = G[9][j]
             _remove(G, x, 0, G[11][j])
+            fresh[x] = False
             deleted[x] += 1.0
             level[x] = max(level[x], level[v] + 1.0)
     return rank
@@ -361,6 +366,34 @@ def _upward(seeds, seed_d, ptr, nbr, w, eid, sptr, snbr, sw, dist, pred, touched
                 pred[x] = eid[j]
                 size = _push(hk, hv, size, nd, x)
     return nt
+
+
+@njit(cache=True, nogil=True)
+def _fill(nodes, done, ptr, nbr, w, eid, sptr, snbr, sw, dist, pred, touched, hk, hv, pnode, pdist, ppred, used, lo, hi):
+    """Forward spaces of ``nodes[done:]`` appended to the pool; stops early when it is full.
+    Returns (nodes done, pool entries used)."""
+    one = np.zeros(1, np.int64)
+    zero = np.zeros(1)
+    for q in range(done, nodes.shape[0]):
+        x = nodes[q]
+        one[0] = x
+        nt = _upward(one, zero, ptr, nbr, w, eid, sptr, snbr, sw, dist, pred, touched, hk, hv)
+        fits = used + nt <= pnode.shape[0]
+        if fits:
+            lo[x] = used
+            for i in range(nt):
+                y = touched[i]
+                pnode[used] = y
+                pdist[used] = dist[y]
+                ppred[used] = pred[y]
+                used += 1
+            hi[x] = used
+        for i in range(nt):
+            dist[touched[i]] = INF
+            pred[touched[i]] = -1
+        if not fits:
+            return q, used
+    return nodes.shape[0], used
 
 
 @njit(cache=True, nogil=True)
@@ -474,7 +507,8 @@ class Hierarchy:
         self._touched = np.empty(n, np.int64)
         self._hk = np.empty(k + n + 4, np.float64)
         self._hv = np.empty(k + n + 4, np.int64)
-        self._spaces: dict[int, tuple[int, int]] = {}
+        self._lo = np.full(n, -1, np.int64)  # each node's forward space: pool[lo:hi], -1 if not kept
+        self._hi = np.full(n, -1, np.int64)
         self._pool_node = np.empty(1 << 16, np.int64)
         self._pool_dist = np.empty(1 << 16, np.float64)
         self._pool_pred = np.empty(1 << 16, np.int64)
@@ -483,49 +517,48 @@ class Hierarchy:
         self.stats = Stats(time.perf_counter() - t0, n, m, k - m)
 
     # ------------------------------------------------------------------------------- spaces
-    def _space(self, node: int, evict: bool = True) -> tuple[int, int]:
-        got = self._spaces.get(node)
-        if got is not None:
-            return got
-        ptr, nbr, w, eid = self.up
-        sptr, snbr, sw, _ = self.down
-        nt = _upward(
-            np.array([node], np.int64),
-            np.zeros(1),
-            ptr,
-            nbr,
-            w,
-            eid,
-            sptr,
-            snbr,
-            sw,
-            self._dist,
-            self._pred,
-            self._touched,
-            self._hk,
-            self._hv,
-        )
-        nodes = self._touched[:nt].copy()
-        if evict and self._pool_used + nt > SPACE_BUDGET:  # drop every space kept (ms to refill)
-            self._spaces.clear()
-            self._pool_used = 0
-            self._epoch += 1
-        lo, hi = self._pool_used, self._pool_used + nt
-        if hi > self._pool_node.shape[0]:
-            size = max(hi, 2 * self._pool_node.shape[0])
-            for name in ("_pool_node", "_pool_dist", "_pool_pred"):
-                old = getattr(self, name)
-                new = np.empty(size, old.dtype)
-                new[: self._pool_used] = old[: self._pool_used]
-                setattr(self, name, new)
-        self._pool_node[lo:hi] = nodes
-        self._pool_dist[lo:hi] = self._dist[nodes]
-        self._pool_pred[lo:hi] = self._pred[nodes]
-        self._dist[nodes] = INF
-        self._pred[nodes] = -1
-        self._pool_used = hi
-        self._spaces[node] = (lo, hi)
-        return lo, hi
+    def _spans(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each node's forward space lies in the pool, computing the missing ones."""
+        missing = np.unique(nodes[self._lo[nodes] < 0])
+        done = 0
+        while done < missing.shape[0]:
+            ptr, nbr, w, eid = self.up
+            sptr, snbr, sw, _ = self.down
+            done, self._pool_used = _fill(
+                missing,
+                done,
+                ptr,
+                nbr,
+                w,
+                eid,
+                sptr,
+                snbr,
+                sw,
+                self._dist,
+                self._pred,
+                self._touched,
+                self._hk,
+                self._hv,
+                self._pool_node,
+                self._pool_dist,
+                self._pool_pred,
+                self._pool_used,
+                self._lo,
+                self._hi,
+            )
+            if done < missing.shape[0]:  # the pool is full: twice the room, then go on
+                for name in ("_pool_node", "_pool_dist", "_pool_pred"):
+                    old = getattr(self, name)
+                    new = np.empty(2 * old.shape[0], old.dtype)
+                    new[: self._pool_used] = old[: self._pool_used]
+                    setattr(self, name, new)
+        return self._lo[nodes], self._hi[nodes]
+
+    def _forget_spaces(self) -> None:
+        self._lo[:] = -1
+        self._hi[:] = -1
+        self._pool_used = 0
+        self._epoch += 1
 
     # ------------------------------------------------------------------------------ queries
     def to_target(self, seeds: list[tuple[int, float]], nodes: np.ndarray) -> tuple[np.ndarray, _Paths]:
@@ -540,6 +573,8 @@ class Hierarchy:
                 seed_n, seed_d, ptr, nbr, w, eid, sptr, snbr, sw, self._bdist, self._bpred, self._touched, self._hk, self._hv
             )
             back = self._touched[:nt].copy()
+            if self._pool_used > SPACE_BUDGET:  # a bound on memory: refilled in a few ms
+                self._forget_spaces()
             try:
                 uniq, inverse = np.unique(nodes, return_inverse=True)
                 d, meet, lo, hi = self._join(uniq)
@@ -553,14 +588,7 @@ class Hierarchy:
 
     def _join(self, nodes: np.ndarray):
         """(seconds, meeting entry, space start, space end) per node, from the backward search."""
-        epoch = self._epoch
-        spans = [self._space(int(x)) for x in nodes.tolist()]
-        if self._epoch != epoch:
-            # the pool was emptied while filling it: refill without emptying (one query may
-            # exceed the budget; the next one empties it)
-            spans = [self._space(int(x), evict=False) for x in nodes.tolist()]
-        lo = np.fromiter((s[0] for s in spans), np.int64, nodes.shape[0])
-        hi = np.fromiter((s[1] for s in spans), np.int64, nodes.shape[0])
+        lo, hi = self._spans(nodes)
         d = np.empty(nodes.shape[0])
         meet = np.empty(nodes.shape[0], np.int64)
         _join(lo, hi, self._pool_node, self._pool_dist, self._bdist, d, meet)
