@@ -14,6 +14,8 @@ Public API (units in names; "no route" is a value, never an exception):
 - Ranking: ``rank_groups(net, target, sources, groups: {key: Group}, ...) -> {key: list[Ranked]}``
   (bounded, exact); ``rank_sources(net, target, sources, *, k=10, ...) -> list[Ranked]``;
   ``route(net, origin, destination, *, blocked=None) -> Route | None``; ``arrival_times(...) -> dict``.
+- Ranking index: ``hierarchy.prepare(net, cache_dir)`` (background build, saved beside the network),
+  ``hierarchy.hierarchy_of(net)``, ``hierarchy.status(net)``; rankings without closures use it.
 - Coverage: ``coverage(net, targets, sources, *, extra_s=None, exclude=(), blocked=None) -> list[Cover]``,
   ``lost_cover(before, after, *, threshold_s)``.
 - Planning: ``plan(needs, offers, *, shareable=()) -> Plan`` with ``Offer``.
@@ -35,6 +37,7 @@ from routing.closures import (
 )
 from routing.coverage import Cover, coverage, lost_cover
 from routing.errors import RoadDataError, RoutingError, TooFarFromRoadError
+from routing import hierarchy
 from routing.gcj02 import gcj02_to_wgs84, wgs84_to_gcj02
 from routing.io import check_area, import_file, load_cache, load_geojson, load_graphml, load_osm, save_cache
 from routing.network import RoadNetwork, haversine_m
@@ -76,6 +79,7 @@ __all__ = [
     "edge_speed_kmh",
     "gcj02_to_wgs84",
     "haversine_m",
+    "hierarchy",
     "import_file",
     "load_cache",
     "load_geojson",

@@ -15,10 +15,12 @@ requests).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -28,6 +30,7 @@ from routing.network import RoadNetwork
 log = logging.getLogger(__name__)
 
 INF = np.inf
+FILE_VERSION = 1
 #: Networks up to this many edges get their hierarchy in the first query that wants one (well under
 #: a second); larger ones build it in a background thread, and queries search live meanwhile.
 SYNC_BUILD_EDGES = 200_000
@@ -444,6 +447,42 @@ def _unpack(lo, hi, meet, pool_node, pool_pred, bpred, es, et, first, second):
     return np.array(out, dtype=np.int64)
 
 
+def _contract_network(net: RoadNetwork):
+    """(tail, head, seconds, first, second of every edge with shortcuts; each node's rank; road edges)."""
+    n = net.n_nodes
+    tail, head, w = net.tail.astype(np.int64), net.head.astype(np.int64), net.travel_time_s.astype(np.float64)
+    keep = (tail != head) & np.isfinite(w)
+    tail, head, w = tail[keep], head[keep], w[keep]
+    order = np.lexsort((w, head, tail))  # parallel roads: the quickest of them
+    tail, head, w = tail[order], head[order], w[order]
+    first_of = np.r_[True, (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])]
+    tail, head, w = tail[first_of], head[first_of], w[first_of]
+    m = tail.shape[0]
+    cap = max(3 * m, 1024)
+    while True:
+        es = np.empty(cap, np.int64)
+        et = np.empty(cap, np.int64)
+        ew = np.empty(cap, np.float64)
+        first = np.full(cap, -1, np.int64)
+        second = np.full(cap, -1, np.int64)
+        es[:m], et[:m], ew[:m] = tail, head, w
+        count = np.array([m], np.int64)
+        rank = _contract(n, es, et, ew, first, second, count, 4 * cap)
+        if rank.shape[0] == n:
+            break
+        cap *= 2
+    k = int(count[0])
+    return es[:k].copy(), et[:k].copy(), ew[:k].copy(), first[:k].copy(), second[:k].copy(), rank, m
+
+
+def fingerprint(net: RoadNetwork) -> str:
+    """Identifies a network's graph and travel times (all a hierarchy depends on)."""
+    h = hashlib.sha1()
+    for a in (net.tail, net.head, net.travel_time_s):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return f"{net.n_nodes}-{net.n_edges}-{h.hexdigest()[:20]}"
+
+
 # -------------------------------------------------------------------------------------- the class
 @dataclass(frozen=True)
 class Stats:
@@ -466,38 +505,50 @@ class Hierarchy:
 
     def __init__(self, net: RoadNetwork) -> None:
         t0 = time.perf_counter()
-        n = net.n_nodes
-        tail, head, w = net.tail.astype(np.int64), net.head.astype(np.int64), net.travel_time_s.astype(np.float64)
-        keep = (tail != head) & np.isfinite(w)
-        tail, head, w = tail[keep], head[keep], w[keep]
-        order = np.lexsort((w, head, tail))  # parallel roads: the quickest of them
-        tail, head, w = tail[order], head[order], w[order]
-        first_of = np.r_[True, (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])]
-        tail, head, w = tail[first_of], head[first_of], w[first_of]
-        m = tail.shape[0]
-        cap = max(3 * m, 1024)
-        while True:
-            es = np.empty(cap, np.int64)
-            et = np.empty(cap, np.int64)
-            ew = np.empty(cap, np.float64)
-            first = np.full(cap, -1, np.int64)
-            second = np.full(cap, -1, np.int64)
-            es[:m], et[:m], ew[:m] = tail, head, w
-            count = np.array([m], np.int64)
-            rank = _contract(n, es, et, ew, first, second, count, 4 * cap)
-            if rank.shape[0] == n:
-                break
-            cap *= 2
-        k = int(count[0])
-        self.es, self.et, self.ew = es[:k].copy(), et[:k].copy(), ew[:k].copy()
-        self.first, self.second = first[:k].copy(), second[:k].copy()
-        self.rank = rank
-        up = rank[self.et] > rank[self.es]
+        es, et, ew, first, second, rank, m = _contract_network(net)
+        self._setup(net, es, et, ew, first, second, rank, m, time.perf_counter() - t0)
+
+    @classmethod
+    def load(cls, path: str | Path, net: RoadNetwork) -> Hierarchy | None:
+        """A hierarchy saved by ``save`` for this very network (None if the file is for another)."""
+        with np.load(path, allow_pickle=False) as z:
+            if int(z["version"][0]) != FILE_VERSION or str(z["network"][0]) != fingerprint(net):
+                return None
+            arrays = [z[k] for k in ("es", "et", "ew", "first", "second", "rank")]
+            m, build_s = int(z["edges"][0]), float(z["build_s"][0])
+        h = cls.__new__(cls)
+        h._setup(net, *arrays, m, build_s)
+        return h
+
+    def save(self, path: str | Path) -> None:
+        """Write it as an uncompressed .npz, atomically (a worker never reads half a file)."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(
+            tmp,
+            version=np.array([FILE_VERSION]),
+            network=np.array([self.network]),
+            edges=np.array([self.stats.edges]),
+            build_s=np.array([self.stats.build_s]),
+            es=self.es,
+            et=self.et,
+            ew=self.ew,
+            first=self.first,
+            second=self.second,
+            rank=self.rank,
+        )
+        tmp.replace(path)
+
+    def _setup(self, net: RoadNetwork, es, et, ew, first, second, rank, m: int, build_s: float) -> None:
+        n, k = net.n_nodes, es.shape[0]
+        self.network = fingerprint(net)
+        self.es, self.et, self.ew, self.first, self.second, self.rank = es, et, ew, first, second, rank
+        up = rank[et] > rank[es]
         # forward upward: edges a->b to a higher b, listed at a; their reverse, listed at b, is
         # what a backward search climbs and a forward search stalls on
-        self.up = _csr(n, self.es[up], self.et[up], self.ew[up], np.flatnonzero(up))
+        self.up = _csr(n, es[up], et[up], ew[up], np.flatnonzero(up))
         dn = ~up
-        self.down = _csr(n, self.et[dn], self.es[dn], self.ew[dn], np.flatnonzero(dn))
+        self.down = _csr(n, et[dn], es[dn], ew[dn], np.flatnonzero(dn))
         self.n = n
         self._lock = threading.Lock()
         self._dist = np.full(n, INF)
@@ -514,7 +565,7 @@ class Hierarchy:
         self._pool_pred = np.empty(1 << 16, np.int64)
         self._pool_used = 0
         self._epoch = 0
-        self.stats = Stats(time.perf_counter() - t0, n, m, k - m)
+        self.stats = Stats(build_s, n, m, k - m)
 
     # ------------------------------------------------------------------------------- spaces
     def _spans(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -632,43 +683,75 @@ def _csr(n: int, at: np.ndarray, nbr: np.ndarray, w: np.ndarray, eid: np.ndarray
     return ptr, nbr[order].astype(np.int64), w[order].astype(np.float64), eid[order].astype(np.int64)
 
 
-_building: set[int] = set()
 _build_lock = threading.Lock()
 
 
 def hierarchy_of(net: RoadNetwork, *, wait: bool = False) -> Hierarchy | None:
-    """The network's hierarchy, built on first use; None while a large one builds in the background."""
+    """The network's hierarchy; a small network's is built here (waiting for one in progress), a
+    large one's in the background (None until it is ready: callers search live meanwhile)."""
     h = net._cache.get("hierarchy")
     if h is not None or net._cache.get("hierarchy_failed"):
         return h
     if wait or net.n_edges <= SYNC_BUILD_EDGES:
         return _build(net)
-    with _build_lock:
-        if id(net) in _building:
-            return None
-        _building.add(id(net))
-    threading.Thread(target=_build, args=(net,), name="road-hierarchy", daemon=True).start()
+    prepare(net)
     return None
 
 
-def _build(net: RoadNetwork) -> Hierarchy | None:
-    try:
+def prepare(net: RoadNetwork, cache_dir: str | Path | None = None) -> None:
+    """Start loading (from ``cache_dir``, where a build is also saved) or building the network's
+    hierarchy in a background thread, unless it is ready or under way."""
+    if net._cache.get("hierarchy") is not None or net._cache.get("hierarchy_failed"):
+        return
+    with _build_lock:
+        if net._cache.get("hierarchy_thread") is not None:
+            return
+        thread = threading.Thread(target=_build, args=(net, cache_dir), name="road-hierarchy", daemon=True)
+        net._cache["hierarchy_thread"] = thread
+    thread.start()
+
+
+def _build(net: RoadNetwork, cache_dir: str | Path | None = None) -> Hierarchy | None:
+    with _build_lock:
+        lock = net._cache.setdefault("hierarchy_lock", threading.Lock())
+    with lock:  # one build per network; a second caller waits for it
         h = net._cache.get("hierarchy")
-        if h is None:
-            h = Hierarchy(net)
+        if h is not None or net._cache.get("hierarchy_failed"):
+            return h
+        try:
+            path = Path(cache_dir) / f"hierarchy-{fingerprint(net)}.npz" if cache_dir is not None else None
+            if path is not None and path.exists():
+                try:
+                    h = Hierarchy.load(path, net)
+                except (OSError, KeyError, ValueError):
+                    log.warning("road hierarchy file %s unreadable; building it again", path.name)
+            how = f"读取自 {path.name}" if h is not None else "新建"
+            if h is None:
+                h = Hierarchy(net)
+                if path is not None:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    h.save(path)
             net._cache["hierarchy"] = h
             log.info(
-                "道路分层索引已建立：%d 节点，%d 条路段，%d 条捷径，%.1f 秒",
+                "道路分层索引就绪（%s）：%d 节点，%d 条路段，%d 条捷径，建立用时 %.1f 秒",
+                how,
                 h.stats.nodes,
                 h.stats.edges,
                 h.stats.shortcuts,
                 h.stats.build_s,
             )
-        return h
-    except Exception:  # never let an index take routing down: searches stay live
-        log.exception("road hierarchy build failed; rankings search live")
-        net._cache["hierarchy_failed"] = True
-        return None
-    finally:
-        with _build_lock:
-            _building.discard(id(net))
+            return h
+        except Exception:  # never let an index take routing down: searches stay live
+            log.exception("road hierarchy build failed; rankings search live")
+            net._cache["hierarchy_failed"] = True
+            return None
+
+
+def status(net: RoadNetwork) -> dict:
+    """What /health says about the hierarchy: ready, building, failed or not started."""
+    h = net._cache.get("hierarchy")
+    if h is not None:
+        return {"state": "ready", "shortcuts": h.stats.shortcuts, "build_s": round(h.stats.build_s, 1)}
+    if net._cache.get("hierarchy_failed"):
+        return {"state": "failed"}
+    return {"state": "building" if net._cache.get("hierarchy_thread") is not None else "not started"}

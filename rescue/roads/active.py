@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from rescue.roads.network import ActiveRoads, Settings
-from routing import Gazetteer, RoadNetwork, import_file, load_cache, save_cache
+from routing import Gazetteer, RoadNetwork, hierarchy, import_file, load_cache, save_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_ROADS = ROOT / "seed" / "roads" / "ningxia.graphml"
@@ -95,7 +95,8 @@ def _settings(config) -> Settings:
 
 
 def describe(roads: ActiveRoads) -> dict:
-    """What /health says about the active network: its file, size and when the file was built."""
+    """What /health says about the active network: its file, size, when the file was built, and
+    its ranking index (contraction hierarchy: ready, building, failed)."""
     import datetime as dt
 
     source = Path(roads.source) if roads.source else None
@@ -108,6 +109,7 @@ def describe(roads: ActiveRoads) -> dict:
         "edges": int(roads.net.n_edges),
         "built_at": built,
         "default": source == SEED_ROADS,
+        "index": hierarchy.status(roads.net),
     }
 
 
@@ -135,6 +137,9 @@ class RoadGraph:
                         roads = ActiveRoads(net, gaz, settings, source=str(source))
                         net._cache["active_roads"] = roads
                     self._roads = roads
+                    # the ranking index: read from beside the network cache, or built and saved
+                    # there, in a background thread (rankings search live until it is ready)
+                    hierarchy.prepare(net, roads_dir(self.instance_path))
                     # long-lived from here on: keep the cyclic GC from walking them on every request
                     gc.freeze()
         return self._roads

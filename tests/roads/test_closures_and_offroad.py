@@ -12,6 +12,7 @@ import pytest
 
 from rescue.dispatch import candidates
 from rescue.models import Incident
+from rescue.web.extensions import get_roads
 from routing import haversine_m
 from tests.dispatch.conftest import A, B, C
 
@@ -178,10 +179,17 @@ def test_ningxia_places_search_finds_every_name_containing_the_text(api):
     assert len(pages) == whole["total"] == len(set(pages)) > 50  # every place can be listed
 
 
-def test_health_names_the_active_network(tiny):
-    body = tiny().get("/health").json
+def test_health_names_the_active_network(tiny, tiny_app):
+    client = tiny()
+    body = client.get("/health").json
     assert body["roads"]["file"] == "tiny.graphml" and body["roads"]["nodes"] == 4 and body["roads"]["edges"] == 6
     assert body["roads"]["built_at"]
+    assert body["roads"]["index"]["state"] in {"building", "ready"}  # the ranking index, built in the background
+    with tiny_app.app_context():
+        net = get_roads().net
+    net._cache["hierarchy_thread"].join(60)
+    index = client.get("/health").json["roads"]["index"]
+    assert index["state"] == "ready" and index["shortcuts"] >= 0 and index["build_s"] >= 0
 
 
 def _geojson(path, coords):

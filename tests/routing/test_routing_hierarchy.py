@@ -197,3 +197,39 @@ def test_closures_search_live_and_a_failed_build_falls_back(monkeypatch, caplog)
     assert "search live" in caplog.text
     s = {i: edge_point(other, i, 0.5) for i in range(1, 10)}
     assert len(rank_groups(other, edge_point(other, 0, 0.5), s, {0: Group(list(s), k=3)})[0]) == 3
+
+
+def test_saved_beside_the_network_and_read_back_only_for_the_same_network(tmp_path, caplog):
+    net = random_net(7, n=150, extra_edges=260)
+    hierarchy.prepare(net, tmp_path)
+    net._cache["hierarchy_thread"].join(60)
+    built = hierarchy_of(net)
+    files = list(tmp_path.glob("hierarchy-*.npz"))
+    assert isinstance(built, Hierarchy) and len(files) == 1
+    assert hierarchy.status(net)["state"] == "ready"
+
+    # the same network loaded again (another worker, a restart): read, not rebuilt, same answers
+    same = RoadNetwork(**{f: getattr(net, f) for f in net.__dataclass_fields__ if f != "_cache"})
+    with caplog.at_level(logging.INFO, logger="routing.hierarchy"):
+        hierarchy.prepare(same, tmp_path)
+        same._cache["hierarchy_thread"].join(60)
+    assert "读取自" in caplog.text
+    seeds = _seeds(net, 5, 0.3)
+    a, _ = built.to_target(seeds, np.arange(net.n_nodes))
+    b, _ = hierarchy_of(same).to_target(seeds, np.arange(net.n_nodes))
+    assert np.array_equal(a, b)
+
+    # another network (other travel times) never reads that file; a damaged file is rebuilt
+    slower = RoadNetwork(
+        **{f: getattr(net, f) for f in net.__dataclass_fields__ if f not in ("_cache", "travel_time_s")},
+        travel_time_s=net.travel_time_s * 2,
+    )
+    assert Hierarchy.load(files[0], slower) is None
+    files[0].write_bytes(b"not a hierarchy")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="routing.hierarchy"):
+        again = RoadNetwork(**{f: getattr(net, f) for f in net.__dataclass_fields__ if f != "_cache"})
+        hierarchy.prepare(again, tmp_path)
+        again._cache["hierarchy_thread"].join(60)
+    assert "unreadable" in caplog.text and isinstance(hierarchy_of(again), Hierarchy)
+    assert Hierarchy.load(files[0], again) is not None  # written afresh
