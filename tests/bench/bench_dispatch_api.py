@@ -37,9 +37,10 @@ class NetworkxSearch:
     """The baseline: every search of the API flow done by networkx instead of scipy, no reuse.
 
     While active, ``routing.ranking._Search.run`` is a plain ``networkx.single_source_dijkstra``
-    (with paths) from the incident over the reversed road graph, unbounded, once per call, the
-    contraction hierarchy is not used (every ranking searches), and the per-incident caches are off; everything else (registry, snapping, route assembly,
-    planning, JSON) is the same code, so the answers are the same and only the search differs.
+    (with paths) from the incident over the reversed road graph, unbounded, once per call; the
+    contraction hierarchy is not used (every ranking searches) and the per-incident caches are
+    off; everything else (registry, snapping, route assembly, planning, JSON) is the same code,
+    so the answers are the same and only the search differs.
     """
 
     def __init__(self) -> None:
@@ -254,13 +255,13 @@ def main(argv=None) -> int:
         "validation, the registry queries and JSON, not the network. Each flow is a fresh incident; "
         "the registry rows come from dispatch's one explicit cache (`rescue/dispatch/resources.py`: "
         "kept per registry revision, which database triggers raise with every change, so it is read "
-        "once here and after any edit), assignments are read per request, each request runs one "
-        "bounded `rank_groups` search; the snaps of positions and the set of active closures are "
-        "cached too. The baseline, timed in the same run on the same "
-        "flows, makes the same three requests with every search replaced by a plain networkx "
-        "`single_source_dijkstra` (with paths) from the incident over the reversed road graph, "
-        "unbounded and repeated per request (graph built once), which also makes the bounded search "
-        "unbounded (both are exact, so the answers must agree); everything else is the same code, so "
+        "once here and after any edit), assignments are read per request, each request ranks with "
+        "one `rank_groups` call on the network's contraction hierarchy (no closure is in force); "
+        "the snaps of positions and the set of active closures are cached too. The baseline, timed "
+        "in the same run on the same flows, makes the same three requests without the hierarchy and "
+        "with every search replaced by a plain networkx `single_source_dijkstra` (with paths) from "
+        "the incident over the reversed road graph, unbounded and repeated per request (graph built "
+        "once); both are exact, so the answers must agree; everything else is the same code, so "
         "its answers are compared with ours field by field.\n\n" + table + "\n"
     )
     print(section)
