@@ -26,6 +26,7 @@ Public API (units in names; "no route" is a value, never an exception):
 - Errors: ``RoutingError``, ``RoadDataError``, ``TooFarFromRoadError``.
 """
 
+from routing import hierarchy
 from routing.closures import (
     IMPASSABLE,
     TRAFFIC_CONTROL,
@@ -37,7 +38,6 @@ from routing.closures import (
 )
 from routing.coverage import Cover, coverage, lost_cover
 from routing.errors import RoadDataError, RoutingError, TooFarFromRoadError
-from routing import hierarchy
 from routing.gcj02 import gcj02_to_wgs84, wgs84_to_gcj02
 from routing.io import check_area, import_file, load_cache, load_geojson, load_graphml, load_osm, save_cache
 from routing.network import RoadNetwork, haversine_m

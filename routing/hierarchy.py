@@ -30,7 +30,7 @@ from routing.network import RoadNetwork
 log = logging.getLogger(__name__)
 
 INF = np.inf
-FILE_VERSION = 1
+FILE_VERSION = 2
 #: Networks up to this many edges get their hierarchy in the first query that wants one (well under
 #: a second); larger ones build it in a background thread, and queries search live meanwhile.
 SYNC_BUILD_EDGES = 200_000
@@ -448,7 +448,8 @@ def _unpack(lo, hi, meet, pool_node, pool_pred, bpred, es, et, first, second):
 
 
 def _contract_network(net: RoadNetwork):
-    """(tail, head, seconds, first, second of every edge with shortcuts; each node's rank; road edges)."""
+    """(tail, head, seconds, first, second of every edge with shortcuts; each node's rank; the
+    network edge of each road edge, -1 for a shortcut; how many road edges)."""
     n = net.n_nodes
     tail, head, w = net.tail.astype(np.int64), net.head.astype(np.int64), net.travel_time_s.astype(np.float64)
     keep = (tail != head) & np.isfinite(w)
@@ -457,6 +458,7 @@ def _contract_network(net: RoadNetwork):
     tail, head, w = tail[order], head[order], w[order]
     first_of = np.r_[True, (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])]
     tail, head, w = tail[first_of], head[first_of], w[first_of]
+    road = np.flatnonzero(keep)[order][first_of]  # the network edge each of these is
     m = tail.shape[0]
     cap = max(3 * m, 1024)
     while True:
@@ -472,7 +474,9 @@ def _contract_network(net: RoadNetwork):
             break
         cap *= 2
     k = int(count[0])
-    return es[:k].copy(), et[:k].copy(), ew[:k].copy(), first[:k].copy(), second[:k].copy(), rank, m
+    roads = np.full(k, -1, np.int64)
+    roads[:m] = road
+    return es[:k].copy(), et[:k].copy(), ew[:k].copy(), first[:k].copy(), second[:k].copy(), rank, roads, m
 
 
 def fingerprint(net: RoadNetwork) -> str:
@@ -481,6 +485,41 @@ def fingerprint(net: RoadNetwork) -> str:
     for a in (net.tail, net.head, net.travel_time_s):
         h.update(np.ascontiguousarray(a).tobytes())
     return f"{net.n_nodes}-{net.n_edges}-{h.hexdigest()[:20]}"
+
+
+@njit(cache=True, nogil=True)
+def _dirty(mask, road, first, second, nesting):
+    """Per edge: does it (or what it stands for) drive a masked network edge? ``nesting``: the
+    shortcuts, each after the ones it is made of."""
+    d = np.zeros(first.shape[0], np.bool_)
+    for e in range(first.shape[0]):
+        if first[e] < 0:
+            d[e] = mask[road[e]]
+    for i in range(nesting.shape[0]):
+        e = nesting[i]
+        d[e] = d[first[e]] or d[second[e]]
+    return d
+
+
+@njit(cache=True, nogil=True)
+def _clean(lo, hi, meet, pool_node, pool_pred, bpred, es, et, dirty, out):
+    """Per query node: does its quickest path avoid every dirty edge?"""
+    for q in range(meet.shape[0]):
+        j = meet[q]
+        ok = True
+        if j >= 0:
+            u = pool_node[j]
+            while ok and pool_pred[j] >= 0:
+                e = pool_pred[j]
+                ok = not dirty[e]
+                for i in range(lo[q], hi[q]):
+                    if pool_node[i] == es[e]:
+                        j = i
+                        break
+            while ok and bpred[u] >= 0:
+                ok = not dirty[bpred[u]]
+                u = et[bpred[u]]
+        out[q] = ok
 
 
 # -------------------------------------------------------------------------------------- the class
@@ -505,8 +544,8 @@ class Hierarchy:
 
     def __init__(self, net: RoadNetwork) -> None:
         t0 = time.perf_counter()
-        es, et, ew, first, second, rank, m = _contract_network(net)
-        self._setup(net, es, et, ew, first, second, rank, m, time.perf_counter() - t0)
+        es, et, ew, first, second, rank, road, m = _contract_network(net)
+        self._setup(net, es, et, ew, first, second, rank, road, m, time.perf_counter() - t0)
 
     @classmethod
     def load(cls, path: str | Path, net: RoadNetwork) -> Hierarchy | None:
@@ -514,7 +553,7 @@ class Hierarchy:
         with np.load(path, allow_pickle=False) as z:
             if int(z["version"][0]) != FILE_VERSION or str(z["network"][0]) != fingerprint(net):
                 return None
-            arrays = [z[k] for k in ("es", "et", "ew", "first", "second", "rank")]
+            arrays = [z[k] for k in ("es", "et", "ew", "first", "second", "rank", "road")]
             m, build_s = int(z["edges"][0]), float(z["build_s"][0])
         h = cls.__new__(cls)
         h._setup(net, *arrays, m, build_s)
@@ -536,13 +575,16 @@ class Hierarchy:
             first=self.first,
             second=self.second,
             rank=self.rank,
+            road=self.road,
         )
         tmp.replace(path)
 
-    def _setup(self, net: RoadNetwork, es, et, ew, first, second, rank, m: int, build_s: float) -> None:
+    def _setup(self, net: RoadNetwork, es, et, ew, first, second, rank, road, m: int, build_s: float) -> None:
         n, k = net.n_nodes, es.shape[0]
         self.network = fingerprint(net)
         self.es, self.et, self.ew, self.first, self.second, self.rank = es, et, ew, first, second, rank
+        self.road = road
+        self._nesting: np.ndarray | None = None
         up = rank[et] > rank[es]
         # forward upward: edges a->b to a higher b, listed at a; their reverse, listed at b, is
         # what a backward search climbs and a forward search stalls on
@@ -612,8 +654,18 @@ class Hierarchy:
         self._epoch += 1
 
     # ------------------------------------------------------------------------------ queries
-    def to_target(self, seeds: list[tuple[int, float]], nodes: np.ndarray) -> tuple[np.ndarray, _Paths]:
-        """(seconds from each of ``nodes`` to the target, their paths: see ``_Paths``)."""
+    def dirty(self, mask: np.ndarray) -> np.ndarray:
+        """Per edge of the hierarchy: does it drive any network edge of ``mask`` (e.g. closed)?"""
+        if self._nesting is None:
+            sc = np.flatnonzero(self.first >= 0)
+            self._nesting = sc[np.argsort(self.rank[self.et[self.first[sc]]], kind="stable")]
+        return _dirty(np.asarray(mask, dtype=np.bool_), self.road, self.first, self.second, self._nesting)
+
+    def to_target(
+        self, seeds: list[tuple[int, float]], nodes: np.ndarray, dirty: np.ndarray | None = None
+    ) -> tuple[np.ndarray, _Paths, np.ndarray | None]:
+        """(seconds from each of ``nodes`` to the target, their paths: see ``_Paths``, and with
+        ``dirty`` (see ``dirty``) whether each quickest path avoids every dirty edge)."""
         nodes = np.asarray(nodes, dtype=np.int64)
         seed_n = np.array([s for s, d in seeds if np.isfinite(d)], np.int64)
         seed_d = np.array([d for s, d in seeds if np.isfinite(d)], np.float64)
@@ -632,7 +684,12 @@ class Hierarchy:
                 paths = _Paths(
                     self, uniq[inverse], back, self._bdist[back], self._bpred[back], meet[inverse], lo[inverse], hi[inverse]
                 )
-                return d[inverse], paths
+                clean = None
+                if dirty is not None:
+                    clean = np.empty(uniq.shape[0], dtype=np.bool_)
+                    _clean(lo, hi, meet, self._pool_node, self._pool_pred, self._bpred, self.es, self.et, dirty, clean)
+                    clean = clean[inverse]
+                return d[inverse], paths, clean
             finally:
                 self._bdist[back] = INF
                 self._bpred[back] = -1

@@ -220,6 +220,15 @@ class _Search:
         return out
 
 
+def _closed_in(hier, closed: ClosedRoads) -> np.ndarray:
+    """The hierarchy's edges that drive a closed stretch (kept with the set of closures)."""
+    key = ("hierarchy_dirty", id(hier))
+    dirty = closed._cache.get(key)
+    if dirty is None:
+        dirty = closed._cache[key] = hier.dirty(closed.mask)
+    return dirty
+
+
 class _Indexed:
     """Paths of a hierarchy query in the role of a live ``_Search`` (for ``_assemble``)."""
 
@@ -429,17 +438,32 @@ def rank_groups(
         )
         specs.append((gk, g, members, tier, amount))
 
-    hier = hierarchy_of(net) if index and closed_all is None else None
+    results = None
+    hier = hierarchy_of(net) if index else None
     if hier is not None:
-        # the free-flowing network's hierarchy gives every member's exact time at once
-        d, paths = hier.to_target(_seeds(net, target, reverse=True, closed=None), np.concatenate([n1, n2]))
+        # the hierarchy gives every member's free-flowing time at once: exact without closures;
+        # with them (closures only lengthen trips) exact for members whose quickest route avoids
+        # every closed stretch and a lower bound for the others, which is enough when none of
+        # those can enter an answer; otherwise the live search below settles it
+        dirty = None if closed is None else _closed_in(hier, closed)
+        nodes = np.concatenate([n1, n2])
+        d, paths, clean = hier.to_target(_seeds(net, target, reverse=True, closed=closed), nodes, dirty=dirty)
         d1, d2 = d[:count], d[count:]
-        search = _Indexed(net, target, np.concatenate([n1, n2]), paths)
-        road = base + np.minimum(np.minimum(c1 + d1, c2 + d2), direct)
+        t1, t2 = c1 + d1, c2 + d2
+        road = base + np.minimum(np.minimum(t1, t2), direct)
         val = np.minimum(road, cross)
-        known, unknown = np.ones(count, dtype=bool), np.full(count, INF)
-        results = {gk: _certify(g, m, tier, amount, val, val, known, base, unknown)[0] for gk, g, m, tier, amount in specs}
-    else:
+        if clean is None:
+            final = np.ones(count, dtype=bool)
+        else:
+            quickest = np.minimum(t1, t2)
+            exact = (direct <= quickest) | ((t1 <= quickest) & clean[:count]) | ((t2 <= quickest) & clean[count:])
+            final = exact | ~np.isfinite(road) | (cross <= road)
+        none = np.zeros(count)
+        certain = {gk: _certify(g, m, tier, amount, val, val, final, base, none) for gk, g, m, tier, amount in specs}
+        if not any(needs for _prefix, needs in certain.values()):
+            results = {gk: prefix for gk, (prefix, _needs) in certain.items()}
+            search = _Indexed(net, target, nodes, paths)
+    if results is None:
         search = _Search(net, target, reverse=True, closed=closed)
         # first radius: where each group's last wanted member is expected, at the speed recent
         # rankings on this network achieved per straight-line metre (exactness never depends on the

@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from routing import Group, RoadNetwork, close_circle, edge_point, hierarchy, rank_groups
+from routing import Group, RoadNetwork, close_circle, edge_point, hierarchy, rank_groups, ranking
 from routing.hierarchy import Hierarchy, hierarchy_of
 from tests.routing.conftest import LAT0, LON0, random_net
 
@@ -84,7 +84,7 @@ def test_times_and_paths_equal_dijkstra(seed):
         ref = _reference(net, e, t)
         seeds = _seeds(net, e, t)
         nodes = np.arange(net.n_nodes)
-        got, paths = h.to_target(seeds, nodes)
+        got, paths, _ = h.to_target(seeds, nodes)
         assert np.array_equal(np.isfinite(got), np.isfinite(ref))
         fin = np.isfinite(ref)
         assert np.allclose(got[fin], ref[fin], rtol=1e-12, atol=1e-9)
@@ -129,12 +129,12 @@ def test_spaces_dropped_past_the_budget_stay_exact(monkeypatch):
     h = Hierarchy(net)
     seeds = _seeds(net, 0, 0.5)
     ref = _reference(net, 0, 0.5)
-    got, paths = h.to_target(seeds, np.arange(12))
+    got, paths, _ = h.to_target(seeds, np.arange(12))
     monkeypatch.setattr(hierarchy, "SPACE_BUDGET", h._pool_used - 1)  # less than these 12 spaces
     epoch = h._epoch
-    other, _ = h.to_target(seeds, np.arange(60, 120, 3))  # starts by emptying the pool
+    other, *_ = h.to_target(seeds, np.arange(60, 120, 3))  # starts by emptying the pool
     assert h._epoch == epoch + 1
-    everything, _ = h.to_target(seeds, np.arange(net.n_nodes))  # one query over the budget: still answered
+    everything, *_ = h.to_target(seeds, np.arange(net.n_nodes))  # one query over the budget: still answered
     for nodes, d in ((np.arange(12), got), (np.arange(60, 120, 3), other), (np.arange(net.n_nodes), everything)):
         fin = np.isfinite(ref[nodes])
         assert np.array_equal(np.isfinite(d), fin) and np.allclose(d[fin], ref[nodes][fin])
@@ -169,14 +169,51 @@ def test_large_network_builds_in_the_background_and_ranks_live_meanwhile(monkeyp
     assert [r.source for r in fast] == [r.source for r in live]
 
 
-def test_closures_search_live_and_a_failed_build_falls_back(monkeypatch, caplog):
+@pytest.mark.parametrize("seed", range(4))
+def test_closures_exact_on_the_hierarchy_or_searched_live(seed, monkeypatch):
+    """With closures the hierarchy answers when every member that matters drives no closed
+    stretch (its free-flowing time stands); otherwise the live search does: same answers either way."""
+    net = random_net(20 + seed, n=160, extra_edges=280)
+    rng = np.random.default_rng(seed)
+    pts = [
+        edge_point(net, int(e), float(f)) for e, f in zip(rng.integers(0, net.n_edges, 70), rng.uniform(0, 1, 70), strict=True)
+    ]
+    sources = {f"s{i}": p for i, p in enumerate(pts[10:])}
+    names = list(sources)
+    groups = {"few": Group(names[:30], k=3), "more": Group(names[20:], k=6, quantity=9, amount={m: 2.0 for m in names})}
+    lives = []
+    real = ranking._Search.__init__
+
+    def counted(search, *a, **kw):  # a spy: the live search runs as ever, counted
+        lives.append(1)
+        real(search, *a, **kw)
+
+    monkeypatch.setattr(ranking._Search, "__init__", counted)
+    on_index = 0
+    for target in pts[:10]:
+        i = int(rng.integers(net.n_nodes))
+        closure = close_circle(net, float(net.lat[i]), float(net.lon[i]), float(rng.choice([80.0, 300.0, 900.0])))
+        lives.clear()
+        fast = rank_groups(net, target, sources, groups, blocked=closure, offroad_kmh=15.0)
+        on_index += not lives
+        live = rank_groups(net, target, sources, groups, blocked=closure, offroad_kmh=15.0, index=False)
+        for gk in groups:
+            assert [(r.source, r.edges, r.direct) for r in fast[gk]] == [(r.source, r.edges, r.direct) for r in live[gk]]
+            for x, y in zip(fast[gk], live[gk], strict=True):
+                assert x.arrival_s == pytest.approx(y.arrival_s, abs=1e-9)
+                assert x.distance_m == pytest.approx(y.distance_m, abs=1e-6)
+                assert x.closure_m == pytest.approx(y.closure_m, abs=1e-6)
+    assert on_index > 0  # most closures lie off the quickest routes
+
+
+def test_a_closure_on_the_quickest_route_is_searched_live_and_a_failed_build_falls_back(monkeypatch, caplog):
     net = random_net(5, n=150, extra_edges=260)
     target = edge_point(net, 10, 0.5)
     sources = {i: edge_point(net, i * 5, 0.5) for i in range(1, 25)}
     everyone = {0: Group(list(sources), k=len(sources))}
     free = rank_groups(net, target, sources, everyone)[0]
     assert isinstance(hierarchy_of(net), Hierarchy)
-    # close the middle of a route: the hierarchy (free-flowing) must not answer that ranking
+    # close the middle of a route: its free-flowing time no longer stands
     r0 = next(r for r in free if r.edges and len(r.edges) >= 3)
     e = r0.edges[len(r0.edges) // 2]
     lat, lon = (net.lat[net.tail[e]] + net.lat[net.head[e]]) / 2, (net.lon[net.tail[e]] + net.lon[net.head[e]]) / 2
@@ -215,8 +252,8 @@ def test_saved_beside_the_network_and_read_back_only_for_the_same_network(tmp_pa
         same._cache["hierarchy_thread"].join(60)
     assert "读取自" in caplog.text
     seeds = _seeds(net, 5, 0.3)
-    a, _ = built.to_target(seeds, np.arange(net.n_nodes))
-    b, _ = hierarchy_of(same).to_target(seeds, np.arange(net.n_nodes))
+    a, *_ = built.to_target(seeds, np.arange(net.n_nodes))
+    b, *_ = hierarchy_of(same).to_target(seeds, np.arange(net.n_nodes))
     assert np.array_equal(a, b)
 
     # another network (other travel times) never reads that file; a damaged file is rebuilt
