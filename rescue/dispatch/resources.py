@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from rescue.clock import CHINA, local_date
@@ -260,6 +260,18 @@ def snapshot(session: Session, *, now: datetime) -> Snapshot:
     return fresh
 
 
+# open assignments anywhere (availability) and every call-out of one incident (declines)
+_ASSIGNMENTS = select(
+    Assignment.resource_kind,
+    Assignment.resource_id,
+    Assignment.incident_id,
+    Assignment.quantity,
+    Assignment.need_id,
+    Assignment.status,
+    Assignment.created_dt,
+).where(or_(Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES), Assignment.incident_id == bindparam("incident_id")))
+
+
 class Loader:
     """The resources of the capabilities asked for (from the snapshot), judged now: availability,
     freshness, inspections, certificates; and the open assignments (read per request)."""
@@ -275,18 +287,7 @@ class Loader:
         self.busy: dict[tuple[str, int], list[tuple[int, float]]] = {}
         self.declined: dict[tuple[str, int], datetime] = {}
         self.assigned_to_need: dict[int, float] = {}
-        # open assignments anywhere (availability) and every call-out of this incident (declines)
-        rows = session.execute(
-            select(
-                Assignment.resource_kind,
-                Assignment.resource_id,
-                Assignment.incident_id,
-                Assignment.quantity,
-                Assignment.need_id,
-                Assignment.status,
-                Assignment.created_dt,
-            ).where(or_(Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES), Assignment.incident_id == incident.id))
-        ).all()
+        rows = session.execute(_ASSIGNMENTS, {"incident_id": incident.id}).all()
         for kind, rid, inc, qty, need_id, status, created in rows:
             key = (kind.value, rid)
             if status.value in OPEN_ASSIGNMENT_STATUSES:
