@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -149,6 +149,31 @@ def _needs_from(session: Session, items: list[NeedIn]) -> list[IncidentNeed]:
     return out
 
 
+_INSERT_NEED = insert(IncidentNeed.__table__)
+
+
+def _insert_needs(session: Session, incident: Incident, needs: list[IncidentNeed]) -> None:
+    """Store the needs of an incident just flushed in one statement, in order (``position``).
+
+    The ORM would insert them one statement each (SQLite cannot tell which new id is whose in one);
+    ``incident.needs`` reads them back, ids included, in one query when first used.
+    """
+    if needs:
+        rows = [
+            {
+                "incident_id": incident.id,
+                "position": i,
+                "capability_code": n.capability_code,
+                "supply_code": n.supply_code,
+                "quantity": n.quantity,
+                "unit": n.unit,
+            }
+            for i, n in enumerate(needs)
+        ]
+        session.execute(_INSERT_NEED, rows)  # the table's own insert: one executemany, nulls included
+    session.expire(incident, ["needs"])
+
+
 def _set_needs(incident: Incident, needs: list[IncidentNeed]) -> None:
     incident.needs.clear()
     for i, need in enumerate(needs):
@@ -202,10 +227,11 @@ def create_incident(session: Session, network, data: dict, *, area, actor: User 
     )
     for attempt in range(5):
         incident = Incident(number=next_number(session, now=now), type=itype, **fields)
-        _set_needs(incident, _needs_from(session, obj.needs) if obj.needs is not None else template_needs(session, itype))
+        needs = _needs_from(session, obj.needs) if obj.needs is not None else template_needs(session, itype)
         session.add(incident)
         try:
             session.flush()
+            _insert_needs(session, incident, needs)
             return incident
         except IntegrityError:
             # another request took the number at the same moment: start over with the next one
