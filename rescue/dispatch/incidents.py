@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, literal_column, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -181,11 +181,14 @@ def _set_needs(incident: Incident, needs: list[IncidentNeed]) -> None:
         incident.needs.append(need)
 
 
+_LAST_NUMBER = select(func.max(Incident.number)).where(Incident.number.like(bindparam("pattern")))
+
+
 def next_number(session: Session, *, now: datetime) -> str:
     """NX-YYYYMMDD-NNNN, the day in Beijing time, numbered from 0001 each day."""
     prefix = f"{NUMBER_PREFIX}-{now.astimezone(BEIJING):%Y%m%d}-"
     one_at_a_time(session, "incident-number")  # concurrent creators would otherwise read the same last number
-    last = session.scalar(select(func.max(Incident.number)).where(Incident.number.like(prefix + "%")))
+    last = session.scalar(_LAST_NUMBER, {"pattern": prefix + "%"})
     seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{seq:04d}"
 
@@ -317,20 +320,25 @@ def need_name(names: dict[str, str], need: IncidentNeed) -> str:
     return names.get("supply:" + need.supply_code, need.supply_code)
 
 
-_CAPABILITY_NAMES = select(Capability.code, Capability.name).where(Capability.code.in_(bindparam("codes", expanding=True)))
-# a supply code is named by its first lot (id order), as in the candidates (``resources.Loader``)
-_SUPPLY_NAMES = (
-    select(SupplyLot.code, SupplyLot.name).where(SupplyLot.code.in_(bindparam("codes", expanding=True))).order_by(SupplyLot.id)
-)
+# the names of needs in one query: capabilities by code; a supply code by its first lot (id order),
+# as in the candidates (``resources.Loader``)
+_NEED_NAMES = union_all(
+    select(literal_column("0").label("supply"), Capability.code, Capability.name, literal_column("0").label("lot")).where(
+        Capability.code.in_(bindparam("caps", expanding=True))
+    ),
+    select(literal_column("1"), SupplyLot.code, SupplyLot.name, SupplyLot.id).where(
+        SupplyLot.code.in_(bindparam("codes", expanding=True))
+    ),
+).order_by(literal_column("lot"))
 
 
 def need_names(session: Session, needs: list[IncidentNeed]) -> dict[str, str]:
     caps = sorted({n.capability_code for n in needs if n.capability_code})
     codes = sorted({n.supply_code for n in needs if n.supply_code})
-    names = dict(session.execute(_CAPABILITY_NAMES, {"codes": caps}).all()) if caps else {}
-    if codes:
-        for code, name in session.execute(_SUPPLY_NAMES, {"codes": codes}).all():
-            names.setdefault("supply:" + code, name)
+    names: dict[str, str] = {}
+    if caps or codes:
+        for supply, code, name, _lot in session.execute(_NEED_NAMES, {"caps": caps, "codes": codes}):
+            names.setdefault("supply:" + code if supply else code, name)
     return names
 
 

@@ -18,6 +18,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
@@ -59,8 +60,8 @@ class Resource:
     stale: bool = False
     declined: bool = False  # declined a call-out for this incident: offered after the others, marked
 
-    @property
-    def key(self) -> tuple[str, int]:
+    @cached_property
+    def key(self) -> tuple[str, int]:  # read a thousand times a ranking: kept on first use (kind and id never change)
         return (self.kind, self.id)
 
     @property
