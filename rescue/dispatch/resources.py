@@ -6,9 +6,11 @@ enterprises, depots, teams, experts, equipment, supply lots and their capabiliti
 the certificate check) per database, tagged with the registry revision they were read at. Database
 triggers (migration 0011) raise that revision with any insert, update or delete in those tables,
 in the same transaction, whichever process or tool makes it; so a request that finds another
-revision reads the rows again, and an edit is seen by the very next ranking. What depends on the
-time (freshness, expiry, inspections due, roster shifts on duty) and on assignments (busy,
-declined) is judged per request, never cached.
+revision reads the rows again, and an edit is seen by the very next ranking. What is computed from
+those rows alone (each resource's own fields, reasons and blockers) is kept with the snapshot
+(``Snapshot.derived``), so it goes when the snapshot does. What depends on the time (freshness,
+expiry, inspections due, roster shifts on duty) and on assignments (busy, declined) is judged per
+request, never cached.
 """
 
 from __future__ import annotations
