@@ -132,7 +132,7 @@ def template_needs(session: Session, itype: IncidentType) -> list[IncidentNeed]:
             IncidentNeed(
                 supply_code=s["code"],
                 quantity=float(s.get("quantity", 1)),
-                unit=s.get("unit") or units[s["code"]],
+                unit=s.get("unit") or units.get(s["code"], "件"),
             )
         )
     return out
@@ -145,7 +145,9 @@ def _needs_from(session: Session, items: list[NeedIn]) -> list[IncidentNeed]:
         if n.capability is not None:
             out.append(IncidentNeed(capability_code=n.capability, quantity=n.quantity, unit=n.unit or "team"))
         else:
-            out.append(IncidentNeed(supply_code=n.supply_code, quantity=n.quantity, unit=n.unit or units[n.supply_code]))
+            out.append(
+                IncidentNeed(supply_code=n.supply_code, quantity=n.quantity, unit=n.unit or units.get(n.supply_code, "件"))
+            )
     return out
 
 
