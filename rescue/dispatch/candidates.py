@@ -9,8 +9,8 @@ need's top ``k`` (and enough to cover its quantity) are certain.
 The registry rows come from ``resources.snapshot`` (kept per registry revision, which database
 triggers raise with every change, so an edit is seen by the very next ranking); the open
 assignments are read per request. The other cached inputs are the snaps of positions (keyed by
-coordinates) and the set of active closures (keyed by the closure rows' content), both in
-``rescue.roads.network.ActiveRoads``.
+coordinates), the set of active closures (keyed by the closure rows' content) and the main roads
+of a route (keyed by its edges), all in ``rescue.roads.network.ActiveRoads``.
 """
 
 from __future__ import annotations

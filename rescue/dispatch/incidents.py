@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, literal_column, select, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from rescue.db import one_at_a_time
 from rescue.dispatch.assignments import add_event
@@ -30,11 +30,15 @@ class _KnownCodes:
 
     def __init__(self, session: Session, model) -> None:
         self.session, self.model, self.codes = session, model, None
+        self.found: dict = {}  # incident types read, held so that the session's (weak) identity map keeps them
 
     def __contains__(self, code) -> bool:
         if self.model is IncidentType:
             # one primary-key read, which also leaves the type in the session for the caller
-            return isinstance(code, str) and self.session.get(IncidentType, code) is not None
+            found = self.session.get(IncidentType, code) if isinstance(code, str) else None
+            if found is not None:
+                self.found[code] = found
+            return found is not None
         if self.codes is None:
             self.codes = set(self.session.scalars(select(self.model.code)))
         return code in self.codes
@@ -99,14 +103,26 @@ def locate(roads: ActiveRoads | None, data: IncidentIn | dict, *, area) -> tuple
     return float(lat), float(lon), label
 
 
-def _supply_unit(session: Session, code: str) -> str:
-    unit = session.scalar(select(SupplyLot.unit).where(SupplyLot.code == code).limit(1))
-    return unit or "件"
+# the unit of each supply code: its first lot's (lots in id order, as the first lot also names a code)
+_SUPPLY_UNITS = (
+    select(SupplyLot.code, SupplyLot.unit).where(SupplyLot.code.in_(bindparam("codes", expanding=True))).order_by(SupplyLot.id)
+)
+
+
+def _supply_units(session: Session, codes) -> dict[str, str]:
+    """Supply code → unit of its first lot ("件" when none is registered), in one query."""
+    codes = sorted({c for c in codes if c})
+    units: dict[str, str] = {}
+    if codes:
+        for code, unit in session.execute(_SUPPLY_UNITS, {"codes": codes}):
+            units.setdefault(code, unit)
+    return {c: units.get(c) or "件" for c in codes}
 
 
 def template_needs(session: Session, itype: IncidentType) -> list[IncidentNeed]:
     """The needs an incident type asks for by default (capabilities, then supplies)."""
     out = []
+    units = _supply_units(session, [s["code"] for s in itype.supplies or [] if not s.get("unit")])
     for r in itype.requirements or []:
         out.append(
             IncidentNeed(capability_code=r["capability"], quantity=float(r.get("quantity", 1)), unit=r.get("unit", "team"))
@@ -116,7 +132,7 @@ def template_needs(session: Session, itype: IncidentType) -> list[IncidentNeed]:
             IncidentNeed(
                 supply_code=s["code"],
                 quantity=float(s.get("quantity", 1)),
-                unit=s.get("unit") or _supply_unit(session, s["code"]),
+                unit=s.get("unit") or units.get(s["code"], "件"),
             )
         )
     return out
@@ -124,14 +140,40 @@ def template_needs(session: Session, itype: IncidentType) -> list[IncidentNeed]:
 
 def _needs_from(session: Session, items: list[NeedIn]) -> list[IncidentNeed]:
     out = []
+    units = _supply_units(session, [n.supply_code for n in items if n.capability is None and not n.unit])
     for n in items:
         if n.capability is not None:
             out.append(IncidentNeed(capability_code=n.capability, quantity=n.quantity, unit=n.unit or "team"))
         else:
             out.append(
-                IncidentNeed(supply_code=n.supply_code, quantity=n.quantity, unit=n.unit or _supply_unit(session, n.supply_code))
+                IncidentNeed(supply_code=n.supply_code, quantity=n.quantity, unit=n.unit or units.get(n.supply_code, "件"))
             )
     return out
+
+
+_INSERT_NEED = insert(IncidentNeed.__table__)
+
+
+def _insert_needs(session: Session, incident: Incident, needs: list[IncidentNeed]) -> None:
+    """Store the needs of an incident just flushed in one statement, in order (``position``).
+
+    The ORM would insert them one statement each (SQLite cannot tell which new id is whose in one);
+    ``incident.needs`` reads them back, ids included, in one query when first used.
+    """
+    if needs:
+        rows = [
+            {
+                "incident_id": incident.id,
+                "position": i,
+                "capability_code": n.capability_code,
+                "supply_code": n.supply_code,
+                "quantity": n.quantity,
+                "unit": n.unit,
+            }
+            for i, n in enumerate(needs)
+        ]
+        session.execute(_INSERT_NEED, rows)  # the table's own insert: one executemany, nulls included
+    session.expire(incident, ["needs"])
 
 
 def _set_needs(incident: Incident, needs: list[IncidentNeed]) -> None:
@@ -141,11 +183,14 @@ def _set_needs(incident: Incident, needs: list[IncidentNeed]) -> None:
         incident.needs.append(need)
 
 
+_LAST_NUMBER = select(func.max(Incident.number)).where(Incident.number.like(bindparam("pattern")))
+
+
 def next_number(session: Session, *, now: datetime) -> str:
     """NX-YYYYMMDD-NNNN, the day in Beijing time, numbered from 0001 each day."""
     prefix = f"{NUMBER_PREFIX}-{now.astimezone(BEIJING):%Y%m%d}-"
     one_at_a_time(session, "incident-number")  # concurrent creators would otherwise read the same last number
-    last = session.scalar(select(func.max(Incident.number)).where(Incident.number.like(prefix + "%")))
+    last = session.scalar(_LAST_NUMBER, {"pattern": prefix + "%"})
     seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{seq:04d}"
 
@@ -161,7 +206,8 @@ def create_incident(session: Session, network, data: dict, *, area, actor: User 
         data = {k: v for k, v in data.items() if k != "hazard_source_id"}
     roads = as_roads(network) if network is not None else None
     # the schema, then the place (looked up, in the area) with whatever of the body is valid: every bad field at once
-    obj, bad = parse_partly(IncidentIn, data, context=validation_context(session, area))
+    context = validation_context(session, area)  # kept: it holds the incident type it read
+    obj, bad = parse_partly(IncidentIn, data, context=context)
     errors = bad | errors
     if obj is None:
         raise ValidationError(errors)
@@ -185,11 +231,12 @@ def create_incident(session: Session, network, data: dict, *, area, actor: User 
         created_dt=now,
     )
     for attempt in range(5):
-        incident = Incident(number=next_number(session, now=now), **fields)
-        _set_needs(incident, _needs_from(session, obj.needs) if obj.needs is not None else template_needs(session, itype))
+        incident = Incident(number=next_number(session, now=now), type=itype, **fields)
+        needs = _needs_from(session, obj.needs) if obj.needs is not None else template_needs(session, itype)
         session.add(incident)
         try:
             session.flush()
+            _insert_needs(session, incident, needs)
             return incident
         except IntegrityError:
             # another request took the number at the same moment: start over with the next one
@@ -200,8 +247,13 @@ def create_incident(session: Session, network, data: dict, *, area, actor: User 
     raise AssertionError("unreachable")
 
 
+# built once: a statement (or a get with options) built per call costs more than the query itself
+_INCIDENT_WITH_NEEDS = select(Incident).options(joinedload(Incident.needs)).where(Incident.id == bindparam("id"))
+
+
 def get_incident(session: Session, incident_id: int) -> Incident:
-    incident = session.get(Incident, incident_id)
+    """The incident with its needs (one query), or a 404."""
+    incident = session.execute(_INCIDENT_WITH_NEEDS, {"id": incident_id}).unique().scalar_one_or_none()
     if incident is None:
         raise NotFoundError("事件不存在")
     return incident
@@ -270,13 +322,25 @@ def need_name(names: dict[str, str], need: IncidentNeed) -> str:
     return names.get("supply:" + need.supply_code, need.supply_code)
 
 
+# the names of needs in one query: capabilities by code; a supply code by its first lot (id order),
+# as in the candidates (``resources.Loader``)
+_NEED_NAMES = union_all(
+    select(literal_column("0").label("supply"), Capability.code, Capability.name, literal_column("0").label("lot")).where(
+        Capability.code.in_(bindparam("caps", expanding=True))
+    ),
+    select(literal_column("1"), SupplyLot.code, SupplyLot.name, SupplyLot.id).where(
+        SupplyLot.code.in_(bindparam("codes", expanding=True))
+    ),
+).order_by(literal_column("lot"))
+
+
 def need_names(session: Session, needs: list[IncidentNeed]) -> dict[str, str]:
-    caps = {n.capability_code for n in needs if n.capability_code}
-    codes = {n.supply_code for n in needs if n.supply_code}
-    names = dict(session.execute(select(Capability.code, Capability.name).where(Capability.code.in_(caps))).all()) if caps else {}
-    if codes:
-        for code, name in session.execute(select(SupplyLot.code, SupplyLot.name).where(SupplyLot.code.in_(codes))).all():
-            names.setdefault("supply:" + code, name)
+    caps = sorted({n.capability_code for n in needs if n.capability_code})
+    codes = sorted({n.supply_code for n in needs if n.supply_code})
+    names: dict[str, str] = {}
+    if caps or codes:
+        for supply, code, name, _lot in session.execute(_NEED_NAMES, {"caps": caps, "codes": codes}):
+            names.setdefault("supply:" + code if supply else code, name)
     return names
 
 

@@ -6,19 +6,24 @@ enterprises, depots, teams, experts, equipment, supply lots and their capabiliti
 the certificate check) per database, tagged with the registry revision they were read at. Database
 triggers (migration 0011) raise that revision with any insert, update or delete in those tables,
 in the same transaction, whichever process or tool makes it; so a request that finds another
-revision reads the rows again, and an edit is seen by the very next ranking. What depends on the
-time (freshness, expiry, inspections due, roster shifts on duty) and on assignments (busy,
-declined) is judged per request, never cached.
+revision reads the rows again, and an edit is seen by the very next ranking. What is computed from
+those rows alone (each resource's own fields, reasons and blockers) is kept with the snapshot
+(``Snapshot.derived``), so it goes when the snapshot does. What depends on the time (freshness,
+expiry, inspections due, roster shifts on duty) and on assignments (busy, declined) is judged per
+request, never cached.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from rescue.clock import CHINA, local_date
@@ -57,8 +62,8 @@ class Resource:
     stale: bool = False
     declined: bool = False  # declined a call-out for this incident: offered after the others, marked
 
-    @property
-    def key(self) -> tuple[str, int]:
+    @cached_property
+    def key(self) -> tuple[str, int]:  # read a thousand times a ranking: kept on first use (kind and id never change)
         return (self.kind, self.id)
 
     @property
@@ -166,6 +171,8 @@ class Snapshot:
     by_code: dict[str, dict[str, list]]  # kind → capability (supply) code → rows in id order
     certificates: CertificateFacts
     read_at: datetime
+    # values computed from the rows above alone (see ``derived``): they live and die with the snapshot
+    _derived: dict = field(default_factory=dict, compare=False, repr=False)
 
     def rows(self, kind: str, codes: set[str]) -> list:
         """The rows of ``kind`` holding any of ``codes``, in id order (as one query would give them)."""
@@ -173,6 +180,33 @@ class Snapshot:
         if len(codes) == 1:
             return table.get(next(iter(codes)), [])
         return sorted((r for c in codes for r in table.get(c, ())), key=lambda r: r.id)
+
+    def derived(self, key: tuple, build: Callable[[], Any]) -> Any:
+        """``build()``, computed once per snapshot: ``build`` must read nothing but this snapshot's rows
+        (and ``key``), never the clock or the assignments, so a new revision (a new snapshot) is its
+        only invalidation."""
+        got = self._derived.get(key)
+        if got is None:
+            got = self._derived[key] = build()  # two threads may both build it: the same value either way
+        return got
+
+
+@dataclass(frozen=True, slots=True)
+class _Static:
+    """What one resource's registry rows say by themselves, kept per snapshot (``Snapshot.derived``):
+    the fields of its ``Resource`` and the reasons and blockers that depend on no clock and no
+    assignment. ``Loader`` adds what does, in the order the reasons have always been written."""
+
+    args: tuple  # Resource(kind, id, name, owner, lat, lon, turnout_s, amount, confirmed)
+    reasons: tuple[str, ...]
+    blockers: tuple[str, ...]
+    row: Any = None
+    later_blockers: tuple[str, ...] = ()  # equipment: after the inspection check (which is dated)
+    remote: bool = False
+    tier: int = 0
+
+    def resource(self) -> Resource:
+        return Resource(*self.args, reasons=list(self.reasons), blockers=list(self.blockers), remote=self.remote, tier=self.tier)
 
 
 _CAPABILITIES = select(Capability.code, Capability.name, Capability.category)
@@ -229,6 +263,18 @@ def snapshot(session: Session, *, now: datetime) -> Snapshot:
     return fresh
 
 
+# open assignments anywhere (availability) and every call-out of one incident (declines)
+_ASSIGNMENTS = select(
+    Assignment.resource_kind,
+    Assignment.resource_id,
+    Assignment.incident_id,
+    Assignment.quantity,
+    Assignment.need_id,
+    Assignment.status,
+    Assignment.created_dt,
+).where(or_(Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES), Assignment.incident_id == bindparam("incident_id")))
+
+
 class Loader:
     """The resources of the capabilities asked for (from the snapshot), judged now: availability,
     freshness, inspections, certificates; and the open assignments (read per request)."""
@@ -244,18 +290,7 @@ class Loader:
         self.busy: dict[tuple[str, int], list[tuple[int, float]]] = {}
         self.declined: dict[tuple[str, int], datetime] = {}
         self.assigned_to_need: dict[int, float] = {}
-        # open assignments anywhere (availability) and every call-out of this incident (declines)
-        rows = session.execute(
-            select(
-                Assignment.resource_kind,
-                Assignment.resource_id,
-                Assignment.incident_id,
-                Assignment.quantity,
-                Assignment.need_id,
-                Assignment.status,
-                Assignment.created_dt,
-            ).where(or_(Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES), Assignment.incident_id == incident.id))
-        ).all()
+        rows = session.execute(_ASSIGNMENTS, {"incident_id": incident.id}).all()
         for kind, rid, inc, qty, need_id, status, created in rows:
             key = (kind.value, rid)
             if status.value in OPEN_ASSIGNMENT_STATUSES:
@@ -301,51 +336,66 @@ class Loader:
             res.declined = True
             res.reasons.append(f"已拒绝本事件的调派 ({when.astimezone(CHINA):%H:%M}), 排在其他资源之后")
 
+    def _finish(self, res: Resource) -> Resource:
+        """What is judged per request for every kind: busy or declined (assignments), freshness (clock)."""
+        self._busy(res)
+        self._freshness(res)
+        return res
+
     def teams(self, caps: set[str]) -> dict[str, list[Resource]]:
         out: dict[str, list[Resource]] = {c: [] for c in caps}
         if not caps:
             return out
-        rows = self._rows("team", caps)
+        statics = {c: self.snap.derived(("team", c), lambda c=c: self._team_statics(c)) for c in caps}
         # a lapsed certificate weakens the team, it does not rule it out: a reason, not a blocker
-        degraded = degraded_from(self.snap.certificates, {r.id for r in rows}, now=self.now)
-        for r in rows:
-            res = Resource(
-                "team",
-                r.id,
-                r.name,
-                self.owner(r.enterprise_id, f"{LEVEL_NAMES.get(r.level.value, '')}级队伍"),
-                r.lat,
-                r.lon,
-                60.0 * float(r.turnout_min or 0),
-                1.0,
-                r.last_confirmed_dt,
-            )
-            res.reasons.append(f"具备能力: {self.cap_names.get(r.capability_code, r.capability_code)}")
+        degraded = degraded_from(self.snap.certificates, {st.args[1] for sts in statics.values() for st in sts}, now=self.now)
+        for code, sts in statics.items():
+            got = out[code]
+            for st in sts:
+                res = st.resource()
+                if degraded and (why := degraded.get(res.id, {}).get(code)):
+                    res.reasons.append(why)
+                got.append(self._finish(res))
+        return out
+
+    def _team_statics(self, code: str) -> list[_Static]:
+        out = []
+        for r in self.snap.rows("team", {code}):
+            reasons = [f"具备能力: {self.cap_names.get(code, code)}"]
             if r.backbone:
-                res.reasons.append("骨干救援队伍")
+                reasons.append("骨干救援队伍")
             if r.headcount:
-                res.reasons.append(f"{r.headcount}人")
-            if why := degraded.get(r.id, {}).get(r.capability_code):
-                res.reasons.append(why)
-            if r.status.value != "available":
-                res.blockers.append(TEAM_STATUS_NAMES.get(r.status.value, r.status.value))
-            self._busy(res)
-            self._freshness(res)
-            out[r.capability_code].append(res)
+                reasons.append(f"{r.headcount}人")
+            status = r.status.value
+            owner = self.owner(r.enterprise_id, f"{LEVEL_NAMES.get(r.level.value, '')}级队伍")
+            args = ("team", r.id, r.name, owner, r.lat, r.lon, 60.0 * float(r.turnout_min or 0), 1.0, r.last_confirmed_dt)
+            blockers = () if status == "available" else (TEAM_STATUS_NAMES.get(status, status),)
+            out.append(_Static(args, tuple(reasons), blockers))
         return out
 
     def equipment(self, caps: set[str]) -> dict[str, list[Resource]]:
         out: dict[str, list[Resource]] = {c: [] for c in caps}
         if not caps:
             return out
-        rows = self._rows("equipment", caps)
         loading = 60.0 * self.roads.settings.depot_loading_min
-        for r in rows:
+        for code in caps:
+            got = out[code]
+            for st in self.snap.derived(("equipment", code, loading), lambda c=code: self._equipment_statics(c, loading)):
+                res = st.resource()
+                if why := unserviceable_reason(st.row, self.today):  # overdue for inspection or failed it
+                    res.blockers.append(why)
+                res.blockers.extend(st.later_blockers)
+                got.append(self._finish(res))
+        return out
+
+    def _equipment_statics(self, code: str, loading: float) -> list[_Static]:
+        out = []
+        for r in self.snap.rows("equipment", {code}):
             if r.team_id is not None:
                 lat, lon, turnout, where = r.team_lat, r.team_lon, 60.0 * float(r.turnout_min or 0), r.team_name
             else:
                 lat, lon, turnout, where = r.depot_lat, r.depot_lon, loading, r.depot_name
-            res = Resource(
+            args = (
                 "equipment",
                 r.id,
                 r.name,
@@ -356,19 +406,17 @@ class Loader:
                 float(r.quantity),
                 r.last_confirmed_dt,
             )
-            res.reasons.append(f"具备能力: {self.cap_names.get(r.capability_code, r.capability_code)}, {r.quantity}件")
-            res.reasons.append(f"随{where}出动" if r.team_id is not None else f"从{where}装车 ({_mins(loading)}分钟)")
-            if r.status.value != "operational":
-                res.blockers.append(_EQUIPMENT_STATUS.get(r.status.value, r.status.value))
-            if why := unserviceable_reason(r, self.today):  # overdue for inspection or failed it
-                res.blockers.append(why)
+            reasons = (
+                f"具备能力: {self.cap_names.get(code, code)}, {r.quantity}件",
+                f"随{where}出动" if r.team_id is not None else f"从{where}装车 ({_mins(loading)}分钟)",
+            )
+            blockers = () if r.status.value == "operational" else (_EQUIPMENT_STATUS.get(r.status.value, r.status.value),)
+            later = []
             if r.team_id is not None and r.team_status.value != "available":
-                res.blockers.append(f"保管队伍{TEAM_STATUS_NAMES.get(r.team_status.value, r.team_status.value)}")
+                later.append(f"保管队伍{TEAM_STATUS_NAMES.get(r.team_status.value, r.team_status.value)}")
             if r.quantity <= 0:
-                res.blockers.append("数量为零")
-            self._busy(res)
-            self._freshness(res)
-            out[r.capability_code].append(res)
+                later.append("数量为零")
+            out.append(_Static(args, reasons, blockers, row=r, later_blockers=tuple(later)))
         return out
 
     def experts(self, caps: set[str]) -> dict[str, list[Resource]]:
@@ -376,46 +424,47 @@ class Loader:
         out: dict[str, list[Resource]] = {c: [] for c in caps}
         if not caps:
             return out
-        categories = {self.cap_category.get(c) for c in caps}
-        related = {c for c, cat in self.cap_category.items() if cat in categories}
-        wanted = caps | related
-        rows = self._rows("expert", wanted)
-        by_expert: dict[int, list] = {}
-        for r in rows:
-            by_expert.setdefault(r.id, []).append(r)
         turnout = 60.0 * self.roads.settings.expert_turnout_min
+        for code in caps:
+            statics = self.snap.derived(("expert", code, turnout), lambda c=code: self._expert_statics(c, turnout))
+            out[code] = [self._finish(st.resource()) for st in statics]
+        return out
+
+    def _expert_statics(self, cap: str, turnout: float) -> list[_Static]:
+        """The experts able to serve ``cap``, in id order: its own field (tier 0) or a field of its category."""
+        category = self.cap_category.get(cap)
+        related = {c for c, cat in self.cap_category.items() if cat == category}
+        by_expert: dict[int, list] = {}
+        for r in self.snap.rows("expert", {cap} | related):
+            by_expert.setdefault(r.id, []).append(r)
+        out = []
         for group in by_expert.values():
             r = group[0]
             fields = {g.capability_code for g in group}
-            for cap in caps:
-                if cap in fields:
-                    tier, why = 0, f"专业领域: {self.cap_names.get(cap, cap)}"
-                elif any(self.cap_category.get(f) == self.cap_category.get(cap) for f in fields):
-                    near = next(f for f in sorted(fields) if self.cap_category.get(f) == self.cap_category.get(cap))
-                    tier, why = 1, f"相近领域: {self.cap_names.get(near, near)}"
-                else:
-                    continue
-                res = Resource(
-                    "expert",
-                    r.id,
-                    r.name,
-                    r.employer or self.owner(r.enterprise_id, ""),
-                    r.lat,
-                    r.lon,
-                    turnout,
-                    1.0,
-                    r.last_confirmed_dt,
-                    remote=bool(r.remote_ok),
-                    tier=tier,
-                )
-                res.reasons.append(why + (f" ({r.title})" if r.title else ""))
-                if r.remote_ok:
-                    res.reasons.append("可远程会商, 无需到场")
-                if r.availability.value != "available":
-                    res.blockers.append(_EXPERT_STATUS.get(r.availability.value, r.availability.value))
-                self._busy(res)
-                self._freshness(res)
-                out[cap].append(res)
+            if cap in fields:
+                tier, why = 0, f"专业领域: {self.cap_names.get(cap, cap)}"
+            elif any(self.cap_category.get(f) == category for f in fields):
+                near = next(f for f in sorted(fields) if self.cap_category.get(f) == category)
+                tier, why = 1, f"相近领域: {self.cap_names.get(near, near)}"
+            else:
+                continue
+            args = (
+                "expert",
+                r.id,
+                r.name,
+                r.employer or self.owner(r.enterprise_id, ""),
+                r.lat,
+                r.lon,
+                turnout,
+                1.0,
+                r.last_confirmed_dt,
+            )
+            reasons = [why + (f" ({r.title})" if r.title else "")]
+            if r.remote_ok:
+                reasons.append("可远程会商, 无需到场")
+            status = r.availability.value
+            blockers = () if status == "available" else (_EXPERT_STATUS.get(status, status),)
+            out.append(_Static(args, tuple(reasons), blockers, remote=bool(r.remote_ok), tier=tier))
         return out
 
     def supplies(self, codes: set[str]) -> dict[str, list[Resource]]:

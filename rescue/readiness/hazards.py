@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from rescue.errors import ValidationError
@@ -77,10 +77,13 @@ def substance_table() -> list[dict]:
     return list(substances.table().values())
 
 
+_IN_BAND = select(HazardSource).where(HazardSource.lat.between(bindparam("low"), bindparam("high")))
+
+
 def nearest(session: Session, lat: float, lon: float, *, within_m: float = NEAR_M) -> HazardSource | None:
     """The hazard source nearest to (lat, lon) within `within_m` metres, or None."""
     dlat = within_m / 111_000.0 * 1.5
-    rows = session.scalars(select(HazardSource).where(HazardSource.lat.between(lat - dlat, lat + dlat))).all()
+    rows = session.scalars(_IN_BAND, {"low": lat - dlat, "high": lat + dlat}).all()
     best = min(rows, key=lambda s: float(haversine_m(lat, lon, s.lat, s.lon)), default=None)
     if best is None or float(haversine_m(lat, lon, best.lat, best.lon)) > within_m:
         return None

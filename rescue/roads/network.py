@@ -16,6 +16,7 @@ from routing import IMPASSABLE, TRAFFIC_CONTROL, ClosedRoads, Closure, Gazetteer
 # snapping is ~0.2 ms a point; positions are keyed by their coordinates, so a moved record
 # simply misses the cache (no invalidation needed) and an unchanged one never snaps twice
 _SNAP_CACHE_MAX = 200_000
+_VIA_CACHE_MAX = 50_000  # routes' main roads (a few hundred bytes each)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class ActiveRoads:
     source: str = ""
     _snaps: dict = field(default_factory=dict, repr=False)
     _closure_sets: dict = field(default_factory=dict, repr=False)
+    _vias: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # ------------------------------------------------------------ snapping
@@ -99,7 +101,20 @@ class ActiveRoads:
 
     # ----------------------------------------------------------- main roads
     def via(self, edges) -> list[str]:
-        return main_roads(self.net, edges)
+        """The main roads of a route (``main_roads``), kept by the route's edges: they are a function of
+        the edges alone on a network that never changes, so an entry is never stale (a plan names the
+        roads its candidates named a moment before; incidents at the same place share routes)."""
+        if edges is None or len(edges) == 0:
+            return []
+        key = tuple(edges)
+        got = self._vias.get(key)
+        if got is None:
+            got = main_roads(self.net, key)
+            with self._lock:
+                if len(self._vias) >= _VIA_CACHE_MAX:
+                    self._vias.clear()
+                self._vias[key] = got
+        return list(got)  # callers may keep and change their list
 
 
 @dataclass(frozen=True)
@@ -121,6 +136,8 @@ class ActiveClosures:
 
         The first and last edge are driven only in part, so they count through the coordinates.
         """
+        if not any(c.kind == kind for c in self.by_id.values()):
+            return []  # the usual case: nothing of that kind active, nothing to convert
         inner = np.asarray(list(edges or ())[1:-1], dtype=np.int64)
         points = list(coordinates or ())
         out = []
@@ -195,13 +212,14 @@ def main_roads(net: RoadNetwork, edges, *, max_refs: int = 3, min_share: float =
     """
     if edges is None or len(edges) == 0:
         return []
-    split = net._cache.get("ref_split")
-    if split is None:  # "G109;G6" -> ("G109", "G6"), once per network
+    tables = net._cache.get("ref_tables")
+    if tables is None:  # once per network (it never changes): "G109;G6" -> ("G109", "G6"); per-edge lists
         split = [tuple(r.strip() for r in str(x).replace(",", ";").split(";") if r.strip()) for x in net.refs.tolist()]
-        net._cache["ref_split"] = split
-    e = np.asarray(edges, dtype=np.int64)
-    codes = net.ref_code[e].tolist()
-    lengths = net.length_m[e].tolist()
+        tables = net._cache["ref_tables"] = (split, net.ref_code.tolist(), net.length_m.tolist())
+    split, ref_code, length_m = tables
+    # plain lists, not numpy: a route is a few dozen edges, where indexing arrays costs more than it saves
+    codes = [ref_code[e] for e in edges]
+    lengths = [length_m[e] for e in edges]
     total = sum(lengths)
     # metres and first position per distinct ref code along the route (plain Python: routes are short)
     acc: dict[int, list] = {}

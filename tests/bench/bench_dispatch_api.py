@@ -257,11 +257,12 @@ def main(argv=None) -> int:
         "kept per registry revision, which database triggers raise with every change, so it is read "
         "once here and after any edit), assignments are read per request, each request ranks with "
         "one `rank_groups` call on the network's contraction hierarchy (no closure is in force); "
-        "the snaps of positions and the set of active closures are cached too. The baseline, timed "
-        "in the same run on the same flows, makes the same three requests without the hierarchy and "
-        "with every search replaced by a plain networkx `single_source_dijkstra` (with paths) from "
-        "the incident over the reversed road graph, unbounded and repeated per request (graph built "
-        "once); both are exact, so the answers must agree; everything else is the same code, so "
+        "the snaps of positions, the set of active closures and the main roads of each route (keyed "
+        "by its edges) are cached too. The baseline, timed in the same run on the same flows, makes "
+        "the same three requests without the hierarchy and with every search replaced by a plain "
+        "networkx `single_source_dijkstra` (with paths) from the incident over the reversed road "
+        "graph, unbounded and repeated per request (graph built once); both are exact, so the "
+        "answers must agree; everything else is the same code, so "
         "its answers are compared with ours field by field.\n\n" + table + "\n"
     )
     print(section)

@@ -36,8 +36,9 @@ def create_incident() -> tuple[dict, int]:
     incident = incidents.create_incident(
         session, get_roads(), json_body(), area=service_area(), actor=current_user(), now=utcnow()
     )
+    body = _with_cards(session, incident)  # read in the writing transaction: no second one after the commit
     session.commit()
-    return _with_cards(session, incident), 201
+    return body, 201
 
 
 @bp.get("/incidents")
