@@ -83,6 +83,13 @@ class NeedView:
     excluded: list[tuple[Resource, list[str]]] = field(default_factory=list)
 
 
+def _tied(eta_s: float) -> float:
+    """An arrival time as orders and plans compare it: to the millisecond. Two exact searches (the
+    hierarchy, the live search) sum the same roads in another order and may differ in the last
+    bits; that must never reorder candidates or change a plan."""
+    return round(eta_s, 3)
+
+
 def _kind_of(need: IncidentNeed | NeedRow) -> str:
     if need.supply_code:
         return "supply"
@@ -248,7 +255,7 @@ def _views(session: Session, roads: ActiveRoads, incident: Incident, now: dateti
                 view.excluded.append((res, [far[res.key]]))
             elif res.key in unreachable:
                 view.excluded.append((res, [closed_why]))
-        opts.sort(key=lambda o: (o.res.order, o.eta_s, o.res.kind, o.res.id))
+        opts.sort(key=lambda o: (o.res.order, _tied(o.eta_s), o.res.kind, o.res.id))
         view.options = opts
     return _Ranking(views, target, active, warnings)
 
@@ -467,7 +474,9 @@ def plan_response(session: Session, network, incident: Incident, *, now: datetim
         pool = fresh if sum(o.res.amount for o in fresh) >= view.quantity else view.options
         pool = _useful(pool, view, asked[view.kind])
         offers[nid] = [
-            Offer(o.res.key, o.eta_s, o.res.amount if view.kind in ("supply", "equipment") else 1.0, shareable=o.res.remote)
+            Offer(
+                o.res.key, _tied(o.eta_s), o.res.amount if view.kind in ("supply", "equipment") else 1.0, shareable=o.res.remote
+            )
             for o in pool
         ]
         for o in pool:
