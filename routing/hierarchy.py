@@ -488,6 +488,19 @@ def fingerprint(net: RoadNetwork) -> str:
 
 
 @njit(cache=True, nogil=True)
+def _unpack_many(lo, hi, meet, pool_node, pool_pred, bpred, es, et, first, second):
+    """``_unpack`` for several queries at once: (all their road nodes, where each path starts)."""
+    parts = [_unpack(lo[q], hi[q], meet[q], pool_node, pool_pred, bpred, es, et, first, second) for q in range(meet.shape[0])]
+    starts = np.zeros(len(parts) + 1, np.int64)
+    for q in range(len(parts)):
+        starts[q + 1] = starts[q] + parts[q].shape[0]
+    out = np.empty(starts[-1], np.int64)
+    for q in range(len(parts)):
+        out[starts[q] : starts[q + 1]] = parts[q]
+    return out, starts
+
+
+@njit(cache=True, nogil=True)
 def _dirty(mask, road, first, second, nesting):
     """Per edge: does it (or what it stands for) drive a masked network edge? ``nesting``: the
     shortcuts, each after the ones it is made of."""
@@ -714,6 +727,23 @@ class _Paths:
     def __init__(self, h: Hierarchy, nodes, back, bdist, bpred, meet, lo, hi) -> None:
         self.h, self.nodes, self.back, self.bdist, self.bpred = h, nodes, back, bdist, bpred
         self.meet, self.lo, self.hi, self.epoch = meet, lo, hi, h._epoch
+
+    def many(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The paths of reachable queries ``idx`` at once: (their road nodes end to end, where
+        each one starts)."""
+        h = self.h
+        idx = np.asarray(idx, dtype=np.int64)
+        with h._lock:
+            h._bdist[self.back] = self.bdist
+            h._bpred[self.back] = self.bpred
+            try:
+                lo, hi, meet = self.lo[idx], self.hi[idx], self.meet[idx]
+                if h._epoch != self.epoch:
+                    _d, meet, lo, hi = h._join(self.nodes[idx])
+                return _unpack_many(lo, hi, meet, h._pool_node, h._pool_pred, h._bpred, h.es, h.et, h.first, h.second)
+            finally:
+                h._bdist[self.back] = INF
+                h._bpred[self.back] = -1
 
     def __call__(self, i: int) -> list[int]:
         h = self.h

@@ -208,6 +208,11 @@ class _Search:
         frontier = reached[near] & ~reached[far] & np.isfinite(self.w)
         return not frontier.any()
 
+    def path(self, start: int) -> tuple[list[int], np.ndarray]:
+        """(nodes from ``start`` to the seed it was reached from, in driving order; hop edges)."""
+        nodes = self.path_nodes(start)
+        return nodes, _hop_edges(self, nodes)
+
     def path_nodes(self, node: int) -> list[int]:
         """Nodes from ``node`` to the seed it was reached from (search order reversed)."""
         n = self.net.n_nodes
@@ -236,10 +241,31 @@ class _Indexed:
 
     def __init__(self, net: RoadNetwork, snap: Snap, nodes: np.ndarray, paths) -> None:
         self.net, self.snap, self.w, self.nodes, self.paths = net, snap, net.travel_time_s, nodes, paths
+        self._ready: dict[int, tuple[list[int], np.ndarray]] = {}
 
-    def path_nodes(self, node: int) -> list[int]:
-        """Nodes from ``node`` to the target's seed it reaches it through (driving order)."""
-        return self.paths(int(np.flatnonzero(self.nodes == node)[0]))
+    def prepare(self, starts) -> None:
+        """Unpack the paths from road nodes ``starts`` in one go, with their hop edges."""
+        want = [s for s in dict.fromkeys(int(x) for x in starts) if s not in self._ready]
+        if not want:
+            return
+        where = {}
+        for i, x in enumerate(self.nodes.tolist()):
+            where.setdefault(x, i)
+        flat, at = self.paths.many(np.array([where[s] for s in want], dtype=np.int64))
+        inside = np.ones(max(flat.shape[0] - 1, 0), dtype=bool)
+        inside[at[1:-1] - 1] = False  # the step from one path's end to the next one's start
+        hops = np.full(inside.shape[0], -1, dtype=np.int64)
+        hops[inside] = _edges_between(self.net, self.w, flat[:-1][inside], flat[1:][inside])
+        nodes = flat.tolist()
+        for j, s in enumerate(want):
+            self._ready[s] = (nodes[at[j] : at[j + 1]], hops[at[j] : at[j + 1] - 1])
+
+    def path(self, start: int) -> tuple[list[int], np.ndarray]:
+        """(nodes from ``start`` to the target's seed it reaches it through, in driving order; the
+        road edge of each hop)."""
+        if start not in self._ready:
+            self.prepare([start])
+        return self._ready[start]
 
 
 def _edge_key(net: RoadNetwork) -> np.ndarray:
@@ -531,6 +557,13 @@ def rank_groups(
     edge_closed = waived.edge_closed_m() if waived is not None else None
     if len(use_road) > 16 and (with_distances or wanted is not None) and isinstance(search, _Search):
         search.build_tree(edge_closed)
+    if isinstance(search, _Indexed):  # every path that will be assembled, unpacked in one go
+        ii = np.asarray(
+            [i for i in use_road if with_distances or with_routes is True or ids[i] in (wanted or ())], dtype=np.int64
+        )
+        v1, v2 = c1[ii] + d1[ii], c2[ii] + d2[ii]
+        on_road = ~((direct[ii] <= np.minimum(v1, v2)) & (direct_edge[ii] >= 0))
+        search.prepare(np.where(v1 <= v2, n1[ii], n2[ii])[on_road])
     ranked: dict[int, Ranked] = {}
     for i in top:
         routed = with_routes if wanted is None else ids[i] in wanted
@@ -735,8 +768,7 @@ def _assemble(
             cm += float(closed[start])
         hops = None
     else:
-        nodes = search.path_nodes(start)  # forward driving order: source side -> target side
-        hops = _hop_edges(search, nodes)
+        nodes, hops = search.path(start)  # forward driving order: source side -> target side
         dist = first_m + float(L[hops].sum())
         if waived is not None:
             cm += float(waived.edge_closed_m()[hops].sum())
