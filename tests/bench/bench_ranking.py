@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from routing import ClosedRoads, Group, RoadNetwork, close_circle, edge_point, haversine_m, hierarchy, rank_groups, ranking
+from tests.bench.reference import python_loop_s
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "BENCHMARKS.md"
@@ -199,6 +200,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     cmd = "python -m tests.bench.bench_ranking" + (" " + " ".join(argv if argv is not None else sys.argv[1:])).rstrip()
     loads = [Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"]
+    refs = [python_loop_s()]
     v_off = OFFROAD_KMH / 3.6
 
     t0 = time.perf_counter()
@@ -370,6 +372,7 @@ def main(argv=None) -> int:
         got = ours(incidents[i], pool)
         nx_same += agree(got, [(sid, val) for val, sid in ref])
     del GR
+    refs.append(python_loop_s())
     loads.append(Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?")
 
     dn, sp_ = rows_out["dense"], rows_out["sparse"]
@@ -436,7 +439,7 @@ def main(argv=None) -> int:
             f"p50 {pct(t_nx, 50):.0f} ms over {len(t_nx)} incidents → {np.median(t_nx) / np.median(dn[1]):,.0f}×; same top-10 {nx_same}/{len(t_nx)}",
         ),
     ]
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs shared, load average {loads[0]} at the start, {loads[1]} at the end, Python {platform.python_version()}"
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs shared, load average {loads[0]} at the start, {loads[1]} at the end, Python {platform.python_version()}; CPU reference (`tests/bench/reference.py`, a 10^7-step Python loop) {refs[0]:.2f} s at the start, {refs[1]:.2f} s at the end"
     table = "| measure | result |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
     section = (
         "## Ranking (service path)\n\n"
