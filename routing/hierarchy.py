@@ -786,14 +786,21 @@ def hierarchy_of(net: RoadNetwork, *, wait: bool = False) -> Hierarchy | None:
 
 
 def prepare(net: RoadNetwork, cache_dir: str | Path | None = None) -> None:
-    """Start loading (from ``cache_dir``, where a build is also saved) or building the network's
-    hierarchy in a background thread, unless it is ready or under way."""
+    """Start loading (from ``cache_dir``, where a build is also saved; remembered for later calls)
+    or building the network's hierarchy in a background thread, unless it is ready or under way.
+
+    A thread that is gone without a result (a forked worker inherits the record of its parent's
+    thread, not the thread) is started again.
+    """
     if net._cache.get("hierarchy") is not None or net._cache.get("hierarchy_failed"):
         return
     with _build_lock:
-        if net._cache.get("hierarchy_thread") is not None:
+        if cache_dir is not None:
+            net._cache["hierarchy_dir"] = cache_dir
+        running = net._cache.get("hierarchy_thread")
+        if running is not None and running.is_alive():
             return
-        thread = threading.Thread(target=_build, args=(net, cache_dir), name="road-hierarchy", daemon=True)
+        thread = threading.Thread(target=_build, args=(net, net._cache.get("hierarchy_dir")), name="road-hierarchy", daemon=True)
         net._cache["hierarchy_thread"] = thread
     thread.start()
 
@@ -841,4 +848,5 @@ def status(net: RoadNetwork) -> dict:
         return {"state": "ready", "shortcuts": h.stats.shortcuts, "build_s": round(h.stats.build_s, 1)}
     if net._cache.get("hierarchy_failed"):
         return {"state": "failed"}
-    return {"state": "building" if net._cache.get("hierarchy_thread") is not None else "not started"}
+    running = net._cache.get("hierarchy_thread")
+    return {"state": "building" if running is not None and running.is_alive() else "not started"}

@@ -270,3 +270,18 @@ def test_saved_beside_the_network_and_read_back_only_for_the_same_network(tmp_pa
         again._cache["hierarchy_thread"].join(60)
     assert "unreadable" in caplog.text and isinstance(hierarchy_of(again), Hierarchy)
     assert Hierarchy.load(files[0], again) is not None  # written afresh
+
+
+def test_a_build_thread_lost_in_a_fork_is_started_again(tmp_path, monkeypatch):
+    """A forked worker inherits its parent's record of the build thread but not the thread."""
+    net = random_net(8, n=150, extra_edges=260)
+    monkeypatch.setattr(hierarchy, "SYNC_BUILD_EDGES", 0)
+    gone = threading.Thread(target=lambda: None)
+    gone.start()
+    gone.join()
+    net._cache["hierarchy_thread"] = gone
+    net._cache["hierarchy_dir"] = tmp_path
+    assert hierarchy.status(net)["state"] == "not started"
+    assert hierarchy_of(net) is None  # starts it again, with the remembered directory
+    net._cache["hierarchy_thread"].join(60)
+    assert isinstance(hierarchy_of(net), Hierarchy) and list(tmp_path.glob("hierarchy-*.npz"))
