@@ -667,6 +667,14 @@ class Hierarchy:
         self._epoch += 1
 
     # ------------------------------------------------------------------------------ queries
+    def warm(self) -> None:
+        """Run every query once (compiles them on a fresh install, before the first real query)."""
+        node = np.zeros(1, dtype=np.int64)
+        _d, paths, _clean = self.to_target([(0, 0.0)], node, dirty=self.dirty(np.zeros(self.road.max() + 1, dtype=bool)))
+        paths.many(node)
+        paths(0)
+        self._forget_spaces()
+
     def dirty(self, mask: np.ndarray) -> np.ndarray:
         """Per edge of the hierarchy: does it drive any network edge of ``mask`` (e.g. closed)?"""
         if self._nesting is None:
@@ -780,7 +788,7 @@ def hierarchy_of(net: RoadNetwork, *, wait: bool = False) -> Hierarchy | None:
     if h is not None or net._cache.get("hierarchy_failed"):
         return h
     if wait or net.n_edges <= SYNC_BUILD_EDGES:
-        return _build(net)
+        return _build(net, block=wait)  # None while a background build holds it (e.g. compiling)
     prepare(net)
     return None
 
@@ -805,10 +813,12 @@ def prepare(net: RoadNetwork, cache_dir: str | Path | None = None) -> None:
     thread.start()
 
 
-def _build(net: RoadNetwork, cache_dir: str | Path | None = None) -> Hierarchy | None:
+def _build(net: RoadNetwork, cache_dir: str | Path | None = None, *, block: bool = True) -> Hierarchy | None:
     with _build_lock:
         lock = net._cache.setdefault("hierarchy_lock", threading.Lock())
-    with lock:  # one build per network; a second caller waits for it
+    if not lock.acquire(blocking=block):  # one build per network; the caller searches live meanwhile
+        return None
+    try:
         h = net._cache.get("hierarchy")
         if h is not None or net._cache.get("hierarchy_failed"):
             return h
@@ -825,6 +835,7 @@ def _build(net: RoadNetwork, cache_dir: str | Path | None = None) -> Hierarchy |
                 if path is not None:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     h.save(path)
+            h.warm()
             net._cache["hierarchy"] = h
             log.info(
                 "道路分层索引就绪（%s）：%d 节点，%d 条路段，%d 条捷径，建立用时 %.1f 秒",
@@ -839,6 +850,8 @@ def _build(net: RoadNetwork, cache_dir: str | Path | None = None) -> Hierarchy |
             log.exception("road hierarchy build failed; rankings search live")
             net._cache["hierarchy_failed"] = True
             return None
+    finally:
+        lock.release()
 
 
 def status(net: RoadNetwork) -> dict:
