@@ -1,9 +1,11 @@
-"""Rank sources (resources) by arrival time at a target with one bounded reverse shortest-path search.
+"""Rank sources (resources) by arrival time at a target.
 
-``rank_groups`` is the engine: several groups of sources (one per need) share one search from the
-target, grown only until each group's leading members are certain (top ``k``, plus enough to
-cover a quantity). ``rank_sources`` is the one-group form. Answers equal those of an unbounded
-search: the bound only stops the search once nothing unsettled could change them.
+``rank_groups`` is the engine: several groups of sources (one per need) are answered together, each
+with its leading members (top ``k``, plus enough to cover a quantity). Times come from the
+network's contraction hierarchy (``routing.hierarchy``: every member at once) or, when a closure
+could change an answer, from one reverse shortest-path search from the target, grown only until
+each group's leading members are certain. Either way the answers equal those of an unbounded
+search. ``rank_sources`` is the one-group form.
 """
 
 from __future__ import annotations
@@ -407,8 +409,10 @@ def rank_groups(
     target serves every group; it stops once every group's answer is certain, so the results
     equal those of an unbounded search. ``with_routes`` may be a collection of sources (routes
     only for those); ``with_distances=False`` leaves ``distance_m`` nan for sources without one.
-    Without blocking closures the network's contraction hierarchy (``routing.hierarchy``) answers
-    every member at once; ``index=False``, closures, or a hierarchy still building: the live search.
+    The network's contraction hierarchy (``routing.hierarchy``) answers every member at once; with
+    blocking closures its times stand for members whose quickest route drives no closed stretch,
+    and the live search runs when another could enter an answer (also with ``index=False`` or
+    while the hierarchy is not ready).
     """
     v_off = offroad_kmh / 3.6
     used = {m for g in groups.values() for m in g.members}
