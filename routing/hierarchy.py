@@ -33,9 +33,9 @@ FILE_VERSION = 2
 #: Networks up to this many edges get their hierarchy in the first query that wants one (well under
 #: a second); larger ones build it in a background thread, and queries search live meanwhile.
 SYNC_BUILD_EDGES = 200_000
-#: Forward search spaces kept (entries of node, seconds, edge); beyond it they are dropped and
-#: recomputed on demand (a space is a few hundred entries, computed in microseconds).
-SPACE_BUDGET = 8_000_000
+#: Forward search spaces kept, in entries of 24 bytes (node, seconds, edge): ~100 MB at most. Past it
+#: they are all dropped and recomputed on demand (a space is a few hundred entries, microseconds).
+SPACE_BUDGET = 4_000_000
 
 
 # ---------------------------------------------------------------------------------------- queries
