@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +17,7 @@ from routing import IMPASSABLE, TRAFFIC_CONTROL, ClosedRoads, Closure, Gazetteer
 # snapping is ~0.2 ms a point; positions are keyed by their coordinates, so a moved record
 # simply misses the cache (no invalidation needed) and an unchanged one never snaps twice
 _SNAP_CACHE_MAX = 200_000
-_VIA_CACHE_MAX = 50_000  # routes' main roads (a few hundred bytes each)
+_VIA_CACHE_MAX = 50_000  # routes' main roads (~200 bytes each)
 
 
 @dataclass
@@ -106,10 +107,11 @@ class ActiveRoads:
         roads its candidates named a moment before; incidents at the same place share routes)."""
         if edges is None or len(edges) == 0:
             return []
-        key = tuple(edges)
+        # keyed by a 128-bit digest of the edges: a long route's own tuple would cost kilobytes
+        key = hashlib.blake2b(np.asarray(edges, dtype=np.int64).tobytes(), digest_size=16).digest()
         got = self._vias.get(key)
         if got is None:
-            got = main_roads(self.net, key)
+            got = main_roads(self.net, edges)
             with self._lock:
                 if len(self._vias) >= _VIA_CACHE_MAX:
                     self._vias.clear()
