@@ -225,10 +225,11 @@ class Stats:
 class Hierarchy:
     """A network's contraction hierarchy with the forward search spaces queried so far.
 
-    ``to_target(seeds, nodes)`` -> seconds from each of ``nodes`` to the target reached through
-    ``seeds`` ((node, seconds from it to the target) pairs), inf when unreachable, and a handle
-    for ``path(i)``: the road nodes of node ``i``'s quickest path, ending at the seed used.
-    Thread-safe: queries share scratch arrays under one lock (each takes well under a millisecond).
+    ``to_target(seeds, nodes, dirty=)`` -> seconds from each of ``nodes`` to the target reached
+    through ``seeds`` ((node, seconds from it to the target) pairs), inf when unreachable; the
+    paths (``_Paths``: road nodes of each quickest path, ending at the seed used); and, given the
+    ``dirty`` edges of a set of closures, whether each path avoids them. ``save``/``load`` keep it
+    in a file. Thread-safe: queries share scratch arrays under one lock (each well under a ms).
     """
 
     def __init__(self, net: RoadNetwork) -> None:
