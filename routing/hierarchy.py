@@ -512,6 +512,7 @@ def _build(net: RoadNetwork, cache_dir: str | Path | None = None, *, block: bool
                 if path is not None:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     h.save(path)
+                    _prune(path.parent)
             h.warm()
             net._cache["hierarchy"] = h
             log.info(
@@ -529,6 +530,14 @@ def _build(net: RoadNetwork, cache_dir: str | Path | None = None, *, block: bool
             return None
     finally:
         lock.release()
+
+
+def _prune(directory: Path, keep: int = 2) -> None:
+    """Delete all but the ``keep`` newest hierarchy files: each import leaves one behind (a 1M-edge
+    network's is ~130 MB), and a worker still on the previous network may want its file."""
+    files = sorted(directory.glob("hierarchy-*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in files[keep:]:
+        old.unlink(missing_ok=True)
 
 
 def status(net: RoadNetwork) -> dict:

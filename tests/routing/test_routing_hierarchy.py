@@ -285,3 +285,14 @@ def test_a_build_thread_lost_in_a_fork_is_started_again(tmp_path, monkeypatch):
     assert hierarchy_of(net) is None  # starts it again, with the remembered directory
     net._cache["hierarchy_thread"].join(60)
     assert isinstance(hierarchy_of(net), Hierarchy) and list(tmp_path.glob("hierarchy-*.npz"))
+
+
+def test_old_hierarchy_files_are_pruned(tmp_path):
+    """Each network leaves a file; the two newest stay (a worker may still be on the previous one)."""
+    for seed in (11, 12, 13):
+        net = random_net(seed, n=60, extra_edges=80)
+        hierarchy.prepare(net, tmp_path)
+        net._cache["hierarchy_thread"].join(60)
+        assert isinstance(hierarchy_of(net), Hierarchy)
+    files = list(tmp_path.glob("hierarchy-*.npz"))
+    assert len(files) == 2 and any(hierarchy.fingerprint(net) in f.name for f in files)
