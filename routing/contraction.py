@@ -240,21 +240,8 @@ def _contract(n, es, et, ew, first, second, count, pool):
     if top[0] > pool:
         return np.empty(0, np.int64)
     ln = np.zeros(2 * n, np.int64)
-    G = (
-        es,
-        et,
-        ew,
-        first,
-        second,
-        count,
-        at,
-        ln,
-        cp,
-        np.empty(pool, np.int64),
-        np.empty(pool, np.float64),
-        np.empty(pool, np.int64),
-        top,
-    )
+    anbr, aw, aeid = np.empty(pool, np.int64), np.empty(pool, np.float64), np.empty(pool, np.int64)
+    G = (es, et, ew, first, second, count, at, ln, cp, anbr, aw, aeid, top)
     for e in range(count[0]):
         _append(G, es[e], 0, et[e], ew[e], e)
         _append(G, et[e], 1, es[e], ew[e], e)
@@ -266,16 +253,13 @@ def _contract(n, es, et, ew, first, second, count, pool):
         np.zeros(n, np.int64),
         np.zeros(1, np.int64),
     )
-    contracted = np.zeros(n, np.bool_)
     deleted = np.zeros(n, np.float64)
     level = np.zeros(n, np.float64)
-    prio = np.empty(n, np.float64)
-    qk = np.empty(n, np.float64)
+    qk = np.empty(n, np.float64)  # each node queued once at a time, keyed by its priority
     qv = np.empty(n, np.int64)
     qsize = 0
     for v in range(n):
-        prio[v] = _priority(G, S, v, deleted, level)
-        qsize = heap_push(qk, qv, qsize, prio[v], v)
+        qsize = heap_push(qk, qv, qsize, _priority(G, S, v, deleted, level), v)
     rank = np.full(n, -1, np.int64)
     fresh = np.ones(n, np.bool_)  # priority computed since its neighbourhood last changed
     r = 0
@@ -284,29 +268,23 @@ def _contract(n, es, et, ew, first, second, count, pool):
         if not fresh[v]:
             p = _priority(G, S, v, deleted, level)
             fresh[v] = True
-            if qsize > 0 and p > qk[0]:
-                prio[v] = p  # its cost went up since it was queued: queue it again (lazy update)
+            if qsize > 0 and p > qk[0]:  # its cost went up since it was queued: queue it again (lazy update)
                 qsize = heap_push(qk, qv, qsize, p, v)
                 continue
         if _shortcuts(G, S, v, True, _WITNESS_SETTLE) < 0:
             return np.empty(0, np.int64)
-        contracted[v] = True
         rank[v] = r
         r += 1
-        # its edges leave the remaining graph, so later scans never see them
-        ko, ki = 2 * v, 2 * v + 1
-        for j in range(at[ko], at[ko] + ln[ko]):
-            x = G[9][j]
-            _remove(G, x, 1, G[11][j])
-            fresh[x] = False
-            deleted[x] += 1.0
-            level[x] = max(level[x], level[v] + 1.0)
-        for j in range(at[ki], at[ki] + ln[ki]):
-            x = G[9][j]
-            _remove(G, x, 0, G[11][j])
-            fresh[x] = False
-            deleted[x] += 1.0
-            level[x] = max(level[x], level[v] + 1.0)
+        # its edges leave the remaining graph (later scans never see them): an out-edge from the
+        # neighbour's in-run, an in-edge from its out-run
+        for side in range(2):
+            k = 2 * v + side
+            for j in range(at[k], at[k] + ln[k]):
+                x = anbr[j]
+                _remove(G, x, 1 - side, aeid[j])
+                fresh[x] = False
+                deleted[x] += 1.0
+                level[x] = max(level[x], level[v] + 1.0)
     return rank
 
 

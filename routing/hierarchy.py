@@ -124,16 +124,16 @@ def _join(lo, hi, pool_node, pool_dist, bdist, out_d, out_j):
 
 
 @njit(cache=True, nogil=True)
-def _unpack(lo, hi, meet, pool_node, pool_pred, bpred, es, et, first, second):
-    """Road nodes of the path from the space's start node to the target's seed node."""
+def _chain(lo, hi, meet, pool_node, pool_pred, bpred, es, et):
+    """The hierarchy's edges of a quickest path, in driving order: up the forward space from its
+    start to the meeting node, then down the backward search to the target's seed."""
     up = []
     j = meet
     while pool_pred[j] >= 0:
         e = pool_pred[j]
         up.append(e)
-        a = es[e]
-        for i in range(lo, hi):
-            if pool_node[i] == a:
+        for i in range(lo, hi):  # the entry of the edge's tail in the same space
+            if pool_node[i] == es[e]:
                 j = i
                 break
     chain = up[::-1]
@@ -141,10 +141,15 @@ def _unpack(lo, hi, meet, pool_node, pool_pred, bpred, es, et, first, second):
     while bpred[u] >= 0:
         chain.append(bpred[u])
         u = et[bpred[u]]
+    return chain
+
+
+@njit(cache=True, nogil=True)
+def _unpack(lo, hi, meet, pool_node, pool_pred, bpred, es, et, first, second):
+    """Road nodes of the path from the space's start node to the target's seed node."""
+    chain = _chain(lo, hi, meet, pool_node, pool_pred, bpred, es, et)
     out = [pool_node[lo]]
-    stack = []
-    for k in range(len(chain) - 1, -1, -1):
-        stack.append(chain[k])
+    stack = chain[::-1]
     while len(stack) > 0:
         e = stack.pop()
         if first[e] < 0:
@@ -156,11 +161,15 @@ def _unpack(lo, hi, meet, pool_node, pool_pred, bpred, es, et, first, second):
 
 
 def fingerprint(net: RoadNetwork) -> str:
-    """Identifies a network's graph and travel times (all a hierarchy depends on)."""
-    h = hashlib.sha1()
-    for a in (net.tail, net.head, net.travel_time_s):
-        h.update(np.ascontiguousarray(a).tobytes())
-    return f"{net.n_nodes}-{net.n_edges}-{h.hexdigest()[:20]}"
+    """Identifies a network's graph and travel times (all a hierarchy depends on); hashed once
+    per network (it never changes)."""
+    got = net._cache.get("fingerprint")
+    if got is None:
+        h = hashlib.sha1()
+        for a in (net.tail, net.head, net.travel_time_s):
+            h.update(np.ascontiguousarray(a).tobytes())
+        got = net._cache["fingerprint"] = f"{net.n_nodes}-{net.n_edges}-{h.hexdigest()[:20]}"
+    return got
 
 
 @njit(cache=True, nogil=True)
@@ -194,21 +203,12 @@ def _dirty(mask, road, first, second, nesting):
 def _clean(lo, hi, meet, pool_node, pool_pred, bpred, es, et, dirty, out):
     """Per query node: does its quickest path avoid every dirty edge?"""
     for q in range(meet.shape[0]):
-        j = meet[q]
-        ok = True
-        if j >= 0:
-            u = pool_node[j]
-            while ok and pool_pred[j] >= 0:
-                e = pool_pred[j]
-                ok = not dirty[e]
-                for i in range(lo[q], hi[q]):
-                    if pool_node[i] == es[e]:
-                        j = i
-                        break
-            while ok and bpred[u] >= 0:
-                ok = not dirty[bpred[u]]
-                u = et[bpred[u]]
-        out[q] = ok
+        out[q] = True
+        if meet[q] >= 0:
+            for e in _chain(lo[q], hi[q], meet[q], pool_node, pool_pred, bpred, es, et):
+                if dirty[e]:
+                    out[q] = False
+                    break
 
 
 # -------------------------------------------------------------------------------------- the class
@@ -252,7 +252,7 @@ class Hierarchy:
     def save(self, path: str | Path) -> None:
         """Write it as an uncompressed .npz, atomically (a worker never reads half a file)."""
         path = Path(path)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        tmp = path.with_name(f".{path.stem}.tmp.npz")  # hidden from ``_prune``, which may run meanwhile
         np.savez(
             tmp,
             version=np.array([FILE_VERSION]),
@@ -348,7 +348,6 @@ class Hierarchy:
         """Run every query once (compiles them on a fresh install, before the first real query)."""
         node = np.zeros(1, dtype=np.int64)
         _d, paths, _clean = self.to_target([(0, 0.0)], node, dirty=self.dirty(np.zeros(self.road.max() + 1, dtype=bool)))
-        paths.many(node)
         paths(0)
         self._forget_spaces()
 
@@ -431,21 +430,10 @@ class _Paths:
                 h._bpred[self.back] = -1
 
     def __call__(self, i: int) -> list[int]:
-        h = self.h
         if self.meet[i] < 0:
             return []
-        with h._lock:
-            h._bdist[self.back] = self.bdist
-            h._bpred[self.back] = self.bpred
-            try:
-                lo, hi, meet = int(self.lo[i]), int(self.hi[i]), int(self.meet[i])
-                if h._epoch != self.epoch:
-                    _d, m, lo_, hi_ = h._join(self.nodes[i : i + 1])
-                    lo, hi, meet = int(lo_[0]), int(hi_[0]), int(m[0])
-                return _unpack(lo, hi, meet, h._pool_node, h._pool_pred, h._bpred, h.es, h.et, h.first, h.second).tolist()
-            finally:
-                h._bdist[self.back] = INF
-                h._bpred[self.back] = -1
+        flat, _at = self.many(np.array([i], dtype=np.int64))
+        return flat.tolist()
 
 
 def _csr(n: int, at: np.ndarray, nbr: np.ndarray, w: np.ndarray, eid: np.ndarray):
@@ -510,9 +498,12 @@ def _build(net: RoadNetwork, cache_dir: str | Path | None = None, *, block: bool
             if h is None:
                 h = Hierarchy(net)
                 if path is not None:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    h.save(path)
-                    _prune(path.parent)
+                    try:
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        h.save(path)
+                        _prune(path.parent)
+                    except OSError as exc:  # a full or read-only disk costs the next start a build, not this one
+                        log.warning("road hierarchy not saved to %s: %s", path, exc)
             h.warm()
             net._cache["hierarchy"] = h
             log.info(

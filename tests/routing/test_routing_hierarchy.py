@@ -296,3 +296,15 @@ def test_old_hierarchy_files_are_pruned(tmp_path):
         assert isinstance(hierarchy_of(net), Hierarchy)
     files = list(tmp_path.glob("hierarchy-*.npz"))
     assert len(files) == 2 and any(hierarchy.fingerprint(net) in f.name for f in files)
+
+
+def test_a_hierarchy_that_cannot_be_saved_is_still_used(tmp_path, caplog):
+    """A full or read-only disk costs the next start a build, not this one."""
+    blocked = tmp_path / "roads"
+    blocked.write_text("a file where the directory should be")
+    net = random_net(14, n=60, extra_edges=80)
+    with caplog.at_level(logging.WARNING, logger="routing.hierarchy"):
+        hierarchy.prepare(net, blocked)
+        net._cache["hierarchy_thread"].join(60)
+    assert "not saved" in caplog.text
+    assert hierarchy.status(net)["state"] == "ready" and isinstance(hierarchy_of(net), Hierarchy)
